@@ -1,0 +1,336 @@
+//! The Windows release being modelled (SPEC A-2, A-3) and the knobs of SPEC §6 (Q-1…Q-7).
+#![forbid(unsafe_code)]
+
+use crate::hresult::HResult;
+use core::fmt;
+use core::str::FromStr;
+
+/// The Windows release whose BITS is modelled (A-2, A-3). Ordered oldest first.
+///
+/// Serialized as `"pre_bits4"`, `"legacy"`, `"win10_1607"`, `"win10_1809"`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Release {
+    /// Before BITS 4.0 (before Windows 7): `IBitsTokenOptions` does not exist and
+    /// QueryInterface returns `E_NOINTERFACE` (A-2). Wine and ReactOS behave this way.
+    PreBits4,
+    /// Windows 7 up to Windows 10 1511: every method needs an administrator (A-4).
+    Legacy,
+    /// Windows 10 1607: owners may use the methods on their own jobs (A-5…A-7).
+    #[cfg_attr(feature = "serde", serde(rename = "win10_1607"))]
+    Win10_1607,
+    /// Windows 10 1809 and later: the rules of 1607 plus R-7.
+    #[cfg_attr(feature = "serde", serde(rename = "win10_1809"))]
+    #[default]
+    Win10_1809,
+}
+
+impl Release {
+    /// Every release, oldest first.
+    pub const ALL: [Release; 4] = [
+        Release::PreBits4,
+        Release::Legacy,
+        Release::Win10_1607,
+        Release::Win10_1809,
+    ];
+
+    /// The newest release modelled; later Windows versions behave like it (A-3).
+    pub const LATEST: Release = Release::Win10_1809;
+
+    /// The name used in serialized forms and by [`FromStr`].
+    pub const fn name(self) -> &'static str {
+        match self {
+            Release::PreBits4 => "pre_bits4",
+            Release::Legacy => "legacy",
+            Release::Win10_1607 => "win10_1607",
+            Release::Win10_1809 => "win10_1809",
+        }
+    }
+
+    /// Whether `IBitsTokenOptions` exists (A-2).
+    pub const fn has_token_options(self) -> bool {
+        !matches!(self, Release::PreBits4)
+    }
+
+    /// Whether the relaxed owner rules of Windows 10 1607 apply (A-5…A-7), rather than
+    /// the administrator-only rule A-4.
+    pub const fn has_owner_rules(self) -> bool {
+        matches!(self, Release::Win10_1607 | Release::Win10_1809)
+    }
+
+    /// Whether reading the IE proxy settings runs as the helper when NETWORK is set (R-7).
+    pub const fn preconfig_proxy_as_helper(self) -> bool {
+        matches!(self, Release::Win10_1809)
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A release name that is not one of [`Release::ALL`]'s names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown release (expected pre_bits4, legacy, win10_1607 or win10_1809)")]
+#[non_exhaustive]
+pub struct ParseReleaseError;
+
+impl FromStr for Release {
+    type Err = ParseReleaseError;
+    fn from_str(s: &str) -> Result<Release, ParseReleaseError> {
+        Release::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or(ParseReleaseError)
+    }
+}
+
+/// Q-1: what `SetHelperTokenFlags` does with bits other than `LOCAL_FILE | NETWORK`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum UnknownFlags {
+    /// Refuse with `E_INVALIDARG`, store nothing (the SPEC default).
+    #[default]
+    InvalidArg,
+    /// Refuse with `E_NOTIMPL`, store nothing (Wine's precedent for `SetNotifyFlags`).
+    NotImpl,
+    /// Accept and store only the known bits.
+    Mask,
+}
+
+/// Q-2: what an administrator caller (T-5, as remembered at QueryInterface) skips on
+/// Windows 10 1607 and later.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum AdminBypass {
+    /// The owner rule (A-5) and both vetoes (A-6, A-7): the SPEC default.
+    #[default]
+    OwnerRuleAndVetoes,
+    /// Only the owner rule; the vetoes still apply to administrators.
+    OwnerRuleOnly,
+    /// Nothing: administrators are judged like everyone else.
+    None,
+}
+
+/// Q-3: whether the mutating methods still work on a done (ACKNOWLEDGED or CANCELLED) job.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum DoneJobs {
+    /// `SetHelperTokenFlags`, `SetHelperToken` and `ClearHelperToken` return
+    /// `BG_E_INVALID_STATE`; the getters still answer (the SPEC default).
+    #[default]
+    InvalidState,
+    /// Done jobs are treated like any other.
+    Allow,
+}
+
+/// Q-6: what `TakeOwnership` does to the helper token and its flags (L-7).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum TakeOwnership {
+    /// Keep both: nothing documented removes them (the SPEC default).
+    #[default]
+    Keep,
+    /// Drop the helper token and reset the flags to `0`.
+    Clear,
+}
+
+/// Q-7: which party must be an administrator for `SetHelperToken` before Windows 10
+/// 1607 (A-4).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum LegacySetToken {
+    /// The caller must be an administrator and the job's owner elevated (the SPEC default).
+    #[default]
+    CallerAndOwner,
+    /// Only the caller must be an administrator.
+    CallerOnly,
+    /// Only the job's owner must be elevated.
+    OwnerOnly,
+}
+
+/// A failure `HRESULT`: the type of the Q-5 knob, so a refusal can never be configured
+/// to look like success.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "HResult", into = "HResult"))]
+#[allow(clippy::exhaustive_structs)] // the field is private
+pub struct FailureCode(HResult);
+
+/// The `HRESULT` given for a [`FailureCode`] is a success code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} is a success code; a refusal needs a failure HRESULT (Q-5)")]
+#[allow(clippy::exhaustive_structs)] // exactly the refused code
+pub struct NotAFailure(pub HResult);
+
+impl FailureCode {
+    /// `E_ACCESSDENIED`.
+    pub const ACCESS_DENIED: FailureCode = FailureCode(HResult::E_ACCESSDENIED);
+
+    /// A failure code; refuses success codes.
+    pub const fn new(hr: HResult) -> Result<FailureCode, NotAFailure> {
+        if hr.is_failure() {
+            Ok(FailureCode(hr))
+        } else {
+            Err(NotAFailure(hr))
+        }
+    }
+
+    /// The `HRESULT`.
+    pub const fn get(self) -> HResult {
+        self.0
+    }
+}
+
+impl TryFrom<HResult> for FailureCode {
+    type Error = NotAFailure;
+    fn try_from(hr: HResult) -> Result<FailureCode, NotAFailure> {
+        FailureCode::new(hr)
+    }
+}
+
+impl From<FailureCode> for HResult {
+    fn from(code: FailureCode) -> HResult {
+        code.0
+    }
+}
+
+/// The open points of SPEC §6, one knob each, every one defaulting to the SPEC's choice.
+///
+/// Q-4 (precedence) is not a knob: the order of A-10 is fixed by the decision functions.
+///
+/// New knobs may be added as the SPEC grows, so build one from [`Knobs::DEFAULT`] and
+/// change fields:
+///
+/// ```
+/// use bits_helper_token::{Knobs, UnknownFlags};
+/// let mut knobs = Knobs::DEFAULT;
+/// knobs.unknown_flags = UnknownFlags::NotImpl;
+/// assert_ne!(knobs, Knobs::default());
+/// ```
+///
+/// Serialized as an object with one snake_case field per knob; missing fields take
+/// their default, unknown fields are refused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct Knobs {
+    /// Q-1: unknown flag bits.
+    pub unknown_flags: UnknownFlags,
+    /// Q-2: what an administrator caller skips.
+    pub admin_bypass: AdminBypass,
+    /// Q-3: mutating methods on done jobs.
+    pub done_jobs: DoneJobs,
+    /// Q-5: the code for refusals under A-5, A-6 and A-8 (default `E_ACCESSDENIED`).
+    /// `SetHelperToken` always refuses with `E_ACCESSDENIED`, the code its page documents.
+    pub denial: FailureCode,
+    /// Q-6: `TakeOwnership` and the helper token.
+    pub take_ownership: TakeOwnership,
+    /// Q-7: who must be an administrator for a legacy `SetHelperToken`.
+    pub legacy_set_token: LegacySetToken,
+}
+
+impl Knobs {
+    /// Every knob at its SPEC default.
+    pub const DEFAULT: Knobs = Knobs {
+        unknown_flags: UnknownFlags::InvalidArg,
+        admin_bypass: AdminBypass::OwnerRuleAndVetoes,
+        done_jobs: DoneJobs::InvalidState,
+        denial: FailureCode::ACCESS_DENIED,
+        take_ownership: TakeOwnership::Keep,
+        legacy_set_token: LegacySetToken::CallerAndOwner,
+    };
+}
+
+impl Default for Knobs {
+    fn default() -> Knobs {
+        Knobs::DEFAULT
+    }
+}
+
+/// What the model is asked to behave like: a [`Release`] and the [`Knobs`].
+///
+/// ```
+/// use bits_helper_token::{Profile, Release};
+/// let p = Profile::new(Release::Legacy);
+/// assert_eq!(p.release, Release::Legacy);
+/// assert_eq!(Profile::default(), Profile::new(Release::LATEST));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct Profile {
+    /// The Windows release.
+    pub release: Release,
+    /// The Q-knobs.
+    pub knobs: Knobs,
+}
+
+impl Profile {
+    /// The given release with every knob at its SPEC default.
+    pub const fn new(release: Release) -> Profile {
+        Profile {
+            release,
+            knobs: Knobs::DEFAULT,
+        }
+    }
+
+    /// The same profile with other knobs.
+    pub const fn with_knobs(self, knobs: Knobs) -> Profile {
+        Profile { knobs, ..self }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a3_releases_are_ordered_and_named() {
+        assert!(Release::PreBits4 < Release::Legacy);
+        assert!(Release::Win10_1607 < Release::Win10_1809);
+        for r in Release::ALL {
+            assert_eq!(r.name().parse::<Release>(), Ok(r));
+        }
+        assert_eq!("Win10_1809".parse::<Release>(), Err(ParseReleaseError));
+        assert!(!Release::PreBits4.has_token_options());
+        assert!(!Release::Legacy.has_owner_rules());
+        assert!(
+            Release::Win10_1607.has_owner_rules()
+                && !Release::Win10_1607.preconfig_proxy_as_helper()
+        );
+        assert!(Release::Win10_1809.preconfig_proxy_as_helper());
+    }
+
+    #[test]
+    fn q5_failure_code_refuses_success() {
+        assert_eq!(
+            FailureCode::new(HResult::S_OK),
+            Err(NotAFailure(HResult::S_OK))
+        );
+        assert_eq!(
+            FailureCode::new(HResult::new(1)),
+            Err(NotAFailure(HResult::new(1)))
+        );
+        assert_eq!(
+            FailureCode::new(HResult::E_FAIL).map(FailureCode::get),
+            Ok(HResult::E_FAIL)
+        );
+        assert_eq!(Knobs::default().denial.get(), HResult::E_ACCESSDENIED);
+    }
+}

@@ -1,0 +1,415 @@
+//! Tokens and identities: group attributes (SPEC T-4), "has the administrators SID
+//! enabled" (T-5), the [`Token`] and [`JobOwner`] traits, and plain-data identities.
+#![forbid(unsafe_code)]
+
+use crate::sid::Sid;
+
+bitflags::bitflags! {
+    /// `SID_AND_ATTRIBUTES.Attributes` of a token group (SPEC T-4).
+    ///
+    /// Bits this crate does not name are kept (`from_bits_retain`): real tokens carry
+    /// them and they do not affect the rules.
+    ///
+    /// Serialized (feature `serde`) as the raw number, unknown bits included.
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+    pub struct GroupAttributes: u32 {
+        /// `SE_GROUP_MANDATORY` (`0x1`).
+        const MANDATORY = 0x0000_0001;
+        /// `SE_GROUP_ENABLED_BY_DEFAULT` (`0x2`).
+        const ENABLED_BY_DEFAULT = 0x0000_0002;
+        /// `SE_GROUP_ENABLED` (`0x4`).
+        const ENABLED = 0x0000_0004;
+        /// `SE_GROUP_OWNER` (`0x8`).
+        const OWNER = 0x0000_0008;
+        /// `SE_GROUP_USE_FOR_DENY_ONLY` (`0x10`): the group only ever denies access.
+        const USE_FOR_DENY_ONLY = 0x0000_0010;
+        /// `SE_GROUP_INTEGRITY` (`0x20`).
+        const INTEGRITY = 0x0000_0020;
+        /// `SE_GROUP_INTEGRITY_ENABLED` (`0x40`).
+        const INTEGRITY_ENABLED = 0x0000_0040;
+        /// `SE_GROUP_RESOURCE` (`0x20000000`).
+        const RESOURCE = 0x2000_0000;
+        /// `SE_GROUP_LOGON_ID` (`0xC0000000`).
+        const LOGON_ID = 0xC000_0000;
+    }
+}
+
+#[cfg(feature = "serde")]
+crate::serde_as_raw_bits!(GroupAttributes);
+
+impl GroupAttributes {
+    /// The usual attributes of a group in a normal token: mandatory, enabled by default,
+    /// enabled (`0x7`).
+    pub const DEFAULT_ENABLED: GroupAttributes = GroupAttributes::MANDATORY
+        .union(GroupAttributes::ENABLED_BY_DEFAULT)
+        .union(GroupAttributes::ENABLED);
+
+    /// Whether the group counts for access checks the way `CheckTokenMembership` counts
+    /// "member": `SE_GROUP_ENABLED` set and `SE_GROUP_USE_FOR_DENY_ONLY` clear (T-5).
+    ///
+    /// ```
+    /// use bits_helper_token::GroupAttributes;
+    /// assert!(GroupAttributes::from_bits_retain(0xF).is_enabled_for_allow());
+    /// assert!(!GroupAttributes::from_bits_retain(0x10).is_enabled_for_allow()); // UAC-filtered
+    /// assert!(!GroupAttributes::from_bits_retain(0x19).is_enabled_for_allow()); // restricted
+    /// assert!(!GroupAttributes::from_bits_retain(0x3).is_enabled_for_allow()); // not enabled
+    /// ```
+    pub const fn is_enabled_for_allow(self) -> bool {
+        self.contains(GroupAttributes::ENABLED)
+            && !self.contains(GroupAttributes::USE_FOR_DENY_ONLY)
+    }
+}
+
+/// One group of a token: a SID and its attributes (T-4).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[allow(clippy::exhaustive_structs)] // SID_AND_ATTRIBUTES: exactly these two
+pub struct Group {
+    /// The group's SID.
+    pub sid: Sid,
+    /// Its attributes.
+    pub attributes: GroupAttributes,
+}
+
+impl Group {
+    /// A group with the given SID and attributes.
+    pub const fn new(sid: Sid, attributes: GroupAttributes) -> Group {
+        Group { sid, attributes }
+    }
+}
+
+/// What the rules need to know of an access token: its user and its groups.
+///
+/// Implemented by the plain-data [`TokenInfo`] and, with the `windows` feature, by a real
+/// Windows token. Implement it for your own token type to feed the model.
+pub trait Token {
+    /// The token's user SID (`TokenUser`).
+    fn user(&self) -> Sid;
+
+    /// The token's groups with their attributes (`TokenGroups`).
+    fn groups(&self) -> &[Group];
+
+    /// Whether the token "has the administrators SID enabled" (SPEC T-5): one of its
+    /// groups is `S-1-5-32-544` with `SE_GROUP_ENABLED` set and
+    /// `SE_GROUP_USE_FOR_DENY_ONLY` clear. The user SID does not count, and a
+    /// UAC-filtered administrator (Administrators deny-only) is not an administrator.
+    fn has_admin_enabled(&self) -> bool {
+        self.groups()
+            .iter()
+            .any(|g| g.sid == Sid::BUILTIN_ADMINISTRATORS && g.attributes.is_enabled_for_allow())
+    }
+}
+
+impl<T: Token + ?Sized> Token for &T {
+    fn user(&self) -> Sid {
+        (**self).user()
+    }
+    fn groups(&self) -> &[Group] {
+        (**self).groups()
+    }
+    fn has_admin_enabled(&self) -> bool {
+        (**self).has_admin_enabled()
+    }
+}
+
+/// What the rules need to know of a job's owner: its SID and whether the owner was
+/// elevated (its token had the administrators SID enabled, T-5) when it created the job.
+pub trait JobOwner {
+    /// The owner's user SID.
+    fn owner_sid(&self) -> Sid;
+    /// Whether the owner is elevated (A-4, second sentence).
+    fn owner_elevated(&self) -> bool;
+}
+
+/// The two facts the rules read from any token: its user SID and whether it has the
+/// administrators SID enabled (T-5).
+///
+/// It is what a `QueryInterface` for `IBitsTokenOptions` remembers of its caller (A-1),
+/// what the model keeps of a job's owner, and of a stored helper token.
+///
+/// ```
+/// use bits_helper_token::{Identity, Sid, TokenInfo};
+///
+/// let admin = TokenInfo::elevated_administrator("S-1-5-21-1-2-3-500".parse()?);
+/// let who = Identity::of(&admin);
+/// assert!(who.admin);
+/// assert_eq!(who.sid.to_string(), "S-1-5-21-1-2-3-500");
+///
+/// // A UAC-filtered administrator is not an administrator for these rules (T-5).
+/// let filtered = TokenInfo::filtered_administrator(who.sid);
+/// assert!(!Identity::of(&filtered).admin);
+/// # Ok::<(), bits_helper_token::ParseSidError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[allow(clippy::exhaustive_structs)] // by design exactly the two facts the rules read
+pub struct Identity {
+    /// The user SID.
+    pub sid: Sid,
+    /// Whether the administrators SID is enabled (T-5); for a job owner, "elevated".
+    pub admin: bool,
+}
+
+impl Identity {
+    /// An identity from its parts.
+    pub const fn new(sid: Sid, admin: bool) -> Identity {
+        Identity { sid, admin }
+    }
+
+    /// The identity of a token: its user SID and [`Token::has_admin_enabled`].
+    pub fn of<T: Token + ?Sized>(token: &T) -> Identity {
+        Identity {
+            sid: token.user(),
+            admin: token.has_admin_enabled(),
+        }
+    }
+
+    /// The identity of a job owner.
+    pub fn of_owner<O: JobOwner + ?Sized>(owner: &O) -> Identity {
+        Identity {
+            sid: owner.owner_sid(),
+            admin: owner.owner_elevated(),
+        }
+    }
+
+    /// LocalSystem: `S-1-5-18`, administrators SID enabled.
+    pub const LOCAL_SYSTEM: Identity = Identity::new(Sid::LOCAL_SYSTEM, true);
+    /// LocalService: `S-1-5-19`, not an administrator.
+    pub const LOCAL_SERVICE: Identity = Identity::new(Sid::LOCAL_SERVICE, false);
+    /// NetworkService: `S-1-5-20`, not an administrator.
+    pub const NETWORK_SERVICE: Identity = Identity::new(Sid::NETWORK_SERVICE, false);
+}
+
+impl JobOwner for Identity {
+    fn owner_sid(&self) -> Sid {
+        self.sid
+    }
+    fn owner_elevated(&self) -> bool {
+        self.admin
+    }
+}
+
+#[cfg(feature = "alloc")]
+pub use plain::TokenInfo;
+
+#[cfg(feature = "alloc")]
+mod plain {
+    use super::{Group, GroupAttributes, Identity, JobOwner, Token};
+    use crate::sid::Sid;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    /// A plain-data access token: a user SID and its groups (feature `alloc`).
+    ///
+    /// The constructors build the identities the rules care about, with the groups a real
+    /// Windows token of that kind carries (the ones that matter here: Administrators,
+    /// Users, Everyone, Authenticated Users, and the logon-type groups).
+    ///
+    /// ```
+    /// use bits_helper_token::{GroupAttributes, Sid, Token, TokenInfo};
+    ///
+    /// let system = TokenInfo::local_system();
+    /// assert!(system.has_admin_enabled());
+    /// assert!(!TokenInfo::network_service().has_admin_enabled());
+    ///
+    /// // Hand-made: the user SID alone never makes an administrator (T-5).
+    /// let odd = TokenInfo::new(Sid::BUILTIN_ADMINISTRATORS, vec![]);
+    /// assert!(!odd.has_admin_enabled());
+    /// ```
+    #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+    #[non_exhaustive]
+    pub struct TokenInfo {
+        /// The user SID.
+        pub user: Sid,
+        /// The groups, in token order.
+        #[cfg_attr(feature = "serde", serde(default))]
+        pub groups: Vec<Group>,
+    }
+
+    const fn enabled(sid: Sid) -> Group {
+        Group::new(sid, GroupAttributes::DEFAULT_ENABLED)
+    }
+
+    /// Administrators as an elevated token carries it: mandatory, enabled by default,
+    /// enabled, owner (`0xF`).
+    const ADMINS_ENABLED: Group = Group::new(
+        Sid::BUILTIN_ADMINISTRATORS,
+        GroupAttributes::DEFAULT_ENABLED.union(GroupAttributes::OWNER),
+    );
+
+    /// Administrators as a UAC-filtered token carries it: deny-only (`0x10`).
+    const ADMINS_DENY_ONLY: Group = Group::new(
+        Sid::BUILTIN_ADMINISTRATORS,
+        GroupAttributes::USE_FOR_DENY_ONLY,
+    );
+
+    impl TokenInfo {
+        /// A token with the given user and groups.
+        pub fn new(user: Sid, groups: Vec<Group>) -> TokenInfo {
+            TokenInfo { user, groups }
+        }
+
+        /// LocalSystem (`S-1-5-18`): Administrators enabled.
+        pub fn local_system() -> TokenInfo {
+            TokenInfo::new(
+                Sid::LOCAL_SYSTEM,
+                vec![
+                    ADMINS_ENABLED,
+                    enabled(Sid::EVERYONE),
+                    enabled(Sid::AUTHENTICATED_USERS),
+                ],
+            )
+        }
+
+        /// LocalService (`S-1-5-19`): a service account without Administrators.
+        pub fn local_service() -> TokenInfo {
+            TokenInfo::service(Sid::LOCAL_SERVICE)
+        }
+
+        /// NetworkService (`S-1-5-20`): a service account without Administrators.
+        pub fn network_service() -> TokenInfo {
+            TokenInfo::service(Sid::NETWORK_SERVICE)
+        }
+
+        fn service(user: Sid) -> TokenInfo {
+            TokenInfo::new(
+                user,
+                vec![
+                    enabled(Sid::EVERYONE),
+                    enabled(Sid::BUILTIN_USERS),
+                    enabled(Sid::SERVICE),
+                    enabled(Sid::AUTHENTICATED_USERS),
+                ],
+            )
+        }
+
+        /// A standard interactive user: Users, Everyone, no Administrators group.
+        pub fn standard_user(user: Sid) -> TokenInfo {
+            TokenInfo::new(user, TokenInfo::interactive_groups(None))
+        }
+
+        /// An elevated administrator: Administrators enabled (`0xF`).
+        pub fn elevated_administrator(user: Sid) -> TokenInfo {
+            TokenInfo::new(user, TokenInfo::interactive_groups(Some(ADMINS_ENABLED)))
+        }
+
+        /// A UAC-filtered administrator: Administrators present but deny-only (`0x10`),
+        /// so *not* an administrator for these rules (T-5).
+        pub fn filtered_administrator(user: Sid) -> TokenInfo {
+            TokenInfo::new(user, TokenInfo::interactive_groups(Some(ADMINS_DENY_ONLY)))
+        }
+
+        fn interactive_groups(admins: Option<Group>) -> Vec<Group> {
+            let mut groups = vec![enabled(Sid::EVERYONE)];
+            groups.extend(admins);
+            groups.extend([
+                enabled(Sid::BUILTIN_USERS),
+                enabled(Sid::INTERACTIVE),
+                enabled(Sid::AUTHENTICATED_USERS),
+            ]);
+            groups
+        }
+
+        /// The [`Identity`] of this token.
+        pub fn identity(&self) -> Identity {
+            Identity::of(self)
+        }
+    }
+
+    impl Token for TokenInfo {
+        fn user(&self) -> Sid {
+            self.user
+        }
+        fn groups(&self) -> &[Group] {
+            &self.groups
+        }
+    }
+
+    /// A token as a job owner: elevated when it has the administrators SID enabled.
+    impl JobOwner for TokenInfo {
+        fn owner_sid(&self) -> Sid {
+            self.user
+        }
+        fn owner_elevated(&self) -> bool {
+            self.has_admin_enabled()
+        }
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn with_admins(attrs: u32) -> TokenInfo {
+        TokenInfo::new(
+            Sid::LOCAL_SERVICE,
+            vec![Group::new(
+                Sid::BUILTIN_ADMINISTRATORS,
+                GroupAttributes::from_bits_retain(attrs),
+            )],
+        )
+    }
+
+    #[test]
+    fn t4_attribute_values() {
+        assert_eq!(GroupAttributes::MANDATORY.bits(), 0x1);
+        assert_eq!(GroupAttributes::ENABLED_BY_DEFAULT.bits(), 0x2);
+        assert_eq!(GroupAttributes::ENABLED.bits(), 0x4);
+        assert_eq!(GroupAttributes::OWNER.bits(), 0x8);
+        assert_eq!(GroupAttributes::USE_FOR_DENY_ONLY.bits(), 0x10);
+        assert_eq!(GroupAttributes::INTEGRITY.bits(), 0x20);
+        assert_eq!(GroupAttributes::INTEGRITY_ENABLED.bits(), 0x40);
+        assert_eq!(GroupAttributes::RESOURCE.bits(), 0x2000_0000);
+        assert_eq!(GroupAttributes::LOGON_ID.bits(), 0xC000_0000);
+    }
+
+    #[test]
+    fn t5_only_an_enabled_allow_group_counts() {
+        assert!(with_admins(0x4).has_admin_enabled());
+        assert!(with_admins(0xF).has_admin_enabled());
+        assert!(!with_admins(0x0).has_admin_enabled());
+        assert!(!with_admins(0x3).has_admin_enabled());
+        assert!(!with_admins(0x10).has_admin_enabled());
+        assert!(!with_admins(0x14).has_admin_enabled());
+        assert!(!with_admins(0x19).has_admin_enabled());
+        // Another group with the same attributes does not count.
+        let users = TokenInfo::new(
+            Sid::LOCAL_SERVICE,
+            vec![Group::new(
+                Sid::BUILTIN_USERS,
+                GroupAttributes::from_bits_retain(0xF),
+            )],
+        );
+        assert!(!users.has_admin_enabled());
+    }
+
+    #[test]
+    fn t5_user_sid_alone_does_not_count_and_local_system_counts_through_its_group() {
+        assert!(!TokenInfo::new(Sid::BUILTIN_ADMINISTRATORS, vec![]).has_admin_enabled());
+        assert!(!TokenInfo::new(Sid::LOCAL_SYSTEM, vec![]).has_admin_enabled());
+        assert!(TokenInfo::local_system().has_admin_enabled());
+    }
+
+    #[test]
+    fn t3_common_identities() {
+        let user: Sid = "S-1-5-21-1-2-3-1001".parse().unwrap();
+        assert_eq!(TokenInfo::local_system().identity(), Identity::LOCAL_SYSTEM);
+        assert_eq!(
+            TokenInfo::local_service().identity(),
+            Identity::LOCAL_SERVICE
+        );
+        assert_eq!(
+            TokenInfo::network_service().identity(),
+            Identity::NETWORK_SERVICE
+        );
+        assert!(!TokenInfo::standard_user(user).has_admin_enabled());
+        assert!(TokenInfo::elevated_administrator(user).has_admin_enabled());
+        assert!(!TokenInfo::filtered_administrator(user).has_admin_enabled());
+        assert!(TokenInfo::elevated_administrator(user).owner_elevated());
+    }
+}

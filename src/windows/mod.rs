@@ -1,0 +1,50 @@
+//! The model bound to real Windows access tokens (feature `windows`, Windows targets only).
+//!
+//! This module is the crate's only contact with Win32. It *reads* tokens and converts
+//! values; it never decides anything — the rules stay in the pure core (SPEC §2).
+//!
+//! - [`WindowsToken`] owns a token handle (closed on drop) and implements
+//!   [`Token`](crate::Token): [`WindowsToken::caller`] opens the token whose identity a
+//!   `QueryInterface` for `IBitsTokenOptions` would remember (A-1) — the thread's
+//!   impersonation token, or the process token when the thread is not impersonating.
+//!   Its user and groups are read with `GetTokenInformation` (`TokenUser`, `TokenGroups`,
+//!   `TokenElevation`) and every SID is copied into a [`Sid`](crate::Sid) through its
+//!   binary form (T-2). [`WindowsToken::snapshot`] gives a plain-data
+//!   [`TokenInfo`](crate::TokenInfo).
+//! - Conversions: [`HResult`](crate::HResult) ↔ `windows::core::HRESULT`,
+//!   [`TokenUsage`](crate::TokenUsage) ↔ `BG_TOKEN`, [`Sid`](crate::Sid) ↔
+//!   [`WindowsSid`] (an owned, aligned Windows SID). A compile-time check pins the
+//!   crate's named HRESULTs (T-6), group attributes (T-4) and usage flags (T-1) to
+//!   windows-rs's.
+//!
+//! `windows` types appear in the public API only in the conversion impls and in
+//! [`WindowsSid::as_psid`], all in one file (`conv.rs`), so a windows-rs release that
+//! renames its modules is absorbed there.
+//!
+//! Every `unsafe` block in this module carries a `SAFETY:` comment; the rest of the crate
+//! forbids `unsafe`.
+//!
+//! ```no_run
+//! use bits_helper_token::windows::WindowsToken;
+//! use bits_helper_token::{Identity, Token};
+//!
+//! // What QueryInterface would remember of us (A-1).
+//! let caller = WindowsToken::caller()?;
+//! let who = Identity::of(&caller);
+//! println!("caller {} admin={} (T-5)", who.sid, who.admin);
+//! # Ok::<(), bits_helper_token::windows::TokenError>(())
+//! ```
+#![allow(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate std;
+
+mod conv;
+mod error;
+mod info;
+mod token;
+
+pub use conv::WindowsSid;
+pub use error::TokenError;
+pub use token::{Impersonation, TokenKind, WindowsToken};
