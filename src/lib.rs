@@ -35,6 +35,7 @@ mod hresult;
 mod profile;
 mod sid;
 mod state;
+#[cfg(feature = "serde")]
 mod text;
 mod token;
 mod usage;

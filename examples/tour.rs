@@ -1,0 +1,133 @@
+//! A walk through the helper-token rules with real decisions of the model.
+//!
+//! Run with `cargo run --example tour`.
+
+use bits_helper_token::*;
+
+/// One row of a table: what happened, and the decision the model made.
+struct Row {
+    scenario: String,
+    release: Release,
+    decision: Decision,
+}
+
+fn sid(s: &str) -> Sid {
+    s.parse().expect("the tour's SIDs are valid")
+}
+
+fn print_table(title: &str, rows: &[Row]) {
+    println!("\n== {title} ==\n");
+    let w = rows
+        .iter()
+        .map(|r| r.scenario.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    println!(
+        "{:<w$}  {:<10}  {:<32}  rule",
+        "scenario", "release", "returns"
+    );
+    println!("{}", "-".repeat(w + 2 + 10 + 2 + 32 + 2 + 5));
+    for r in rows {
+        let d = &r.decision;
+        println!(
+            "{:<w$}  {:<10}  {:<32}  {}",
+            r.scenario,
+            r.release.name(),
+            d.hresult.to_string(),
+            d.rule.id()
+        );
+        println!("{:<w$}  why: {}", "", d.rule);
+        if let Some(stored) = d.stored_flags() {
+            println!("{:<w$}  stored flags: {stored}", "");
+        }
+        if let Some(failure) = &d.transfer_failure {
+            println!("{:<w$}  BUT {failure}", "");
+        }
+    }
+}
+
+fn main() {
+    let latest = Profile::new(Release::Win10_1809);
+    let legacy = Profile::new(Release::Legacy);
+
+    let alice = TokenInfo::standard_user(sid("S-1-5-21-1-2-3-1001"));
+    let bob = TokenInfo::standard_user(sid("S-1-5-21-1-2-3-1002"));
+    let admin = TokenInfo::elevated_administrator(sid("S-1-5-21-1-2-3-500"));
+    let filtered = TokenInfo::filtered_administrator(admin.user);
+    let network_service = TokenInfo::network_service();
+
+    println!("bits-helper-token: IBitsTokenOptions::SetHelperTokenFlags, decided by the model");
+    println!("(each 'rule' is an id of SPEC.md; 'why' is the decision's own explanation)");
+
+    let ns_job = JobFacts::new(network_service.identity());
+    let alice_job = JobFacts::new(alice.identity());
+    let rows = vec![
+        Row {
+            scenario: "NetworkService downloader sets NETWORK on its own job".into(),
+            release: latest.release,
+            decision: set_helper_token_flags(&latest, network_service.identity(), &ns_job, 0x2),
+        },
+        Row {
+            scenario: "Bob sets LOCAL_FILE on Alice's job".into(),
+            release: latest.release,
+            decision: set_helper_token_flags(&latest, bob.identity(), &alice_job, 0x1),
+        },
+        Row {
+            scenario: "Alice's job holds an administrator helper token".into(),
+            release: latest.release,
+            decision: set_helper_token_flags(
+                &latest,
+                alice.identity(),
+                &alice_job.with_helper(Some(admin.identity())),
+                0x1,
+            ),
+        },
+        Row {
+            scenario: "...a UAC-filtered administrator token instead".into(),
+            release: latest.release,
+            decision: set_helper_token_flags(
+                &latest,
+                alice.identity(),
+                &alice_job.with_helper(Some(filtered.identity())),
+                0x1,
+            ),
+        },
+        Row {
+            scenario: "An elevated administrator on Alice's job".into(),
+            release: latest.release,
+            decision: set_helper_token_flags(
+                &latest,
+                admin.identity(),
+                &alice_job.with_helper(Some(admin.identity())),
+                0x3,
+            ),
+        },
+        Row {
+            scenario: "NetworkService on its own job, before 1607".into(),
+            release: legacy.release,
+            decision: set_helper_token_flags(&legacy, network_service.identity(), &ns_job, 0x2),
+        },
+        Row {
+            scenario: "An elevated administrator, before 1607".into(),
+            release: legacy.release,
+            decision: set_helper_token_flags(&legacy, admin.identity(), &ns_job, 0x2),
+        },
+        Row {
+            scenario: "Alice passes 0x6 (bit 0x4 is unknown)".into(),
+            release: latest.release,
+            decision: set_helper_token_flags(&latest, alice.identity(), &alice_job, 0x6),
+        },
+        Row {
+            scenario: "NetworkService job with a client certificate, NETWORK".into(),
+            release: latest.release,
+            decision: set_helper_token_flags(
+                &latest,
+                network_service.identity(),
+                &ns_job.with_client_certificate(true),
+                0x2,
+            ),
+        },
+    ];
+    print_table("SetHelperTokenFlags", &rows);
+}

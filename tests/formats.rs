@@ -1,0 +1,146 @@
+//! Serialized forms, pinned: a dependency upgrade must not silently change them.
+
+mod common;
+use bits_helper_token::*;
+use common::*;
+use serde_json::{from_str, json, to_value};
+
+#[test]
+fn t1_token_usage_serializes_as_the_raw_dword() {
+    assert_eq!(to_value(TokenUsage::empty()).unwrap(), json!(0));
+    assert_eq!(to_value(TokenUsage::LOCAL_FILE).unwrap(), json!(1));
+    assert_eq!(to_value(TokenUsage::NETWORK).unwrap(), json!(2));
+    assert_eq!(to_value(TokenUsage::all()).unwrap(), json!(3));
+    // Unknown bits survive both ways (T-1): never silently dropped.
+    assert_eq!(
+        to_value(TokenUsage::from_bits_retain(0x8000_0002)).unwrap(),
+        json!(0x8000_0002u32)
+    );
+    assert_eq!(from_str::<TokenUsage>("6").unwrap().bits(), 6);
+    for bad in ["-1", "4294967296", "\"NETWORK\"", "1.5", "null"] {
+        assert!(from_str::<TokenUsage>(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn t6_hresult_serializes_as_upper_case_hex() {
+    assert_eq!(
+        to_value(HResult::E_ACCESSDENIED).unwrap(),
+        json!("0x80070005")
+    );
+    assert_eq!(to_value(HResult::S_OK).unwrap(), json!("0x00000000"));
+    assert_eq!(
+        to_value(HResult::from_win32(12186)).unwrap(),
+        json!("0x80072F9A")
+    );
+    assert_eq!(
+        from_str::<HResult>("\"E_INVALIDARG\"").unwrap(),
+        HResult::E_INVALIDARG
+    );
+    assert_eq!(
+        from_str::<HResult>("\"0x80200056\"").unwrap(),
+        HResult::BG_E_TOKEN_REQUIRED
+    );
+    for bad in ["\"\"", "\"0x\"", "\"E_NOPE\"", "5", "\"0x800700050\""] {
+        assert!(from_str::<HResult>(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn t4_tokens_and_identities() {
+    let t = TokenInfo::filtered_administrator(sid("S-1-5-21-1-2-3-500"));
+    let v = to_value(&t).unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "user": "S-1-5-21-1-2-3-500",
+            "groups": [
+                {"sid": "S-1-1-0", "attributes": 7},
+                {"sid": "S-1-5-32-544", "attributes": 16},
+                {"sid": "S-1-5-32-545", "attributes": 7},
+                {"sid": "S-1-5-4", "attributes": 7},
+                {"sid": "S-1-5-11", "attributes": 7}
+            ]
+        })
+    );
+    assert_eq!(from_str::<TokenInfo>(&v.to_string()).unwrap(), t);
+    assert_eq!(
+        to_value(Identity::NETWORK_SERVICE).unwrap(),
+        json!({"sid": "S-1-5-20", "admin": false})
+    );
+    // Unknown fields and bad SIDs are refused.
+    assert!(from_str::<TokenInfo>(r#"{"user": "S-1-5-18", "grups": []}"#).is_err());
+    assert!(from_str::<TokenInfo>(r#"{"user": "S-1-5-018"}"#).is_err());
+    assert!(from_str::<Identity>(r#"{"sid": "S-1-5-18"}"#).is_err());
+}
+
+#[test]
+fn a3_profile_and_knobs() {
+    assert_eq!(
+        to_value(Profile::default()).unwrap(),
+        json!({
+            "release": "win10_1809",
+            "knobs": {
+                "unknown_flags": "invalid_arg",
+                "admin_bypass": "owner_rule_and_vetoes",
+                "done_jobs": "invalid_state",
+                "denial": "0x80070005",
+                "take_ownership": "keep",
+                "legacy_set_token": "caller_and_owner"
+            }
+        })
+    );
+    let names: Vec<_> = Release::ALL.iter().map(|r| to_value(r).unwrap()).collect();
+    assert_eq!(
+        names,
+        vec![
+            json!("pre_bits4"),
+            json!("legacy"),
+            json!("win10_1607"),
+            json!("win10_1809")
+        ]
+    );
+    // Missing fields take their defaults; unknown ones are refused.
+    let p: Profile =
+        from_str(r#"{"release": "legacy", "knobs": {"unknown_flags": "mask"}}"#).unwrap();
+    assert_eq!(p.release, Release::Legacy);
+    assert_eq!(p.knobs.unknown_flags, UnknownFlags::Mask);
+    assert_eq!(p.knobs.admin_bypass, AdminBypass::OwnerRuleAndVetoes);
+    assert!(from_str::<Profile>(r#"{"relase": "legacy"}"#).is_err());
+    assert!(from_str::<Profile>(r#"{"release": "win11"}"#).is_err());
+    // Q-5: a success code cannot be configured as a denial.
+    let e = from_str::<Knobs>(r#"{"denial": "0x00000000"}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("success code"), "{e}");
+}
+
+#[test]
+fn t7_job_vocabulary() {
+    assert_eq!(
+        to_value(JobState::TransientError).unwrap(),
+        json!("transient_error")
+    );
+    assert_eq!(
+        to_value(JobType::UploadReply).unwrap(),
+        json!("upload_reply")
+    );
+    assert_eq!(to_value(Remote::Smb).unwrap(), json!("smb"));
+    assert!(from_str::<JobState>("\"Error\"").is_err());
+}
+
+#[test]
+fn rules_serialize_with_their_facts() {
+    let r = Rule::NotJobOwner {
+        caller: bob().user,
+        owner: alice().user,
+    };
+    assert_eq!(
+        to_value(r).unwrap(),
+        json!({"not_job_owner": {"caller": "S-1-5-21-1-2-3-1002", "owner": "S-1-5-21-1-2-3-1001"}})
+    );
+    assert_eq!(
+        to_value(Rule::CannotImpersonate).unwrap(),
+        json!("cannot_impersonate")
+    );
+}

@@ -1,0 +1,155 @@
+//! The conversions of the `windows` feature, and our SID forms against Win32's
+//! (issue 6, items 3 and 5). Runs on Windows and under Wine (`scripts/test-windows`).
+#![cfg(all(windows, feature = "windows"))]
+
+mod windows_oracle;
+
+use bits_helper_token::windows::{TokenError, WindowsSid};
+use bits_helper_token::{HResult, Sid, TokenUsage};
+use windows::Win32::Foundation::{E_ACCESSDENIED, ERROR_NO_TOKEN};
+use windows::Win32::Networking::BackgroundIntelligentTransferService::{
+    BG_TOKEN, BG_TOKEN_LOCAL_FILE, BG_TOKEN_NETWORK,
+};
+use windows::Win32::Security::{
+    EqualSid, GetLengthSid, PSID, WinBuiltinAdministratorsSid, WinBuiltinUsersSid,
+    WinLocalServiceSid, WinLocalSystemSid, WinNetworkServiceSid, WinWorldSid,
+};
+use windows::core::HRESULT;
+
+use windows_oracle::{describe, string_of_bytes, well_known};
+
+/// T-3 constants are byte for byte what `CreateWellKnownSid` builds (T-2 binary form).
+#[test]
+fn well_known_sids_match_create_well_known_sid() {
+    for (ours, kind) in [
+        (Sid::EVERYONE, WinWorldSid),
+        (Sid::LOCAL_SYSTEM, WinLocalSystemSid),
+        (Sid::LOCAL_SERVICE, WinLocalServiceSid),
+        (Sid::NETWORK_SERVICE, WinNetworkServiceSid),
+        (Sid::BUILTIN_ADMINISTRATORS, WinBuiltinAdministratorsSid),
+        (Sid::BUILTIN_USERS, WinBuiltinUsersSid),
+    ] {
+        let theirs = well_known(kind);
+        assert_eq!(&*ours.to_bytes(), theirs.as_slice(), "{ours}");
+        assert_eq!(Sid::from_bytes(&theirs), Ok(ours));
+        assert_eq!(string_of_bytes(&theirs), ours.to_string());
+    }
+}
+
+/// Our string form (T-2) is what `ConvertSidToStringSidW` prints, and our binary form has
+/// the length `GetLengthSid` reports, across authorities (decimal below 2^32, hex above)
+/// and sub-authority counts 1 to 15.
+#[test]
+fn our_forms_agree_with_win32() {
+    let authorities = [
+        0,
+        1,
+        5,
+        16,
+        0xFFFF_FFFF,
+        0x1_0000_0000,
+        0x0000_1234_5678_9ABC,
+        (1 << 48) - 1,
+    ];
+    let subs: Vec<u32> = (0..15)
+        .map(|i| [0, 1, 544, 0x7FFF_FFFF, u32::MAX][i % 5])
+        .collect();
+    let mut checked = 0;
+    for &authority in &authorities {
+        for count in 1..=15 {
+            let sid = Sid::new(authority, &subs[..count]).expect("valid SID");
+            let win = WindowsSid::from(sid);
+            // SAFETY: `win` holds a valid binary SID and outlives the calls.
+            let raw = unsafe { describe(win.as_psid()) };
+            if count == 1 {
+                println!("{sid} -> {}", raw.string);
+            }
+            if authority < 0x8000_0000 {
+                assert_eq!(raw.string, sid.to_string(), "string form of {sid:?}");
+            }
+            assert_eq!(raw.bytes.as_slice(), &*sid.to_bytes());
+            // SAFETY: as above.
+            assert_eq!(
+                unsafe { GetLengthSid(win.as_psid()) } as usize,
+                sid.binary_len()
+            );
+            // And back: Windows's SID read into ours.
+            // SAFETY: as above.
+            assert_eq!(unsafe { WindowsSid::read(win.as_psid()) }, Ok(sid));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, authorities.len() * 15);
+}
+
+#[test]
+fn windows_sid_round_trip() {
+    let sid: Sid = "S-1-5-21-1-2-3-1001".parse().unwrap();
+    let win = WindowsSid::from(sid);
+    assert_eq!(Sid::from(win), sid);
+    assert_eq!(Sid::from(&win), sid);
+    assert_eq!(win.sid(), sid);
+    assert_eq!(win.as_bytes(), &*sid.to_bytes());
+    assert_eq!(win.to_string(), "S-1-5-21-1-2-3-1001");
+    assert_eq!(
+        win.as_psid().0 as usize % 4,
+        0,
+        "aligned for u32 sub-authorities"
+    );
+    let same = WindowsSid::from(&sid);
+    // SAFETY: both are valid SIDs that outlive the call.
+    assert!(unsafe { EqualSid(win.as_psid(), same.as_psid()) }.is_ok());
+}
+
+#[test]
+fn reading_a_null_psid_is_an_error() {
+    // SAFETY: null is explicitly allowed by `read`'s contract.
+    let err = unsafe { WindowsSid::read(PSID::default()) }.unwrap_err();
+    assert_eq!(err.code(), Some(HResult::E_POINTER));
+    assert!(matches!(
+        err,
+        TokenError::Win32 {
+            call: "IsValidSid",
+            ..
+        }
+    ));
+}
+
+/// T-6: the same 32 bits both ways, for every named code.
+#[test]
+fn hresult_conversions() {
+    for (ours, name) in HResult::known() {
+        let theirs = HRESULT::from(ours);
+        assert_eq!(theirs.0, ours.as_i32(), "{name}");
+        assert_eq!(HResult::from(theirs), ours, "{name}");
+    }
+    assert_eq!(HResult::from(E_ACCESSDENIED), HResult::E_ACCESSDENIED);
+    let error = windows::core::Error::from(E_ACCESSDENIED);
+    assert_eq!(HResult::from(&error), HResult::E_ACCESSDENIED);
+    assert_eq!(HResult::from(error), HResult::E_ACCESSDENIED);
+    // HRESULT_FROM_WIN32 (T-6) agrees with windows-rs.
+    assert_eq!(
+        HResult::from_win32(ERROR_NO_TOKEN.0),
+        HResult::from(ERROR_NO_TOKEN.to_hresult())
+    );
+}
+
+/// T-1: the same bits both ways; unknown bits survive (never dropped on the way in).
+#[test]
+fn usage_conversions() {
+    assert_eq!(BG_TOKEN::from(TokenUsage::LOCAL_FILE), BG_TOKEN_LOCAL_FILE);
+    assert_eq!(BG_TOKEN::from(TokenUsage::NETWORK), BG_TOKEN_NETWORK);
+    assert_eq!(
+        TokenUsage::from(BG_TOKEN_LOCAL_FILE),
+        TokenUsage::LOCAL_FILE
+    );
+    assert_eq!(
+        TokenUsage::from(BG_TOKEN(0x3)),
+        TokenUsage::LOCAL_FILE | TokenUsage::NETWORK
+    );
+    assert_eq!(TokenUsage::from(BG_TOKEN(0)), TokenUsage::empty());
+    let odd = TokenUsage::from(BG_TOKEN(0x8000_0006));
+    assert_eq!(odd.bits(), 0x8000_0006);
+    assert_eq!(odd.unknown_bits(), 0x8000_0004);
+    assert_eq!(BG_TOKEN::from(odd), BG_TOKEN(0x8000_0006));
+}

@@ -1,0 +1,151 @@
+//! Independent oracles for the Windows tests: Win32 asked directly through windows-rs,
+//! without going through the crate's binding. (Shared by `tests/windows_*.rs`.)
+//!
+//! Only Win32's SID *printer* (`ConvertSidToStringSidW`), `GetLengthSid`,
+//! `CreateWellKnownSid` and `CheckTokenMembership` are used as oracles; Wine's SID
+//! *parser* is lenient and wrong for authorities >= 2^32, so it is never one.
+#![allow(dead_code, unsafe_code)]
+
+use std::os::windows::io::{AsRawHandle, BorrowedHandle};
+
+use windows::Win32::Foundation::{HANDLE, HLOCAL, LocalFree};
+use windows::Win32::Security::Authorization::ConvertSidToStringSidW;
+use windows::Win32::Security::{
+    CheckTokenMembership, CreateWellKnownSid, GetLengthSid, GetTokenInformation, IsValidSid, PSID,
+    SID_AND_ATTRIBUTES, TOKEN_GROUPS, TOKEN_USER, TokenGroups, TokenUser, WELL_KNOWN_SID_TYPE,
+};
+use windows::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+use windows::core::{BOOL, PWSTR, s, w};
+
+/// One SID as Win32 sees it: its string form and its binary form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawSid {
+    pub string: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Whether we run under Wine (ntdll exports `wine_get_version`).
+pub fn under_wine() -> bool {
+    // SAFETY: plain lookups of a loaded module and an export by name; no pointer is
+    // dereferenced.
+    unsafe {
+        let Ok(ntdll) = GetModuleHandleW(w!("ntdll.dll")) else {
+            return false;
+        };
+        GetProcAddress(ntdll, s!("wine_get_version")).is_some()
+    }
+}
+
+/// `ConvertSidToStringSidW` + `GetLengthSid` of a SID in memory.
+///
+/// # Safety
+/// `psid` must point to a valid SID.
+pub unsafe fn describe(psid: PSID) -> RawSid {
+    // SAFETY: `psid` is a valid SID per the contract.
+    unsafe {
+        assert!(IsValidSid(psid).as_bool(), "IsValidSid");
+        let mut text = PWSTR::null();
+        ConvertSidToStringSidW(psid, &mut text).expect("ConvertSidToStringSidW");
+        let string = text.to_string().expect("UTF-16");
+        LocalFree(Some(HLOCAL(text.0.cast())));
+        let len = GetLengthSid(psid) as usize;
+        let bytes = std::slice::from_raw_parts(psid.0.cast::<u8>(), len).to_vec();
+        RawSid { string, bytes }
+    }
+}
+
+/// `ConvertSidToStringSidW` of a binary SID held in a byte slice.
+pub fn string_of_bytes(bytes: &[u8]) -> String {
+    // Copy into an aligned buffer: a SID holds u32 sub-authorities.
+    let mut words = vec![0u32; bytes.len().div_ceil(4)];
+    // SAFETY: `words` has at least `bytes.len()` bytes; the regions do not overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), words.as_mut_ptr().cast(), bytes.len())
+    };
+    // SAFETY: the caller hands a binary SID; `describe` checks it with IsValidSid first.
+    unsafe { describe(PSID(words.as_mut_ptr().cast())) }.string
+}
+
+/// `CreateWellKnownSid` (no domain): the binary form Windows builds.
+pub fn well_known(kind: WELL_KNOWN_SID_TYPE) -> Vec<u8> {
+    let mut words = [0u32; 17];
+    let mut len = 68u32;
+    // SAFETY: `words` is 68 writable, aligned bytes, the size we pass.
+    unsafe { CreateWellKnownSid(kind, None, Some(PSID(words.as_mut_ptr().cast())), &mut len) }
+        .expect("CreateWellKnownSid");
+    // SAFETY: `words` holds a SID of `len` bytes now.
+    unsafe { std::slice::from_raw_parts(words.as_ptr().cast::<u8>(), len as usize) }.to_vec()
+}
+
+/// Reads a token-information class into an 8-aligned buffer.
+fn query(token: HANDLE, class: windows::Win32::Security::TOKEN_INFORMATION_CLASS) -> Vec<u64> {
+    let mut needed = 0u32;
+    // SAFETY: size query with a null buffer.
+    let _ = unsafe { GetTokenInformation(token, class, None, 0, &mut needed) };
+    assert!(needed > 0, "GetTokenInformation size");
+    let mut buf = vec![0u64; (needed as usize).div_ceil(8)];
+    // SAFETY: `buf` is writable for `needed` bytes or more.
+    unsafe {
+        GetTokenInformation(
+            token,
+            class,
+            Some(buf.as_mut_ptr().cast()),
+            needed,
+            &mut needed,
+        )
+    }
+    .expect("GetTokenInformation");
+    buf
+}
+
+fn handle(token: BorrowedHandle<'_>) -> HANDLE {
+    HANDLE(token.as_raw_handle())
+}
+
+/// `TokenUser`, read straight from Win32.
+pub fn token_user(token: BorrowedHandle<'_>) -> RawSid {
+    let buf = query(handle(token), TokenUser);
+    // SAFETY: the buffer holds a TOKEN_USER whose SID points inside it.
+    unsafe {
+        let user = &*buf.as_ptr().cast::<TOKEN_USER>();
+        describe(user.User.Sid)
+    }
+}
+
+/// `TokenGroups`, read straight from Win32: each SID with its attributes.
+pub fn token_groups(token: BorrowedHandle<'_>) -> Vec<(RawSid, u32)> {
+    let buf = query(handle(token), TokenGroups);
+    // SAFETY: the buffer holds a TOKEN_GROUPS with `GroupCount` entries whose SIDs point
+    // inside it.
+    unsafe {
+        let groups = &*buf.as_ptr().cast::<TOKEN_GROUPS>();
+        let entries: &[SID_AND_ATTRIBUTES] =
+            std::slice::from_raw_parts(groups.Groups.as_ptr(), groups.GroupCount as usize);
+        entries
+            .iter()
+            .map(|g| (describe(g.Sid), g.Attributes))
+            .collect()
+    }
+}
+
+/// `CheckTokenMembership(token, Administrators)` with Windows's own Administrators SID.
+/// `token` must be an impersonation token.
+pub fn is_admin_member(token: BorrowedHandle<'_>) -> bool {
+    let admins = well_known(windows::Win32::Security::WinBuiltinAdministratorsSid);
+    let mut words = [0u32; 17];
+    // SAFETY: `admins` is at most 68 bytes and `words` has 68.
+    unsafe {
+        std::ptr::copy_nonoverlapping(admins.as_ptr(), words.as_mut_ptr().cast(), admins.len())
+    };
+    let mut member = BOOL(0);
+    // SAFETY: a live token handle, a valid SID, a live out-parameter.
+    unsafe {
+        CheckTokenMembership(
+            Some(handle(token)),
+            PSID(words.as_mut_ptr().cast()),
+            &mut member,
+        )
+    }
+    .expect("CheckTokenMembership");
+    member.as_bool()
+}

@@ -1,0 +1,226 @@
+//! Real tokens read through the binding, checked against Win32 itself (issue 6, item 5).
+//! Runs on Windows and, cross-compiled, under Wine (`scripts/test-windows`).
+#![cfg(all(windows, feature = "windows"))]
+
+mod windows_oracle;
+
+use std::os::windows::io::{AsHandle, FromRawHandle, OwnedHandle};
+
+use bits_helper_token::windows::{TokenError, TokenKind, WindowsToken};
+use bits_helper_token::{GroupAttributes, Identity, Sid, Token, TokenInfo};
+use windows::Win32::Foundation::HANDLE;
+use windows::Win32::Security::{TOKEN_DUPLICATE, TOKEN_QUERY};
+use windows::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+
+use windows_oracle::{is_admin_member, token_groups, token_user, under_wine};
+
+fn process() -> WindowsToken {
+    WindowsToken::process().expect("open the process token")
+}
+
+/// A copy of the process token with Administrators deny-only: not an administrator (T-5).
+fn restricted() -> WindowsToken {
+    process()
+        .with_deny_only(&[Sid::BUILTIN_ADMINISTRATORS])
+        .expect("CreateRestrictedToken")
+}
+
+/// The user SID read through the binding is the one `ConvertSidToStringSidW` prints, and
+/// its binary form is byte for byte Windows's (T-2).
+#[test]
+fn process_token_user_matches_win32() {
+    let token = process();
+    let raw = token_user(token.as_handle());
+    assert_eq!(token.user().to_string(), raw.string);
+    assert_eq!(&*token.user().to_bytes(), raw.bytes.as_slice());
+    assert_eq!(token.kind(), TokenKind::Primary);
+    if under_wine() {
+        // Wine's default user (fact recorded in issue 6).
+        assert_eq!(raw.string, "S-1-5-21-0-0-0-1000");
+    }
+    println!(
+        "process token user {} (elevated: {})",
+        token.user(),
+        token.is_elevated()
+    );
+}
+
+/// Every group SID and attribute set (T-4) read through the binding agrees with Win32, in
+/// order: string form, binary form, attributes.
+#[test]
+fn process_token_groups_match_win32() {
+    let token = process();
+    let raw = token_groups(token.as_handle());
+    assert!(!raw.is_empty());
+    assert_eq!(token.groups().len(), raw.len());
+    for (ours, (theirs, attributes)) in token.groups().iter().zip(&raw) {
+        assert_eq!(ours.sid.to_string(), theirs.string);
+        assert_eq!(
+            &*ours.sid.to_bytes(),
+            theirs.bytes.as_slice(),
+            "{}",
+            theirs.string
+        );
+        assert_eq!(ours.attributes.bits(), *attributes, "{}", theirs.string);
+        // And the string form parses back strictly to the same SID (T-2).
+        assert_eq!(theirs.string.parse::<Sid>(), Ok(ours.sid));
+    }
+}
+
+/// The unrestricted process token (under Wine: Administrators `0xf`) is an administrator;
+/// with Administrators disabled (`CreateRestrictedToken`, deny-only `0x19`) it is not
+/// (T-5). Both answers agree with `CheckTokenMembership`.
+#[test]
+fn restricted_token_is_not_an_administrator() {
+    let full = process();
+    let limited = restricted();
+
+    let admins = |t: &WindowsToken| {
+        t.groups()
+            .iter()
+            .find(|g| g.sid == Sid::BUILTIN_ADMINISTRATORS)
+            .map(|g| g.attributes)
+    };
+    let limited_attrs = admins(&limited).expect("Administrators is still listed, deny-only");
+    assert!(limited_attrs.contains(GroupAttributes::USE_FOR_DENY_ONLY));
+    assert!(
+        !limited.has_admin_enabled(),
+        "T-5: deny-only Administrators does not count"
+    );
+    assert!(!Identity::of(&limited).admin);
+    assert_eq!(limited.user(), full.user(), "restricting keeps the user");
+
+    if under_wine() {
+        assert_eq!(admins(&full).map(|a| a.bits()), Some(0xf));
+        assert_eq!(limited_attrs.bits(), 0x19);
+        assert!(
+            full.has_admin_enabled(),
+            "T-5: enabled Administrators counts"
+        );
+    }
+
+    // The oracle: CheckTokenMembership on impersonation copies, asked directly.
+    for token in [&full, &limited] {
+        let copy = token
+            .duplicate(TokenKind::Impersonation)
+            .expect("DuplicateTokenEx");
+        assert_eq!(copy.kind(), TokenKind::Impersonation);
+        let windows_says = is_admin_member(copy.as_handle());
+        assert_eq!(
+            token.has_admin_enabled(),
+            windows_says,
+            "T-5 vs CheckTokenMembership"
+        );
+        // The binding's own wrapper agrees too (it duplicates primary tokens itself).
+        assert_eq!(
+            token.check_membership(&Sid::BUILTIN_ADMINISTRATORS),
+            Ok(windows_says)
+        );
+        assert_eq!(
+            copy.check_membership(&Sid::BUILTIN_ADMINISTRATORS),
+            Ok(windows_says)
+        );
+    }
+}
+
+/// the caller is the thread's impersonation token while the thread impersonates,
+/// and the process token once it reverts.
+#[test]
+fn caller_follows_impersonation() {
+    let full = process();
+    let limited = restricted();
+
+    let before = WindowsToken::caller().expect("caller");
+    assert_eq!(before.kind(), TokenKind::Primary);
+    assert_eq!(before.identity(), full.identity());
+    assert!(WindowsToken::thread().expect("thread token").is_none());
+
+    let captured = {
+        let guard = limited.impersonate().expect("ImpersonateLoggedOnUser");
+        let now = WindowsToken::caller().expect("caller while impersonating");
+        assert_eq!(now.kind(), TokenKind::Impersonation);
+        assert_eq!(now.identity(), limited.identity());
+        assert_eq!(now.snapshot(), limited.snapshot());
+        assert!(WindowsToken::thread().expect("thread token").is_some());
+        let captured = now.identity();
+        guard.revert().expect("RevertToSelf");
+        captured
+    };
+    // What QueryInterface remembered is a value: reverting does not change it.
+    assert_eq!(captured, Identity::of(&limited));
+    if under_wine() {
+        assert!(!captured.admin);
+    }
+
+    let after = WindowsToken::caller().expect("caller after revert");
+    assert_eq!(after.kind(), TokenKind::Primary);
+    assert_eq!(after.identity(), full.identity());
+    assert!(WindowsToken::thread().expect("thread token").is_none());
+
+    // Dropping the guard reverts as well.
+    {
+        let _guard = limited.impersonate().expect("ImpersonateLoggedOnUser");
+        assert_eq!(
+            WindowsToken::caller().unwrap().identity(),
+            limited.identity()
+        );
+    }
+    assert_eq!(WindowsToken::caller().unwrap().identity(), full.identity());
+}
+
+/// The snapshot is plain data equal to what the token answers.
+#[test]
+fn snapshot_is_the_token() {
+    let token = process();
+    let snap: TokenInfo = token.snapshot();
+    assert_eq!(snap.user, token.user());
+    assert_eq!(snap.groups, token.groups());
+    assert_eq!(Identity::of(&snap), token.identity());
+    assert_eq!(TokenInfo::from(&token), snap);
+
+    let mut again = restricted();
+    again.refresh().expect("refresh");
+    assert!(!again.has_admin_enabled());
+}
+
+/// A handle the user opened is taken over (and closed on drop).
+#[test]
+fn from_a_user_handle() {
+    let mut raw = HANDLE::default();
+    // SAFETY: pseudo-handle of the current process; `raw` is a live out-parameter.
+    unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY | TOKEN_DUPLICATE, &mut raw) }
+        .expect("OpenProcessToken");
+    // SAFETY: `raw` was just opened and is owned by nobody else.
+    let owned = unsafe { OwnedHandle::from_raw_handle(raw.0) };
+    let token = WindowsToken::from_handle(owned).expect("read a user handle");
+    assert_eq!(token.identity(), process().identity());
+    let handle: OwnedHandle = token.into();
+    drop(handle);
+}
+
+/// A handle that is not a token is a typed error, not a panic.
+#[test]
+fn not_a_token_is_an_error() {
+    let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+    let err = WindowsToken::from_handle(OwnedHandle::from(file)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TokenError::Win32 {
+                call: "GetTokenInformation",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.code().is_some_and(|c| c.is_failure()));
+    println!("not a token: {err}");
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<WindowsToken>();
+    check::<TokenError>();
+    check::<bits_helper_token::windows::WindowsSid>();
+}
