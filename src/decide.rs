@@ -241,6 +241,12 @@ pub enum Rule {
     },
     /// the client does not allow impersonation.
     CannotImpersonate,
+    /// L-6: the transfer needs an access that the flags route to the helper token,
+    /// and no helper token is stored.
+    HelperTokenMissing {
+        /// The flag that routes the access to the helper (`LOCAL_FILE` or `NETWORK`).
+        usage: TokenUsage,
+    },
     /// a client certificate, an owner other than LocalSystem and NETWORK: the HTTP
     /// transfer will fail because the owner's private key is out of the helper's reach.
     ClientCertificateWithNetwork {
@@ -266,6 +272,7 @@ impl Rule {
             Rule::UnknownFlags { .. } | Rule::UnknownFlagsMasked { .. } => "Q-1",
             Rule::CannotImpersonate => "A-9",
             Rule::ClientCertificateWithNetwork { .. } => "X-1",
+            Rule::HelperTokenMissing { .. } => "L-6",
         }
     }
 }
@@ -327,6 +334,10 @@ impl fmt::Display for Rule {
             Rule::CannotImpersonate => write!(
                 f,
                 "{id}: the client's COM security does not allow impersonation, so BITS cannot take its token"
+            ),
+            Rule::HelperTokenMissing { usage } => write!(
+                f,
+                "{id}: the flags route an access of this transfer to the helper token ({usage}), and no helper token is stored"
             ),
             Rule::ClientCertificateWithNetwork { owner } => write!(
                 f,
