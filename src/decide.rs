@@ -159,6 +159,13 @@ pub enum Impersonation {
     Denied,
 }
 
+impl Impersonation {
+    /// The client allows impersonation and is impersonating `token`.
+    pub fn of<T: crate::token::Token + ?Sized>(token: &T) -> Impersonation {
+        Impersonation::Allowed(Identity::of(token))
+    }
+}
+
 /// The rule that decided, with the facts behind it. [`Rule::id`] is the SPEC id;
 /// [`Display`](fmt::Display) is a plain-English sentence that cites it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -247,6 +254,46 @@ pub enum Rule {
         /// The flag that routes the access to the helper (`LOCAL_FILE` or `NETWORK`).
         usage: TokenUsage,
     },
+    /// L-5: the owner logged off and BITS discarded the helper token; the job is finished
+    /// or its flags are `0`, so nothing else happens.
+    TokenDiscarded,
+    /// L-5: the owner logged off, BITS discarded the helper token, and the unfinished job
+    /// whose flags are not `0` went to ERROR with `BG_E_TOKEN_REQUIRED`.
+    TokenRequiredAfterLogoff {
+        /// The job's flags.
+        flags: TokenUsage,
+    },
+    /// T-7: the job moved from one state to another (resume, transfer, cancel, complete).
+    StateChanged {
+        /// The state before.
+        from: JobState,
+        /// The state after.
+        to: JobState,
+    },
+    /// T-7: nothing to do in this state (a transfer of a job that is not queued, a resume of
+    /// a job that is already running or transferred).
+    NothingToDo {
+        /// The job's state.
+        state: JobState,
+    },
+    /// T-7: the job is ACKNOWLEDGED or CANCELLED; BITS refuses every operation on it.
+    JobFinished {
+        /// The job's state.
+        state: JobState,
+    },
+    /// L-7: `TakeOwnership` requires an administrator, and the caller is not.
+    TakeOwnershipNeedsAdministrator {
+        /// The caller.
+        caller: Sid,
+    },
+    /// L-7, Q-6: an administrator took ownership; credentials and the client certificate
+    /// were removed, and the helper token and flags kept or cleared as Q-6 says.
+    OwnershipTaken {
+        /// The new owner.
+        owner: Sid,
+        /// Whether the helper token and flags were kept.
+        helper_kept: bool,
+    },
     /// a client certificate, an owner other than LocalSystem and NETWORK: the HTTP
     /// transfer will fail because the owner's private key is out of the helper's reach.
     ClientCertificateWithNetwork {
@@ -273,6 +320,12 @@ impl Rule {
             Rule::CannotImpersonate => "A-9",
             Rule::ClientCertificateWithNetwork { .. } => "X-1",
             Rule::HelperTokenMissing { .. } => "L-6",
+            Rule::TokenDiscarded | Rule::TokenRequiredAfterLogoff { .. } => "L-5",
+            Rule::StateChanged { .. } | Rule::NothingToDo { .. } | Rule::JobFinished { .. } => {
+                "T-7"
+            }
+            Rule::TakeOwnershipNeedsAdministrator { .. } => "L-7",
+            Rule::OwnershipTaken { .. } => "Q-6",
         }
     }
 }
@@ -335,6 +388,33 @@ impl fmt::Display for Rule {
                 f,
                 "{id}: the client's COM security does not allow impersonation, so BITS cannot take its token"
             ),
+            Rule::TokenDiscarded => write!(
+                f,
+                "{id}: the owner logged off and BITS discarded the helper token; the job is finished or its flags are 0, so it is unaffected"
+            ),
+            Rule::TokenRequiredAfterLogoff { flags } => write!(
+                f,
+                "{id}: the owner logged off and BITS discarded the helper token; the unfinished job still uses it for {flags}, so it goes to ERROR (recover: set a new token, or set the flags to 0, then resume)"
+            ),
+            Rule::StateChanged { from, to } => write!(f, "{id}: the job went from {from} to {to}"),
+            Rule::NothingToDo { state } => {
+                write!(f, "{id}: nothing to do for a job in state {state}")
+            }
+            Rule::JobFinished { state } => {
+                write!(
+                    f,
+                    "{id}: the job is {state}; BITS refuses every operation on it"
+                )
+            }
+            Rule::TakeOwnershipNeedsAdministrator { caller } => write!(
+                f,
+                "{id}: TakeOwnership requires an administrator, and the caller {caller} is not"
+            ),
+            Rule::OwnershipTaken { owner, helper_kept } => write!(
+                f,
+                "{id}: {owner} took ownership; credentials and the client certificate were removed (L-7), the helper token and flags were {}",
+                if *helper_kept { "kept" } else { "cleared" }
+            ),
             Rule::HelperTokenMissing { usage } => write!(
                 f,
                 "{id}: the flags route an access of this transfer to the helper token ({usage}), and no helper token is stored"
@@ -377,6 +457,8 @@ pub enum Value {
 /// A failure a job will meet when it transfers: the job's error code and the
 /// rule behind it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct TransferFailure {
     /// The job error the transfer ends with.

@@ -61,6 +61,10 @@ macro_rules! named_codes {
 named_codes! {
     /// `S_OK`, success.
     S_OK = 0x0000_0000u32;
+    /// `S_FALSE`, success with nothing done.
+    S_FALSE = 0x0000_0001u32;
+    /// `BG_S_PARTIAL_COMPLETE`: `Complete` on a job that was not fully transferred.
+    BG_S_PARTIAL_COMPLETE = 0x0020_0001u32;
     /// `E_NOTIMPL`.
     E_NOTIMPL = 0x8000_4001u32;
     /// `E_NOINTERFACE`: the interface is not available.

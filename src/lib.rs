@@ -39,6 +39,9 @@ mod state;
 mod text;
 mod token;
 mod usage;
+#[cfg(all(windows, feature = "windows"))]
+#[cfg_attr(docsrs, doc(cfg(all(windows, feature = "windows"))))]
+pub mod windows;
 
 pub use decide::{
     Decision, Effect, Impersonation, JobFacts, Method, Rule, TransferFailure, Value,

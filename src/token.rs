@@ -182,6 +182,27 @@ impl Identity {
     pub const NETWORK_SERVICE: Identity = Identity::new(Sid::NETWORK_SERVICE, false);
 }
 
+/// The Administrators group as an [`Identity`] with `admin` presents it (`0xF`).
+const IDENTITY_ADMIN_GROUPS: [Group; 1] = [Group::new(
+    Sid::BUILTIN_ADMINISTRATORS,
+    GroupAttributes::DEFAULT_ENABLED.union(GroupAttributes::OWNER),
+)];
+
+/// An identity is the smallest token: its user, and the Administrators group enabled
+/// exactly when `admin` is set. So `Identity::of(&identity) == identity`.
+impl Token for Identity {
+    fn user(&self) -> Sid {
+        self.sid
+    }
+    fn groups(&self) -> &[Group] {
+        if self.admin {
+            &IDENTITY_ADMIN_GROUPS
+        } else {
+            &[]
+        }
+    }
+}
+
 impl JobOwner for Identity {
     fn owner_sid(&self) -> Sid {
         self.sid
@@ -386,6 +407,13 @@ mod tests {
             )],
         );
         assert!(!users.has_admin_enabled());
+    }
+
+    #[test]
+    fn identity_is_a_token_of_itself() {
+        for id in [Identity::LOCAL_SYSTEM, Identity::NETWORK_SERVICE] {
+            assert_eq!(Identity::of(&id), id);
+        }
     }
 
     #[test]

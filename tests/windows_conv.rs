@@ -16,7 +16,7 @@ use windows::Win32::Security::{
 };
 use windows::core::HRESULT;
 
-use windows_oracle::{describe, string_of_bytes, well_known};
+use windows_oracle::{binary as binary_of, print, printer_is_oracle, string_of_bytes, well_known};
 
 /// T-3 constants are byte for byte what `CreateWellKnownSid` builds (T-2 binary form).
 #[test]
@@ -37,8 +37,11 @@ fn well_known_sids_match_create_well_known_sid() {
 }
 
 /// Our string form (T-2) is what `ConvertSidToStringSidW` prints, and our binary form has
-/// the length `GetLengthSid` reports, across authorities (decimal below 2^32, hex above)
-/// and sub-authority counts 1 to 15.
+/// the length `GetLengthSid` reports, across authorities (decimal below 2^32, `0x` and 12
+/// hex digits above) and sub-authority counts 1 to 15.
+///
+/// Wine 8's printer is wrong from 2^31 up (negative decimal below 2^32, ERROR_INVALID_SID
+/// above), so under Wine the string check stops there; the binary checks do not.
 #[test]
 fn our_forms_agree_with_win32() {
     let authorities = [
@@ -46,6 +49,8 @@ fn our_forms_agree_with_win32() {
         1,
         5,
         16,
+        0x7FFF_FFFF,
+        0x8000_0000,
         0xFFFF_FFFF,
         0x1_0000_0000,
         0x0000_1234_5678_9ABC,
@@ -54,32 +59,37 @@ fn our_forms_agree_with_win32() {
     let subs: Vec<u32> = (0..15)
         .map(|i| [0, 1, 544, 0x7FFF_FFFF, u32::MAX][i % 5])
         .collect();
-    let mut checked = 0;
+    let (mut printed, mut binary) = (0, 0);
     for &authority in &authorities {
         for count in 1..=15 {
             let sid = Sid::new(authority, &subs[..count]).expect("valid SID");
             let win = WindowsSid::from(sid);
-            // SAFETY: `win` holds a valid binary SID and outlives the calls.
-            let raw = unsafe { describe(win.as_psid()) };
-            if count == 1 {
-                println!("{sid} -> {}", raw.string);
+            let psid = win.as_psid();
+            // SAFETY: `win` holds a valid binary SID and outlives every call below.
+            unsafe {
+                assert_eq!(binary_of(psid).as_slice(), &*sid.to_bytes(), "{sid}");
+                assert_eq!(GetLengthSid(psid) as usize, sid.binary_len(), "{sid}");
+                // And back: Windows's SID read into ours.
+                assert_eq!(WindowsSid::read(psid), Ok(sid));
             }
-            if authority < 0x8000_0000 {
-                assert_eq!(raw.string, sid.to_string(), "string form of {sid:?}");
+            binary += 1;
+            // SAFETY: as above.
+            let text = unsafe { print(psid) };
+            if printer_is_oracle(authority) {
+                assert_eq!(
+                    text.as_deref(),
+                    Ok(sid.to_string().as_str()),
+                    "string form of {sid:?}"
+                );
+                printed += 1;
+            } else if count == 1 {
+                println!("Wine prints {sid} as {text:?} (not used as an oracle)");
             }
-            assert_eq!(raw.bytes.as_slice(), &*sid.to_bytes());
-            // SAFETY: as above.
-            assert_eq!(
-                unsafe { GetLengthSid(win.as_psid()) } as usize,
-                sid.binary_len()
-            );
-            // And back: Windows's SID read into ours.
-            // SAFETY: as above.
-            assert_eq!(unsafe { WindowsSid::read(win.as_psid()) }, Ok(sid));
-            checked += 1;
         }
     }
-    assert_eq!(checked, authorities.len() * 15);
+    assert_eq!(binary, authorities.len() * 15);
+    println!("{binary} SIDs checked in binary form, {printed} in string form");
+    assert!(printed >= 5 * 15);
 }
 
 #[test]

@@ -69,7 +69,7 @@ impl From<BG_TOKEN> for TokenUsage {
 /// A SID in Windows binary form, owned, suitably aligned, ready to hand to Win32 as a
 /// `PSID` (T-2). No heap: 68 bytes on the stack.
 ///
-/// ```no_run
+/// ```
 /// use bits_helper_token::Sid;
 /// use bits_helper_token::windows::WindowsSid;
 ///
@@ -143,7 +143,9 @@ impl WindowsSid {
         }
         // SAFETY: `psid` is a valid SID (checked above), readable per the contract.
         let len = unsafe { GetLengthSid(psid) };
-        let len = usize::try_from(len).unwrap_or(usize::MAX).min(MAX_BINARY_LEN);
+        let len = usize::try_from(len)
+            .unwrap_or(usize::MAX)
+            .min(MAX_BINARY_LEN);
         // SAFETY: a valid SID is exactly `GetLengthSid` bytes long, at most 68 (15
         // sub-authorities, clamped above), readable per the contract; `u8` needs no
         // alignment; the slice is dropped before we return.

@@ -52,12 +52,18 @@ impl InfoBuffer {
             Err(e) => return Err(TokenError::win32("GetTokenInformation", &e)),
         }
         for _ in 0..ATTEMPTS {
-            let words = usize::try_from(needed).unwrap_or(usize::MAX).div_ceil(8).max(1);
+            let words = usize::try_from(needed)
+                .unwrap_or(usize::MAX)
+                .div_ceil(8)
+                .max(1);
+            let capacity = words
+                .checked_mul(8)
+                .and_then(|bytes| u32::try_from(bytes).ok())
+                .ok_or(TokenError::Malformed {
+                    what,
+                    detail: "size does not fit in a DWORD",
+                })?;
             let mut buf = vec![0u64; words];
-            let capacity = u32::try_from(words * 8).map_err(|_| TokenError::Malformed {
-                what,
-                detail: "size does not fit in a DWORD",
-            })?;
             let mut returned = 0u32;
             // SAFETY: `buf` is a live, writable, 8-aligned allocation of exactly `capacity`
             // bytes, which is the length we pass, so the call cannot write outside it;
@@ -73,7 +79,8 @@ impl InfoBuffer {
             };
             match answer {
                 Ok(()) => {
-                    let len = usize::try_from(returned).unwrap_or(usize::MAX).min(words * 8);
+                    // `capacity` is `words * 8`, so `len` stays inside `buf` (see `bytes`).
+                    let len = returned.min(capacity) as usize;
                     return Ok(InfoBuffer {
                         words: buf,
                         len,
@@ -121,7 +128,10 @@ impl InfoBuffer {
         let attributes = read_u32(bytes, at + offset_of!(SID_AND_ATTRIBUTES, Attributes))
             .ok_or_else(|| self.malformed("SID_AND_ATTRIBUTES runs past the end"))?;
         let sid = self.sid_at(ptr, index)?;
-        Ok(Group::new(sid, GroupAttributes::from_bits_retain(attributes)))
+        Ok(Group::new(
+            sid,
+            GroupAttributes::from_bits_retain(attributes),
+        ))
     }
 
     /// Copies the SID that `ptr` (a pointer into this buffer) designates.
@@ -134,7 +144,9 @@ impl InfoBuffer {
         let rest = &bytes[start..];
         // Binary form (T-2): byte 1 is the sub-authority count, length 8 + 4 * count.
         // A bad count or revision is left for `Sid::from_bytes` to name.
-        let len = rest.get(1).map_or(rest.len(), |&count| 8 + 4 * usize::from(count));
+        let len = rest
+            .get(1)
+            .map_or(rest.len(), |&count| 8 + 4 * usize::from(count));
         Sid::from_bytes(&rest[..len.min(rest.len())]).map_err(|source| TokenError::BadSid {
             what: self.what,
             index,

@@ -24,7 +24,7 @@
 //! Every `unsafe` block in this module carries a `SAFETY:` comment; the rest of the crate
 //! forbids `unsafe`.
 //!
-//! ```no_run
+//! ```
 //! use bits_helper_token::windows::WindowsToken;
 //! use bits_helper_token::{Identity, Token};
 //!
@@ -47,4 +47,4 @@ mod token;
 
 pub use conv::WindowsSid;
 pub use error::TokenError;
-pub use token::{Impersonation, TokenKind, WindowsToken};
+pub use token::{ImpersonationGuard, TokenKind, WindowsToken};

@@ -41,17 +41,48 @@ pub fn under_wine() -> bool {
 /// # Safety
 /// `psid` must point to a valid SID.
 pub unsafe fn describe(psid: PSID) -> RawSid {
-    // SAFETY: `psid` is a valid SID per the contract.
+    // SAFETY: forwarded contract.
+    let string = unsafe { print(psid) }.expect("ConvertSidToStringSidW");
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { binary(psid) };
+    RawSid { string, bytes }
+}
+
+/// `GetLengthSid` bytes of a SID in memory, after `IsValidSid`.
+///
+/// # Safety
+/// `psid` must point to a valid SID.
+pub unsafe fn binary(psid: PSID) -> Vec<u8> {
+    // SAFETY: `psid` is a valid SID per the contract, `GetLengthSid` bytes long.
     unsafe {
         assert!(IsValidSid(psid).as_bool(), "IsValidSid");
+        let len = GetLengthSid(psid) as usize;
+        std::slice::from_raw_parts(psid.0.cast::<u8>(), len).to_vec()
+    }
+}
+
+/// `ConvertSidToStringSidW` of a SID in memory, errors included. Wine 8's printer fails
+/// for authorities >= 2^32 (ERROR_INVALID_SID) and prints authorities in 2^31..2^32 as
+/// negative numbers, so only use it as an oracle below 2^31 under Wine (see
+/// [`printer_is_oracle`]).
+///
+/// # Safety
+/// `psid` must point to a valid SID.
+pub unsafe fn print(psid: PSID) -> windows::core::Result<String> {
+    // SAFETY: `psid` is a valid SID per the contract; the string is freed with LocalFree
+    // as documented.
+    unsafe {
         let mut text = PWSTR::null();
-        ConvertSidToStringSidW(psid, &mut text).expect("ConvertSidToStringSidW");
+        ConvertSidToStringSidW(psid, &mut text)?;
         let string = text.to_string().expect("UTF-16");
         LocalFree(Some(HLOCAL(text.0.cast())));
-        let len = GetLengthSid(psid) as usize;
-        let bytes = std::slice::from_raw_parts(psid.0.cast::<u8>(), len).to_vec();
-        RawSid { string, bytes }
+        Ok(string)
     }
+}
+
+/// Whether `ConvertSidToStringSidW` can serve as the oracle for this authority here.
+pub fn printer_is_oracle(authority: u64) -> bool {
+    authority < 0x8000_0000 || !under_wine()
 }
 
 /// `ConvertSidToStringSidW` of a binary SID held in a byte slice.

@@ -1,0 +1,395 @@
+//! [`WindowsToken`]: a real access token, read into the model's terms.
+
+extern crate alloc;
+extern crate std;
+
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+use core::mem::size_of;
+use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
+
+use windows::Win32::Foundation::{E_ACCESSDENIED, ERROR_NO_TOKEN, HANDLE};
+use windows::Win32::Security::{
+    CheckTokenMembership, CreateRestrictedToken, DuplicateTokenEx, GetTokenInformation,
+    ImpersonateLoggedOnUser, RevertToSelf, SID_AND_ATTRIBUTES, SecurityImpersonation,
+    TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE,
+    TOKEN_INFORMATION_CLASS, TOKEN_QUERY, TOKEN_TYPE, TokenElevation, TokenGroups,
+    TokenImpersonation, TokenPrimary, TokenType, TokenUser,
+};
+use windows::Win32::System::Threading::{
+    GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken,
+};
+use windows::core::BOOL;
+
+use super::info::InfoBuffer;
+use super::{TokenError, WindowsSid};
+use crate::sid::Sid;
+use crate::token::{Group, Identity, Token, TokenInfo};
+
+/// Whether a token is a primary (process) token or an impersonation (thread) token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// `TokenPrimary`: a process token.
+    Primary,
+    /// `TokenImpersonation`: a thread's impersonation token.
+    Impersonation,
+}
+
+/// A real Windows access token: an owned handle (closed on drop) and what the rules read
+/// of it — the user SID and the groups with their attributes (T-4).
+///
+/// It implements [`Token`], so [`Identity::of`] and every decision of the model take it
+/// directly. User, groups, elevation and kind are read when the token is opened (and again
+/// by [`refresh`](WindowsToken::refresh)); the [`Token`] methods answer from that reading.
+///
+/// [`has_admin_enabled`](Token::has_admin_enabled) is the model's rule T-5 applied to the
+/// groups read from Windows; it agrees with
+/// [`check_membership`](WindowsToken::check_membership)`(Sid::BUILTIN_ADMINISTRATORS)`, which
+/// asks `CheckTokenMembership` — the tests check this under Wine, for an administrator token
+/// and for one whose Administrators group is deny-only.
+#[derive(Debug)]
+pub struct WindowsToken {
+    handle: OwnedHandle,
+    info: TokenInfo,
+    elevated: bool,
+    kind: TokenKind,
+}
+
+/// Rights we ask for: read, plus what duplicating and impersonating need.
+const FULL_ACCESS: TOKEN_ACCESS_MASK =
+    TOKEN_ACCESS_MASK(TOKEN_QUERY.0 | TOKEN_DUPLICATE.0 | TOKEN_IMPERSONATE.0);
+
+impl WindowsToken {
+    /// The token whose identity a `QueryInterface` for `IBitsTokenOptions` made on this
+    /// thread would remember: the thread's impersonation token, or the process token
+    /// when the thread is not impersonating (`ERROR_NO_TOKEN`).
+    ///
+    /// COM hands BITS the thread's impersonation token only when the process enabled
+    /// cloaking (`CoInitializeSecurity` with `EOAC_DYNAMIC_CLOAKING` or
+    /// `EOAC_STATIC_CLOAKING`); without it BITS sees the process token whatever the thread
+    /// does. The probe (`examples/probe.rs`) enables dynamic cloaking.
+    pub fn caller() -> Result<WindowsToken, TokenError> {
+        match WindowsToken::thread()? {
+            Some(token) => Ok(token),
+            None => WindowsToken::process(),
+        }
+    }
+
+    /// The current thread's impersonation token, or `None` when the thread is not
+    /// impersonating. The token is opened in the process's security context
+    /// (`OpenAsSelf`), so an identification-level token can be read too.
+    pub fn thread() -> Result<Option<WindowsToken>, TokenError> {
+        let open = |access: TOKEN_ACCESS_MASK| {
+            // SAFETY: no preconditions; a pseudo-handle for the calling thread.
+            let thread = unsafe { GetCurrentThread() };
+            let mut raw = HANDLE::default();
+            // SAFETY: `thread` is valid on this thread; `raw` is a live local the call
+            // writes the new handle to.
+            unsafe { OpenThreadToken(thread, access, true, &mut raw) }.map(|()| raw)
+        };
+        let raw = match with_fallback(open) {
+            Ok(raw) => raw,
+            Err(e) if e.code() == ERROR_NO_TOKEN.to_hresult() => return Ok(None),
+            Err(e) => return Err(TokenError::win32("OpenThreadToken", &e)),
+        };
+        // SAFETY: `raw` was just returned by a successful `OpenThreadToken`: a valid handle
+        // that nothing else owns.
+        let handle = unsafe { OwnedHandle::from_raw_handle(raw.0) };
+        WindowsToken::from_handle(handle).map(Some)
+    }
+
+    /// The process's primary token.
+    pub fn process() -> Result<WindowsToken, TokenError> {
+        let open = |access: TOKEN_ACCESS_MASK| {
+            // SAFETY: no preconditions; a pseudo-handle for this process, always valid.
+            let process = unsafe { GetCurrentProcess() };
+            let mut raw = HANDLE::default();
+            // SAFETY: `process` is valid; `raw` is a live local the call writes the new
+            // handle to.
+            unsafe { OpenProcessToken(process, access, &mut raw) }.map(|()| raw)
+        };
+        let raw = with_fallback(open).map_err(|e| TokenError::win32("OpenProcessToken", &e))?;
+        // SAFETY: `raw` was just returned by a successful `OpenProcessToken`: a valid
+        // handle that nothing else owns.
+        let handle = unsafe { OwnedHandle::from_raw_handle(raw.0) };
+        WindowsToken::from_handle(handle)
+    }
+
+    /// Wraps a token handle you own (opened with at least `TOKEN_QUERY`) and reads it.
+    /// On error the handle is closed.
+    pub fn from_handle(handle: OwnedHandle) -> Result<WindowsToken, TokenError> {
+        let (info, elevated, kind) = read(raw(&handle))?;
+        Ok(WindowsToken {
+            handle,
+            info,
+            elevated,
+            kind,
+        })
+    }
+
+    /// Reads user, groups, elevation and kind again (a token's groups can be changed with
+    /// `AdjustTokenGroups`).
+    pub fn refresh(&mut self) -> Result<(), TokenError> {
+        (self.info, self.elevated, self.kind) = read(raw(&self.handle))?;
+        Ok(())
+    }
+
+    /// A plain-data copy of what was read: user SID and groups.
+    pub fn snapshot(&self) -> TokenInfo {
+        self.info.clone()
+    }
+
+    /// What a `QueryInterface` for `IBitsTokenOptions` remembers of this token: the
+    /// user SID and whether the administrators SID is enabled (T-5).
+    pub fn identity(&self) -> Identity {
+        Identity::of(self)
+    }
+
+    /// `TokenElevation`: whether Windows calls the token elevated. Informational only —
+    /// the rules use T-5 (the Administrators group), which is what
+    /// [`has_admin_enabled`](Token::has_admin_enabled) reports.
+    pub fn is_elevated(&self) -> bool {
+        self.elevated
+    }
+
+    /// Primary or impersonation token.
+    pub fn kind(&self) -> TokenKind {
+        self.kind
+    }
+
+    /// `CheckTokenMembership`: whether `sid` is an enabled, not deny-only group of this
+    /// token, as Windows answers it (the oracle for T-5). A primary token is first
+    /// duplicated to an impersonation token, as the function requires.
+    pub fn check_membership(&self, sid: &Sid) -> Result<bool, TokenError> {
+        let duplicate;
+        let token = match self.kind {
+            TokenKind::Impersonation => self,
+            TokenKind::Primary => {
+                duplicate = self.duplicate(TokenKind::Impersonation)?;
+                &duplicate
+            }
+        };
+        let sid = WindowsSid::from(sid);
+        let mut member = BOOL(0);
+        // SAFETY: the handle is a live token handle owned by `token`; `sid` is a valid
+        // binary SID that outlives the call; `member` is a live local.
+        unsafe { CheckTokenMembership(Some(raw(&token.handle)), sid.as_psid(), &mut member) }
+            .map_err(|e| TokenError::win32("CheckTokenMembership", &e))?;
+        Ok(member.as_bool())
+    }
+
+    /// `DuplicateTokenEx` at impersonation level `SecurityImpersonation`, as a primary or
+    /// an impersonation token. Needs `TOKEN_DUPLICATE` on this handle.
+    pub fn duplicate(&self, kind: TokenKind) -> Result<WindowsToken, TokenError> {
+        let kind = match kind {
+            TokenKind::Primary => TokenPrimary,
+            TokenKind::Impersonation => TokenImpersonation,
+        };
+        let mut raw_new = HANDLE::default();
+        // SAFETY: the source is a live token handle owned by `self`; no security
+        // attributes; `raw_new` is a live local the call writes the new handle to.
+        unsafe {
+            DuplicateTokenEx(
+                raw(&self.handle),
+                FULL_ACCESS,
+                None,
+                SecurityImpersonation,
+                kind,
+                &mut raw_new,
+            )
+        }
+        .map_err(|e| TokenError::win32("DuplicateTokenEx", &e))?;
+        // SAFETY: `raw_new` was just returned by a successful `DuplicateTokenEx`: a valid
+        // handle that nothing else owns.
+        WindowsToken::from_handle(unsafe { OwnedHandle::from_raw_handle(raw_new.0) })
+    }
+
+    /// `CreateRestrictedToken` with `sids` as SIDs to disable: those groups become
+    /// deny-only (`SE_GROUP_USE_FOR_DENY_ONLY`, T-4). With
+    /// [`Sid::BUILTIN_ADMINISTRATORS`] this makes a token that is *not* an administrator
+    /// for these rules (T-5), like a UAC-filtered one. Needs `TOKEN_DUPLICATE`.
+    pub fn with_deny_only(&self, sids: &[Sid]) -> Result<WindowsToken, TokenError> {
+        let sids: Vec<WindowsSid> = sids.iter().map(WindowsSid::from).collect();
+        let disable: Vec<SID_AND_ATTRIBUTES> = sids
+            .iter()
+            .map(|sid| SID_AND_ATTRIBUTES {
+                Sid: sid.as_psid(),
+                Attributes: 0,
+            })
+            .collect();
+        let mut raw_new = HANDLE::default();
+        // SAFETY: the source is a live token handle owned by `self`; `disable` and the
+        // SIDs it points to (`sids`) are live for the whole call and only read; no
+        // privileges or restricting SIDs; `raw_new` is a live local.
+        unsafe {
+            CreateRestrictedToken(
+                raw(&self.handle),
+                Default::default(),
+                (!disable.is_empty()).then_some(disable.as_slice()),
+                None,
+                None,
+                &mut raw_new,
+            )
+        }
+        .map_err(|e| TokenError::win32("CreateRestrictedToken", &e))?;
+        // SAFETY: `raw_new` was just returned by a successful `CreateRestrictedToken`: a
+        // valid handle that nothing else owns.
+        WindowsToken::from_handle(unsafe { OwnedHandle::from_raw_handle(raw_new.0) })
+    }
+
+    /// Makes the current thread impersonate this token (`ImpersonateLoggedOnUser`) until
+    /// the returned guard is dropped, which calls `RevertToSelf`. While it lives,
+    /// [`WindowsToken::caller`] on this thread answers this token's identity — the one a
+    /// `QueryInterface` made now would remember, and the token `SetHelperToken` would
+    /// take (L-2).
+    ///
+    /// `RevertToSelf` ends *all* impersonation on the thread: do not nest guards.
+    pub fn impersonate(&self) -> Result<ImpersonationGuard<'_>, TokenError> {
+        // SAFETY: the handle is a live token handle owned by `self`.
+        unsafe { ImpersonateLoggedOnUser(raw(&self.handle)) }
+            .map_err(|e| TokenError::win32("ImpersonateLoggedOnUser", &e))?;
+        Ok(ImpersonationGuard {
+            _token: PhantomData,
+            _thread_bound: PhantomData,
+        })
+    }
+
+    /// Gives up the handle without closing it.
+    pub fn into_handle(self) -> OwnedHandle {
+        self.handle
+    }
+}
+
+impl Token for WindowsToken {
+    fn user(&self) -> Sid {
+        self.info.user
+    }
+
+    fn groups(&self) -> &[Group] {
+        &self.info.groups
+    }
+}
+
+impl AsHandle for WindowsToken {
+    fn as_handle(&self) -> BorrowedHandle<'_> {
+        self.handle.as_handle()
+    }
+}
+
+impl From<WindowsToken> for OwnedHandle {
+    fn from(token: WindowsToken) -> OwnedHandle {
+        token.handle
+    }
+}
+
+impl From<&WindowsToken> for TokenInfo {
+    fn from(token: &WindowsToken) -> TokenInfo {
+        token.snapshot()
+    }
+}
+
+/// The current thread impersonates a [`WindowsToken`] while this lives; dropping it calls
+/// `RevertToSelf`. Bound to the thread that created it (neither `Send` nor `Sync`).
+#[derive(Debug)]
+#[must_use = "impersonation ends when the guard is dropped"]
+pub struct ImpersonationGuard<'a> {
+    _token: PhantomData<&'a WindowsToken>,
+    _thread_bound: PhantomData<*const ()>,
+}
+
+impl ImpersonationGuard<'_> {
+    /// Ends the impersonation now, reporting a failure of `RevertToSelf` (dropping the
+    /// guard ignores it).
+    pub fn revert(self) -> Result<(), TokenError> {
+        let result = revert_to_self();
+        core::mem::forget(self);
+        result
+    }
+}
+
+impl Drop for ImpersonationGuard<'_> {
+    fn drop(&mut self) {
+        // Nothing sensible to do with a failure here; `revert` reports it.
+        let _ = revert_to_self();
+    }
+}
+
+fn revert_to_self() -> Result<(), TokenError> {
+    // SAFETY: no preconditions; ends impersonation on the current thread.
+    unsafe { RevertToSelf() }.map_err(|e| TokenError::win32("RevertToSelf", &e))
+}
+
+/// The windows-rs handle of an owned handle (borrowed for the call only).
+fn raw(handle: &OwnedHandle) -> HANDLE {
+    HANDLE(handle.as_raw_handle())
+}
+
+/// Opens with the full rights we like, or with `TOKEN_QUERY` alone when those are refused.
+fn with_fallback(
+    open: impl Fn(TOKEN_ACCESS_MASK) -> windows::core::Result<HANDLE>,
+) -> windows::core::Result<HANDLE> {
+    match open(FULL_ACCESS) {
+        Err(e) if e.code() == E_ACCESSDENIED => open(TOKEN_QUERY),
+        other => other,
+    }
+}
+
+/// Reads what the rules need of a token.
+fn read(token: HANDLE) -> Result<(TokenInfo, bool, TokenKind), TokenError> {
+    let user = InfoBuffer::query(token, TokenUser, "TokenUser")?.token_user()?;
+    let groups = InfoBuffer::query(token, TokenGroups, "TokenGroups")?.token_groups()?;
+    let elevation: TOKEN_ELEVATION = read_fixed(token, TokenElevation, "TokenElevation")?;
+    let kind: TOKEN_TYPE = read_fixed(token, TokenType, "TokenType")?;
+    let kind = if kind == TokenPrimary {
+        TokenKind::Primary
+    } else if kind == TokenImpersonation {
+        TokenKind::Impersonation
+    } else {
+        return Err(TokenError::Malformed {
+            what: "TokenType",
+            detail: "neither TokenPrimary nor TokenImpersonation",
+        });
+    };
+    Ok((
+        TokenInfo::new(user, groups),
+        elevation.TokenIsElevated != 0,
+        kind,
+    ))
+}
+
+/// Marker for the fixed-size answers we read: plain integers, valid for any bit pattern.
+trait Fixed: Default {}
+impl Fixed for TOKEN_ELEVATION {}
+impl Fixed for TOKEN_TYPE {}
+
+/// Queries a fixed-size information class into a `T`.
+fn read_fixed<T: Fixed>(
+    token: HANDLE,
+    class: TOKEN_INFORMATION_CLASS,
+    what: &'static str,
+) -> Result<T, TokenError> {
+    let mut value = T::default();
+    let size = u32::try_from(size_of::<T>()).unwrap_or(u32::MAX);
+    let mut returned = 0u32;
+    // SAFETY: `value` is a live, properly aligned `T` of `size` bytes, the length we pass,
+    // so the call cannot write outside it; `T: Fixed` is made of integers, so any bytes
+    // Windows writes form a valid `T`; `returned` is a live local.
+    unsafe {
+        GetTokenInformation(
+            token,
+            class,
+            Some((&raw mut value).cast()),
+            size,
+            &mut returned,
+        )
+    }
+    .map_err(|e| TokenError::win32("GetTokenInformation", &e))?;
+    if returned as usize != size_of::<T>() {
+        return Err(TokenError::Malformed {
+            what,
+            detail: "unexpected size",
+        });
+    }
+    Ok(value)
+}
