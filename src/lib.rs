@@ -33,6 +33,7 @@ pub(crate) use serde_as_raw_bits;
 mod decide;
 mod hresult;
 mod profile;
+mod route;
 mod sid;
 mod state;
 #[cfg(feature = "serde")]
@@ -52,6 +53,12 @@ pub use hresult::{HResult, ParseHResultError};
 pub use profile::{
     AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, ParseReleaseError,
     Profile, Release, TakeOwnership, UnknownFlags,
+};
+pub use route::{
+    Access, AuthScheme, AuthTarget, Credential, Credentials, ImplicitAllowed, InvalidRegistryValue,
+    LmCompatibilityLevel, NetworkEnvironment, NullCredentialsError, Outcome, PLAN_CAPACITY,
+    ProxyUsage, Route, RouteRule, TransferJob, TransferPlan, UseLmCompat, Used, route,
+    transfer_plan,
 };
 pub use sid::{
     InvalidSid, MAX_AUTHORITY, MAX_BINARY_LEN, MAX_SUB_AUTHORITIES, ParseSidError, Sid, SidBytes,

@@ -1,0 +1,282 @@
+//! The README's routing table (access × flags → identity, SPEC §4) is generated from
+//! `route`: this test fails when the section between the markers
+//! `<!-- routing-table:start -->` and `<!-- routing-table:end -->` differs from what the
+//! code says. `UPDATE_README=1 cargo test --test readme_routing` rewrites the section (and
+//! inserts it before `## Commands` when the markers are missing).
+
+use bits_helper_token::*;
+use std::fmt::Write as _;
+
+const START: &str = "<!-- routing-table:start -->";
+const END: &str = "<!-- routing-table:end -->";
+
+fn sid(s: &str) -> Sid {
+    s.parse().expect("valid SID")
+}
+
+/// A standard user owns every job of the table.
+fn owner() -> Identity {
+    Identity::new(sid("S-1-5-21-1-2-3-1001"), false)
+}
+
+/// The helper token stored on them.
+fn helper() -> Identity {
+    Identity::new(sid("S-1-5-21-1-2-3-1002"), false)
+}
+
+/// Explicit Basic, Digest and Passport credentials and implicit NTLM and Negotiate ones,
+/// for the server and the proxy.
+fn all_credentials() -> Credentials {
+    let mut c = Credentials::NONE;
+    for target in AuthTarget::ALL {
+        for scheme in AuthScheme::ALL {
+            let kind = if scheme.has_implicit_credentials() {
+                Credential::Implicit
+            } else {
+                Credential::Explicit
+            };
+            c = c.set(target, scheme, kind).expect("valid credentials");
+        }
+    }
+    c
+}
+
+/// A job on which `access` is made, and the release to route it on.
+fn representative(access: Access) -> TransferJob {
+    let facts = JobFacts::new(owner()).with_helper(Some(helper()));
+    let job = TransferJob::new(facts);
+    match access {
+        Access::UploadLocalFile => job.with_job_type(JobType::Upload),
+        Access::ReplyFileCreate | Access::ReplyFileRename => {
+            job.with_job_type(JobType::UploadReply)
+        }
+        Access::SmbRemoteFile => job.with_facts(facts.with_remote(Remote::Smb)),
+        Access::ProxyAutoDetect => job.with_proxy(ProxyUsage::Autodetect),
+        Access::ProxyChallenge(_) | Access::ServerChallenge(_) => job
+            .with_proxy(ProxyUsage::Override)
+            .with_credentials(all_credentials()),
+        Access::ClientCertificateKey => job.with_facts(facts.with_client_certificate(true)),
+        _ => job,
+    }
+}
+
+/// "download over https, proxy autodetect, …": what the row's job is.
+fn describe(job: &TransferJob, release: Release, access: Access) -> String {
+    let mut s = format!("{} over {}", job.job_type, job.facts.remote);
+    if job.facts.remote.is_http() {
+        write!(s, ", proxy `{}`", job.proxy).unwrap();
+    }
+    if job.facts.client_certificate {
+        s.push_str(", client certificate");
+    }
+    if access.as_challenge().is_some() && job.credentials.is_empty() {
+        s.push_str(", no credentials set");
+    }
+    if release != Release::LATEST {
+        write!(s, ", `{release}`").unwrap();
+    }
+    s
+}
+
+fn cell(r: &Route) -> String {
+    format!("{} ({})", r.identity.name(), r.rule.id())
+}
+
+const FLAGS: [(TokenUsage, &str); 4] = [
+    (TokenUsage::empty(), "`0`"),
+    (TokenUsage::LOCAL_FILE, "`LOCAL_FILE`"),
+    (TokenUsage::NETWORK, "`NETWORK`"),
+    (TokenUsage::all(), "both"),
+];
+
+fn main_table(out: &mut String) {
+    let mut rows: Vec<(Access, TransferJob, Release)> = Vec::new();
+    for &access in Access::ALL {
+        rows.push((access, representative(access), Release::LATEST));
+        if access == Access::ProxyIeSettings {
+            rows.push((access, representative(access), Release::Win10_1607));
+        }
+        if access == Access::ServerChallenge(AuthScheme::Negotiate) {
+            let job = representative(access).with_credentials(Credentials::NONE);
+            rows.push((access, job, Release::LATEST));
+        }
+    }
+    out.push_str("| access | job |");
+    for (_, name) in FLAGS {
+        write!(out, " {name} |").unwrap();
+    }
+    out.push_str(" both, no helper token |\n|---|---|---|---|---|---|---|\n");
+    for (access, job, release) in rows {
+        let profile = Profile::new(release);
+        write!(out, "| `{access}` | {} |", describe(&job, release, access)).unwrap();
+        for (flags, _) in FLAGS {
+            let job = job.with_facts(job.facts.with_flags(flags));
+            write!(out, " {} |", cell(&route(&profile, &job, access))).unwrap();
+        }
+        let bare = job.with_facts(job.facts.with_flags(TokenUsage::all()).with_helper(None));
+        writeln!(out, " {} |", cell(&route(&profile, &bare, access))).unwrap();
+    }
+}
+
+fn service_table(out: &mut String) {
+    out.push_str("| owner | access | `0` | `NETWORK` | `NETWORK`, no helper token |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    let owners = [
+        ("LocalSystem", Identity::LOCAL_SYSTEM),
+        ("NetworkService", Identity::NETWORK_SERVICE),
+        ("LocalService", Identity::LOCAL_SERVICE),
+    ];
+    for (name, owner) in owners {
+        for access in [
+            Access::SmbRemoteFile,
+            Access::ServerChallenge(AuthScheme::Negotiate),
+        ] {
+            let base = representative(access);
+            let facts = base.facts;
+            let job = |flags, h| {
+                base.with_facts(
+                    JobFacts::new(owner)
+                        .with_flags(flags)
+                        .with_helper(h)
+                        .with_remote(facts.remote),
+                )
+            };
+            let p = Profile::default();
+            writeln!(
+                out,
+                "| {name} `{}` | `{access}` | {} | {} | {} |",
+                owner.sid,
+                cell(&route(
+                    &p,
+                    &job(TokenUsage::empty(), Some(helper())),
+                    access
+                )),
+                cell(&route(
+                    &p,
+                    &job(TokenUsage::NETWORK, Some(helper())),
+                    access
+                )),
+                cell(&route(&p, &job(TokenUsage::NETWORK, None), access)),
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// The whole section, markers included.
+fn section() -> String {
+    let mut out = String::new();
+    writeln!(out, "{START}").unwrap();
+    out.push_str(
+        "## Which identity each access uses\n\
+         \n\
+         `route(profile, job, access)` answers as whom BITS makes one access of a transfer,\n\
+         with the SPEC rule that decided (R-1…R-7, L-6); `transfer_plan(profile, job)` lists\n\
+         the accesses of a whole transfer in order, each with its route, and the job's outcome:\n\
+         TRANSFERRED, or ERROR with `BG_E_TOKEN_REQUIRED` when a step needs a missing helper\n\
+         token (L-6, X-2) or else with `0x80072F9A` (X-1). The tables below are generated from\n\
+         `route` by `tests/readme_routing.rs` (`UPDATE_README=1 cargo test --test\n\
+         readme_routing` rewrites them).\n\
+         \n\
+         Each job is owned by a standard user and holds a helper token, on `win10_1809` unless\n\
+         the row says otherwise; the challenge rows have explicit Basic, Digest and Passport\n\
+         credentials and `SetCredentials(NULL, NULL)` for NTLM and Negotiate, for the server\n\
+         and the proxy. Identities: `owner`, `helper`, `computer` and `anonymous` (R-6),\n\
+         `explicit_credentials` (R-5), `no_implicit_credentials` (R-3), `not_applicable`,\n\
+         `token_required` (the job fails, L-6). `§4` marks the accesses no flag names.\n\
+         \n",
+    );
+    main_table(&mut out);
+    out.push_str(
+        "\nService-account owners authenticate on the network as the computer or anonymously\n\
+         when no helper token is in play (R-6):\n\
+         \n",
+    );
+    service_table(&mut out);
+    writeln!(out, "{END}").unwrap();
+    out
+}
+
+fn readme_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")
+}
+
+/// The README with its routing section replaced by `section` (inserted before
+/// `## Commands` when the markers are missing), or `None` when neither is possible.
+fn with_section(readme: &str, section: &str) -> Option<String> {
+    if let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) {
+        let end = end + END.len() + usize::from(readme[end + END.len()..].starts_with('\n'));
+        if start < end {
+            return Some(format!("{}{section}{}", &readme[..start], &readme[end..]));
+        }
+    }
+    let at = readme.find("\n## Commands")? + 1;
+    Some(format!("{}{section}\n{}", &readme[..at], &readme[at..]))
+}
+
+#[test]
+fn readme_routing_table_matches_the_code() {
+    let path = readme_path();
+    let readme = std::fs::read_to_string(&path).expect("README.md is readable");
+    let expected = section();
+    let current = match (readme.find(START), readme.find(END)) {
+        (Some(start), Some(end)) if start < end => Some(&readme[start..end + END.len()]),
+        _ => None,
+    };
+    if current == Some(expected.trim_end()) {
+        return;
+    }
+    if std::env::var_os("UPDATE_README").is_some_and(|v| v == "1") {
+        let updated = with_section(&readme, &expected).expect("README.md has `## Commands`");
+        std::fs::write(&path, updated).expect("README.md is writable");
+        return;
+    }
+    panic!(
+        "README.md's routing section differs from the code. Run\n\
+         `UPDATE_README=1 cargo test --test readme_routing`, or paste this between the markers:\n\n{expected}"
+    );
+}
+
+#[test]
+fn the_table_says_what_route_says() {
+    // Spot checks of the generated text against SPEC §4, so a wrong generator cannot pass.
+    let s = section();
+    let row = |prefix: &str| {
+        s.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no row {prefix}"))
+            .to_string()
+    };
+    assert_eq!(
+        row("| `download_temp_file_create` |"),
+        "| `download_temp_file_create` | download over https, proxy `preconfig` | owner (R-1) | helper (R-1) | owner (R-1) | helper (R-1) | token_required (L-6) |"
+    );
+    assert_eq!(
+        row("| `proxy_ie_settings` | download over https, proxy `preconfig`, `win10_1607` |"),
+        "| `proxy_ie_settings` | download over https, proxy `preconfig`, `win10_1607` | owner (R-7) | owner (R-7) | owner (R-7) | owner (R-7) | owner (R-7) |"
+    );
+    assert_eq!(
+        row("| `client_certificate_key` |"),
+        "| `client_certificate_key` | download over https, proxy `preconfig`, client certificate | owner (R-4) | owner (R-4) | owner (R-4) | owner (R-4) | owner (R-4) |"
+    );
+    assert_eq!(
+        row("| LocalService `S-1-5-19` | `smb_remote_file` |"),
+        "| LocalService `S-1-5-19` | `smb_remote_file` | anonymous (R-6) | helper (R-2) | token_required (L-6) |"
+    );
+    assert!(s.starts_with(START) && s.trim_end().ends_with(END));
+}
+
+#[test]
+fn with_section_replaces_or_inserts() {
+    let section = format!("{START}\nnew\n{END}\n");
+    let old = format!("# x\n\n{START}\nold\n{END}\n\n## Commands\n");
+    assert_eq!(
+        with_section(&old, &section).unwrap(),
+        format!("# x\n\n{START}\nnew\n{END}\n\n## Commands\n")
+    );
+    assert_eq!(
+        with_section("# x\n\n## Commands\nrun\n", &section).unwrap(),
+        format!("# x\n\n{START}\nnew\n{END}\n\n## Commands\nrun\n")
+    );
+    assert_eq!(with_section("# x\n", &section), None);
+}
