@@ -130,4 +130,104 @@ fn main() {
         },
     ];
     print_table("SetHelperTokenFlags", &rows);
+
+    lifecycle(&alice, &bob);
+}
+
+/// A step of the lifecycle walk: what was called, what it returned, and the job after it.
+fn step(n: &mut usize, what: &str, hresult: HResult, rule: &Rule, job: &Job) {
+    *n += 1;
+    let helper = job
+        .helper_token()
+        .map_or("none".to_string(), |h| h.sid.to_string());
+    println!(
+        "{n:>2}. {what:<52} {:<34} {:<4} {:<12} {:<12} {helper}",
+        hresult.to_string(),
+        rule.id(),
+        job.state().name(),
+        job.flags().to_string()
+    );
+    println!("    why: {rule}");
+}
+
+/// Microsoft's sample flow, a logoff (L-5) and both recoveries.
+fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
+    println!("\n== The job lifecycle: Microsoft's sample flow, a logoff, and both recoveries ==\n");
+    println!(
+        "    {:<52} {:<34} {:<4} {:<12} {:<12} helper token",
+        "call", "returns", "rule", "job state", "flags"
+    );
+    let mut n = 0;
+    let mut job = Job::new(Profile::default(), owner);
+    let opts = match job.query_interface(owner) {
+        Ok(opts) => opts,
+        Err(e) => {
+            println!("QueryInterface refused: {e}");
+            return;
+        }
+    };
+    println!(
+        " -- the owner obtained IBitsTokenOptions; the handle remembers {} (A-1)",
+        opts.caller().sid
+    );
+    println!(
+        " -- the owner's thread now impersonates the helper user {}",
+        helper_user.user
+    );
+    let d = opts.set_helper_token(&mut job, Impersonation::of(helper_user));
+    step(
+        &mut n,
+        "SetHelperToken() while impersonating the helper",
+        d.hresult,
+        &d.rule,
+        &job,
+    );
+    let d = opts.set_helper_token_flags(&mut job, TokenUsage::LOCAL_FILE.bits());
+    step(
+        &mut n,
+        "SetHelperTokenFlags(LOCAL_FILE), still impersonating",
+        d.hresult,
+        &d.rule,
+        &job,
+    );
+    let e = job.resume();
+    step(&mut n, "Resume()", e.hresult, &e.rule, &job);
+    let e = job.logoff_owner();
+    step(&mut n, "the owner logs off", e.hresult, &e.rule, &job);
+    let e = job.resume();
+    step(&mut n, "Resume() without a token", e.hresult, &e.rule, &job);
+    let e = job.transfer();
+    step(&mut n, "the transfer runs", e.hresult, &e.rule, &job);
+
+    println!(" -- recovery 1 (L-5): set a new helper token, then resume");
+    let mut first = job;
+    let d = opts.set_helper_token(&mut first, Impersonation::of(helper_user));
+    step(&mut n, "SetHelperToken() again", d.hresult, &d.rule, &first);
+    let e = first.resume();
+    step(&mut n, "Resume()", e.hresult, &e.rule, &first);
+    let e = first.transfer();
+    step(&mut n, "the transfer runs", e.hresult, &e.rule, &first);
+
+    println!(" -- recovery 2 (L-5): set the flags to 0, then resume");
+    let mut second = job;
+    let d = opts.set_helper_token_flags(&mut second, 0);
+    step(
+        &mut n,
+        "SetHelperTokenFlags(0)",
+        d.hresult,
+        &d.rule,
+        &second,
+    );
+    let e = second.resume();
+    step(&mut n, "Resume()", e.hresult, &e.rule, &second);
+    let e = second.transfer();
+    step(
+        &mut n,
+        "the transfer runs, as the owner",
+        e.hresult,
+        &e.rule,
+        &second,
+    );
+    let e = second.complete();
+    step(&mut n, "Complete()", e.hresult, &e.rule, &second);
 }

@@ -32,6 +32,7 @@ pub(crate) use serde_as_raw_bits;
 
 mod decide;
 mod hresult;
+mod job;
 mod profile;
 mod route;
 mod sid;
@@ -50,6 +51,7 @@ pub use decide::{
     set_helper_token, set_helper_token_flags,
 };
 pub use hresult::{HResult, ParseHResultError};
+pub use job::{Event, EventOutcome, InvalidJob, Job, QueryInterfaceError, TokenOptions};
 pub use profile::{
     AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, ParseReleaseError,
     Profile, Release, TakeOwnership, UnknownFlags,

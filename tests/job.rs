@@ -1,0 +1,551 @@
+//! The stateful model: the sample flow of A-1, the lifecycle (L-1…L-7, Q-3, Q-6), saved
+//! state, and properties over random call sequences.
+
+mod common;
+use bits_helper_token::*;
+use common::*;
+use proptest::prelude::*;
+
+/// Microsoft's sample flow (A-1): the owner obtains the interface, impersonates the helper
+/// user, sets the token and then LOCAL_FILE while still impersonating. It must succeed:
+/// the identity was taken at QueryInterface.
+#[test]
+fn a1_sample_flow_succeeds_while_impersonating() {
+    let owner = alice();
+    let helper = bob();
+    let mut job = Job::new(Profile::default(), &owner);
+
+    let opts = job.query_interface(&owner).expect("interface available");
+    assert_eq!(opts.caller(), id(&owner));
+    // The thread now impersonates the helper: SetHelperToken takes *that* token (L-2)...
+    let d = opts.set_helper_token(&mut job, Impersonation::of(&helper));
+    assert_eq!(d.hresult, HResult::S_OK);
+    assert_eq!(job.helper_token(), Some(id(&helper)));
+    // ...and SetHelperTokenFlags is still judged as the owner (A-1), not as the helper.
+    let d = opts.set_helper_token_flags(&mut job, 0x1);
+    assert_eq!(d.hresult, HResult::S_OK);
+    assert_eq!(d.rule, Rule::OwnerCaller { caller: owner.user });
+    assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
+
+    // Had the helper obtained the interface itself, it would be refused (A-5).
+    let helpers = job.query_interface(&helper).unwrap();
+    assert_eq!(
+        helpers.set_helper_token_flags(&mut job, 0x3).rule.id(),
+        "A-5"
+    );
+    assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
+
+    // The job transfers with the helper token.
+    assert_eq!(job.resume().to, JobState::Queued);
+    let t = job.transfer();
+    assert_eq!((t.hresult, t.to), (HResult::S_OK, JobState::Transferred));
+    assert_eq!(job.complete().to, JobState::Acknowledged);
+}
+
+#[test]
+fn a1_the_remembered_identity_decides_not_the_current_one() {
+    // Obtained as a standard user; later the thread is elevated: still not an admin.
+    let mut job = Job::new(Profile::default(), &alice());
+    let as_bob = job.query_interface(&bob()).unwrap();
+    assert!(!as_bob.set_helper_token_flags(&mut job, 1).is_allowed());
+    // Obtained as the administrator: allowed, whatever is impersonated later.
+    let as_admin = job.query_interface(&admin()).unwrap();
+    assert!(
+        as_admin
+            .set_helper_token(&mut job, Impersonation::of(&TokenInfo::local_system()))
+            .is_allowed()
+    );
+    assert_eq!(job.helper_token(), Some(Identity::LOCAL_SYSTEM));
+}
+
+#[test]
+fn a2_query_interface_fails_before_bits4() {
+    let job = Job::new(Profile::new(Release::PreBits4), &TokenInfo::local_system());
+    let err = job.query_interface(&TokenInfo::local_system()).unwrap_err();
+    assert_eq!(err.hresult, HResult::E_NOINTERFACE);
+    assert_eq!(err.rule.id(), "A-2");
+    assert_eq!(
+        err.to_string(),
+        "QueryInterface returns 0x80004002 (E_NOINTERFACE): A-2: IBitsTokenOptions does not exist on pre_bits4 (BITS before 4.0), so QueryInterface fails"
+    );
+}
+
+#[test]
+fn l1_l2_l3_flags_and_token_are_independent() {
+    let mut job = Job::new(Profile::default(), &alice());
+    let h = job.query_interface(&alice()).unwrap();
+    // L-1: flags without a token.
+    assert!(h.set_helper_token_flags(&mut job, 0x2).is_allowed());
+    assert_eq!(
+        (job.flags(), job.helper_token()),
+        (TokenUsage::NETWORK, None)
+    );
+    // L-2: the token leaves the flags alone, and replaces a previous token.
+    h.set_helper_token(&mut job, Impersonation::of(&bob()));
+    h.set_helper_token(&mut job, Impersonation::of(&filtered_admin()));
+    assert_eq!(job.helper_token(), Some(id(&filtered_admin())));
+    assert_eq!(job.flags(), TokenUsage::NETWORK);
+    // L-4
+    assert_eq!(
+        h.get_helper_token_sid(&job).value,
+        Value::HelperSid(Some(filtered_admin().user))
+    );
+    // L-3: clear keeps the flags.
+    assert!(h.clear_helper_token(&mut job).is_allowed());
+    assert_eq!(
+        (job.flags(), job.helper_token()),
+        (TokenUsage::NETWORK, None)
+    );
+    assert_eq!(h.get_helper_token_sid(&job).value, Value::HelperSid(None));
+    assert_eq!(
+        h.get_helper_token_flags(&job).value,
+        Value::Flags(TokenUsage::NETWORK)
+    );
+}
+
+fn sample_job_in_flight() -> (Job, TokenOptions) {
+    let mut job = Job::new(Profile::default(), &alice());
+    let h = job.query_interface(&alice()).unwrap();
+    h.set_helper_token(&mut job, Impersonation::of(&bob()));
+    h.set_helper_token_flags(&mut job, 0x1);
+    job.resume();
+    (job, h)
+}
+
+#[test]
+fn l5_logoff_puts_an_unfinished_job_with_flags_in_error() {
+    let (mut job, _) = sample_job_in_flight();
+    let e = job.logoff_owner();
+    assert_eq!(
+        e.rule,
+        Rule::TokenRequiredAfterLogoff {
+            flags: TokenUsage::LOCAL_FILE
+        }
+    );
+    assert_eq!(e.rule.id(), "L-5");
+    assert_eq!((e.from, e.to), (JobState::Queued, JobState::Error));
+    assert_eq!(job.helper_token(), None);
+    let err = job.error().unwrap();
+    assert_eq!(err.hresult, HResult::BG_E_TOKEN_REQUIRED);
+}
+
+#[test]
+fn l5_recovery_by_a_new_token_and_resume() {
+    let (mut job, h) = sample_job_in_flight();
+    job.logoff_owner();
+    assert!(
+        h.set_helper_token(&mut job, Impersonation::of(&bob()))
+            .is_allowed()
+    );
+    assert_eq!(job.resume().to, JobState::Queued);
+    assert_eq!(job.error(), None);
+    assert_eq!(job.transfer().to, JobState::Transferred);
+}
+
+#[test]
+fn l5_recovery_by_flags_zero_and_resume() {
+    let (mut job, h) = sample_job_in_flight();
+    job.logoff_owner();
+    assert!(h.set_helper_token_flags(&mut job, 0).is_allowed());
+    job.resume();
+    let t = job.transfer();
+    assert_eq!((t.hresult, t.to), (HResult::S_OK, JobState::Transferred));
+}
+
+#[test]
+fn l5_logoff_spares_finished_jobs_and_jobs_without_flags() {
+    let (mut job, _) = sample_job_in_flight();
+    job.transfer();
+    let e = job.logoff_owner();
+    assert_eq!(
+        (e.rule, e.to),
+        (Rule::TokenDiscarded, JobState::Transferred)
+    );
+    assert_eq!(job.helper_token(), None);
+
+    let mut job = Job::new(Profile::default(), &alice());
+    let h = job.query_interface(&alice()).unwrap();
+    h.set_helper_token(&mut job, Impersonation::of(&bob()));
+    let e = job.logoff_owner();
+    assert_eq!((e.rule, e.to), (Rule::TokenDiscarded, JobState::Suspended));
+    assert_eq!(job.helper_token(), None);
+}
+
+#[test]
+fn l6_transfer_without_the_token_fails_with_token_required() {
+    let mut job = Job::new(Profile::default(), &alice());
+    let h = job.query_interface(&alice()).unwrap();
+    h.set_helper_token_flags(&mut job, 0x1);
+    job.resume();
+    let t = job.transfer();
+    assert_eq!(t.hresult, HResult::BG_E_TOKEN_REQUIRED);
+    assert_eq!(t.rule.id(), "L-6");
+    assert_eq!(t.to, JobState::Error);
+    assert_eq!(job.error().map(|e| e.rule.id()), Some("L-6"));
+}
+
+#[test]
+fn x1_transfer_with_certificate_and_network_fails() {
+    let mut job = Job::new(Profile::default(), &TokenInfo::network_service());
+    let h = job.query_interface(&TokenInfo::network_service()).unwrap();
+    job.set_client_certificate(true);
+    h.set_helper_token(&mut job, Impersonation::of(&bob()));
+    let d = h.set_helper_token_flags(&mut job, 0x2);
+    assert!(d.is_allowed() && d.transfer_failure.is_some());
+    job.resume();
+    let t = job.transfer();
+    assert_eq!(
+        t.hresult,
+        HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY
+    );
+    assert_eq!(t.rule.id(), "X-1");
+    assert_eq!(job.state(), JobState::Error);
+}
+
+#[test]
+fn q3_done_jobs_refuse_changes_but_answer_getters() {
+    let (mut job, h) = sample_job_in_flight();
+    job.cancel();
+    let before = job;
+    assert_eq!(
+        h.set_helper_token_flags(&mut job, 0).hresult,
+        HResult::BG_E_INVALID_STATE
+    );
+    assert_eq!(h.clear_helper_token(&mut job).rule.id(), "Q-3");
+    assert_eq!(
+        h.set_helper_token(&mut job, Impersonation::of(&bob()))
+            .rule
+            .id(),
+        "Q-3"
+    );
+    assert_eq!(
+        h.get_helper_token_flags(&job).value,
+        Value::Flags(TokenUsage::LOCAL_FILE)
+    );
+    for e in [
+        job.resume(),
+        job.transfer(),
+        job.cancel(),
+        job.complete(),
+        job.take_ownership(&admin()),
+    ] {
+        assert_eq!(e.hresult, HResult::BG_E_INVALID_STATE);
+        assert_eq!(
+            e.rule,
+            Rule::JobFinished {
+                state: JobState::Cancelled
+            }
+        );
+    }
+    assert_eq!(job, before);
+}
+
+#[test]
+fn t7_complete_and_cancel() {
+    let (mut job, _) = sample_job_in_flight();
+    let c = job.complete();
+    assert_eq!(
+        (c.hresult, c.to),
+        (HResult::BG_S_PARTIAL_COMPLETE, JobState::Acknowledged)
+    );
+    let (mut job, _) = sample_job_in_flight();
+    job.transfer();
+    assert_eq!(job.complete().hresult, HResult::S_OK);
+    let (mut job, _) = sample_job_in_flight();
+    let c = job.cancel();
+    assert_eq!((c.from, c.to), (JobState::Queued, JobState::Cancelled));
+    // Nothing to do: S_FALSE, state unchanged.
+    let mut job = Job::new(Profile::default(), &alice());
+    let t = job.transfer();
+    assert_eq!(
+        (t.hresult, t.to, t.rule.id()),
+        (HResult::S_FALSE, JobState::Suspended, "T-7")
+    );
+    job.resume();
+    assert_eq!(job.resume().hresult, HResult::S_FALSE);
+}
+
+#[test]
+fn l7_take_ownership_needs_an_administrator() {
+    let (mut job, _) = sample_job_in_flight();
+    job.set_client_certificate(true);
+    let before = job;
+    let e = job.take_ownership(&filtered_admin());
+    assert_eq!(e.hresult, HResult::E_ACCESSDENIED);
+    assert_eq!(
+        e.rule,
+        Rule::TakeOwnershipNeedsAdministrator {
+            caller: filtered_admin().user
+        }
+    );
+    assert_eq!(job, before);
+
+    let e = job.take_ownership(&admin());
+    assert_eq!(e.hresult, HResult::S_OK);
+    assert_eq!(job.owner(), id(&admin()));
+    assert!(!job.client_certificate());
+    // Q-6 default: helper token and flags kept.
+    assert_eq!(
+        e.rule,
+        Rule::OwnershipTaken {
+            owner: admin().user,
+            helper_kept: true
+        }
+    );
+    assert_eq!(e.rule.id(), "Q-6");
+    assert_eq!(job.helper_token(), Some(id(&bob())));
+    assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
+    // The old owner is now a stranger (A-5).
+    let old = job.query_interface(&alice()).unwrap();
+    assert_eq!(old.get_helper_token_flags(&job).rule.id(), "A-5");
+}
+
+#[test]
+fn q6_take_ownership_knob_clears_the_helper() {
+    let mut p = Profile::default();
+    p.knobs.take_ownership = TakeOwnership::Clear;
+    let mut job = Job::new(p, &alice());
+    let h = job.query_interface(&alice()).unwrap();
+    h.set_helper_token(&mut job, Impersonation::of(&bob()));
+    h.set_helper_token_flags(&mut job, 0x3);
+    let e = job.take_ownership(&admin());
+    assert_eq!(
+        e.rule,
+        Rule::OwnershipTaken {
+            owner: admin().user,
+            helper_kept: false
+        }
+    );
+    assert_eq!(
+        (job.helper_token(), job.flags()),
+        (None, TokenUsage::empty())
+    );
+}
+
+#[test]
+fn a4_legacy_job_model() {
+    let mut job = Job::new(Profile::new(Release::Legacy), &admin());
+    let user = job.query_interface(&alice()).unwrap();
+    assert_eq!(user.set_helper_token_flags(&mut job, 1).rule.id(), "A-4");
+    let adm = job.query_interface(&admin()).unwrap();
+    assert!(
+        adm.set_helper_token(&mut job, Impersonation::of(&admin()))
+            .is_allowed()
+    );
+    assert!(adm.set_helper_token_flags(&mut job, 1).is_allowed());
+}
+
+#[test]
+fn serde_saves_and_resumes_a_scenario() {
+    let (mut job, h) = sample_job_in_flight();
+    job.logoff_owner();
+    let text = serde_json::to_string(&job).unwrap();
+    let mut back: Job = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, job);
+    // The resumed job behaves the same.
+    h.set_helper_token_flags(&mut back, 0);
+    back.resume();
+    assert_eq!(back.transfer().to, JobState::Transferred);
+
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["state"], "error");
+    assert_eq!(v["error"]["hresult"], "0x80200056");
+    assert_eq!(v["flags"], 1);
+    assert_eq!(v["helper_token"], serde_json::Value::Null);
+    assert_eq!(v["owner"]["sid"], "S-1-5-21-1-2-3-1001");
+
+    // States the model cannot reach are refused.
+    let mut bad = v.clone();
+    bad["flags"] = 5.into();
+    let e = serde_json::from_value::<Job>(bad).unwrap_err().to_string();
+    assert!(e.contains("unknown bits 0x4"), "{e}");
+    let mut bad = v.clone();
+    bad["state"] = "queued".into();
+    assert!(serde_json::from_value::<Job>(bad).is_err());
+    let mut bad = v.clone();
+    bad["colour"] = "blue".into();
+    assert!(serde_json::from_value::<Job>(bad).is_err());
+    // Only the owner is required.
+    let minimal: Job =
+        serde_json::from_str(r#"{"owner": {"sid": "S-1-5-20", "admin": false}}"#).unwrap();
+    assert_eq!(
+        minimal,
+        Job::with_owner(Profile::default(), Identity::NETWORK_SERVICE)
+    );
+}
+
+// ---- properties over random call sequences ---------------------------------------------
+
+#[derive(Clone, Debug)]
+enum Op {
+    Query {
+        who: usize,
+    },
+    SetFlags {
+        h: usize,
+        flags: u32,
+    },
+    GetFlags {
+        h: usize,
+    },
+    SetToken {
+        h: usize,
+        token: usize,
+        can_impersonate: bool,
+    },
+    Clear {
+        h: usize,
+    },
+    GetSid {
+        h: usize,
+    },
+    Logoff,
+    Resume,
+    Transfer,
+    Cancel,
+    Complete,
+    TakeOwnership {
+        who: usize,
+    },
+}
+
+fn people() -> Vec<TokenInfo> {
+    vec![
+        alice(),
+        bob(),
+        admin(),
+        filtered_admin(),
+        TokenInfo::network_service(),
+        TokenInfo::local_system(),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let n = people().len();
+    prop_oneof![
+        2 => (0..n).prop_map(|who| Op::Query { who }),
+        4 => (0..4usize, prop_oneof![0u32..4, any::<u32>()]).prop_map(|(h, flags)| Op::SetFlags { h, flags }),
+        1 => (0..4usize).prop_map(|h| Op::GetFlags { h }),
+        4 => (0..4usize, 0..n, any::<bool>()).prop_map(|(h, token, can_impersonate)| Op::SetToken { h, token, can_impersonate }),
+        2 => (0..4usize).prop_map(|h| Op::Clear { h }),
+        1 => (0..4usize).prop_map(|h| Op::GetSid { h }),
+        1 => Just(Op::Logoff),
+        1 => Just(Op::Resume),
+        1 => Just(Op::Transfer),
+        1 => Just(Op::Cancel),
+        1 => Just(Op::Complete),
+        1 => (0..n).prop_map(|who| Op::TakeOwnership { who }),
+    ]
+}
+
+fn scenario() -> impl Strategy<Value = (Release, usize, Vec<Op>)> {
+    (
+        prop::sample::select(vec![
+            Release::Legacy,
+            Release::Win10_1607,
+            Release::Win10_1809,
+        ]),
+        0..people().len(),
+        prop::collection::vec(op(), 1..40),
+    )
+}
+
+/// Runs a scenario, checking the invariants of issue 3 after every call.
+fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> {
+    let people = people();
+    let mut job = Job::new(Profile::new(release), &people[owner]);
+    let mut handles: Vec<TokenOptions> = Vec::new();
+    for op in ops {
+        let before = job;
+        let handle = |h: &usize| handles.get(*h % handles.len().max(1)).copied();
+        let decision = match op {
+            Op::Query { who } => {
+                handles.push(job.query_interface(&people[*who]).unwrap());
+                None
+            }
+            Op::SetFlags { h, flags } => {
+                handle(h).map(|o| (o, o.set_helper_token_flags(&mut job, *flags)))
+            }
+            Op::GetFlags { h } => handle(h).map(|o| (o, o.get_helper_token_flags(&job))),
+            Op::SetToken {
+                h,
+                token,
+                can_impersonate,
+            } => handle(h).map(|o| {
+                let imp = if *can_impersonate {
+                    Impersonation::of(&people[*token])
+                } else {
+                    Impersonation::Denied
+                };
+                (o, o.set_helper_token(&mut job, imp))
+            }),
+            Op::Clear { h } => handle(h).map(|o| {
+                let d = o.clear_helper_token(&mut job);
+                // L-3: flags survive ClearHelperToken, whatever it returns.
+                assert_eq!(job.flags(), before.flags());
+                (o, d)
+            }),
+            Op::GetSid { h } => handle(h).map(|o| (o, o.get_helper_token_sid(&job))),
+            Op::Logoff => {
+                job.logoff_owner();
+                None
+            }
+            Op::Resume => {
+                job.resume();
+                None
+            }
+            Op::Transfer => {
+                job.transfer();
+                None
+            }
+            Op::Cancel => {
+                job.cancel();
+                None
+            }
+            Op::Complete => {
+                job.complete();
+                None
+            }
+            Op::TakeOwnership { who } => {
+                let e = job.take_ownership(&people[*who]);
+                if e.hresult.is_failure() {
+                    prop_assert_eq!(job, before, "a refused TakeOwnership changed the job");
+                }
+                None
+            }
+        };
+        if let Some((h, d)) = decision {
+            let caller = h.caller();
+            // A-10: a refused call changes no state.
+            if !d.is_allowed() {
+                prop_assert_eq!(job, before, "refused {} changed the job", d.method);
+            }
+            // A-5 / A-4: a non-administrator never succeeds on another user's job.
+            if !caller.admin && caller.sid != before.owner().sid {
+                prop_assert!(
+                    !d.is_allowed(),
+                    "{} by {:?} succeeded on {:?}'s job",
+                    d.method,
+                    caller.sid,
+                    before.owner().sid
+                );
+            }
+            // A-7: a call by a non-administrator never leaves an administrator token stored
+            // that was not there before.
+            if !caller.admin && job.helper_token() != before.helper_token() {
+                prop_assert!(!job.helper_token().is_some_and(|t| t.admin));
+            }
+            // The flags never hold unknown bits (Q-1).
+            prop_assert_eq!(job.flags().unknown_bits(), 0);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn prop_random_call_sequences_keep_the_invariants((release, owner, ops) in scenario()) {
+        run(release, owner, &ops)?;
+    }
+}
