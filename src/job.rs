@@ -497,6 +497,7 @@ impl Job {
 impl TokenOptions {
     /// A handle remembering `caller` without a `QueryInterface` (for scenario replays of
     /// releases without the interface, whose calls the decisions refuse with A-2).
+    #[cfg(feature = "alloc")]
     pub(crate) const fn remembering(caller: Identity) -> TokenOptions {
         TokenOptions { caller }
     }

@@ -35,12 +35,20 @@ mod hresult;
 mod job;
 mod profile;
 mod route;
+#[cfg(feature = "alloc")]
+pub mod scenario;
 mod sid;
 mod state;
 #[cfg(feature = "serde")]
 mod text;
 mod token;
 mod usage;
+/// Support for downstream tests (feature `proptest`).
+#[cfg(feature = "proptest")]
+pub mod support {
+    pub mod harness;
+    pub mod proptest;
+}
 #[cfg(all(windows, feature = "windows"))]
 #[cfg_attr(docsrs, doc(cfg(all(windows, feature = "windows"))))]
 pub mod windows;

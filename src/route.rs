@@ -1186,7 +1186,9 @@ mod access_serde {
             f.write_str("an access name such as \"server_challenge_negotiate\"")
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Access, E> {
-            v.parse().map_err(E::custom)
+            // `invalid_value` quotes the offending name; the expectation says what is allowed.
+            v.parse()
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
         }
     }
 

@@ -1,0 +1,40 @@
+//! One line of the oracle: a JSON scenario in, a JSON transcript (or error) out.
+//!
+//! Shared by `examples/oracle/main.rs`, the tests and the fuzz target.
+
+use bits_helper_token::scenario::Scenario;
+
+/// The answer to input line `number` (1-based): `Ok(transcript JSON)` or
+/// `Err({"error": "line N: …"} JSON)`. Never panics.
+pub fn answer(number: usize, line: &[u8]) -> Result<String, String> {
+    let fail = |what: String| {
+        let msg = format!("line {number}: {what}");
+        Err(serde_json::json!({ "error": msg }).to_string())
+    };
+    let Ok(text) = std::str::from_utf8(line) else {
+        return fail("not valid UTF-8".into());
+    };
+    // A scenario is a JSON object (serde would also take a struct as an array).
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        Ok(_) => return fail("invalid scenario: a scenario is a JSON object".into()),
+        Err(e) => return fail(format!("invalid scenario: {e}")),
+    };
+    let scenario: Scenario = match serde_json::from_value(value) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("invalid scenario: {e}")),
+    };
+    match scenario.run() {
+        Ok(transcript) => match serde_json::to_string(&transcript) {
+            Ok(json) => Ok(json),
+            Err(e) => fail(format!("cannot write the transcript: {e}")),
+        },
+        Err(e) => fail(e.to_string()),
+    }
+}
+
+/// Whether a line is blank (skipped, no answer).
+#[allow(dead_code)] // used by main.rs; the tests include this file for `answer` only
+pub fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}

@@ -1,0 +1,224 @@
+//! The language-neutral oracle's contract (README "The oracle"): defaults, values, and
+//! invalid lines, through the line handler and through the real process.
+
+#[path = "../examples/oracle/line.rs"]
+mod oracle_line;
+
+use serde_json::{Value, json};
+#[cfg(not(windows))]
+use std::io::Write;
+#[cfg(not(windows))]
+use std::process::{Command, Stdio};
+
+fn answer(line: &str) -> Result<Value, String> {
+    match oracle_line::answer(7, line.as_bytes()) {
+        Ok(json) => Ok(serde_json::from_str(&json).unwrap()),
+        Err(json) => {
+            let v: Value = serde_json::from_str(&json).unwrap();
+            Err(v["error"].as_str().unwrap().to_string())
+        }
+    }
+}
+
+const TOKENS: &str =
+    r#""tokens": {"svc": {"user": "S-1-5-20"}, "a": {"user": "S-1-5-21-1-2-3-1001"}}"#;
+
+fn scenario(job: &str, steps: &str) -> String {
+    format!(r#"{{{TOKENS}, "job": {job}, "steps": [{steps}]}}"#)
+}
+
+#[test]
+fn defaults_are_the_latest_release_and_a_fresh_job() {
+    let v = answer(&scenario(r#"{"owner": "svc"}"#, r#"{"op": "query_interface", "caller": "svc", "handle": "h"}, {"op": "get_helper_token_flags", "handle": "h"}, {"op": "get_helper_token_sid", "handle": "h"}, {"op": "route", "access": "proxy_ie_settings"}"#)).unwrap();
+    assert_eq!(
+        v["results"][0],
+        json!({"hresult": "0x00000000", "name": "S_OK", "rule": "A-1"})
+    );
+    // value present: flags 0, SID null (L-4) — null is not absence.
+    assert_eq!(v["results"][1]["value"], json!(0));
+    assert!(v["results"][2].as_object().unwrap().contains_key("value"));
+    assert_eq!(v["results"][2]["value"], Value::Null);
+    // No value for a call that returns none.
+    assert!(!v["results"][0].as_object().unwrap().contains_key("value"));
+    assert_eq!(v["results"][3]["value"]["identity"], "owner");
+    assert_eq!(
+        v["job"],
+        json!({"state": "suspended", "error": null, "flags": 0, "helper_token": null, "owner": "S-1-5-20"})
+    );
+}
+
+#[test]
+fn handles_are_strings_or_numbers_and_releases_and_knobs_apply() {
+    let line = format!(
+        r#"{{"release": "legacy", "knobs": {{"unknown_flags": "not_impl"}}, {TOKENS}, "job": {{"owner": "svc"}}, "steps": [{{"op": "query_interface", "caller": "svc", "handle": 3}}, {{"op": "set_helper_token_flags", "handle": 3, "flags": 1}}]}}"#
+    );
+    let v = answer(&line).unwrap();
+    assert_eq!(v["results"][1]["rule"], "A-4");
+    assert_eq!(v["results"][1]["name"], "E_ACCESSDENIED");
+    let line = line
+        .replace("legacy", "win10_1607")
+        .replace(r#""flags": 1"#, r#""flags": 4"#);
+    assert_eq!(answer(&line).unwrap()["results"][1]["name"], "E_NOTIMPL");
+}
+
+#[test]
+fn invalid_lines_say_what_and_where() {
+    let cases: &[(&str, &str)] = &[
+        ("{", "line 7: invalid scenario: EOF while parsing"),
+        (
+            "[]",
+            "line 7: invalid scenario: a scenario is a JSON object",
+        ),
+        (
+            "42",
+            "line 7: invalid scenario: a scenario is a JSON object",
+        ),
+        (
+            r#"{"job": {"owner": "svc"}, "steps": []}"#,
+            "missing field `tokens`",
+        ),
+        (&scenario(r#"{}"#, ""), "missing field `owner`"),
+        (
+            &format!(r#"{{{TOKENS}, "job": {{"owner": "svc"}}}}"#),
+            "missing field `steps`",
+        ),
+        (
+            &scenario(r#"{"owner": "nobody"}"#, ""),
+            "line 7: job.owner: unknown token \"nobody\"",
+        ),
+        (
+            &scenario(r#"{"owner": "svc"}"#, r#"{"op": "fly"}"#),
+            "unknown variant `fly`",
+        ),
+        (
+            &scenario(r#"{"owner": "svc"}"#, r#"{"op": "resume", "now": true}"#),
+            "unknown field `now`",
+        ),
+        (
+            &scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "get_helper_token_flags", "handle": 1}"#,
+            ),
+            "line 7: step 1: handle 1 is not defined by an earlier query_interface",
+        ),
+        (
+            &scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "query_interface", "caller": "svc", "handle": 1}, {"op": "query_interface", "caller": "a", "handle": 1}"#,
+            ),
+            "step 2: handle 1 is already defined",
+        ),
+        (
+            &scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "query_interface", "caller": "svc", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": -1}"#,
+            ),
+            "invalid value: integer `-1`",
+        ),
+        (
+            &scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "query_interface", "caller": "svc", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": 4294967296}"#,
+            ),
+            "invalid value: integer `4294967296`",
+        ),
+        (
+            &scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "take_ownership", "caller": "x"}"#,
+            ),
+            "step 1: unknown token \"x\"",
+        ),
+        (
+            &scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "route", "access": "teleport"}"#,
+            ),
+            "teleport",
+        ),
+        (
+            &scenario(r#"{"owner": "svc", "type": "sideload"}"#, ""),
+            "unknown variant `sideload`",
+        ),
+        (
+            &format!(r#"{{"release": "win11", {TOKENS}, "job": {{"owner": "svc"}}, "steps": []}}"#),
+            "unknown variant `win11`",
+        ),
+        (
+            r#"{"tokens": {"t": {"user": "S-1-5-18 "}}, "job": {"owner": "t"}, "steps": []}"#,
+            "at byte 8: unexpected character ' '",
+        ),
+        (
+            &format!(
+                r#"{{"environment": {{"use_lm_compat": 3}}, {TOKENS}, "job": {{"owner": "svc"}}, "steps": []}}"#
+            ),
+            "3",
+        ),
+        (
+            &scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "set_credentials", "target": "server", "scheme": "basic", "credential": "maybe"}"#,
+            ),
+            "unknown variant `maybe`",
+        ),
+    ];
+    for (line, needle) in cases {
+        let err = answer(line).expect_err(line);
+        assert!(err.starts_with("line 7: "), "{err}");
+        assert!(
+            err.contains(needle),
+            "for {line}\n  got: {err}\n  want: {needle}"
+        );
+    }
+    let bad_utf8 = oracle_line::answer(2, b"{\"tokens\": \xff}").unwrap_err();
+    assert_eq!(bad_utf8, r#"{"error":"line 2: not valid UTF-8"}"#);
+}
+
+// Spawns the host's cargo: not possible from a Windows test binary under Wine.
+#[cfg(not(windows))]
+#[test]
+fn the_process_answers_line_by_line_and_exits_1_on_an_invalid_line() {
+    let good = scenario(
+        r#"{"owner": "svc"}"#,
+        r#"{"op": "query_interface", "caller": "svc", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": 2}"#,
+    );
+    let run = |input: String| {
+        let mut child = Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "--example", "oracle"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cargo runs the oracle");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, out) = run(format!("{good}\n\n{good}\n"));
+    assert_eq!(code, Some(0));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "blank lines are skipped: {out}");
+    for l in &lines {
+        let v: Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["results"][1]["rule"], "A-5");
+    }
+    let (code, out) = run(format!("{good}\nnot json\n{good}\n"));
+    assert_eq!(code, Some(1));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[1].starts_with(r#"{"error":"line 2: invalid scenario"#),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with(r#"{"results""#),
+        "the oracle goes on after an invalid line"
+    );
+}

@@ -1,0 +1,171 @@
+//! Smoke tests of the `proptest` feature: every `Arbitrary` impl and strategy produces
+//! values that hold the invariant it promises.
+#![cfg(feature = "proptest")]
+
+use bits_helper_token::scenario::{Scenario, Step};
+use bits_helper_token::support::proptest::*;
+use bits_helper_token::*;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+    let mut runner = TestRunner::new(Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner.run(&strategy, test).unwrap();
+}
+
+#[test]
+fn sids_pool_collides_and_random_round_trips() {
+    check(sid_pool(), |s| {
+        prop_assert!(pool().contains(&s));
+        Ok(())
+    });
+    check(any_sid(), |s| {
+        prop_assert_eq!(Sid::from_bytes(&s.to_bytes()), Ok(s));
+        prop_assert_eq!(s.to_string().parse::<Sid>(), Ok(s));
+        Ok(())
+    });
+    check(any::<Sid>(), |s| {
+        prop_assert!(!s.sub_authorities().is_empty());
+        Ok(())
+    });
+}
+
+#[test]
+fn tokens_carry_the_requested_administrators_state() {
+    for (admin, expected) in [
+        (AdminGroup::Enabled, true),
+        (AdminGroup::DenyOnly, false),
+        (AdminGroup::Disabled, false),
+        (AdminGroup::Absent, false),
+    ] {
+        check(token(Just(admin)), move |t| {
+            prop_assert_eq!(t.has_admin_enabled(), expected);
+            let has_group = t
+                .groups
+                .iter()
+                .any(|g| g.sid == Sid::BUILTIN_ADMINISTRATORS);
+            prop_assert_eq!(has_group, admin != AdminGroup::Absent);
+            Ok(())
+        });
+    }
+    check(any::<TokenInfo>(), |t| {
+        prop_assert!(pool().contains(&t.user));
+        Ok(())
+    });
+    check(any::<Identity>(), |i| {
+        prop_assert_eq!(Identity::of(&i), i);
+        Ok(())
+    });
+}
+
+#[test]
+fn flags_with_and_without_unknown_bits() {
+    check(raw_flags(false), |f| {
+        prop_assert!(f < 4);
+        Ok(())
+    });
+    let mut seen_unknown = false;
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..200 {
+        let f = raw_flags(true).new_tree(&mut runner).unwrap().current();
+        seen_unknown |= f & !3 != 0;
+    }
+    assert!(
+        seen_unknown,
+        "raw_flags(true) never produced an unknown bit"
+    );
+    check(any::<TokenUsage>(), |u| {
+        prop_assert_eq!(u.to_string().parse::<TokenUsage>(), Ok(u));
+        Ok(())
+    });
+}
+
+#[test]
+fn profiles_knobs_and_vocabulary() {
+    check(profile(&[Release::Legacy], true), |p| {
+        prop_assert_eq!(p.release, Release::Legacy);
+        prop_assert_eq!(p.knobs, Knobs::DEFAULT);
+        Ok(())
+    });
+    check(any::<Knobs>(), |k| {
+        prop_assert!(k.denial.get().is_failure());
+        Ok(())
+    });
+    check(any::<Profile>(), |p| {
+        let json = serde_json::to_string(&p).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Profile>(&json).unwrap(), p);
+        Ok(())
+    });
+    check(
+        (
+            any::<JobState>(),
+            any::<JobType>(),
+            any::<Remote>(),
+            any::<HResult>(),
+            any::<GroupAttributes>(),
+        ),
+        |(s, t, r, h, g)| {
+            prop_assert_eq!(s.name().parse::<JobState>(), Ok(s));
+            prop_assert_eq!(t.name().parse::<JobType>(), Ok(t));
+            prop_assert_eq!(r.name().parse::<Remote>(), Ok(r));
+            prop_assert_eq!(format!("0x{:08X}", h.as_u32()).parse::<HResult>(), Ok(h));
+            prop_assert_eq!(GroupAttributes::from_bits_retain(g.bits()), g);
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn jobs_and_job_facts() {
+    check(any::<JobFacts>(), |j| {
+        prop_assert_eq!(j.flags.unknown_bits(), 0);
+        Ok(())
+    });
+    check(any::<Job>(), |j| {
+        prop_assert_eq!(j.state(), JobState::Suspended);
+        let json = serde_json::to_string(&j).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Job>(&json).unwrap(), j);
+        Ok(())
+    });
+}
+
+#[test]
+fn scenarios_are_valid_and_steerable() {
+    check(any::<Scenario>(), |s| {
+        prop_assert!(s.validate().is_ok(), "{:?}", s.validate());
+        let t = s.run().unwrap();
+        prop_assert_eq!(t.results.len(), s.steps.len());
+        // The JSON form round-trips: what the harness prints, the oracle reads.
+        let back: Scenario = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        prop_assert_eq!(back, s);
+        Ok(())
+    });
+    let mut params = ScenarioParams::default();
+    params.releases = vec![Release::Win10_1607];
+    params.events = false;
+    params.network = false;
+    params.max_steps = 5;
+    check(scenario(params), |s| {
+        prop_assert_eq!(s.release, Release::Win10_1607);
+        prop_assert_eq!(s.knobs, Knobs::DEFAULT);
+        // At most 5 generated steps, plus the query_interface each may need.
+        prop_assert!(s.steps.len() <= 10);
+        for step in &s.steps {
+            let method_or_qi = matches!(
+                step,
+                Step::QueryInterface { .. }
+                    | Step::SetHelperTokenFlags { .. }
+                    | Step::GetHelperTokenFlags { .. }
+                    | Step::SetHelperToken { .. }
+                    | Step::ClearHelperToken { .. }
+                    | Step::GetHelperTokenSid { .. }
+            );
+            prop_assert!(method_or_qi, "{}", step.op());
+        }
+        Ok(())
+    });
+}
