@@ -132,6 +132,115 @@ fn main() {
     print_table("SetHelperTokenFlags", &rows);
 
     lifecycle(&alice, &bob);
+    routing(&bob);
+}
+
+/// Prints the transfer plan of `job`: every access in order, as whom, and why.
+fn print_plan(title: &str, job: &Job) {
+    let plan = transfer_plan(job.profile(), &job.transfer_job());
+    println!("\n-- {title}");
+    println!(
+        "   owner {}, flags {}, helper {}, {} over {}, proxy {}, release {}",
+        job.owner().sid,
+        job.flags(),
+        job.helper_token()
+            .map_or("none".to_string(), |h| h.sid.to_string()),
+        job.job_type(),
+        job.remote(),
+        job.proxy(),
+        job.profile().release
+    );
+    for (n, step) in plan.iter().enumerate() {
+        let who = match step.identity {
+            Used::Owner { sid } => format!("owner ({sid})"),
+            Used::Helper { sid } => format!("HELPER ({sid})"),
+            other => other.name().replace('_', " "),
+        };
+        println!(
+            "   {:>2}. {:<28} {:<34} {}",
+            n + 1,
+            step.access.name(),
+            who,
+            step.rule.id()
+        );
+    }
+    match plan.outcome {
+        Outcome::Transferred => println!("   => TRANSFERRED"),
+        Outcome::Error(f) => println!("   => ERROR {}\n      {}", f.hresult, f.rule),
+        _ => println!("   => {}", plan.outcome),
+    }
+}
+
+/// A job of `owner` with a helper token `helper` and these flags, set through the handle.
+fn job_with_helper(
+    profile: Profile,
+    owner: &TokenInfo,
+    helper: &TokenInfo,
+    flags: TokenUsage,
+) -> Job {
+    let mut job = Job::new(profile, owner);
+    if let Ok(opts) = job.query_interface(owner) {
+        opts.set_helper_token(&mut job, Impersonation::of(helper));
+        opts.set_helper_token_flags(&mut job, flags.bits());
+    }
+    job
+}
+
+/// Which identity each access of a transfer uses (R-1…R-7) and how transfers end (X-1, L-6).
+fn routing(helper_user: &TokenInfo) {
+    println!("\n== Routing: as whom BITS makes each access of a transfer ==");
+    let service = TokenInfo::network_service();
+    for release in [Release::Win10_1607, Release::Win10_1809] {
+        let mut job = job_with_helper(
+            Profile::new(release),
+            &service,
+            helper_user,
+            TokenUsage::NETWORK,
+        );
+        let creds = Credentials::NONE.set(
+            AuthTarget::Proxy,
+            AuthScheme::Negotiate,
+            Credential::Implicit,
+        );
+        job.set_credentials(creds.unwrap_or(Credentials::NONE));
+        job.set_proxy(ProxyUsage::Preconfig);
+        print_plan(
+            "NetworkService downloads over HTTPS through the IE proxy, NETWORK set, implicit proxy credentials (R-7)",
+            &job,
+        );
+    }
+
+    let local_service = TokenInfo::local_service();
+    let mut anonymous = Job::new(Profile::default(), &local_service).over(Remote::Smb);
+    anonymous.set_proxy(ProxyUsage::NoProxy);
+    print_plan(
+        "LocalService downloads from an SMB share, no helper token (R-6: anonymous)",
+        &anonymous,
+    );
+
+    let alice = TokenInfo::standard_user(sid("S-1-5-21-1-2-3-1001"));
+    let mut reply = job_with_helper(
+        Profile::default(),
+        &alice,
+        helper_user,
+        TokenUsage::LOCAL_FILE,
+    )
+    .of_type(JobType::UploadReply);
+    reply.set_proxy(ProxyUsage::NoProxy);
+    print_plan("An upload-reply job with LOCAL_FILE (R-1)", &reply);
+
+    let mut cert = job_with_helper(
+        Profile::default(),
+        &service,
+        helper_user,
+        TokenUsage::NETWORK,
+    );
+    cert.set_client_certificate(true);
+    cert.set_proxy(ProxyUsage::NoProxy);
+    print_plan(
+        "A NetworkService job with a client certificate and NETWORK (X-1)",
+        &cert,
+    );
 }
 
 /// A step of the lifecycle walk: what was called, what it returned, and the job after it.
