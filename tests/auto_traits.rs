@@ -49,4 +49,48 @@ fn public_types_are_send_and_sync() {
     assert_auto::<EventOutcome>();
     assert_auto::<QueryInterfaceError>();
     assert_auto::<InvalidJob>();
+    // routing
+    assert_auto::<Access>();
+    assert_auto::<AuthScheme>();
+    assert_auto::<AuthTarget>();
+    assert_auto::<Credential>();
+    assert_auto::<Credentials>();
+    assert_auto::<ImplicitAllowed>();
+    assert_auto::<InvalidRegistryValue>();
+    assert_auto::<LmCompatibilityLevel>();
+    assert_auto::<NetworkEnvironment>();
+    assert_auto::<NullCredentialsError>();
+    assert_auto::<Outcome>();
+    assert_auto::<ProxyUsage>();
+    assert_auto::<Route>();
+    assert_auto::<RouteRule>();
+    assert_auto::<TransferJob>();
+    assert_auto::<TransferPlan>();
+    assert_auto::<Used>();
+    assert_auto::<UseLmCompat>();
+    // scenarios
+    use bits_helper_token::scenario::*;
+    assert_auto::<Scenario>();
+    assert_auto::<Step>();
+    assert_auto::<JobSpec>();
+    assert_auto::<HandleName>();
+    assert_auto::<Transcript>();
+    assert_auto::<StepResult>();
+    assert_auto::<StepValue>();
+    assert_auto::<ScenarioError>();
+    assert_auto::<ScenarioErrorKind>();
+}
+
+#[cfg(feature = "proptest")]
+#[test]
+fn support_types_are_send_and_sync() {
+    use bits_helper_token::support::harness::*;
+    use bits_helper_token::support::proptest::*;
+    assert_auto::<AdminGroup>();
+    assert_auto::<ScenarioParams>();
+    assert_auto::<Observed>();
+    assert_auto::<Compare>();
+    assert_auto::<Differential>();
+    assert_auto::<Report>();
+    assert_auto::<Disagreement>();
 }
