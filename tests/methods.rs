@@ -186,8 +186,9 @@ fn a9_no_impersonation_no_token() {
     assert_eq!(d.effect, Effect::None);
 }
 
+/// … → impersonation → veto on the new token.
 #[test]
-fn a10_set_helper_token_precedence() {
+fn a10_q4_set_helper_token_precedence() {
     // access → state → impersonation → A-7 veto
     let done = JobFacts::new(id(&alice())).with_state(JobState::Cancelled);
     let admin_tok = Impersonation::of(&admin());

@@ -264,8 +264,9 @@ fn q3_done_jobs_refuse_with_invalid_state() {
     }
 }
 
+/// the precedence we chose — availability, access, state, arguments.
 #[test]
-fn a10_precedence_access_then_state_then_arguments() {
+fn a10_q4_precedence_access_then_state_then_arguments() {
     // Every check fails at once: availability wins, then access, then state, then arguments.
     let stranger_done = job_of(id(&alice()))
         .with_state(JobState::Cancelled)
