@@ -1,0 +1,1494 @@
+//! An independent reference for the helper-token rules, written straight from
+//! `../shared/SPEC.md` as **tables**, to hold the model to it (issue 5, item 2).
+//!
+//! It shares no code with the model. From the crate it takes only plain data: `Sid` (built
+//! with `Sid::new` from the numbers of T-3), `HResult` (built with `HResult::from_u32` from
+//! the numbers of T-6), `TokenInfo`/`Group` (read field by field: T-5 is recomputed here
+//! from the raw attribute bits of T-4), the vocabulary enums (`Release`, the Q-knob enums,
+//! `JobState`, `JobType`, `Remote`, `Access`, `AuthTarget`, `AuthScheme`, `Credential`,
+//! `ProxyUsage`, `UseLmCompat`), `Profile`'s public fields and the `Scenario`/`Step` data.
+//! It never calls a decision function, `Job`, `route`, `transfer_plan`, `Scenario::run`,
+//! `Token::has_admin_enabled`, `Identity::of`, nor the crate's helper predicates
+//! (`is_done`, `is_http`, `uses_proxy`, `has_owner_rules`, `unknown_bits`, `applies_to`,
+//! `Credentials::has_implicit`, …): every such fact has a row in a table below.
+//!
+//! Where the SPEC is silent, the reference follows a choice the crate *documents* (README,
+//! rustdoc of `route`, `job`, `scenario`, `Knobs`); each such place is marked
+//! **Documented choice** with the reason. Everything else is the SPEC's own text.
+
+#![allow(dead_code)]
+
+use bits_helper_token::scenario::{HandleName, Scenario, Step};
+use bits_helper_token::{
+    Access, AdminBypass, AuthScheme, AuthTarget, Credential, DoneJobs, HResult, JobState, JobType,
+    LegacySetToken, Profile, ProxyUsage, Release, Remote, Sid, TakeOwnership, TokenInfo,
+    UnknownFlags, UseLmCompat,
+};
+use std::collections::BTreeMap;
+
+// =======================================================================================
+// T: facts
+// =======================================================================================
+
+/// T-1: `BG_TOKEN_LOCAL_FILE`.
+pub const LOCAL_FILE: u32 = 0x0001;
+/// T-1: `BG_TOKEN_NETWORK`.
+pub const NETWORK: u32 = 0x0002;
+/// T-1: the only known bits; any other bit is unknown (Q-1).
+pub const KNOWN_FLAGS: u32 = LOCAL_FILE | NETWORK;
+
+/// T-4: `SE_GROUP_ENABLED`.
+const SE_GROUP_ENABLED: u32 = 0x4;
+/// T-4: `SE_GROUP_USE_FOR_DENY_ONLY`.
+const SE_GROUP_USE_FOR_DENY_ONLY: u32 = 0x10;
+
+/// T-6, by number.
+pub mod hr {
+    use bits_helper_token::HResult;
+    pub const S_OK: HResult = HResult::from_u32(0x0000_0000);
+    /// Not in T-6: `S_FALSE`, the crate's documented answer of an event with nothing to do.
+    pub const S_FALSE: HResult = HResult::from_u32(0x0000_0001);
+    /// Not in T-6: `BG_S_PARTIAL_COMPLETE`, the crate's documented answer of `Complete` on a
+    /// job that was not TRANSFERRED.
+    pub const BG_S_PARTIAL_COMPLETE: HResult = HResult::from_u32(0x0020_0001);
+    pub const E_NOTIMPL: HResult = HResult::from_u32(0x8000_4001);
+    pub const E_NOINTERFACE: HResult = HResult::from_u32(0x8000_4002);
+    pub const E_ACCESSDENIED: HResult = HResult::from_u32(0x8007_0005);
+    pub const E_INVALIDARG: HResult = HResult::from_u32(0x8007_0057);
+    pub const CO_E_FAILEDTOIMPERSONATE: HResult = HResult::from_u32(0x8001_0123);
+    pub const BG_E_INVALID_STATE: HResult = HResult::from_u32(0x8020_0002);
+    pub const BG_E_TOKEN_REQUIRED: HResult = HResult::from_u32(0x8020_0056);
+    /// `HRESULT_FROM_WIN32(12186)`.
+    pub const CERT_NO_ACCESS_PRIVATE_KEY: HResult =
+        HResult::from_u32((12186 & 0xFFFF) | 0x8007_0000);
+}
+
+/// T-3: a SID in the NT authority (5).
+fn nt(subs: &[u32]) -> Sid {
+    Sid::new(5, subs).expect("T-3 SIDs are valid")
+}
+/// T-3: LocalSystem `S-1-5-18`.
+pub fn local_system() -> Sid {
+    nt(&[18])
+}
+/// T-3: LocalService `S-1-5-19`.
+pub fn local_service() -> Sid {
+    nt(&[19])
+}
+/// T-3: NetworkService `S-1-5-20`.
+pub fn network_service() -> Sid {
+    nt(&[20])
+}
+/// T-3: BUILTIN\Administrators `S-1-5-32-544`.
+pub fn administrators() -> Sid {
+    nt(&[32, 0x220])
+}
+
+/// T-5: one of the token's groups is `S-1-5-32-544` with `SE_GROUP_ENABLED` set and
+/// `SE_GROUP_USE_FOR_DENY_ONLY` clear. The user SID never counts.
+pub fn has_admin_enabled(token: &TokenInfo) -> bool {
+    let admins = administrators();
+    token.groups.iter().any(|g| {
+        let bits = g.attributes.bits();
+        g.sid == admins && bits & SE_GROUP_ENABLED != 0 && bits & SE_GROUP_USE_FOR_DENY_ONLY == 0
+    })
+}
+
+/// What the rules read of a token: its user SID and T-5 (what QueryInterface remembers,
+/// A-1; what the job keeps of its owner and of a helper token).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Who {
+    pub sid: Sid,
+    pub admin: bool,
+}
+
+impl Who {
+    /// The user and T-5 of a token.
+    pub fn of(token: &TokenInfo) -> Who {
+        Who {
+            sid: token.user,
+            admin: has_admin_enabled(token),
+        }
+    }
+}
+
+/// T-7, one row per state, with the lifecycle columns the rules and the crate's
+/// documented event choices read.
+struct StateRow {
+    state: JobState,
+    /// T-7: `BG_JOB_STATE` value.
+    value: u32,
+    /// T-7 / Q-3: ACKNOWLEDGED or CANCELLED.
+    done: bool,
+    /// L-5: TRANSFERRED, ACKNOWLEDGED or CANCELLED.
+    finished: bool,
+    /// **Documented choice** (`Job::resume`): SUSPENDED, ERROR and TRANSIENT_ERROR are
+    /// queued again; other unfinished states answer `S_FALSE`.
+    resume_queues: bool,
+    /// **Documented choice** (`Job::transfer`): a transfer runs from QUEUED, CONNECTING,
+    /// TRANSFERRING and TRANSIENT_ERROR; any other job answers `S_FALSE`.
+    transfer_runs: bool,
+}
+
+#[rustfmt::skip]
+const STATES: [StateRow; 9] = [
+    //                                     value  done   finished resume_queues transfer_runs
+    StateRow { state: JobState::Queued,         value: 0, done: false, finished: false, resume_queues: false, transfer_runs: true  },
+    StateRow { state: JobState::Connecting,     value: 1, done: false, finished: false, resume_queues: false, transfer_runs: true  },
+    StateRow { state: JobState::Transferring,   value: 2, done: false, finished: false, resume_queues: false, transfer_runs: true  },
+    StateRow { state: JobState::Suspended,      value: 3, done: false, finished: false, resume_queues: true,  transfer_runs: false },
+    StateRow { state: JobState::Error,          value: 4, done: false, finished: false, resume_queues: true,  transfer_runs: false },
+    StateRow { state: JobState::TransientError, value: 5, done: false, finished: false, resume_queues: true,  transfer_runs: true  },
+    StateRow { state: JobState::Transferred,    value: 6, done: false, finished: true,  resume_queues: false, transfer_runs: false },
+    StateRow { state: JobState::Acknowledged,   value: 7, done: true,  finished: true,  resume_queues: false, transfer_runs: false },
+    StateRow { state: JobState::Cancelled,      value: 8, done: true,  finished: true,  resume_queues: false, transfer_runs: false },
+];
+
+fn state_row(state: JobState) -> &'static StateRow {
+    STATES
+        .iter()
+        .find(|r| r.state == state)
+        .expect("T-7 lists every state")
+}
+
+/// T-7: the numeric value of a state.
+pub fn state_value(state: JobState) -> u32 {
+    state_row(state).value
+}
+
+/// Every state of T-7.
+pub fn all_states() -> [JobState; 9] {
+    STATES.map(|r| r.state)
+}
+
+// =======================================================================================
+// A, Q: the five methods, as one decision table
+// =======================================================================================
+
+/// The methods of `IBitsTokenOptions` (column `method`, a bit each).
+pub const SET_FLAGS: u32 = 1 << 0;
+pub const GET_FLAGS: u32 = 1 << 1;
+pub const SET_TOKEN: u32 = 1 << 2;
+pub const CLEAR: u32 = 1 << 3;
+pub const GET_SID: u32 = 1 << 4;
+/// Q-3: the three mutating methods.
+const MUTATING: u32 = SET_FLAGS | SET_TOKEN | CLEAR;
+/// Every method but `SetHelperToken` (whose refusals always use `E_ACCESSDENIED`, Q-5).
+const NOT_SET_TOKEN: u32 = SET_FLAGS | GET_FLAGS | CLEAR | GET_SID;
+
+// Column `release` (A-2, A-3).
+const PRE_BITS4: u32 = 1 << 0;
+const LEGACY: u32 = 1 << 1;
+const W1607: u32 = 1 << 2;
+const W1809: u32 = 1 << 3;
+/// A-3: 1809 has the A-rules of 1607.
+const OWNER_RULES: u32 = W1607 | W1809;
+
+// Boolean columns.
+const YES: u32 = 1 << 0;
+const NO: u32 = 1 << 1;
+
+// Column `bypass` (Q-2).
+const SKIP_ALL: u32 = 1 << 0;
+const SKIP_OWNER_RULE: u32 = 1 << 1;
+const SKIP_NOTHING: u32 = 1 << 2;
+
+// Column `legacy_set` (Q-7).
+const CALLER_AND_OWNER: u32 = 1 << 0;
+const CALLER_ONLY: u32 = 1 << 1;
+const OWNER_ONLY: u32 = 1 << 2;
+
+// Column `stored` (the helper token on the job, A-6).
+const NO_TOKEN: u32 = 1 << 0;
+const ADMIN_TOKEN: u32 = 1 << 1;
+const USER_TOKEN: u32 = 1 << 2;
+
+// Column `new_token` (SetHelperToken's impersonated token, A-7, A-9).
+const NEW_ADMIN: u32 = 1 << 0;
+const NEW_USER: u32 = 1 << 1;
+const CANNOT_IMPERSONATE: u32 = 1 << 2;
+const NOT_SETTING_TOKEN: u32 = 1 << 3;
+
+// Column `state` (Q-3).
+const DONE: u32 = 1 << 0;
+const NOT_DONE: u32 = 1 << 1;
+
+// Column `done_knob` (Q-3).
+const REFUSE_DONE: u32 = 1 << 0;
+const ALLOW_DONE: u32 = 1 << 1;
+
+// Column `flags` (SetHelperTokenFlags' argument, T-1, Q-1).
+const KNOWN_BITS: u32 = 1 << 0;
+const UNKNOWN_BITS: u32 = 1 << 1;
+const NOT_SETTING_FLAGS: u32 = 1 << 2;
+
+// Column `unknown_knob` (Q-1).
+const INVALIDARG: u32 = 1 << 0;
+const NOTIMPL: u32 = 1 << 1;
+const MASK: u32 = 1 << 2;
+
+const ANY: u32 = u32::MAX;
+
+/// The code a refusal returns.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Code {
+    Fixed(HResult),
+    /// Q-5: the knob's code (default `E_ACCESSDENIED`).
+    Denial,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Verdict {
+    /// The call fails with this code; the rule that refused.
+    Refuse(Code, &'static str),
+    /// The call succeeds; the rule that granted it (or Q-1 when bits were masked).
+    Grant(&'static str),
+}
+
+/// One row: every column is a set of classes (`ANY` = don't care). The first row whose
+/// every column holds the call's class decides.
+#[derive(Clone, Copy)]
+struct Row {
+    method: u32,
+    release: u32,
+    caller_admin: u32,
+    caller_owns: u32,
+    owner_elevated: u32,
+    bypass: u32,
+    legacy_set: u32,
+    stored: u32,
+    new_token: u32,
+    state: u32,
+    done_knob: u32,
+    flags: u32,
+    unknown_knob: u32,
+    verdict: Verdict,
+}
+
+const ROW: Row = Row {
+    method: ANY,
+    release: ANY,
+    caller_admin: ANY,
+    caller_owns: ANY,
+    owner_elevated: ANY,
+    bypass: ANY,
+    legacy_set: ANY,
+    stored: ANY,
+    new_token: ANY,
+    state: ANY,
+    done_knob: ANY,
+    flags: ANY,
+    unknown_knob: ANY,
+    verdict: Verdict::Grant("unset"),
+};
+
+const fn refuse(hr: HResult, rule: &'static str) -> Verdict {
+    Verdict::Refuse(Code::Fixed(hr), rule)
+}
+const fn deny(rule: &'static str) -> Verdict {
+    Verdict::Refuse(Code::Denial, rule)
+}
+
+/// The decision table of the five methods, in the precedence of A-10 (Q-4):
+/// availability → access (A-4…A-6, A-8) → job state (Q-3) → arguments (Q-1) →
+/// impersonation (A-9) → veto on the new token (A-7) → effect (the granting rule).
+#[rustfmt::skip]
+const DECISIONS: &[Row] = &[
+    // ---- A-2: no interface before BITS 4.0.
+    Row { release: PRE_BITS4, verdict: refuse(hr::E_NOINTERFACE, "A-2"), ..ROW },
+
+    // ---- A-4: before 1607 every method needs an administrator caller. A-4 states its
+    // code itself (E_ACCESSDENIED); Q-5 names A-5, A-6 and A-8 only, so the Q-5 knob does
+    // not touch A-4 refusals. (Reading: A-8 refers to "the owner rule (A-4/A-5)"; a legacy
+    // refusal of a getter is an A-4 refusal, whose code A-4 fixes.)
+    Row { release: LEGACY, method: NOT_SET_TOKEN, caller_admin: NO,
+          verdict: refuse(hr::E_ACCESSDENIED, "A-4"), ..ROW },
+    // A-4 second sentence with Q-7: SetHelperToken also needs an elevated owner; the
+    // knob chooses which of the two parties is checked. Caller first (A-4's own order).
+    Row { release: LEGACY, method: SET_TOKEN, legacy_set: CALLER_AND_OWNER | CALLER_ONLY,
+          caller_admin: NO, verdict: refuse(hr::E_ACCESSDENIED, "A-4"), ..ROW },
+    Row { release: LEGACY, method: SET_TOKEN, legacy_set: CALLER_AND_OWNER | OWNER_ONLY,
+          owner_elevated: NO, verdict: refuse(hr::E_ACCESSDENIED, "A-4"), ..ROW },
+
+    // ---- A-5 / A-8: from 1607 a caller that does not skip the owner rule (Q-2) acts only
+    // on its own job. Q-5: the knob's code — except SetHelperToken, whose page documents
+    // E_ACCESSDENIED (Q-5 "documented only for SetHelperToken"; Documented choice: `Knobs::denial`).
+    Row { release: OWNER_RULES, method: NOT_SET_TOKEN, caller_owns: NO, caller_admin: NO,
+          verdict: deny("A-5"), ..ROW },
+    Row { release: OWNER_RULES, method: NOT_SET_TOKEN, caller_owns: NO, caller_admin: YES,
+          bypass: SKIP_NOTHING, verdict: deny("A-5"), ..ROW },
+    Row { release: OWNER_RULES, method: SET_TOKEN, caller_owns: NO, caller_admin: NO,
+          verdict: refuse(hr::E_ACCESSDENIED, "A-5"), ..ROW },
+    Row { release: OWNER_RULES, method: SET_TOKEN, caller_owns: NO, caller_admin: YES,
+          bypass: SKIP_NOTHING, verdict: refuse(hr::E_ACCESSDENIED, "A-5"), ..ROW },
+
+    // ---- A-6: the stored administrator token vetoes SetHelperTokenFlags for callers that
+    // do not skip the vetoes (Q-2). Q-5 code. Part of "access" in A-10.
+    Row { release: OWNER_RULES, method: SET_FLAGS, stored: ADMIN_TOKEN, caller_admin: NO,
+          verdict: deny("A-6"), ..ROW },
+    Row { release: OWNER_RULES, method: SET_FLAGS, stored: ADMIN_TOKEN, caller_admin: YES,
+          bypass: SKIP_OWNER_RULE | SKIP_NOTHING, verdict: deny("A-6"), ..ROW },
+
+    // ---- Q-3: the mutating methods refuse done jobs (unless the knob allows them).
+    Row { method: MUTATING, state: DONE, done_knob: REFUSE_DONE,
+          verdict: refuse(hr::BG_E_INVALID_STATE, "Q-3"), ..ROW },
+
+    // ---- Q-1: unknown bits in SetHelperTokenFlags' argument.
+    Row { method: SET_FLAGS, flags: UNKNOWN_BITS, unknown_knob: INVALIDARG,
+          verdict: refuse(hr::E_INVALIDARG, "Q-1"), ..ROW },
+    Row { method: SET_FLAGS, flags: UNKNOWN_BITS, unknown_knob: NOTIMPL,
+          verdict: refuse(hr::E_NOTIMPL, "Q-1"), ..ROW },
+
+    // ---- A-9: SetHelperToken cannot impersonate its client.
+    Row { method: SET_TOKEN, new_token: CANNOT_IMPERSONATE,
+          verdict: refuse(hr::CO_E_FAILEDTOIMPERSONATE, "A-9"), ..ROW },
+
+    // ---- A-7: from 1607, an administrator token being set is vetoed for callers that do
+    // not skip the vetoes (Q-2). A-7 states E_ACCESSDENIED.
+    Row { release: OWNER_RULES, method: SET_TOKEN, new_token: NEW_ADMIN, caller_admin: NO,
+          verdict: refuse(hr::E_ACCESSDENIED, "A-7"), ..ROW },
+    Row { release: OWNER_RULES, method: SET_TOKEN, new_token: NEW_ADMIN, caller_admin: YES,
+          bypass: SKIP_OWNER_RULE | SKIP_NOTHING, verdict: refuse(hr::E_ACCESSDENIED, "A-7"), ..ROW },
+
+    // ---- Accepted. The rule reported is the one that let the call through.
+    // Q-1 knob `Mask`: the unknown bits are dropped; Q-1 is what decided the stored value.
+    Row { method: SET_FLAGS, flags: UNKNOWN_BITS, unknown_knob: MASK,
+          verdict: Verdict::Grant("Q-1"), ..ROW },
+    // Documented choice (`Rule::LegacyOwnerElevated`): with Q-7 = OwnerOnly the legacy
+    // SetHelperToken is let through by Q-7 (the owner), not by A-4 (the caller).
+    Row { release: LEGACY, method: SET_TOKEN, legacy_set: OWNER_ONLY,
+          verdict: Verdict::Grant("Q-7"), ..ROW },
+    Row { release: LEGACY, verdict: Verdict::Grant("A-4"), ..ROW },
+    // Documented choice (README table rows 8/9): an administrator who skips the owner rule
+    // is let through by Q-2 even when it also owns the job.
+    Row { release: OWNER_RULES, caller_admin: YES, bypass: SKIP_ALL | SKIP_OWNER_RULE,
+          verdict: Verdict::Grant("Q-2"), ..ROW },
+    Row { release: OWNER_RULES, caller_owns: YES, verdict: Verdict::Grant("A-5"), ..ROW },
+];
+
+/// What the methods do when accepted (L-1…L-4): one row per method.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Does {
+    /// L-1: store the (known bits of the) argument.
+    StoreFlags,
+    /// GetHelperTokenFlags: return the stored flags.
+    ReturnFlags,
+    /// L-2: store the impersonated token.
+    StoreToken,
+    /// L-3: drop the token, keep the flags.
+    DropToken,
+    /// L-4: return the stored token's user SID, or NULL.
+    ReturnSid,
+}
+
+const EFFECTS: [(u32, Does); 5] = [
+    (SET_FLAGS, Does::StoreFlags),
+    (GET_FLAGS, Does::ReturnFlags),
+    (SET_TOKEN, Does::StoreToken),
+    (CLEAR, Does::DropToken),
+    (GET_SID, Does::ReturnSid),
+];
+
+/// X-1, as a table: (client certificate, remote is HTTP(S), NETWORK among the flags,
+/// owner is LocalSystem) → the transfer fails with `0x80072F9A`. One failing row; every
+/// other combination transfers as far as X-1 is concerned.
+const X1: [(bool, bool, bool, bool); 1] = [(true, true, true, false)];
+
+/// The protocol classes (X-1 "over HTTP(S)", R-2 "SMB").
+#[rustfmt::skip]
+const REMOTES: [(Remote, bool /* HTTP(S) */, bool /* SMB */); 3] = [
+    (Remote::Http,  true,  false),
+    (Remote::Https, true,  false),
+    (Remote::Smb,   false, true),
+];
+
+fn remote_is_http(remote: Remote) -> bool {
+    REMOTES
+        .iter()
+        .find(|r| r.0 == remote)
+        .expect("every protocol has a row")
+        .1
+}
+
+fn remote_is_smb(remote: Remote) -> bool {
+    REMOTES
+        .iter()
+        .find(|r| r.0 == remote)
+        .expect("every protocol has a row")
+        .2
+}
+
+/// X-1 for a job with these facts and these flags.
+pub fn x1_fails(certificate: bool, remote: Remote, flags: u32, owner: Sid) -> bool {
+    let key = (
+        certificate,
+        remote_is_http(remote),
+        flags & NETWORK != 0,
+        owner == local_system(),
+    );
+    X1.contains(&key)
+}
+
+/// The facts of a job the five methods read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Facts {
+    pub owner: Who,
+    pub state: JobState,
+    pub flags: u32,
+    pub helper: Option<Who>,
+    pub certificate: bool,
+    pub remote: Remote,
+}
+
+/// One call of a method with its argument.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Call {
+    SetFlags(u32),
+    GetFlags,
+    /// `Some(token)`: the client allows impersonation and impersonates `token`;
+    /// `None`: it does not (A-9).
+    SetToken(Option<Who>),
+    Clear,
+    GetSid,
+}
+
+/// The change an accepted call makes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Effect {
+    None,
+    StoreFlags(u32),
+    StoreHelper(Who),
+    ClearHelper,
+}
+
+/// What a getter returns.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Value {
+    None,
+    Flags(u32),
+    HelperSid(Option<Sid>),
+}
+
+/// The reference's answer to one call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Decision {
+    pub hresult: HResult,
+    pub rule: &'static str,
+    pub effect: Effect,
+    pub value: Value,
+    /// X-1 for an accepted SetHelperTokenFlags: the job error and the rule.
+    pub transfer_failure: Option<(HResult, &'static str)>,
+    /// The index of the row of [`DECISIONS`] that decided (to prove every row reachable).
+    pub row: usize,
+}
+
+/// How many rows the decision table has.
+pub fn decision_rows() -> usize {
+    DECISIONS.len()
+}
+
+fn release_class(release: Release) -> u32 {
+    match release {
+        Release::PreBits4 => PRE_BITS4,
+        Release::Legacy => LEGACY,
+        Release::Win10_1607 => W1607,
+        Release::Win10_1809 => W1809,
+        other => panic!("the reference has no row for release {other:?}"),
+    }
+}
+
+fn yes_no(b: bool) -> u32 {
+    if b { YES } else { NO }
+}
+
+/// One method call, decided by the first matching row of [`DECISIONS`].
+pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decision {
+    let knobs = &profile.knobs;
+    let (method, new_token, flags) = match call {
+        Call::SetFlags(f) => (
+            SET_FLAGS,
+            NOT_SETTING_TOKEN,
+            if f & !KNOWN_FLAGS != 0 {
+                UNKNOWN_BITS
+            } else {
+                KNOWN_BITS
+            },
+        ),
+        Call::GetFlags => (GET_FLAGS, NOT_SETTING_TOKEN, NOT_SETTING_FLAGS),
+        Call::SetToken(None) => (SET_TOKEN, CANNOT_IMPERSONATE, NOT_SETTING_FLAGS),
+        Call::SetToken(Some(t)) => (
+            SET_TOKEN,
+            if t.admin { NEW_ADMIN } else { NEW_USER },
+            NOT_SETTING_FLAGS,
+        ),
+        Call::Clear => (CLEAR, NOT_SETTING_TOKEN, NOT_SETTING_FLAGS),
+        Call::GetSid => (GET_SID, NOT_SETTING_TOKEN, NOT_SETTING_FLAGS),
+    };
+    let key = Row {
+        method,
+        release: release_class(profile.release),
+        caller_admin: yes_no(caller.admin),
+        // A-5: "whose owner SID equals the remembered caller SID".
+        caller_owns: yes_no(caller.sid == job.owner.sid),
+        owner_elevated: yes_no(job.owner.admin),
+        bypass: match knobs.admin_bypass {
+            AdminBypass::OwnerRuleAndVetoes => SKIP_ALL,
+            AdminBypass::OwnerRuleOnly => SKIP_OWNER_RULE,
+            AdminBypass::None => SKIP_NOTHING,
+            other => panic!("no column for Q-2 {other:?}"),
+        },
+        legacy_set: match knobs.legacy_set_token {
+            LegacySetToken::CallerAndOwner => CALLER_AND_OWNER,
+            LegacySetToken::CallerOnly => CALLER_ONLY,
+            LegacySetToken::OwnerOnly => OWNER_ONLY,
+            other => panic!("no column for Q-7 {other:?}"),
+        },
+        stored: match job.helper {
+            None => NO_TOKEN,
+            Some(h) if h.admin => ADMIN_TOKEN,
+            Some(_) => USER_TOKEN,
+        },
+        new_token,
+        state: if state_row(job.state).done {
+            DONE
+        } else {
+            NOT_DONE
+        },
+        done_knob: match knobs.done_jobs {
+            DoneJobs::InvalidState => REFUSE_DONE,
+            DoneJobs::Allow => ALLOW_DONE,
+            other => panic!("no column for Q-3 {other:?}"),
+        },
+        flags,
+        unknown_knob: match knobs.unknown_flags {
+            UnknownFlags::InvalidArg => INVALIDARG,
+            UnknownFlags::NotImpl => NOTIMPL,
+            UnknownFlags::Mask => MASK,
+            other => panic!("no column for Q-1 {other:?}"),
+        },
+        verdict: ROW.verdict,
+    };
+    let (index, row) = DECISIONS
+        .iter()
+        .enumerate()
+        .find(|(_, r)| {
+            r.method & key.method != 0
+                && r.release & key.release != 0
+                && r.caller_admin & key.caller_admin != 0
+                && r.caller_owns & key.caller_owns != 0
+                && r.owner_elevated & key.owner_elevated != 0
+                && r.bypass & key.bypass != 0
+                && r.legacy_set & key.legacy_set != 0
+                && r.stored & key.stored != 0
+                && r.new_token & key.new_token != 0
+                && r.state & key.state != 0
+                && r.done_knob & key.done_knob != 0
+                && r.flags & key.flags != 0
+                && r.unknown_knob & key.unknown_knob != 0
+        })
+        .unwrap_or_else(|| panic!("the decision table has a hole: {call:?} on {job:?}"));
+    let rule = match row.verdict {
+        Verdict::Refuse(code, rule) => {
+            let hresult = match code {
+                Code::Fixed(hr) => hr,
+                Code::Denial => knobs.denial.get(),
+            };
+            return Decision {
+                hresult,
+                rule,
+                effect: Effect::None,
+                value: Value::None,
+                transfer_failure: None,
+                row: index,
+            };
+        }
+        Verdict::Grant(rule) => rule,
+    };
+    let does = EFFECTS
+        .iter()
+        .find(|(m, _)| *m == method)
+        .expect("every method has an effect")
+        .1;
+    let mut d = Decision {
+        hresult: hr::S_OK,
+        rule,
+        effect: Effect::None,
+        value: Value::None,
+        transfer_failure: None,
+        row: index,
+    };
+    match (does, call) {
+        (Does::StoreFlags, Call::SetFlags(f)) => {
+            let stored = f & KNOWN_FLAGS; // Q-1 Mask keeps the known bits; else f is known
+            d.effect = Effect::StoreFlags(stored);
+            // X-1: SetHelperTokenFlags succeeds, and reports the certain transfer failure.
+            if x1_fails(job.certificate, job.remote, stored, job.owner.sid) {
+                d.transfer_failure = Some((hr::CERT_NO_ACCESS_PRIVATE_KEY, "X-1"));
+            }
+        }
+        (Does::ReturnFlags, _) => d.value = Value::Flags(job.flags),
+        (Does::StoreToken, Call::SetToken(Some(t))) => d.effect = Effect::StoreHelper(t),
+        (Does::DropToken, _) => d.effect = Effect::ClearHelper,
+        (Does::ReturnSid, _) => d.value = Value::HelperSid(job.helper.map(|h| h.sid)),
+        other => panic!("effect table and call disagree: {other:?}"),
+    }
+    d
+}
+
+/// A-2 for QueryInterface: (release, interface exists).
+const QUERY_INTERFACE: [(Release, bool); 4] = [
+    (Release::PreBits4, false),
+    (Release::Legacy, true),
+    (Release::Win10_1607, true),
+    (Release::Win10_1809, true),
+];
+
+/// `QueryInterface(IID_IBitsTokenOptions)`: `S_OK` and A-1 (the handle remembers the
+/// caller), or `E_NOINTERFACE` and A-2.
+pub fn query_interface(release: Release) -> (HResult, &'static str) {
+    let exists = QUERY_INTERFACE
+        .iter()
+        .find(|(r, _)| *r == release)
+        .unwrap_or_else(|| panic!("no row for {release:?}"))
+        .1;
+    if exists {
+        (hr::S_OK, "A-1")
+    } else {
+        (hr::E_NOINTERFACE, "A-2")
+    }
+}
+
+// =======================================================================================
+// R: routing, and whole transfers (X)
+// =======================================================================================
+
+/// `BG_AUTH_SCHEME`, with the two facts R-2/R-3 and `SetCredentials` need.
+#[rustfmt::skip]
+const SCHEMES: [(AuthScheme, /* implicit (logon) credentials, R-2 */ bool, /* SetCredentials takes NULL, NULL */ bool); 5] = [
+    // R-2 names only NTLM/Kerberos (Negotiate) implicit credentials.
+    (AuthScheme::Basic,     false, false),
+    (AuthScheme::Digest,    false, false),
+    (AuthScheme::Ntlm,      true,  true),
+    (AuthScheme::Negotiate, true,  true),
+    // Documented choice (`route` module, R-3): Passport takes NULL credentials but has no
+    // implicit ones; Basic and Digest refuse NULL with E_INVALIDARG.
+    (AuthScheme::Passport,  false, true),
+];
+
+fn scheme_index(scheme: AuthScheme) -> usize {
+    SCHEMES
+        .iter()
+        .position(|s| s.0 == scheme)
+        .unwrap_or_else(|| panic!("no row for {scheme:?}"))
+}
+
+pub fn all_schemes() -> [AuthScheme; 5] {
+    SCHEMES.map(|s| s.0)
+}
+
+const TARGETS: [AuthTarget; 2] = [AuthTarget::Server, AuthTarget::Proxy];
+
+fn target_index(target: AuthTarget) -> usize {
+    TARGETS
+        .iter()
+        .position(|t| *t == target)
+        .unwrap_or_else(|| panic!("no row for {target:?}"))
+}
+
+/// What `SetCredentials` stored, per target × scheme.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Creds([[Option<Credential>; 5]; 2]);
+
+impl Creds {
+    pub fn get(&self, target: AuthTarget, scheme: AuthScheme) -> Option<Credential> {
+        self.0[target_index(target)][scheme_index(scheme)]
+    }
+
+    /// `SetCredentials`: `Err` when it refuses a NULL user name for the scheme.
+    pub fn set(
+        &mut self,
+        target: AuthTarget,
+        scheme: AuthScheme,
+        credential: Credential,
+    ) -> Result<(), HResult> {
+        if credential == Credential::Implicit && !SCHEMES[scheme_index(scheme)].2 {
+            return Err(hr::E_INVALIDARG);
+        }
+        self.0[target_index(target)][scheme_index(scheme)] = Some(credential);
+        Ok(())
+    }
+
+    pub fn remove(&mut self, target: AuthTarget, scheme: AuthScheme) {
+        self.0[target_index(target)][scheme_index(scheme)] = None;
+    }
+
+    /// R-3: `SetCredentials(NULL, NULL)` for this target, for a scheme that has implicit
+    /// credentials. Documented choice: NTLM *or* Negotiate allows both.
+    fn null_set(&self, target: AuthTarget) -> bool {
+        SCHEMES
+            .iter()
+            .any(|s| s.1 && self.get(target, s.0) == Some(Credential::Implicit))
+    }
+
+    /// R-3: "explicit server credentials" — documented choice: for any scheme.
+    fn explicit_any(&self, target: AuthTarget) -> bool {
+        SCHEMES
+            .iter()
+            .any(|s| self.get(target, s.0) == Some(Credential::Explicit))
+    }
+
+    /// The schemes set for a target (explicit or NULL), in `BG_AUTH_SCHEME` order.
+    fn set_schemes(&self, target: AuthTarget) -> Vec<AuthScheme> {
+        SCHEMES
+            .iter()
+            .map(|s| s.0)
+            .filter(|&s| self.get(target, s).is_some())
+            .collect()
+    }
+}
+
+/// R-3's registry rows: (`UseLMCompat`, the least `LMCompatibilityLevel` that lets
+/// implicit credentials go without `SetCredentials`; `None`: never by itself).
+const USE_LM_COMPAT: [(UseLmCompat, Option<u32>); 3] = [
+    (UseLmCompat::Always, Some(0)),
+    (UseLmCompat::WhenLmCompatibilityLevel2, Some(2)),
+    (UseLmCompat::AfterSetCredentials, None),
+];
+
+/// R-7: whether reading the IE proxy settings runs as the helper when NETWORK is set.
+const IE_SETTINGS_AS_HELPER: [(Release, bool); 4] = [
+    (Release::PreBits4, false),
+    (Release::Legacy, false),
+    (Release::Win10_1607, false),
+    (Release::Win10_1809, true),
+];
+
+/// `BG_JOB_PROXY_USAGE`: (usage, a proxy may stand in between, discovery access).
+#[rustfmt::skip]
+const PROXIES: [(ProxyUsage, bool, Option<Access>); 4] = [
+    // Documented choice (`route` module): PRECONFIG and AUTODETECT discovery find a proxy.
+    (ProxyUsage::Preconfig,  true,  Some(Access::ProxyIeSettings)),
+    (ProxyUsage::NoProxy,    false, None),
+    (ProxyUsage::Override,   true,  None),
+    (ProxyUsage::Autodetect, true,  Some(Access::ProxyAutoDetect)),
+];
+
+fn proxy_row(usage: ProxyUsage) -> &'static (ProxyUsage, bool, Option<Access>) {
+    PROXIES
+        .iter()
+        .find(|p| p.0 == usage)
+        .unwrap_or_else(|| panic!("no row for {usage:?}"))
+}
+
+/// R-6: service owners on the network without a helper token.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum OnNetwork {
+    Computer,
+    Anonymous,
+}
+
+/// R-6 as a table: (owner RID in the NT authority, how it appears on the network).
+const R6: [(u32, OnNetwork); 3] = [
+    (18, OnNetwork::Computer),  // LocalSystem
+    (20, OnNetwork::Computer),  // NetworkService
+    (19, OnNetwork::Anonymous), // LocalService
+];
+
+/// What routing reads of a job.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TransferFacts {
+    pub owner: Sid,
+    pub flags: u32,
+    pub helper: Option<Sid>,
+    pub certificate: bool,
+    pub remote: Remote,
+    pub job_type: JobType,
+    pub creds: Creds,
+    pub proxy: ProxyUsage,
+    pub use_lm_compat: UseLmCompat,
+    pub lm_compatibility_level: u32,
+}
+
+/// As whom an access is made.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Used {
+    Owner(Sid),
+    Helper(Sid),
+    Computer,
+    Anonymous,
+    Explicit(AuthTarget, AuthScheme),
+    NoImplicitCredentials,
+    NotApplicable,
+    /// L-6: the flag routes the access to a helper token that is not stored.
+    TokenRequired(u32),
+}
+
+/// When a transfer makes an access.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum When {
+    UploadOrReply,
+    Download,
+    UploadReply,
+    Smb,
+    /// HTTP(S) and this proxy usage.
+    HttpProxy(ProxyUsage),
+    /// HTTP(S) and a proxy may stand in between.
+    HttpThroughProxy,
+    Http,
+    HttpWithCertificate,
+    Always,
+}
+
+/// What an access is, for routing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// R-1: follows LOCAL_FILE.
+    LocalFile,
+    /// R-2: follows NETWORK; R-6 when it does not.
+    SmbFile,
+    /// R-7: WPAD, follows NETWORK on every release.
+    Wpad,
+    /// R-7: the IE settings, follow NETWORK from 1809.
+    IeSettings,
+    /// R-2, R-3, R-5, R-6.
+    Challenge(AuthTarget, AuthScheme),
+    /// R-4.
+    CertificateKey,
+    /// §4: the owner's other accesses.
+    Other,
+}
+
+/// One row per access: what it is, the rule that names it (documented choice: the id a
+/// not-applicable access reports), and when a transfer makes it.
+fn access_row(access: Access) -> (Kind, &'static str, When) {
+    use Access::*;
+    match access {
+        // R-1. Documented choice: an upload-reply job opens its local file too.
+        UploadLocalFile => (Kind::LocalFile, "R-1", When::UploadOrReply),
+        DownloadTempFileCreate => (Kind::LocalFile, "R-1", When::Download),
+        DownloadTempFileRename => (Kind::LocalFile, "R-1", When::Download),
+        ReplyFileCreate => (Kind::LocalFile, "R-1", When::UploadReply),
+        ReplyFileRename => (Kind::LocalFile, "R-1", When::UploadReply),
+        // R-2.
+        SmbRemoteFile => (Kind::SmbFile, "R-2", When::Smb),
+        // R-7. Documented choice: WPAD only for AUTODETECT, the IE settings only for PRECONFIG.
+        ProxyAutoDetect => (Kind::Wpad, "R-7", When::HttpProxy(ProxyUsage::Autodetect)),
+        ProxyIeSettings => (
+            Kind::IeSettings,
+            "R-7",
+            When::HttpProxy(ProxyUsage::Preconfig),
+        ),
+        ProxyChallenge(s) => (
+            Kind::Challenge(AuthTarget::Proxy, s),
+            "R-2",
+            When::HttpThroughProxy,
+        ),
+        ServerChallenge(s) => (Kind::Challenge(AuthTarget::Server, s), "R-2", When::Http),
+        // R-4.
+        ClientCertificateKey => (Kind::CertificateKey, "R-4", When::HttpWithCertificate),
+        // §4 has no id: documented choice "§4".
+        Other => (Kind::Other, "§4", When::Always),
+        other => panic!("the reference has no row for access {other:?}"),
+    }
+}
+
+/// Every access the reference knows (20: 8 plain, 2 × 5 challenges, certificate, other).
+pub fn all_accesses() -> Vec<Access> {
+    let mut all = vec![
+        Access::UploadLocalFile,
+        Access::DownloadTempFileCreate,
+        Access::DownloadTempFileRename,
+        Access::ReplyFileCreate,
+        Access::ReplyFileRename,
+        Access::SmbRemoteFile,
+        Access::ProxyAutoDetect,
+        Access::ProxyIeSettings,
+    ];
+    all.extend(all_schemes().map(Access::ProxyChallenge));
+    all.extend(all_schemes().map(Access::ServerChallenge));
+    all.extend([Access::ClientCertificateKey, Access::Other]);
+    all
+}
+
+fn made(when: When, job: &TransferFacts) -> bool {
+    let http = remote_is_http(job.remote);
+    match when {
+        When::UploadOrReply => matches!(job.job_type, JobType::Upload | JobType::UploadReply),
+        When::Download => job.job_type == JobType::Download,
+        When::UploadReply => job.job_type == JobType::UploadReply,
+        When::Smb => remote_is_smb(job.remote),
+        When::HttpProxy(usage) => http && job.proxy == usage,
+        When::HttpThroughProxy => http && proxy_row(job.proxy).1,
+        When::Http => http,
+        When::HttpWithCertificate => http && job.certificate,
+        When::Always => true,
+    }
+}
+
+/// Who makes an access the flags may route to the helper (R-1, R-2, R-7 with L-6).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ByFlag {
+    Helper,
+    Missing,
+    Owner,
+}
+
+/// (flag set, helper token stored) → who.
+const BY_FLAG: [(bool, bool, ByFlag); 4] = [
+    (true, true, ByFlag::Helper),
+    (true, false, ByFlag::Missing), // L-6
+    (false, true, ByFlag::Owner),   // a stored but unused token changes nothing
+    (false, false, ByFlag::Owner),
+];
+
+/// Routes by `flag`: the helper (rule `id`), L-6, or the owner — through R-6 when the
+/// access authenticates on the network with the owner's implicit identity.
+fn by_flag(
+    job: &TransferFacts,
+    flag: u32,
+    id: &'static str,
+    network: bool,
+) -> (Used, &'static str) {
+    let key = (job.flags & flag != 0, job.helper.is_some());
+    let who = BY_FLAG
+        .iter()
+        .find(|r| (r.0, r.1) == key)
+        .expect("four rows")
+        .2;
+    match who {
+        ByFlag::Helper => (Used::Helper(job.helper.expect("stored")), id),
+        ByFlag::Missing => (Used::TokenRequired(flag), "L-6"),
+        ByFlag::Owner if network => owner_on_network(job.owner, id),
+        ByFlag::Owner => (Used::Owner(job.owner), id),
+    }
+}
+
+/// R-6: LocalSystem and NetworkService appear as the computer, LocalService as
+/// anonymous; any other owner as itself (under `id`).
+fn owner_on_network(owner: Sid, id: &'static str) -> (Used, &'static str) {
+    for (rid, seen) in R6 {
+        if owner == nt(&[rid]) {
+            let used = match seen {
+                OnNetwork::Computer => Used::Computer,
+                OnNetwork::Anonymous => Used::Anonymous,
+            };
+            return (used, "R-6");
+        }
+    }
+    (Used::Owner(owner), id)
+}
+
+/// R-3: whether implicit credentials may answer this target's challenge.
+fn implicit_allowed(job: &TransferFacts, target: AuthTarget) -> bool {
+    // "The application allows them by calling SetCredentials with NULL user name and
+    // password for that target".
+    if job.creds.null_set(target) {
+        return true;
+    }
+    // "implicit proxy credentials also serve the server unless explicit server credentials
+    // exist".
+    if target == AuthTarget::Server
+        && job.creds.null_set(AuthTarget::Proxy)
+        && !job.creds.explicit_any(AuthTarget::Server)
+    {
+        return true;
+    }
+    // `UseLMCompat`: 0 always, 1 when LMCompatibilityLevel ≥ 2, 2 only after SetCredentials.
+    let least = USE_LM_COMPAT
+        .iter()
+        .find(|r| r.0 == job.use_lm_compat)
+        .unwrap_or_else(|| panic!("no row for {:?}", job.use_lm_compat))
+        .1;
+    least.is_some_and(|least| job.lm_compatibility_level >= least)
+}
+
+/// As whom BITS makes `access` for a transfer of `job` (SPEC §4), and the rule id.
+pub fn route(release: Release, job: &TransferFacts, access: Access) -> (Used, &'static str) {
+    let (kind, names, when) = access_row(access);
+    // Documented choice: an access the job never makes is not applicable, under the id of
+    // the rule that names it.
+    if !made(when, job) {
+        return (Used::NotApplicable, names);
+    }
+    match kind {
+        // R-4: the private key is always the owner's, whatever the flags.
+        Kind::CertificateKey => (Used::Owner(job.owner), "R-4"),
+        // R-1. Local files are not network authentication: no R-6.
+        Kind::LocalFile => by_flag(job, LOCAL_FILE, "R-1", false),
+        // R-2; R-6 when no helper is in play.
+        Kind::SmbFile => by_flag(job, NETWORK, "R-2", true),
+        // R-7; discovery is not authentication: no R-6.
+        Kind::Wpad => by_flag(job, NETWORK, "R-7", false),
+        Kind::IeSettings => {
+            let as_helper = IE_SETTINGS_AS_HELPER
+                .iter()
+                .find(|r| r.0 == release)
+                .unwrap_or_else(|| panic!("no row for {release:?}"))
+                .1;
+            if as_helper {
+                by_flag(job, NETWORK, "R-7", false)
+            } else {
+                (Used::Owner(job.owner), "R-7")
+            }
+        }
+        Kind::Challenge(target, scheme) => {
+            // R-5: explicit credentials of this target and scheme are sent as given.
+            // Documented choice: they answer only their own target and scheme.
+            if job.creds.get(target, scheme) == Some(Credential::Explicit) {
+                return (Used::Explicit(target, scheme), "R-5");
+            }
+            // R-2/R-3: only NTLM and Negotiate have implicit credentials …
+            if !SCHEMES[scheme_index(scheme)].1 {
+                return (Used::NoImplicitCredentials, "R-3");
+            }
+            // … sent only when allowed, "whatever the flags".
+            if !implicit_allowed(job, target) {
+                return (Used::NoImplicitCredentials, "R-3");
+            }
+            // R-2: NETWORK → the helper's implicit credentials; else the owner's (R-6).
+            by_flag(job, NETWORK, "R-2", true)
+        }
+        Kind::Other => (Used::Owner(job.owner), "§4"),
+    }
+}
+
+/// How a whole transfer ends.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Plan {
+    pub steps: Vec<(Access, Used, &'static str)>,
+    /// `None`: TRANSFERRED; else the job error and its rule.
+    pub failure: Option<(HResult, &'static str)>,
+    /// The index of the step where it fails.
+    pub failing: Option<usize>,
+}
+
+/// The accesses a whole transfer makes, in the crate's documented order
+/// (`transfer_plan`), and the outcome: L-6 at the first access routed to a missing helper,
+/// else X-1 (at the certificate's key), else TRANSFERRED.
+///
+/// Documented choices: the order of the accesses; each target challenges in every scheme
+/// the job set credentials for it (in `BG_AUTH_SCHEME` order), in Negotiate when none;
+/// L-6 wins over X-1.
+pub fn transfer(release: Release, job: &TransferFacts) -> Plan {
+    let mut accesses = Vec::new();
+    if matches!(job.job_type, JobType::Upload | JobType::UploadReply) {
+        accesses.push(Access::UploadLocalFile);
+    }
+    if remote_is_http(job.remote) {
+        let (_, through_proxy, discovery) = *proxy_row(job.proxy);
+        accesses.extend(discovery);
+        let challenged = |target| {
+            let set = job.creds.set_schemes(target);
+            if set.is_empty() {
+                vec![AuthScheme::Negotiate]
+            } else {
+                set
+            }
+        };
+        if through_proxy {
+            accesses.extend(
+                challenged(AuthTarget::Proxy)
+                    .into_iter()
+                    .map(Access::ProxyChallenge),
+            );
+        }
+        if job.certificate {
+            accesses.push(Access::ClientCertificateKey);
+        }
+        accesses.extend(
+            challenged(AuthTarget::Server)
+                .into_iter()
+                .map(Access::ServerChallenge),
+        );
+    }
+    if remote_is_smb(job.remote) {
+        accesses.push(Access::SmbRemoteFile);
+    }
+    match job.job_type {
+        JobType::Download => accesses.extend([
+            Access::DownloadTempFileCreate,
+            Access::DownloadTempFileRename,
+        ]),
+        JobType::UploadReply => accesses.extend([Access::ReplyFileCreate, Access::ReplyFileRename]),
+        _ => {}
+    }
+    let steps: Vec<(Access, Used, &'static str)> = accesses
+        .into_iter()
+        .map(|a| {
+            let (used, rule) = route(release, job, a);
+            (a, used, rule)
+        })
+        .collect();
+    let missing = steps
+        .iter()
+        .position(|s| matches!(s.1, Used::TokenRequired(_)));
+    let (failure, failing) = if let Some(i) = missing {
+        (Some((hr::BG_E_TOKEN_REQUIRED, "L-6")), Some(i))
+    } else if x1_fails(job.certificate, job.remote, job.flags, job.owner) {
+        let at = steps
+            .iter()
+            .position(|s| s.0 == Access::ClientCertificateKey);
+        (Some((hr::CERT_NO_ACCESS_PRIVATE_KEY, "X-1")), at)
+    } else {
+        (None, None)
+    };
+    Plan {
+        steps,
+        failure,
+        failing,
+    }
+}
+
+// =======================================================================================
+// L: the job and its lifecycle, and a scenario runner
+// =======================================================================================
+
+/// The reference's job.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Job {
+    pub profile: Profile,
+    pub owner: Who,
+    pub job_type: JobType,
+    pub remote: Remote,
+    pub state: JobState,
+    pub error: Option<(HResult, &'static str)>,
+    pub flags: u32,
+    pub helper: Option<Who>,
+    pub certificate: bool,
+    pub creds: Creds,
+    pub proxy: ProxyUsage,
+    pub use_lm_compat: UseLmCompat,
+    pub lm_compatibility_level: u32,
+}
+
+/// What an event or a step answers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Answer {
+    pub hresult: HResult,
+    pub rule: &'static str,
+    pub value: Option<StepValue>,
+}
+
+/// A getter's or a route question's value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StepValue {
+    Flags(u32),
+    Sid(Option<Sid>),
+    Route(Used),
+}
+
+fn answer(hresult: HResult, rule: &'static str) -> Answer {
+    Answer {
+        hresult,
+        rule,
+        value: None,
+    }
+}
+
+impl Job {
+    /// T-7 / T-1: a fresh job is SUSPENDED with flags 0, no helper token; the crate's
+    /// documented defaults for the rest (no credentials).
+    pub fn new(profile: Profile, owner: Who) -> Job {
+        Job {
+            profile,
+            owner,
+            job_type: JobType::Download,
+            remote: Remote::Https,
+            state: JobState::Suspended,
+            error: None,
+            flags: 0,
+            helper: None,
+            certificate: false,
+            creds: Creds::default(),
+            proxy: ProxyUsage::Preconfig,
+            use_lm_compat: UseLmCompat::AfterSetCredentials,
+            lm_compatibility_level: 3,
+        }
+    }
+
+    pub fn facts(&self) -> Facts {
+        Facts {
+            owner: self.owner,
+            state: self.state,
+            flags: self.flags,
+            helper: self.helper,
+            certificate: self.certificate,
+            remote: self.remote,
+        }
+    }
+
+    pub fn transfer_facts(&self) -> TransferFacts {
+        TransferFacts {
+            owner: self.owner.sid,
+            flags: self.flags,
+            helper: self.helper.map(|h| h.sid),
+            certificate: self.certificate,
+            remote: self.remote,
+            job_type: self.job_type,
+            creds: self.creds,
+            proxy: self.proxy,
+            use_lm_compat: self.use_lm_compat,
+            lm_compatibility_level: self.lm_compatibility_level,
+        }
+    }
+
+    /// A method call through a handle that remembers `caller` (A-1), applied.
+    pub fn call(&mut self, caller: Who, call: Call) -> Decision {
+        let d = decide(&self.profile, caller, &self.facts(), call);
+        match d.effect {
+            Effect::None => {}
+            Effect::StoreFlags(f) => self.flags = f,
+            Effect::StoreHelper(t) => self.helper = Some(t),
+            Effect::ClearHelper => self.helper = None,
+        }
+        d
+    }
+
+    /// Documented choice (README "ACKNOWLEDGED and CANCELLED jobs refuse every change";
+    /// `Job::resume`): every event but logoff is refused on a done job with
+    /// `BG_E_INVALID_STATE` under T-7, whatever the Q-3 knob (which is about the three
+    /// methods only).
+    fn refused_when_done(&self) -> Option<Answer> {
+        state_row(self.state)
+            .done
+            .then(|| answer(hr::BG_E_INVALID_STATE, "T-7"))
+    }
+
+    /// L-5: the owner logs off. BITS discards the token; an unfinished job with non-zero
+    /// flags goes to ERROR with `BG_E_TOKEN_REQUIRED`. It is not a call and never refused.
+    pub fn logoff_owner(&mut self) -> Answer {
+        self.helper = None;
+        if !state_row(self.state).finished && self.flags != 0 {
+            self.state = JobState::Error;
+            self.error = Some((hr::BG_E_TOKEN_REQUIRED, "L-5"));
+        }
+        answer(hr::S_OK, "L-5")
+    }
+
+    /// Documented choice (`Job::resume`).
+    pub fn resume(&mut self) -> Answer {
+        if let Some(refused) = self.refused_when_done() {
+            return refused;
+        }
+        if state_row(self.state).resume_queues {
+            self.state = JobState::Queued;
+            self.error = None;
+            answer(hr::S_OK, "T-7")
+        } else {
+            answer(hr::S_FALSE, "T-7")
+        }
+    }
+
+    /// Documented choice (`Job::transfer`): a whole run, ending as [`transfer`] plans; the
+    /// job error is also the answer.
+    pub fn transfer(&mut self) -> Answer {
+        if let Some(refused) = self.refused_when_done() {
+            return refused;
+        }
+        if !state_row(self.state).transfer_runs {
+            return answer(hr::S_FALSE, "T-7");
+        }
+        match transfer(self.profile.release, &self.transfer_facts()).failure {
+            None => {
+                self.state = JobState::Transferred;
+                self.error = None;
+                answer(hr::S_OK, "T-7")
+            }
+            Some((code, rule)) => {
+                self.state = JobState::Error;
+                self.error = Some((code, rule));
+                answer(code, rule)
+            }
+        }
+    }
+
+    /// Documented choice (`Job::cancel`): any job not done becomes CANCELLED.
+    pub fn cancel(&mut self) -> Answer {
+        if let Some(refused) = self.refused_when_done() {
+            return refused;
+        }
+        self.state = JobState::Cancelled;
+        self.error = None;
+        answer(hr::S_OK, "T-7")
+    }
+
+    /// Documented choice (`Job::complete`): ACKNOWLEDGED; `S_OK` from TRANSFERRED, else
+    /// `BG_S_PARTIAL_COMPLETE`.
+    pub fn complete(&mut self) -> Answer {
+        if let Some(refused) = self.refused_when_done() {
+            return refused;
+        }
+        let hresult = if self.state == JobState::Transferred {
+            hr::S_OK
+        } else {
+            hr::BG_S_PARTIAL_COMPLETE
+        };
+        self.state = JobState::Acknowledged;
+        self.error = None;
+        answer(hresult, "T-7")
+    }
+
+    /// L-7 (administrator only, judged by T-5 of the caller's token; documented choice:
+    /// `E_ACCESSDENIED`), Q-6. The caller becomes the (elevated) owner; credentials and
+    /// the client certificate go; the helper token and flags stay or go as Q-6 says.
+    pub fn take_ownership(&mut self, caller: &TokenInfo) -> Answer {
+        if let Some(refused) = self.refused_when_done() {
+            return refused;
+        }
+        let who = Who::of(caller);
+        if !who.admin {
+            return answer(hr::E_ACCESSDENIED, "L-7");
+        }
+        self.owner = who;
+        self.creds = Creds::default();
+        self.certificate = false;
+        match self.profile.knobs.take_ownership {
+            TakeOwnership::Keep => {}
+            TakeOwnership::Clear => {
+                self.helper = None;
+                self.flags = 0;
+            }
+            other => panic!("no row for Q-6 {other:?}"),
+        }
+        answer(hr::S_OK, "Q-6")
+    }
+
+    /// A `route` question on the job as it is now.
+    pub fn route(&self, access: Access) -> Answer {
+        let (used, rule) = route(self.profile.release, &self.transfer_facts(), access);
+        let hresult = match used {
+            Used::TokenRequired(_) => hr::BG_E_TOKEN_REQUIRED,
+            _ => hr::S_OK,
+        };
+        Answer {
+            hresult,
+            rule,
+            value: Some(StepValue::Route(used)),
+        }
+    }
+}
+
+/// What the reference's scenario run produced.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Transcript {
+    pub results: Vec<Answer>,
+    pub job: Job,
+}
+
+fn decision_answer(d: Decision) -> Answer {
+    let value = match d.value {
+        Value::None => None,
+        Value::Flags(f) => Some(StepValue::Flags(f)),
+        Value::HelperSid(s) => Some(StepValue::Sid(s)),
+    };
+    Answer {
+        hresult: d.hresult,
+        rule: d.rule,
+        value,
+    }
+}
+
+/// Replays a (valid) scenario on the reference's job.
+///
+/// Documented choices (the `scenario` module's step docs): the owner is elevated as
+/// `job.owner_elevated` says, else by T-5 of its token; a handle obtained where the
+/// interface does not exist still names its caller, and its calls are refused by A-2; the
+/// network-setting steps answer `S_OK` under the rule they feed (`set_credentials` R-3 when
+/// NULL, R-5 when explicit — `E_INVALIDARG` for a NULL Basic/Digest —, `remove_credentials`
+/// R-5, `set_proxy_usage` R-7, `set_client_certificate` R-4).
+pub fn run(s: &Scenario) -> Transcript {
+    let token = |name: &str| -> &TokenInfo {
+        s.tokens
+            .get(name)
+            .unwrap_or_else(|| panic!("scenario names unknown token {name:?}"))
+    };
+    let owner_token = token(&s.job.owner);
+    let owner = Who {
+        sid: owner_token.user,
+        admin: s
+            .job
+            .owner_elevated
+            .unwrap_or_else(|| has_admin_enabled(owner_token)),
+    };
+    let profile = Profile::new(s.release).with_knobs(s.knobs);
+    let mut job = Job::new(profile, owner);
+    job.job_type = s.job.job_type;
+    job.remote = s.job.remote;
+    job.certificate = s.job.client_certificate;
+    job.proxy = s.job.proxy;
+    job.use_lm_compat = s.environment.use_lm_compat;
+    job.lm_compatibility_level = s.environment.lm_compatibility_level.value();
+
+    let mut handles: BTreeMap<HandleName, Who> = BTreeMap::new();
+    let mut results = Vec::with_capacity(s.steps.len());
+    for step in &s.steps {
+        let caller = |handles: &BTreeMap<HandleName, Who>, h: &HandleName| -> Who {
+            *handles
+                .get(h)
+                .unwrap_or_else(|| panic!("handle {h} used before query_interface"))
+        };
+        let a = match step {
+            Step::QueryInterface { caller, handle } => {
+                handles.insert(handle.clone(), Who::of(token(caller)));
+                let (hresult, rule) = query_interface(s.release);
+                answer(hresult, rule)
+            }
+            Step::SetHelperTokenFlags { handle, flags } => {
+                decision_answer(job.call(caller(&handles, handle), Call::SetFlags(*flags)))
+            }
+            Step::GetHelperTokenFlags { handle } => {
+                decision_answer(job.call(caller(&handles, handle), Call::GetFlags))
+            }
+            Step::SetHelperToken {
+                handle,
+                impersonating,
+                can_impersonate,
+            } => {
+                let t = can_impersonate.then(|| Who::of(token(impersonating)));
+                decision_answer(job.call(caller(&handles, handle), Call::SetToken(t)))
+            }
+            Step::ClearHelperToken { handle } => {
+                decision_answer(job.call(caller(&handles, handle), Call::Clear))
+            }
+            Step::GetHelperTokenSid { handle } => {
+                decision_answer(job.call(caller(&handles, handle), Call::GetSid))
+            }
+            Step::LogoffOwner { .. } => job.logoff_owner(),
+            Step::Resume { .. } => job.resume(),
+            Step::Transfer { .. } => job.transfer(),
+            Step::Cancel { .. } => job.cancel(),
+            Step::Complete { .. } => job.complete(),
+            Step::TakeOwnership { caller } => job.take_ownership(token(caller)),
+            Step::Route { access } => job.route(*access),
+            Step::SetCredentials {
+                target,
+                scheme,
+                credential,
+            } => {
+                let rule = match credential {
+                    Credential::Implicit => "R-3",
+                    Credential::Explicit => "R-5",
+                };
+                match job.creds.set(*target, *scheme, *credential) {
+                    Ok(()) => answer(hr::S_OK, rule),
+                    Err(code) => answer(code, rule),
+                }
+            }
+            Step::RemoveCredentials { target, scheme } => {
+                job.creds.remove(*target, *scheme);
+                answer(hr::S_OK, "R-5")
+            }
+            Step::SetProxyUsage { usage } => {
+                job.proxy = *usage;
+                answer(hr::S_OK, "R-7")
+            }
+            Step::SetClientCertificate { present } => {
+                job.certificate = *present;
+                answer(hr::S_OK, "R-4")
+            }
+            other => panic!("the reference has no row for step {other:?}"),
+        };
+        results.push(a);
+    }
+    Transcript { results, job }
+}
