@@ -1,0 +1,385 @@
+//! Mutation testing (issue 7, item 2): the vocabulary types — `HResult` (T-6),
+//! `TokenUsage` (T-1), job states and protocols (T-7), releases (A-2, A-3), tokens and
+//! identities (T-4, T-5). Each test pins a documented behaviour that a surviving
+//! `cargo mutants` mutant showed no other test pinned.
+
+use bits_helper_token::*;
+
+fn sid(s: &str) -> Sid {
+    s.parse().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// HResult (T-6)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn t6_raw_values_round_trip_through_i32_and_u32() {
+    let hr = HResult::E_ACCESSDENIED;
+    assert_eq!(hr.as_i32(), 0x8007_0005u32 as i32);
+    assert_eq!(hr.as_u32(), 0x8007_0005);
+    assert_eq!(HResult::new(5).as_i32(), 5);
+    assert_eq!(i32::from(hr), 0x8007_0005u32 as i32);
+    assert_eq!(i32::from(HResult::S_FALSE), 1);
+    assert_eq!(HResult::from(0x8007_0057u32 as i32), HResult::E_INVALIDARG);
+    assert_eq!(HResult::from(1), HResult::S_FALSE);
+    assert_eq!(HResult::from_u32(0x8020_0056), HResult::BG_E_TOKEN_REQUIRED);
+}
+
+#[test]
+fn t6_compares_with_plain_integers_both_ways() {
+    let hr = HResult::E_ACCESSDENIED;
+    let raw = 0x8007_0005u32 as i32;
+    assert!(hr == raw);
+    assert!(hr != raw + 1);
+    assert!(raw == hr);
+    assert!(raw + 1 != hr);
+    assert!(hr == 0x8007_0005u32);
+    assert!(hr != 0x8007_0006u32);
+    assert!(0x8007_0005u32 == hr);
+    assert!(0x8007_0006u32 != hr);
+}
+
+#[test]
+fn t6_success_and_failure_split_at_zero() {
+    // SUCCEEDED(hr) is hr >= 0; FAILED(hr) is hr < 0: S_OK (0) is a success, not a failure.
+    assert!(HResult::S_OK.is_success());
+    assert!(!HResult::S_OK.is_failure());
+    assert!(HResult::S_FALSE.is_success());
+    assert!(!HResult::S_FALSE.is_failure());
+    assert!(HResult::E_FAIL.is_failure());
+    assert!(!HResult::E_FAIL.is_success());
+}
+
+#[test]
+fn t6_facility_and_code() {
+    assert_eq!(HResult::E_ACCESSDENIED.facility(), 7);
+    assert_eq!(HResult::E_ACCESSDENIED.code(), 5);
+    assert_eq!(HResult::CO_E_FAILEDTOIMPERSONATE.facility(), 1);
+    assert_eq!(HResult::CO_E_FAILEDTOIMPERSONATE.code(), 0x0123);
+    assert_eq!(HResult::from_u32(0xFFFF_FFFF).facility(), 0x1FFF);
+    assert_eq!(HResult::from_u32(0xFFFF_FFFF).code(), 0xFFFF);
+}
+
+#[test]
+fn t6_from_win32() {
+    assert_eq!(HResult::from_win32(12186), 0x8007_2F9Au32);
+    assert_eq!(HResult::from_win32(0x1_2F9A), 0x8007_2F9Au32);
+    // Non-positive values (as signed) pass through unchanged.
+    assert_eq!(HResult::from_win32(0), HResult::S_OK);
+    assert_eq!(HResult::from_win32(0x8000_4005), HResult::E_FAIL);
+}
+
+#[test]
+fn t6_names_and_text() {
+    assert_eq!(HResult::E_ACCESSDENIED.name(), Some("E_ACCESSDENIED"));
+    assert_eq!(HResult::from_u32(0x1234).name(), None);
+    assert!(HResult::known().any(|(hr, n)| hr == HResult::S_OK && n == "S_OK"));
+    assert_eq!(
+        format!("{:?}", HResult::E_ACCESSDENIED),
+        "HResult(0x80070005 (E_ACCESSDENIED))"
+    );
+    assert_eq!(format!("{:?}", HResult::from_u32(7)), "HResult(0x00000007)");
+}
+
+#[test]
+fn t6_parse_positions_and_prefixes() {
+    use ParseHResultError::*;
+    // The position of a bad digit is 2 + its index after `0x`.
+    assert_eq!("0xg".parse::<HResult>(), Err(BadHex { at: 2 }));
+    assert_eq!("0x1g".parse::<HResult>(), Err(BadHex { at: 3 }));
+    assert_eq!("0x123g".parse::<HResult>(), Err(BadHex { at: 5 }));
+    // 8 digits is the maximum, and they are read in order.
+    assert_eq!(
+        "0x12345678".parse::<HResult>(),
+        Ok(HResult::from_u32(0x1234_5678))
+    );
+    assert_eq!("0xA".parse::<HResult>(), Ok(HResult::from_u32(10)));
+    // Only `0x` / `0X` start a number; anything else is a name.
+    assert_eq!("1x5".parse::<HResult>(), Err(UnknownName));
+    assert_eq!("0y5".parse::<HResult>(), Err(UnknownName));
+    assert_eq!("00".parse::<HResult>(), Err(UnknownName));
+    assert_eq!("0".parse::<HResult>(), Err(UnknownName));
+    assert_eq!("x".parse::<HResult>(), Err(UnknownName));
+}
+
+#[test]
+fn t6_serde_errors_say_what_is_expected() {
+    let e = serde_json::from_str::<HResult>("5")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(r#"an HRESULT as "0x80070005" or a name such as "E_ACCESSDENIED""#),
+        "{e}"
+    );
+    let e = serde_json::from_str::<HResult>(r#""0x""#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expected 1 to 8 hexadecimal digits"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------
+// TokenUsage (T-1)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn t1_unknown_bits() {
+    assert_eq!(TokenUsage::from_bits_retain(0x6).unknown_bits(), 0x4);
+    assert_eq!(TokenUsage::from_bits_retain(0x3).unknown_bits(), 0);
+    assert_eq!(TokenUsage::from_bits_retain(u32::MAX).unknown_bits(), !0x3);
+    assert!(TokenUsage::from_bits_retain(0x4).has_unknown_bits());
+    assert!(!TokenUsage::all().has_unknown_bits());
+    assert!(!TokenUsage::empty().has_unknown_bits());
+}
+
+#[test]
+fn t1_text_is_strict_about_hex_parts() {
+    use ParseUsageError::*;
+    // 1 to 8 hex digits, nothing else: no sign, no ninth digit even if it is a zero.
+    assert_eq!("0x+1".parse::<TokenUsage>(), Err(UnknownName { at: 0 }));
+    assert_eq!(
+        "0x000000001".parse::<TokenUsage>(),
+        Err(UnknownName { at: 0 })
+    );
+    assert_eq!(
+        "0x00000001".parse::<TokenUsage>(),
+        Ok(TokenUsage::LOCAL_FILE)
+    );
+    assert_eq!(
+        "0xFFFFFFFF".parse::<TokenUsage>().map(|u| u.bits()),
+        Ok(u32::MAX)
+    );
+    assert_eq!("0".parse::<TokenUsage>(), Ok(TokenUsage::empty()));
+    assert_eq!("0 | NETWORK".parse::<TokenUsage>(), Ok(TokenUsage::NETWORK));
+    // Offsets of later parts, with and without leading spaces.
+    assert_eq!(
+        "NETWORK|bad".parse::<TokenUsage>(),
+        Err(UnknownName { at: 8 })
+    );
+    assert_eq!(
+        "NETWORK|  bad".parse::<TokenUsage>(),
+        Err(UnknownName { at: 10 })
+    );
+    assert_eq!(
+        "LOCAL_FILE | NETWORK |".parse::<TokenUsage>(),
+        Err(EmptyPart { at: 22 })
+    );
+    assert_eq!("bad".parse::<TokenUsage>(), Err(UnknownName { at: 0 }));
+    assert_eq!("   ".parse::<TokenUsage>(), Err(EmptyPart { at: 3 }));
+}
+
+#[test]
+fn t1_debug_shows_the_display_form() {
+    assert_eq!(
+        format!("{:?}", TokenUsage::all()),
+        "TokenUsage(LOCAL_FILE | NETWORK)"
+    );
+    assert_eq!(format!("{:?}", TokenUsage::empty()), "TokenUsage(0)");
+}
+
+// ---------------------------------------------------------------------------------------
+// Job vocabulary (T-7) and releases (A-2, A-3)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn t7_states_values_names_and_finished() {
+    for (i, s) in JobState::ALL.into_iter().enumerate() {
+        assert_eq!(s.value(), i as u32);
+        assert_eq!(JobState::from_value(i as u32), Some(s));
+        assert_eq!(s.to_string(), s.name());
+        assert_eq!(s.name().parse::<JobState>(), Ok(s));
+    }
+    assert_eq!(JobState::from_value(9), None);
+    assert_eq!(JobState::from_value(u32::MAX), None);
+    assert_eq!(JobState::Transferred.name(), "transferred");
+    assert_eq!(JobState::TransientError.to_string(), "transient_error");
+    let finished: Vec<bool> = JobState::ALL.iter().map(|s| s.is_finished()).collect();
+    assert_eq!(
+        finished,
+        [false, false, false, false, false, false, true, true, true]
+    );
+    assert_eq!("nope".parse::<JobState>().unwrap_err().what, "job state");
+}
+
+#[test]
+fn t7_job_types_and_remotes() {
+    let names: Vec<String> = JobType::ALL.iter().map(|t| t.to_string()).collect();
+    assert_eq!(names, ["download", "upload", "upload_reply"]);
+    for t in JobType::ALL {
+        assert_eq!(t.name().parse::<JobType>(), Ok(t));
+    }
+    assert_eq!("Download".parse::<JobType>().unwrap_err().what, "job type");
+    let names: Vec<String> = Remote::ALL.iter().map(|r| r.to_string()).collect();
+    assert_eq!(names, ["http", "https", "smb"]);
+    for r in Remote::ALL {
+        assert_eq!(r.name().parse::<Remote>(), Ok(r));
+    }
+    assert_eq!("ftp".parse::<Remote>().unwrap_err().what, "remote protocol");
+    let http: Vec<bool> = Remote::ALL.iter().map(|r| r.is_http()).collect();
+    assert_eq!(http, [true, true, false]);
+}
+
+#[test]
+fn a2_a3_releases() {
+    let names: Vec<String> = Release::ALL.iter().map(|r| r.to_string()).collect();
+    assert_eq!(names, ["pre_bits4", "legacy", "win10_1607", "win10_1809"]);
+    for r in Release::ALL {
+        assert_eq!(r.name().parse::<Release>(), Ok(r));
+    }
+    let table: Vec<(bool, bool, bool)> = Release::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.has_token_options(),
+                r.has_owner_rules(),
+                r.preconfig_proxy_as_helper(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            (false, false, false),
+            (true, false, false),
+            (true, true, false),
+            (true, true, true)
+        ]
+    );
+    assert!("legacy ".parse::<Release>().is_err());
+}
+
+#[test]
+fn q5_failure_codes_convert() {
+    let code = FailureCode::try_from(HResult::E_FAIL).unwrap();
+    assert_eq!(code.get(), HResult::E_FAIL);
+    assert_eq!(HResult::from(code), HResult::E_FAIL);
+    assert_eq!(
+        FailureCode::try_from(HResult::S_FALSE),
+        Err(NotAFailure(HResult::S_FALSE))
+    );
+    assert_eq!(FailureCode::ACCESS_DENIED.get(), HResult::E_ACCESSDENIED);
+}
+
+#[test]
+fn a3_profile_with_knobs_keeps_the_release_and_sets_the_knobs() {
+    let mut knobs = Knobs::DEFAULT;
+    knobs.unknown_flags = UnknownFlags::Mask;
+    let p = Profile::new(Release::Legacy).with_knobs(knobs);
+    assert_eq!(p.release, Release::Legacy);
+    assert_eq!(p.knobs, knobs);
+    assert_eq!(Profile::new(Release::Legacy).knobs, Knobs::DEFAULT);
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokens and identities (T-4, T-5)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn t5_a_reference_to_a_token_is_the_same_token() {
+    let admin = TokenInfo::elevated_administrator(sid("S-1-5-21-1-2-3-500"));
+    let user = TokenInfo::standard_user(sid("S-1-5-21-1-2-3-1001"));
+    for t in [&admin, &user] {
+        let r: &TokenInfo = t;
+        assert_eq!(<&TokenInfo as Token>::user(&r), t.user);
+        assert_eq!(<&TokenInfo as Token>::groups(&r), &t.groups[..]);
+        assert_eq!(
+            <&TokenInfo as Token>::has_admin_enabled(&r),
+            t.has_admin_enabled()
+        );
+        assert_eq!(Identity::of(&r), Identity::of(t));
+    }
+    assert!(<&TokenInfo as Token>::has_admin_enabled(&&admin));
+    assert!(!<&TokenInfo as Token>::has_admin_enabled(&&user));
+}
+
+#[test]
+fn t5_job_owner_identity() {
+    let a = sid("S-1-5-21-1-2-3-500");
+    let owner = Identity::of_owner(&TokenInfo::elevated_administrator(a));
+    assert_eq!(owner, Identity::new(a, true));
+    let owner = Identity::of_owner(&TokenInfo::filtered_administrator(a));
+    assert_eq!(owner, Identity::new(a, false));
+    for id in [Identity::new(a, true), Identity::NETWORK_SERVICE] {
+        assert_eq!(id.owner_sid(), id.sid);
+        assert_eq!(id.owner_elevated(), id.admin);
+        assert_eq!(Identity::of_owner(&id), id);
+    }
+    // An Identity as a token: the Administrators group exactly when `admin` is set.
+    assert!(Identity::new(a, false).groups().is_empty());
+    assert_eq!(Identity::new(a, true).groups().len(), 1);
+    assert_eq!(
+        Identity::new(a, true).groups()[0].sid,
+        Sid::BUILTIN_ADMINISTRATORS
+    );
+    assert_eq!(Identity::new(a, true).user(), a);
+    // A job is a job owner: its owner's SID and elevation.
+    let job = Job::with_owner(Profile::default(), Identity::new(a, true));
+    assert_eq!(Identity::of_owner(&job), Identity::new(a, true));
+    let job = Job::with_owner(Profile::default(), Identity::NETWORK_SERVICE);
+    assert_eq!(Identity::of_owner(&job), Identity::NETWORK_SERVICE);
+}
+
+#[test]
+fn t4_t5_enabled_for_allow() {
+    let table = [
+        (0x4, true),
+        (0x7, true),
+        (0xF, true),
+        (0x0, false),
+        (0x3, false),
+        (0x10, false),
+        (0x14, false),
+        (0x1F, false),
+    ];
+    for (bits, expected) in table {
+        assert_eq!(
+            GroupAttributes::from_bits_retain(bits).is_enabled_for_allow(),
+            expected,
+            "{bits:#x}"
+        );
+    }
+    // Only the Administrators SID counts; the same attributes on another group do not.
+    let user = sid("S-1-5-21-1-2-3-1001");
+    let with = |g: Sid, attrs: u32| {
+        TokenInfo::new(
+            user,
+            vec![Group::new(g, GroupAttributes::from_bits_retain(attrs))],
+        )
+        .has_admin_enabled()
+    };
+    assert!(with(Sid::BUILTIN_ADMINISTRATORS, 0x4));
+    assert!(!with(Sid::BUILTIN_USERS, 0xF));
+    assert!(!with(Sid::BUILTIN_ADMINISTRATORS, 0x14));
+    assert!(!with(Sid::BUILTIN_ADMINISTRATORS, 0x3));
+}
+
+#[test]
+fn t3_token_constructors() {
+    let u = sid("S-1-5-21-1-2-3-1001");
+    let groups = |t: &TokenInfo| t.groups.iter().map(|g| g.sid).collect::<Vec<_>>();
+    assert_eq!(
+        groups(&TokenInfo::standard_user(u)),
+        [
+            Sid::EVERYONE,
+            Sid::BUILTIN_USERS,
+            Sid::INTERACTIVE,
+            Sid::AUTHENTICATED_USERS
+        ]
+    );
+    assert_eq!(TokenInfo::standard_user(u).user, u);
+    assert_eq!(TokenInfo::local_service().user, Sid::LOCAL_SERVICE);
+    assert_eq!(TokenInfo::network_service().user, Sid::NETWORK_SERVICE);
+    assert!(
+        TokenInfo::local_service()
+            .groups
+            .iter()
+            .any(|g| g.sid == Sid::SERVICE)
+    );
+    assert!(!TokenInfo::local_service().has_admin_enabled());
+    assert_eq!(TokenInfo::local_system().user, Sid::LOCAL_SYSTEM);
+    assert_eq!(TokenInfo::local_system().identity(), Identity::LOCAL_SYSTEM);
+    assert_eq!(
+        TokenInfo::filtered_administrator(u).identity(),
+        Identity::new(u, false)
+    );
+}
