@@ -64,7 +64,7 @@ named_codes! {
     /// `S_FALSE`, success with nothing done.
     S_FALSE = 0x0000_0001u32;
     /// `BG_S_PARTIAL_COMPLETE`: `Complete` on a job that was not fully transferred.
-    BG_S_PARTIAL_COMPLETE = 0x0020_0001u32;
+    BG_S_PARTIAL_COMPLETE = 0x0020_0017u32;
     /// `E_NOTIMPL`.
     E_NOTIMPL = 0x8000_4001u32;
     /// `E_NOINTERFACE`: the interface is not available.
@@ -81,8 +81,14 @@ named_codes! {
     CO_E_FAILEDTOIMPERSONATE = 0x8001_0123u32;
     /// `BG_E_INVALID_STATE`.
     BG_E_INVALID_STATE = 0x8020_0002u32;
+    /// `BG_E_EMPTY`: the job has no files (L-9).
+    BG_E_EMPTY = 0x8020_0003u32;
     /// `BG_E_TOKEN_REQUIRED` (L-5, L-6).
     BG_E_TOKEN_REQUIRED = 0x8020_0056u32;
+    /// `BG_E_HTTP_ERROR_401`: the server's challenge went unanswered.
+    BG_E_HTTP_ERROR_401 = 0x8019_0191u32;
+    /// `BG_E_HTTP_ERROR_407`: the proxy's challenge went unanswered.
+    BG_E_HTTP_ERROR_407 = 0x8019_0197u32;
     /// `HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY)`, 12186.
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY = 0x8007_2F9Au32;
     /// `HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED)`, 12044.

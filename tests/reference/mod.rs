@@ -46,11 +46,8 @@ const SE_GROUP_USE_FOR_DENY_ONLY: u32 = 0x10;
 pub mod hr {
     use bits_helper_token::HResult;
     pub const S_OK: HResult = HResult::from_u32(0x0000_0000);
-    /// Not in T-6: `S_FALSE`, the crate's documented answer of an event with nothing to do.
     pub const S_FALSE: HResult = HResult::from_u32(0x0000_0001);
-    /// Not in T-6: `BG_S_PARTIAL_COMPLETE`, the crate's documented answer of `Complete` on a
-    /// job that was not TRANSFERRED.
-    pub const BG_S_PARTIAL_COMPLETE: HResult = HResult::from_u32(0x0020_0001);
+    pub const BG_S_PARTIAL_COMPLETE: HResult = HResult::from_u32(0x0020_0017);
     pub const E_NOTIMPL: HResult = HResult::from_u32(0x8000_4001);
     pub const E_NOINTERFACE: HResult = HResult::from_u32(0x8000_4002);
     pub const E_ACCESSDENIED: HResult = HResult::from_u32(0x8007_0005);
