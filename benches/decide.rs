@@ -1,91 +1,268 @@
-//! Criterion benches: every decision function, `route`, `transfer_plan`, and `Sid`
-//! parse / display / from_bytes — each next to a **baseline**, a minimal hand-written check
-//! of the same inputs that returns only the bare answer (no rule, no facts, no typed
-//! errors), so the model's overhead reads as a ratio.
+//! Criterion benches: every decision function (the five methods and the lifecycle),
+//! `route`, `transfer_plan`, `Sid` codecs and whole scenarios. Each decision is measured next
+//! to a **baseline**: a minimal hand-written function over the *same inputs* (the same
+//! `Profile`, `Identity` and `JobFacts`, so SIDs are compared as SIDs) that returns the
+//! same `(HResult, RuleId)` for the default knobs, with no explanation, no effect and no
+//! knob lookups. The ratio is the model's overhead for being general and explainable.
 //!
 //! ```sh
 //! cargo bench --bench decide                 # full run
-//! scripts/bench-table                        # the README table from the last run
+//! scripts/bench-table                        # the results table from the last run
 //! ```
 
+use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::*;
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, black_box, criterion_group, criterion_main};
 use std::fmt::Write;
+use std::time::Duration;
 
 fn sid(s: &str) -> Sid {
     s.parse().unwrap()
 }
 
-// ---- baselines: the bare logic, written by hand -----------------------------------------
+// ---- baselines: the same answers, written by hand for the default knobs -----------------
 
-/// The raw facts a hand-written check would use.
-#[derive(Clone, Copy)]
-struct Raw {
-    release: u8, // 0 pre, 1 legacy, 2+ 1607
-    caller: u64, // a user id
-    caller_admin: bool,
-    owner: u64,
-    stored_admin: Option<bool>,
-    done: bool,
+type Answer = (HResult, RuleId);
+
+/// A-2, A-4, A-5, A-6: the refusal, if any.
+fn baseline_access(p: &Profile, caller: Identity, job: &JobFacts, veto: bool) -> Option<Answer> {
+    match p.release {
+        Release::PreBits4 => Some((HResult::E_NOINTERFACE, RuleId::A2)),
+        Release::Legacy if !caller.admin => Some((HResult::E_ACCESSDENIED, RuleId::A4)),
+        Release::Legacy => None,
+        _ if caller.admin => None,
+        _ if caller.sid != job.owner.sid => Some((HResult::E_ACCESSDENIED, RuleId::A5)),
+        _ if veto && job.helper.is_some_and(|h| h.admin) => {
+            Some((HResult::E_ACCESSDENIED, RuleId::A6))
+        }
+        _ => None,
+    }
 }
 
-fn raw_access(r: Raw, veto: bool) -> i32 {
-    if r.release == 0 {
-        return 0x8000_4002u32 as i32;
+fn baseline_granted(p: &Profile, caller: Identity) -> Answer {
+    let id = match p.release {
+        Release::Legacy => RuleId::A4,
+        _ if caller.admin => RuleId::Q2,
+        _ => RuleId::A5,
+    };
+    (HResult::S_OK, id)
+}
+
+fn done(job: &JobFacts) -> bool {
+    matches!(job.state, JobState::Acknowledged | JobState::Cancelled)
+}
+
+fn baseline_set_flags(p: &Profile, caller: Identity, job: &JobFacts, flags: u32) -> (Answer, bool) {
+    if let Some(refused) = baseline_access(p, caller, job, true) {
+        return (refused, false);
     }
-    if r.release == 1 {
-        return if r.caller_admin {
-            0
+    if done(job) {
+        return ((HResult::BG_E_INVALID_STATE, RuleId::Q3), false);
+    }
+    if flags & !3 != 0 {
+        return ((HResult::E_INVALIDARG, RuleId::Q1), false);
+    }
+    // X-1, predicted.
+    let x1 = job.client_certificate
+        && flags & 2 != 0
+        && job.remote != Remote::Smb
+        && job.owner.sid != Sid::LOCAL_SYSTEM;
+    (baseline_granted(p, caller), x1)
+}
+
+fn baseline_getter(p: &Profile, caller: Identity, job: &JobFacts) -> Answer {
+    baseline_access(p, caller, job, false).unwrap_or_else(|| baseline_granted(p, caller))
+}
+
+fn baseline_set_token(p: &Profile, caller: Identity, job: &JobFacts, new: Identity) -> Answer {
+    if let Some(refused) = baseline_access(p, caller, job, false) {
+        return refused;
+    }
+    if done(job) {
+        return (HResult::BG_E_INVALID_STATE, RuleId::Q3);
+    }
+    if p.release != Release::Legacy && new.admin && !caller.admin {
+        return (HResult::E_ACCESSDENIED, RuleId::A7);
+    }
+    baseline_granted(p, caller)
+}
+
+/// L-5 always answers `S_OK`; the job error it sets depends on the state and flags.
+fn baseline_logoff(job: &JobFacts) -> (Answer, Option<Answer>) {
+    let fails = !matches!(
+        job.state,
+        JobState::Transferred | JobState::Acknowledged | JobState::Cancelled
+    ) && !job.flags.is_empty();
+    let error = fails.then_some((HResult::BG_E_TOKEN_REQUIRED, RuleId::L5));
+    ((HResult::S_OK, RuleId::L5), error)
+}
+
+fn baseline_resume(job: &JobFacts) -> Answer {
+    match job.state {
+        JobState::Acknowledged | JobState::Cancelled => (HResult::BG_E_INVALID_STATE, RuleId::T7),
+        JobState::Suspended | JobState::Error | JobState::TransientError => {
+            (HResult::S_OK, RuleId::T7)
+        }
+        _ => (HResult::S_FALSE, RuleId::T7),
+    }
+}
+
+fn baseline_take_ownership(caller: Identity, job: &JobFacts) -> Answer {
+    if done(job) {
+        (HResult::BG_E_INVALID_STATE, RuleId::T7)
+    } else if caller.admin {
+        (HResult::S_OK, RuleId::Q6)
+    } else {
+        (HResult::E_ACCESSDENIED, RuleId::L7)
+    }
+}
+
+/// A route by hand: 0 owner, 1 helper, 2 missing helper, 3 computer, 4 anonymous,
+/// 5 explicit, 6 nobody, 7 not made.
+fn baseline_route(p: &Profile, job: &JobFacts, access: Access) -> (u8, RuleId) {
+    let http = job.remote != Remote::Smb;
+    let by_flag = |flag: TokenUsage, id: RuleId| {
+        if !job.flags.contains(flag) {
+            (0, id)
+        } else if job.helper.is_some() {
+            (1, id)
         } else {
-            0x8007_0005u32 as i32
-        };
+            (2, RuleId::L6)
+        }
+    };
+    let service = |otherwise: (u8, RuleId)| {
+        if job.owner.sid == Sid::LOCAL_SYSTEM || job.owner.sid == Sid::NETWORK_SERVICE {
+            (3, RuleId::R6)
+        } else if job.owner.sid == Sid::LOCAL_SERVICE {
+            (4, RuleId::R6)
+        } else {
+            otherwise
+        }
+    };
+    match access {
+        Access::UploadLocalFile if job.job_type == JobType::Download => (7, RuleId::R1),
+        Access::DownloadTempFileCreate | Access::DownloadTempFileRename
+            if job.job_type != JobType::Download =>
+        {
+            (7, RuleId::R1)
+        }
+        Access::ReplyFileCreate | Access::ReplyFileRename
+            if job.job_type != JobType::UploadReply =>
+        {
+            (7, RuleId::R1)
+        }
+        Access::UploadLocalFile
+        | Access::DownloadTempFileCreate
+        | Access::DownloadTempFileRename
+        | Access::ReplyFileCreate
+        | Access::ReplyFileRename => by_flag(TokenUsage::LOCAL_FILE, RuleId::R1),
+        Access::SmbRemoteFile if http => (7, RuleId::R2),
+        Access::SmbRemoteFile if job.flags.contains(TokenUsage::NETWORK) => {
+            by_flag(TokenUsage::NETWORK, RuleId::R2)
+        }
+        Access::SmbRemoteFile => service((0, RuleId::R2)),
+        Access::ProxyAutoDetect if !http || job.proxy != ProxyUsage::Autodetect => (7, RuleId::R7),
+        Access::ProxyIeSettings if !http || job.proxy != ProxyUsage::Preconfig => (7, RuleId::R7),
+        Access::ProxyIeSettings
+            if job.flags.contains(TokenUsage::NETWORK) && p.release != Release::Win10_1809 =>
+        {
+            (0, RuleId::R7)
+        }
+        Access::ProxyAutoDetect | Access::ProxyIeSettings => {
+            by_flag(TokenUsage::NETWORK, RuleId::R7)
+        }
+        Access::ClientCertificateKey if !http || !job.client_certificate => (7, RuleId::R4),
+        Access::ClientCertificateKey => (0, RuleId::R4),
+        Access::ProxyChallenge(_) if !http || job.proxy == ProxyUsage::NoProxy => (7, RuleId::R2),
+        Access::ServerChallenge(_) if !http => (7, RuleId::R2),
+        Access::ProxyChallenge(s) | Access::ServerChallenge(s) => {
+            let (target, _) = access.as_challenge().unwrap_or((AuthTarget::Server, s));
+            if job.credentials.get(target, s) == Some(Credential::Explicit) {
+                return (5, RuleId::R5);
+            }
+            if !matches!(s, AuthScheme::Ntlm | AuthScheme::Negotiate) {
+                return (6, RuleId::R3);
+            }
+            let c = &job.credentials;
+            let allowed = c.has_implicit(target)
+                || (target == AuthTarget::Server
+                    && c.has_implicit(AuthTarget::Proxy)
+                    && !c.has_explicit(AuthTarget::Server))
+                || job.environment.use_lm_compat == UseLmCompat::Always
+                || (job.environment.use_lm_compat == UseLmCompat::WhenLmCompatibilityLevel2
+                    && job.environment.lm_compatibility_level.value() >= 2);
+            if !allowed {
+                (6, RuleId::R3)
+            } else if job.flags.contains(TokenUsage::NETWORK) {
+                by_flag(TokenUsage::NETWORK, RuleId::R2)
+            } else {
+                service((0, RuleId::R2))
+            }
+        }
+        _ => (0, RuleId::R0),
     }
-    if !r.caller_admin && (r.caller != r.owner || (veto && r.stored_admin == Some(true))) {
-        return 0x8007_0005u32 as i32;
-    }
-    0
 }
 
-fn baseline_set_flags(r: Raw, flags: u32) -> i32 {
-    let hr = raw_access(r, true);
-    if hr != 0 {
-        hr
-    } else if r.done {
-        0x8020_0002u32 as i32
-    } else if flags & !3 != 0 {
-        0x8007_0057u32 as i32
+/// A whole plan by hand: the same accesses in the same order, each routed by hand; the
+/// outcome L-6, else X-1, else transferred.
+fn baseline_plan(
+    p: &Profile,
+    job: &JobFacts,
+) -> ([(Access, u8, RuleId); 16], usize, Option<RuleId>) {
+    let mut steps = [(Access::Other, 7u8, RuleId::R0); 16];
+    let mut n = 0;
+    let mut add = |access: Access| {
+        let (who, id) = baseline_route(p, job, access);
+        if who != 7 && n < 16 {
+            steps[n] = (access, who, id);
+            n += 1;
+        }
+    };
+    add(Access::UploadLocalFile);
+    add(Access::ProxyIeSettings);
+    add(Access::ProxyAutoDetect);
+    for target in [AuthTarget::Proxy, AuthTarget::Server] {
+        if target == AuthTarget::Server {
+            add(Access::ClientCertificateKey);
+        }
+        let none = !job.credentials.any(target);
+        for &s in AuthScheme::ALL {
+            if job.credentials.get(target, s).is_some() || (none && s == AuthScheme::Negotiate) {
+                add(Access::challenge(target, s));
+            }
+        }
+    }
+    add(Access::SmbRemoteFile);
+    add(Access::DownloadTempFileCreate);
+    add(Access::DownloadTempFileRename);
+    add(Access::ReplyFileCreate);
+    add(Access::ReplyFileRename);
+    let failure = if steps[..n].iter().any(|s| s.1 == 2) {
+        Some(RuleId::L6)
+    } else if job.client_certificate
+        && job.flags.contains(TokenUsage::NETWORK)
+        && job.remote != Remote::Smb
+        && job.owner.sid != Sid::LOCAL_SYSTEM
+    {
+        Some(RuleId::X1)
     } else {
-        0
-    }
+        None
+    };
+    (steps, n, failure)
 }
 
-fn baseline_getter(r: Raw) -> i32 {
-    raw_access(r, false)
-}
-
-fn baseline_set_token(r: Raw, new_admin: bool) -> i32 {
-    let hr = baseline_set_flags(
-        Raw {
-            stored_admin: None,
-            ..r
+fn baseline_transfer(p: &Profile, job: &JobFacts) -> Answer {
+    match job.state {
+        JobState::Acknowledged | JobState::Cancelled => (HResult::BG_E_INVALID_STATE, RuleId::T7),
+        JobState::Queued
+        | JobState::Connecting
+        | JobState::Transferring
+        | JobState::TransientError => match baseline_plan(p, job).2 {
+            Some(RuleId::L6) => (HResult::BG_E_TOKEN_REQUIRED, RuleId::L6),
+            Some(id) => (HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY, id),
+            None => (HResult::S_OK, RuleId::T7),
         },
-        0,
-    );
-    if hr == 0 && r.release >= 2 && new_admin && !r.caller_admin {
-        0x8007_0005u32 as i32
-    } else {
-        hr
-    }
-}
-
-/// Which identity (0 owner, 1 helper, 2 token required) for an access routed by `flag`.
-fn baseline_route(flags: u32, flag: u32, helper: bool) -> u8 {
-    if flags & flag == 0 {
-        0
-    } else if helper {
-        1
-    } else {
-        2
+        _ => (HResult::S_FALSE, RuleId::T7),
     }
 }
 
@@ -117,78 +294,53 @@ fn baseline_from_bytes(b: &[u8]) -> Option<(u64, [u32; 15], usize)> {
 
 // ---- benches ---------------------------------------------------------------------------
 
+/// Model and baseline side by side, after checking they give the same answer.
+fn pair<M, B>(c: &mut Criterion, name: &str, model: M, baseline: B)
+where
+    M: Fn() -> Answer,
+    B: Fn() -> Answer,
+{
+    assert_eq!(
+        model(),
+        baseline(),
+        "{name}: the baseline must answer as the model"
+    );
+    let mut g = c.benchmark_group(name);
+    g.bench_function("model", |b| b.iter(&model));
+    g.bench_function("baseline", |b| b.iter(&baseline));
+    g.finish();
+}
+
+/// The decision's answer; the whole decision escapes, so none of it is optimized away.
+fn answer(d: Decision) -> Answer {
+    let d = black_box(&d);
+    (d.hresult(), d.rule_id())
+}
+
 fn decisions(c: &mut Criterion) {
     let latest = Profile::default();
     let legacy = Profile::new(Release::Legacy);
-    let alice = Identity::new(sid("S-1-5-21-1-2-3-1001"), false);
-    let bob = Identity::new(sid("S-1-5-21-1-2-3-1002"), false);
-    let admin = Identity::new(sid("S-1-5-21-1-2-3-500"), true);
+    let alice = Identity::new(sid("S-1-5-21-1004336348-1177238915-682003330-1001"), false);
+    let bob = Identity::new(sid("S-1-5-21-1004336348-1177238915-682003330-1002"), false);
+    let admin = Identity::new(sid("S-1-5-21-1004336348-1177238915-682003330-500"), true);
     let job = JobFacts::new(alice);
     let vetoed = job.with_helper(Some(admin));
     let cert = JobFacts::new(Identity::NETWORK_SERVICE).with_client_certificate(true);
-    let raw = Raw {
-        release: 3,
-        caller: 1001,
-        caller_admin: false,
-        owner: 1001,
-        stored_admin: None,
-        done: false,
-    };
 
-    // Every path of SetHelperTokenFlags, with the baseline of the same inputs.
-    let paths: [(&str, &Profile, Identity, JobFacts, u32, Raw); 8] = [
-        ("allowed_owner_A-5", &latest, alice, job, 0x3, raw),
-        (
-            "refused_not_owner_A-5",
-            &latest,
-            bob,
-            job,
-            0x1,
-            Raw {
-                caller: 1002,
-                ..raw
-            },
-        ),
-        (
-            "refused_veto_A-6",
-            &latest,
-            alice,
-            vetoed,
-            0x1,
-            Raw {
-                stored_admin: Some(true),
-                ..raw
-            },
-        ),
-        (
-            "allowed_admin_Q-2",
-            &latest,
-            admin,
-            vetoed,
-            0x2,
-            Raw {
-                caller: 500,
-                caller_admin: true,
-                stored_admin: Some(true),
-                ..raw
-            },
-        ),
-        (
-            "refused_legacy_A-4",
-            &legacy,
-            alice,
-            job,
-            0x1,
-            Raw { release: 1, ..raw },
-        ),
-        ("refused_unknown_bits_Q-1", &latest, alice, job, 0x6, raw),
+    // Every path of SetHelperTokenFlags.
+    let paths: [(&str, &Profile, Identity, JobFacts, u32); 8] = [
+        ("allowed_owner_A-5", &latest, alice, job, 0x3),
+        ("refused_not_owner_A-5", &latest, bob, job, 0x1),
+        ("refused_veto_A-6", &latest, alice, vetoed, 0x1),
+        ("allowed_admin_Q-2", &latest, admin, vetoed, 0x2),
+        ("refused_legacy_A-4", &legacy, alice, job, 0x1),
+        ("refused_unknown_bits_Q-1", &latest, alice, job, 0x6),
         (
             "refused_done_Q-3",
             &latest,
             alice,
             job.with_state(JobState::Cancelled),
             0x1,
-            Raw { done: true, ..raw },
         ),
         (
             "allowed_with_failure_X-1",
@@ -196,75 +348,142 @@ fn decisions(c: &mut Criterion) {
             Identity::NETWORK_SERVICE,
             cert,
             0x2,
-            Raw {
-                caller: 20,
-                owner: 20,
-                ..raw
-            },
         ),
     ];
-    for (name, profile, caller, job, flags, r) in paths {
-        let mut g = c.benchmark_group(format!("set_helper_token_flags/{name}"));
-        g.bench_function("model", |b| {
-            b.iter(|| {
-                set_helper_token_flags(
-                    black_box(profile),
-                    black_box(caller),
-                    black_box(&job),
-                    black_box(flags),
-                )
-            })
-        });
-        g.bench_function("baseline", |b| {
-            b.iter(|| baseline_set_flags(black_box(r), black_box(flags)))
-        });
-        g.finish();
+    for (name, profile, caller, job, flags) in paths {
+        assert_eq!(
+            set_helper_token_flags(profile, caller, &job, flags)
+                .transfer_failure()
+                .is_some(),
+            baseline_set_flags(profile, caller, &job, flags).1,
+            "{name}: X-1's prediction"
+        );
+        let model = || {
+            let d = set_helper_token_flags(
+                black_box(profile),
+                black_box(caller),
+                black_box(&job),
+                black_box(flags),
+            );
+            answer(d)
+        };
+        let baseline = || {
+            baseline_set_flags(
+                black_box(profile),
+                black_box(caller),
+                black_box(&job),
+                black_box(flags),
+            )
+            .0
+        };
+        pair(
+            c,
+            &format!("set_helper_token_flags/{name}"),
+            model,
+            baseline,
+        );
     }
-
-    let mut g = c.benchmark_group("get_helper_token_flags");
-    g.bench_function("model", |b| {
-        b.iter(|| get_helper_token_flags(black_box(&latest), black_box(alice), black_box(&job)))
-    });
-    g.bench_function("baseline", |b| b.iter(|| baseline_getter(black_box(raw))));
-    g.finish();
-
-    let mut g = c.benchmark_group("get_helper_token_sid");
-    g.bench_function("model", |b| {
-        b.iter(|| get_helper_token_sid(black_box(&latest), black_box(alice), black_box(&vetoed)))
-    });
-    g.bench_function("baseline", |b| b.iter(|| baseline_getter(black_box(raw))));
-    g.finish();
-
-    let mut g = c.benchmark_group("clear_helper_token");
-    g.bench_function("model", |b| {
-        b.iter(|| clear_helper_token(black_box(&latest), black_box(alice), black_box(&vetoed)))
-    });
-    g.bench_function("baseline", |b| b.iter(|| baseline_getter(black_box(raw))));
-    g.finish();
-
-    let mut g = c.benchmark_group("set_helper_token/refused_new_admin_A-7");
-    g.bench_function("model", |b| {
-        b.iter(|| {
-            set_helper_token(
+    pair(
+        c,
+        "get_helper_token_flags",
+        || {
+            answer(get_helper_token_flags(
+                black_box(&latest),
+                black_box(alice),
+                black_box(&job),
+            ))
+        },
+        || baseline_getter(black_box(&latest), black_box(alice), black_box(&job)),
+    );
+    pair(
+        c,
+        "get_helper_token_sid",
+        || {
+            answer(get_helper_token_sid(
+                black_box(&latest),
+                black_box(alice),
+                black_box(&vetoed),
+            ))
+        },
+        || baseline_getter(black_box(&latest), black_box(alice), black_box(&vetoed)),
+    );
+    pair(
+        c,
+        "clear_helper_token",
+        || {
+            answer(clear_helper_token(
+                black_box(&latest),
+                black_box(bob),
+                black_box(&vetoed),
+            ))
+        },
+        || baseline_getter(black_box(&latest), black_box(bob), black_box(&vetoed)),
+    );
+    pair(
+        c,
+        "set_helper_token/refused_new_admin_A-7",
+        || {
+            answer(set_helper_token(
                 black_box(&latest),
                 black_box(alice),
                 black_box(&job),
                 black_box(Impersonation::Allowed(admin)),
+            ))
+        },
+        || {
+            baseline_set_token(
+                black_box(&latest),
+                black_box(alice),
+                black_box(&job),
+                black_box(admin),
             )
-        })
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| baseline_set_token(black_box(raw), black_box(true)))
-    });
-    g.finish();
+        },
+    );
+
+    // The lifecycle.
+    let flying = job
+        .with_state(JobState::Queued)
+        .with_flags(TokenUsage::LOCAL_FILE);
+    pair(
+        c,
+        "logoff_owner",
+        || answer(logoff_owner(black_box(&flying))),
+        || {
+            let (answer, error) = baseline_logoff(black_box(&flying));
+            black_box(error);
+            answer
+        },
+    );
+    pair(
+        c,
+        "resume",
+        || answer(resume(black_box(&job))),
+        || baseline_resume(black_box(&job)),
+    );
+    pair(
+        c,
+        "take_ownership",
+        || {
+            answer(take_ownership(
+                black_box(&latest),
+                black_box(admin),
+                black_box(&job),
+            ))
+        },
+        || baseline_take_ownership(black_box(admin), black_box(&job)),
+    );
+    let ready = flying.with_helper(Some(bob));
+    pair(
+        c,
+        "transfer/download_with_helper",
+        || answer(transfer(black_box(&latest), black_box(&ready))),
+        || baseline_transfer(black_box(&latest), black_box(&ready)),
+    );
 }
 
 fn routing(c: &mut Criterion) {
     let latest = Profile::default();
-    let helper = Identity::new(sid("S-1-5-21-1-2-3-1002"), false);
-    let facts = JobFacts::new(Identity::NETWORK_SERVICE)
-        .with_flags(TokenUsage::all())
-        .with_helper(Some(helper));
+    let helper = Identity::new(sid("S-1-5-21-1004336348-1177238915-682003330-1002"), false);
     let creds = Credentials::NONE
         .set(
             AuthTarget::Proxy,
@@ -272,57 +491,110 @@ fn routing(c: &mut Criterion) {
             Credential::Implicit,
         )
         .unwrap_or(Credentials::NONE);
-    let job = TransferJob::new(facts)
+    let job = JobFacts::new(Identity::NETWORK_SERVICE)
+        .with_flags(TokenUsage::all())
+        .with_helper(Some(helper))
         .with_credentials(creds)
         .with_proxy(ProxyUsage::Autodetect);
+    let code = |p: Principal| -> u8 {
+        match p {
+            Principal::Owner => 0,
+            Principal::Helper => 1,
+            Principal::MissingHelper => 2,
+            Principal::Computer => 3,
+            Principal::Anonymous => 4,
+            Principal::ExplicitCredentials => 5,
+            Principal::NoCredentials => 6,
+            _ => 7,
+        }
+    };
+    for access in [
+        Access::DownloadTempFileCreate,
+        Access::ServerChallenge(AuthScheme::Negotiate),
+    ] {
+        let r = route(&latest, &job, access);
+        assert_eq!(
+            (code(r.principal), r.rule.id),
+            baseline_route(&latest, &job, access)
+        );
+        let mut g = c.benchmark_group(format!("route/{access}"));
+        g.bench_function("model", |b| {
+            b.iter(|| route(black_box(&latest), black_box(&job), black_box(access)))
+        });
+        g.bench_function("baseline", |b| {
+            b.iter(|| baseline_route(black_box(&latest), black_box(&job), black_box(access)))
+        });
+        g.finish();
+    }
 
-    let mut g = c.benchmark_group("route/download_temp_file_create");
-    g.bench_function("model", |b| {
-        b.iter(|| {
-            route(
-                black_box(&latest),
-                black_box(&job),
-                black_box(Access::DownloadTempFileCreate),
-            )
-        })
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| baseline_route(black_box(3), black_box(1), black_box(true)))
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("route/server_challenge_negotiate");
-    g.bench_function("model", |b| {
-        b.iter(|| {
-            route(
-                black_box(&latest),
-                black_box(&job),
-                black_box(Access::ServerChallenge(AuthScheme::Negotiate)),
-            )
-        })
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| baseline_route(black_box(3), black_box(2), black_box(true)))
-    });
-    g.finish();
-
+    let plan = transfer_plan(&latest, &job);
+    let (steps, n, failure) = baseline_plan(&latest, &job);
+    let same: Vec<_> = plan
+        .iter()
+        .map(|r| (r.access, code(r.principal), r.rule.id))
+        .collect();
+    assert_eq!(same, steps[..n].to_vec());
+    assert_eq!(plan.outcome().failure().map(|f| f.rule.id), failure);
     let mut g = c.benchmark_group("transfer_plan/proxy_download");
     g.bench_function("model", |b| {
         b.iter(|| transfer_plan(black_box(&latest), black_box(&job)))
     });
-    // The baseline routes the same five accesses by flag alone.
     g.bench_function("baseline", |b| {
-        b.iter(|| {
-            let f = black_box(3u32);
-            [
-                baseline_route(f, 2, true),
-                baseline_route(f, 2, true),
-                baseline_route(f, 2, true),
-                baseline_route(f, 1, true),
-                baseline_route(f, 1, true),
-            ]
-        })
+        b.iter(|| baseline_plan(black_box(&latest), black_box(&job)))
     });
+    g.finish();
+}
+
+/// Scenario validation and replay grow linearly: N distinct handles; G groups in one token
+/// and G `set_helper_token` steps impersonating it.
+fn scenarios(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scenario");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(5));
+    g.warm_up_time(Duration::from_secs(1));
+    for n in [10_000u64, 40_000, 160_000, 320_000] {
+        let mut s = Scenario::new("svc");
+        s.tokens.insert("svc".into(), TokenInfo::network_service());
+        for h in 0..n {
+            s.steps.push(Step::QueryInterface {
+                caller: "svc".into(),
+                handle: HandleName::Number(h),
+            });
+        }
+        g.bench_with_input(BenchmarkId::new("handles", n), &s, |b, s| {
+            b.iter(|| s.run())
+        });
+    }
+    for n in [5_000u32, 10_000, 20_000, 40_000] {
+        let mut s = Scenario::new("svc");
+        s.tokens.insert("svc".into(), TokenInfo::network_service());
+        let groups = (0..n)
+            .map(|i| {
+                Group::new(
+                    Sid::new(5, &[21, 9, 9, 9, i]).unwrap(),
+                    GroupAttributes::DEFAULT_ENABLED,
+                )
+            })
+            .collect();
+        s.tokens.insert(
+            "wide".into(),
+            TokenInfo::new(sid("S-1-5-21-9-9-9-1001"), groups),
+        );
+        s.steps.push(Step::QueryInterface {
+            caller: "svc".into(),
+            handle: HandleName::Number(0),
+        });
+        for _ in 0..n {
+            s.steps.push(Step::SetHelperToken {
+                handle: HandleName::Number(0),
+                impersonating: "wide".into(),
+                can_impersonate: true,
+            });
+        }
+        g.bench_with_input(BenchmarkId::new("groups_x_steps", n), &s, |b, s| {
+            b.iter(|| s.run())
+        });
+    }
     g.finish();
 }
 
@@ -375,5 +647,5 @@ fn sids(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decisions, routing, sids);
+criterion_group!(benches, decisions, routing, sids, scenarios);
 criterion_main!(benches);

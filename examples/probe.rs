@@ -40,8 +40,8 @@ mod live {
 
     use bits_helper_token::windows::WindowsToken;
     use bits_helper_token::{
-        Decision, Effect, HResult, Identity, Impersonation, JobFacts, JobState, Profile, Release,
-        Sid, TokenUsage, Value, clear_helper_token, get_helper_token_flags, get_helper_token_sid,
+        Decision, HResult, Identity, Impersonation, JobFacts, JobState, Profile, Release, Sid,
+        TokenUsage, Value, clear_helper_token, get_helper_token_flags, get_helper_token_sid,
         set_helper_token, set_helper_token_flags,
     };
     use windows::Win32::Foundation::{ERROR_SUCCESS, RPC_E_TOO_LATE};
@@ -73,27 +73,23 @@ mod live {
         /// Prints one call: real result next to the model's, and applies the model's
         /// effect to its job facts.
         fn compare(&mut self, call: &str, real: HResult, real_value: &str, model: Decision) {
-            let model_value = match model.value {
-                Value::Flags(f) => format!("{:#x}", f.bits()),
-                Value::HelperSid(Some(sid)) => sid.to_string(),
-                Value::HelperSid(None) => "NULL".into(),
+            let model_value = match model.value() {
+                Some(Value::Flags(f)) => format!("{:#x}", f.bits()),
+                Some(Value::HelperSid(Some(sid))) => sid.to_string(),
+                Some(Value::HelperSid(None)) => "NULL".into(),
                 _ => String::new(),
             };
-            let same = real == model.hresult && real_value == model_value;
+            let same = real == model.hresult() && real_value == model_value;
             self.total += 1;
             self.agree += usize::from(same);
             println!(
                 "{} {call:<34} real {real} {real_value:<20} model {} {model_value:<20} [{}]",
                 if same { "  agree   " } else { "  DIFFER  " },
-                model.hresult,
-                model.rule.id()
+                model.hresult(),
+                model.rule_id()
             );
-            match model.effect {
-                Effect::StoreFlags(flags) => self.job.flags = flags,
-                Effect::StoreHelper(helper) => self.job.helper = Some(helper),
-                Effect::ClearHelper => self.job.helper = None,
-                _ => {}
-            }
+            // The model's own effect, applied as the library applies it (never re-implemented).
+            self.job.apply(&model.effect());
         }
     }
 
@@ -192,9 +188,9 @@ mod live {
                 println!(
                     "  QueryInterface(IBitsTokenOptions) real {real}, model for a BITS without \
                      the interface {} [{}]: {}",
-                    model.hresult,
-                    model.rule.id(),
-                    if real == model.hresult {
+                    model.hresult(),
+                    model.rule_id(),
+                    if real == model.hresult() {
                         "agree"
                     } else {
                         "DIFFER"

@@ -4,11 +4,27 @@
 
 use bits_helper_token::*;
 
-/// One row of a table: what happened, and the decision the model made.
+/// One row of a table: what happened, the decision the model made, and its inputs (the
+/// explanation is built from them).
 struct Row {
     scenario: String,
     release: Release,
     decision: Decision,
+    caller: Identity,
+    job: JobFacts,
+    flags: u32,
+}
+
+/// `SetHelperTokenFlags(flags)` by `caller` on `job`, as a row of the table.
+fn row(scenario: &str, profile: &Profile, caller: Identity, job: JobFacts, flags: u32) -> Row {
+    Row {
+        scenario: scenario.into(),
+        release: profile.release,
+        decision: set_helper_token_flags(profile, caller, &job, flags),
+        caller,
+        job,
+        flags,
+    }
 }
 
 fn sid(s: &str) -> Sid {
@@ -34,15 +50,16 @@ fn print_table(title: &str, rows: &[Row]) {
             "{:<w$}  {:<10}  {:<32}  {}",
             r.scenario,
             r.release.name(),
-            d.hresult.to_string(),
-            d.rule.id()
+            d.hresult().to_string(),
+            d.rule_id()
         );
-        println!("{:<w$}  why: {}", "", d.rule);
+        let profile = Profile::new(r.release);
+        let inputs = Inputs::new(&profile, &r.job)
+            .caller(r.caller)
+            .flags(r.flags);
+        println!("{:<w$}  why: {}", "", d.explain(&inputs));
         if let Some(stored) = d.stored_flags() {
             println!("{:<w$}  stored flags: {stored}", "");
-        }
-        if let Some(failure) = &d.transfer_failure {
-            println!("{:<w$}  BUT {failure}", "");
         }
     }
 }
@@ -62,72 +79,71 @@ fn main() {
 
     let ns_job = JobFacts::new(network_service.identity());
     let alice_job = JobFacts::new(alice.identity());
+    let ns = network_service.identity();
     let rows = vec![
-        Row {
-            scenario: "NetworkService downloader sets NETWORK on its own job".into(),
-            release: latest.release,
-            decision: set_helper_token_flags(&latest, network_service.identity(), &ns_job, 0x2),
-        },
-        Row {
-            scenario: "Bob sets LOCAL_FILE on Alice's job".into(),
-            release: latest.release,
-            decision: set_helper_token_flags(&latest, bob.identity(), &alice_job, 0x1),
-        },
-        Row {
-            scenario: "Alice's job holds an administrator helper token".into(),
-            release: latest.release,
-            decision: set_helper_token_flags(
-                &latest,
-                alice.identity(),
-                &alice_job.with_helper(Some(admin.identity())),
-                0x1,
-            ),
-        },
-        Row {
-            scenario: "...a UAC-filtered administrator token instead".into(),
-            release: latest.release,
-            decision: set_helper_token_flags(
-                &latest,
-                alice.identity(),
-                &alice_job.with_helper(Some(filtered.identity())),
-                0x1,
-            ),
-        },
-        Row {
-            scenario: "An elevated administrator on Alice's job".into(),
-            release: latest.release,
-            decision: set_helper_token_flags(
-                &latest,
-                admin.identity(),
-                &alice_job.with_helper(Some(admin.identity())),
-                0x3,
-            ),
-        },
-        Row {
-            scenario: "NetworkService on its own job, before 1607".into(),
-            release: legacy.release,
-            decision: set_helper_token_flags(&legacy, network_service.identity(), &ns_job, 0x2),
-        },
-        Row {
-            scenario: "An elevated administrator, before 1607".into(),
-            release: legacy.release,
-            decision: set_helper_token_flags(&legacy, admin.identity(), &ns_job, 0x2),
-        },
-        Row {
-            scenario: "Alice passes 0x6 (bit 0x4 is unknown)".into(),
-            release: latest.release,
-            decision: set_helper_token_flags(&latest, alice.identity(), &alice_job, 0x6),
-        },
-        Row {
-            scenario: "NetworkService job with a client certificate, NETWORK".into(),
-            release: latest.release,
-            decision: set_helper_token_flags(
-                &latest,
-                network_service.identity(),
-                &ns_job.with_client_certificate(true),
-                0x2,
-            ),
-        },
+        row(
+            "NetworkService downloader sets NETWORK on its own job",
+            &latest,
+            ns,
+            ns_job,
+            0x2,
+        ),
+        row(
+            "Bob sets LOCAL_FILE on Alice's job",
+            &latest,
+            bob.identity(),
+            alice_job,
+            0x1,
+        ),
+        row(
+            "Alice's job holds an administrator helper token",
+            &latest,
+            alice.identity(),
+            alice_job.with_helper(Some(admin.identity())),
+            0x1,
+        ),
+        row(
+            "...a UAC-filtered administrator token instead",
+            &latest,
+            alice.identity(),
+            alice_job.with_helper(Some(filtered.identity())),
+            0x1,
+        ),
+        row(
+            "An elevated administrator on Alice's job",
+            &latest,
+            admin.identity(),
+            alice_job.with_helper(Some(admin.identity())),
+            0x3,
+        ),
+        row(
+            "NetworkService on its own job, before 1607",
+            &legacy,
+            ns,
+            ns_job,
+            0x2,
+        ),
+        row(
+            "An elevated administrator, before 1607",
+            &legacy,
+            admin.identity(),
+            ns_job,
+            0x2,
+        ),
+        row(
+            "Alice passes 0x6 (bit 0x4 is unknown)",
+            &latest,
+            alice.identity(),
+            alice_job,
+            0x6,
+        ),
+        row(
+            "NetworkService job with a client certificate, NETWORK",
+            &latest,
+            ns,
+            ns_job.with_client_certificate(true),
+            0x2,
+        ),
     ];
     print_table("SetHelperTokenFlags", &rows);
 
@@ -137,7 +153,7 @@ fn main() {
 
 /// Prints the transfer plan of `job`: every access in order, as whom, and why.
 fn print_plan(title: &str, job: &Job) {
-    let plan = transfer_plan(job.profile(), &job.transfer_job());
+    let plan = transfer_plan(job.profile(), job.facts());
     println!("\n-- {title}");
     println!(
         "   owner {}, flags {}, helper {}, {} over {}, proxy {}, release {}",
@@ -151,23 +167,22 @@ fn print_plan(title: &str, job: &Job) {
         job.profile().release
     );
     for (n, step) in plan.iter().enumerate() {
-        let who = match step.identity {
-            Used::Owner { sid } => format!("owner ({sid})"),
-            Used::Helper { sid } => format!("HELPER ({sid})"),
-            other => other.name().replace('_', " "),
+        let who = match (step.principal, step.principal.sid(job.facts())) {
+            (Principal::Owner, Some(sid)) => format!("owner ({sid})"),
+            (Principal::Helper, Some(sid)) => format!("HELPER ({sid})"),
+            (other, _) => other.name().replace('_', " "),
         };
         println!(
             "   {:>2}. {:<28} {:<34} {}",
             n + 1,
             step.access.name(),
             who,
-            step.rule.id()
+            step.rule.id
         );
     }
-    match plan.outcome {
-        Outcome::Transferred => println!("   => TRANSFERRED"),
-        Outcome::Error(f) => println!("   => ERROR {}\n      {}", f.hresult, f.rule),
-        _ => println!("   => {}", plan.outcome),
+    let explained = plan.explain(job.profile(), job.facts()).to_string();
+    if let Some(outcome) = explained.lines().last() {
+        println!("   {outcome}");
     }
 }
 
@@ -211,7 +226,7 @@ fn routing(helper_user: &TokenInfo) {
     }
 
     let local_service = TokenInfo::local_service();
-    let mut anonymous = Job::new(Profile::default(), &local_service).over(Remote::Smb);
+    let mut anonymous = Job::new(Profile::default(), &local_service).with_remote(Remote::Smb);
     anonymous.set_proxy(ProxyUsage::NoProxy);
     print_plan(
         "LocalService downloads from an SMB share, no helper token (R-6: anonymous)",
@@ -225,7 +240,7 @@ fn routing(helper_user: &TokenInfo) {
         helper_user,
         TokenUsage::LOCAL_FILE,
     )
-    .of_type(JobType::UploadReply);
+    .with_job_type(JobType::UploadReply);
     reply.set_proxy(ProxyUsage::NoProxy);
     print_plan("An upload-reply job with LOCAL_FILE (R-1)", &reply);
 
@@ -243,20 +258,33 @@ fn routing(helper_user: &TokenInfo) {
     );
 }
 
-/// A step of the lifecycle walk: what was called, what it returned, and the job after it.
-fn step(n: &mut usize, what: &str, hresult: HResult, rule: &Rule, job: &Job) {
+/// A step of the lifecycle walk: runs `call` on `job`, prints what it returned, why (the
+/// decision explained with the job as it was before), and the job after it.
+fn step(
+    n: &mut usize,
+    what: &str,
+    job: &mut Job,
+    caller: Option<Identity>,
+    call: impl FnOnce(&mut Job) -> Decision,
+) {
+    let before = *job;
+    let d = call(job);
     *n += 1;
     let helper = job
         .helper_token()
         .map_or("none".to_string(), |h| h.sid.to_string());
     println!(
         "{n:>2}. {what:<52} {:<34} {:<4} {:<12} {:<12} {helper}",
-        hresult.to_string(),
-        rule.id(),
+        d.hresult().to_string(),
+        d.rule_id(),
         job.state().name(),
         job.flags().to_string()
     );
-    println!("    why: {rule}");
+    let mut inputs = Inputs::new(before.profile(), before.facts());
+    if let Some(caller) = caller {
+        inputs = inputs.caller(caller);
+    }
+    println!("    why: {}", d.explain(&inputs));
 }
 
 /// Microsoft's sample flow, a logoff (L-5) and both recoveries.
@@ -275,6 +303,7 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
             return;
         }
     };
+    let me = Some(opts.caller());
     println!(
         " -- the owner obtained IBitsTokenOptions; the handle remembers {} (A-1)",
         opts.caller().sid
@@ -283,60 +312,58 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
         " -- the owner's thread now impersonates the helper user {}",
         helper_user.user
     );
-    let d = opts.set_helper_token(&mut job, Impersonation::of(helper_user));
+    let helper = Impersonation::of(helper_user);
     step(
         &mut n,
         "SetHelperToken() while impersonating the helper",
-        d.hresult,
-        &d.rule,
-        &job,
+        &mut job,
+        me,
+        |j| opts.set_helper_token(j, helper),
     );
-    let d = opts.set_helper_token_flags(&mut job, TokenUsage::LOCAL_FILE.bits());
     step(
         &mut n,
         "SetHelperTokenFlags(LOCAL_FILE), still impersonating",
-        d.hresult,
-        &d.rule,
-        &job,
+        &mut job,
+        me,
+        |j| opts.set_helper_token_flags(j, TokenUsage::LOCAL_FILE.bits()),
     );
-    let e = job.resume();
-    step(&mut n, "Resume()", e.hresult, &e.rule, &job);
-    let e = job.logoff_owner();
-    step(&mut n, "the owner logs off", e.hresult, &e.rule, &job);
-    let e = job.resume();
-    step(&mut n, "Resume() without a token", e.hresult, &e.rule, &job);
-    let e = job.transfer();
-    step(&mut n, "the transfer runs", e.hresult, &e.rule, &job);
+    step(&mut n, "Resume()", &mut job, None, Job::resume);
+    step(
+        &mut n,
+        "the owner logs off",
+        &mut job,
+        None,
+        Job::logoff_owner,
+    );
+    step(
+        &mut n,
+        "Resume() without a token",
+        &mut job,
+        None,
+        Job::resume,
+    );
+    step(&mut n, "the transfer runs", &mut job, None, Job::transfer);
 
     println!(" -- recovery 1 (L-5): set a new helper token, then resume");
     let mut first = job;
-    let d = opts.set_helper_token(&mut first, Impersonation::of(helper_user));
-    step(&mut n, "SetHelperToken() again", d.hresult, &d.rule, &first);
-    let e = first.resume();
-    step(&mut n, "Resume()", e.hresult, &e.rule, &first);
-    let e = first.transfer();
-    step(&mut n, "the transfer runs", e.hresult, &e.rule, &first);
+    step(&mut n, "SetHelperToken() again", &mut first, me, |j| {
+        opts.set_helper_token(j, helper)
+    });
+    step(&mut n, "Resume()", &mut first, None, Job::resume);
+    step(&mut n, "the transfer runs", &mut first, None, Job::transfer);
 
     println!(" -- recovery 2 (L-5): set the flags to 0, then resume");
     let mut second = job;
-    let d = opts.set_helper_token_flags(&mut second, 0);
-    step(
-        &mut n,
-        "SetHelperTokenFlags(0)",
-        d.hresult,
-        &d.rule,
-        &second,
-    );
-    let e = second.resume();
-    step(&mut n, "Resume()", e.hresult, &e.rule, &second);
-    let e = second.transfer();
+    step(&mut n, "SetHelperTokenFlags(0)", &mut second, me, |j| {
+        opts.set_helper_token_flags(j, 0)
+    });
+    step(&mut n, "Resume()", &mut second, None, Job::resume);
     step(
         &mut n,
         "the transfer runs, as the owner",
-        e.hresult,
-        &e.rule,
-        &second,
+        &mut second,
+        None,
+        Job::transfer,
     );
-    let e = second.complete();
-    step(&mut n, "Complete()", e.hresult, &e.rule, &second);
+    step(&mut n, "Complete()", &mut second, None, Job::complete);
 }

@@ -45,7 +45,7 @@ pub enum ParseHResultError {
         at: usize,
     },
     /// Neither `0x…` nor a known name such as `E_ACCESSDENIED`.
-    #[error("not `0x` + hex digits and not a known HRESULT name (T-6)")]
+    #[error("not `0x` + hex digits and not a known HRESULT name")]
     UnknownName,
 }
 

@@ -1,4 +1,4 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("front.md")]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
@@ -30,19 +30,41 @@ macro_rules! serde_as_raw_bits {
 #[cfg(feature = "serde")]
 pub(crate) use serde_as_raw_bits;
 
-mod decide;
+mod access;
+pub mod decide;
+mod explain;
+mod facts;
 mod hresult;
 mod job;
+mod names;
+mod net;
+mod plan;
 mod profile;
 mod route;
+mod rule;
 #[cfg(feature = "alloc")]
 pub mod scenario;
+#[cfg(feature = "serde")]
+mod serde_impl;
 mod sid;
 mod state;
+#[cfg(all(feature = "serde", feature = "alloc"))]
+mod strict;
 #[cfg(feature = "serde")]
 mod text;
 mod token;
 mod usage;
+
+/// The README's code examples, compiled and run as doctests (not part of the API).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// The normative rules this crate models: `SPEC.md`, version 2. Every rule id a decision
+/// reports ([`RuleId`]) is defined here.
+#[doc = include_str!("../SPEC.md")]
+pub mod spec {}
+
 /// Support for downstream tests (feature `proptest`).
 #[cfg(feature = "proptest")]
 pub mod support {
@@ -53,28 +75,38 @@ pub mod support {
 #[cfg_attr(docsrs, doc(cfg(all(windows, feature = "windows"))))]
 pub mod windows;
 
-pub use decide::{
-    Decision, Effect, Impersonation, JobFacts, Method, Rule, TransferFailure, Value,
+pub use access::Access;
+pub use decide::lifecycle::{
+    cancel, complete, logoff_owner, query_interface, resume, take_ownership, transfer,
+};
+pub use decide::methods::{
     clear_helper_token, client_certificate_failure, get_helper_token_flags, get_helper_token_sid,
     set_helper_token, set_helper_token_flags,
 };
+pub use decide::{Decision, Event, Impersonation, Method, Operation, Value};
+pub use explain::{Explanation, Inputs, PlanExplanation, RouteExplanation};
+pub use facts::{Effect, JobError, JobFacts};
 pub use hresult::{HResult, ParseHResultError};
-pub use job::{Event, EventOutcome, InvalidJob, Job, QueryInterfaceError, TokenOptions};
+pub use job::{Job, QueryInterfaceError, TokenOptions};
+pub use names::ParseNameError;
+pub use net::{
+    AuthScheme, AuthTarget, Credential, Credentials, InvalidRegistryValue, LmCompatibilityLevel,
+    NetworkEnvironment, NullCredentialsError, ProxyUsage, UseLmCompat,
+};
+pub use plan::{PLAN_CAPACITY, TransferOutcome, TransferPlan, transfer_makes, transfer_plan};
 pub use profile::{
-    AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, ParseReleaseError,
-    Profile, Release, TakeOwnership, UnknownFlags,
+    AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, Profile, Release,
+    TakeOwnership, UnknownFlags,
 };
-pub use route::{
-    Access, AuthScheme, AuthTarget, Credential, Credentials, ImplicitAllowed, InvalidRegistryValue,
-    LmCompatibilityLevel, NetworkEnvironment, NullCredentialsError, Outcome, PLAN_CAPACITY,
-    ProxyUsage, Route, RouteRule, TransferJob, TransferPlan, UseLmCompat, Used, route,
-    transfer_plan,
-};
+pub use route::{ImplicitAllowed, Principal, Route, implicit_allowed, route};
+pub use rule::{Reason, Rule, RuleId};
+#[cfg(feature = "serde")]
+pub use serde_impl::InvalidJob;
 pub use sid::{
     InvalidSid, MAX_AUTHORITY, MAX_BINARY_LEN, MAX_SUB_AUTHORITIES, ParseSidError, Sid, SidBytes,
     SidBytesError,
 };
-pub use state::{JobState, JobType, ParseNameError, Remote};
+pub use state::{JobState, JobType, Remote};
 #[cfg(feature = "alloc")]
 pub use token::TokenInfo;
 pub use token::{Group, GroupAttributes, Identity, JobOwner, Token};

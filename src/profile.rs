@@ -2,15 +2,12 @@
 #![forbid(unsafe_code)]
 
 use crate::hresult::HResult;
-use core::fmt;
-use core::str::FromStr;
+use crate::names::names;
 
 /// The Windows release whose BITS is modelled. Ordered oldest first.
 ///
 /// Serialized as `"pre_bits4"`, `"legacy"`, `"win10_1607"`, `"win10_1809"`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Release {
     /// Before BITS 4.0 (before Windows 7): `IBitsTokenOptions` does not exist and
@@ -19,35 +16,20 @@ pub enum Release {
     /// Windows 7 up to Windows 10 1511: every method needs an administrator.
     Legacy,
     /// Windows 10 1607: owners may use the methods on their own jobs (A-5…A-7).
-    #[cfg_attr(feature = "serde", serde(rename = "win10_1607"))]
     Win10_1607,
     /// Windows 10 1809 and later: the rules of 1607 plus R-7.
-    #[cfg_attr(feature = "serde", serde(rename = "win10_1809"))]
     #[default]
     Win10_1809,
 }
 
-impl Release {
-    /// Every release, oldest first.
-    pub const ALL: [Release; 4] = [
-        Release::PreBits4,
-        Release::Legacy,
-        Release::Win10_1607,
-        Release::Win10_1809,
-    ];
+names! { Release, "release";
+    PreBits4 => "pre_bits4", Legacy => "legacy", Win10_1607 => "win10_1607",
+    Win10_1809 => "win10_1809",
+}
 
+impl Release {
     /// The newest release modelled; later Windows versions behave like it.
     pub const LATEST: Release = Release::Win10_1809;
-
-    /// The name used in serialized forms and by [`FromStr`].
-    pub const fn name(self) -> &'static str {
-        match self {
-            Release::PreBits4 => "pre_bits4",
-            Release::Legacy => "legacy",
-            Release::Win10_1607 => "win10_1607",
-            Release::Win10_1809 => "win10_1809",
-        }
-    }
 
     /// Whether `IBitsTokenOptions` exists.
     pub const fn has_token_options(self) -> bool {
@@ -66,32 +48,8 @@ impl Release {
     }
 }
 
-impl fmt::Display for Release {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A release name that is not one of [`Release::ALL`]'s names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("unknown release (expected pre_bits4, legacy, win10_1607 or win10_1809)")]
-#[non_exhaustive]
-pub struct ParseReleaseError;
-
-impl FromStr for Release {
-    type Err = ParseReleaseError;
-    fn from_str(s: &str) -> Result<Release, ParseReleaseError> {
-        Release::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or(ParseReleaseError)
-    }
-}
-
 /// what `SetHelperTokenFlags` does with bits other than `LOCAL_FILE | NETWORK`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum UnknownFlags {
     /// Refuse with `E_INVALIDARG`, store nothing (the SPEC default).
@@ -103,11 +61,11 @@ pub enum UnknownFlags {
     Mask,
 }
 
+names! { UnknownFlags, "Q-1 setting"; InvalidArg => "invalid_arg", NotImpl => "not_impl", Mask => "mask" }
+
 /// what an administrator caller (T-5, as remembered at QueryInterface) skips on
 /// Windows 10 1607 and later.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum AdminBypass {
     /// The owner rule and both vetoes: the SPEC default.
@@ -116,13 +74,13 @@ pub enum AdminBypass {
     /// Only the owner rule; the vetoes still apply to administrators.
     OwnerRuleOnly,
     /// Nothing: administrators are judged like everyone else.
-    None,
+    NoBypass,
 }
+
+names! { AdminBypass, "Q-2 setting"; OwnerRuleAndVetoes => "owner_rule_and_vetoes", OwnerRuleOnly => "owner_rule_only", NoBypass => "none" }
 
 /// whether the mutating methods still work on a done (ACKNOWLEDGED or CANCELLED) job.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum DoneJobs {
     /// `SetHelperTokenFlags`, `SetHelperToken` and `ClearHelperToken` return
@@ -133,10 +91,10 @@ pub enum DoneJobs {
     Allow,
 }
 
+names! { DoneJobs, "Q-3 setting"; InvalidState => "invalid_state", Allow => "allow" }
+
 /// what `TakeOwnership` does to the helper token and its flags (L-7).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum TakeOwnership {
     /// Keep both: nothing documented removes them (the SPEC default).
@@ -146,11 +104,11 @@ pub enum TakeOwnership {
     Clear,
 }
 
+names! { TakeOwnership, "Q-6 setting"; Keep => "keep", Clear => "clear" }
+
 /// which party must be an administrator for `SetHelperToken` before Windows 10
 /// 1607.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum LegacySetToken {
     /// The caller must be an administrator and the job's owner elevated (the SPEC default).
@@ -162,6 +120,8 @@ pub enum LegacySetToken {
     OwnerOnly,
 }
 
+names! { LegacySetToken, "Q-7 setting"; CallerAndOwner => "caller_and_owner", CallerOnly => "caller_only", OwnerOnly => "owner_only" }
+
 /// A failure `HRESULT`: the type of the Q-5 knob, so a refusal can never be configured
 /// to look like success.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -172,7 +132,7 @@ pub struct FailureCode(HResult);
 
 /// The `HRESULT` given for a [`FailureCode`] is a success code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{0} is a success code; a refusal needs a failure HRESULT (Q-5)")]
+#[error("{0} is a success code; a refusal needs a failure HRESULT")]
 #[allow(clippy::exhaustive_structs)] // exactly the refused code
 pub struct NotAFailure(pub HResult);
 
@@ -304,10 +264,11 @@ mod tests {
     fn a3_releases_are_ordered_and_named() {
         assert!(Release::PreBits4 < Release::Legacy);
         assert!(Release::Win10_1607 < Release::Win10_1809);
-        for r in Release::ALL {
+        for &r in Release::ALL {
             assert_eq!(r.name().parse::<Release>(), Ok(r));
         }
-        assert_eq!("Win10_1809".parse::<Release>(), Err(ParseReleaseError));
+        let err = "Win10_1809".parse::<Release>().unwrap_err();
+        assert_eq!(err.what(), "release");
         assert!(!Release::PreBits4.has_token_options());
         assert!(!Release::Legacy.has_owner_rules());
         assert!(

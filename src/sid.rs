@@ -44,7 +44,7 @@ pub const MAX_BINARY_LEN: usize = 8 + 4 * MAX_SUB_AUTHORITIES;
 ///
 /// // The strict parser says what is wrong and where.
 /// let err = "S-1-5-018".parse::<Sid>().unwrap_err();
-/// assert_eq!(err.to_string(), "at byte 6: leading zero in a decimal component (T-2)");
+/// assert_eq!(err.to_string(), "at byte 6: leading zero in a decimal component");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,10 +61,10 @@ pub struct Sid {
 #[non_exhaustive]
 pub enum InvalidSid {
     /// The identifier authority does not fit in 48 bits.
-    #[error("identifier authority {0} does not fit in 48 bits (T-2)")]
+    #[error("identifier authority {0} does not fit in 48 bits")]
     AuthorityTooLarge(u64),
     /// A SID has 1 to 15 sub-authorities.
-    #[error("a SID has 1 to 15 sub-authorities, not {0} (T-2)")]
+    #[error("a SID has 1 to 15 sub-authorities, not {0}")]
     SubAuthorityCount(usize),
 }
 
@@ -74,23 +74,23 @@ pub enum InvalidSid {
 #[non_exhaustive]
 pub enum ParseSidError {
     /// The input is empty.
-    #[error("an empty string is not a SID (T-2)")]
+    #[error("an empty string is not a SID")]
     Empty,
     /// The input does not start with `S-` (or `s-`).
-    #[error("at byte {at}: a SID string starts with `S-` (T-2)")]
+    #[error("at byte {at}: a SID string starts with `S-`")]
     MissingPrefix {
         /// Byte offset of the problem.
         at: usize,
     },
     /// Two dashes in a row, a trailing dash, or nothing after `S-`.
-    #[error("at byte {at}: empty component (a doubled or trailing `-`) (T-2)")]
+    #[error("at byte {at}: empty component (a doubled or trailing `-`)")]
     EmptyComponent {
         /// Byte offset where a component should start.
         at: usize,
     },
     /// A character that the grammar does not allow here: a sign, a space, a non-ASCII
     /// digit, a letter, …
-    #[error("at byte {at}: unexpected character {found:?}, expected {expected} (T-2)")]
+    #[error("at byte {at}: unexpected character {found:?}, expected {expected}")]
     InvalidCharacter {
         /// Byte offset of the character.
         at: usize,
@@ -100,20 +100,20 @@ pub enum ParseSidError {
         expected: &'static str,
     },
     /// A decimal component with a leading zero (`018`).
-    #[error("at byte {at}: leading zero in a decimal component (T-2)")]
+    #[error("at byte {at}: leading zero in a decimal component")]
     LeadingZero {
         /// Byte offset of the component.
         at: usize,
     },
     /// The revision is not `1`.
-    #[error("at byte {at}: unsupported revision; a SID's revision is always 1 (T-2)")]
+    #[error("at byte {at}: unsupported revision; a SID's revision is always 1")]
     UnsupportedRevision {
         /// Byte offset of the revision.
         at: usize,
     },
     /// A decimal identifier authority of 2³² or more (those are written in hex).
     #[error(
-        "at byte {at}: decimal identifier authority must be below 2^32; larger authorities are written as 0x and 12 hex digits (T-2)"
+        "at byte {at}: decimal identifier authority must be below 2^32; larger authorities are written as 0x and 12 hex digits"
     )]
     AuthorityOutOfRange {
         /// Byte offset of the authority.
@@ -121,7 +121,7 @@ pub enum ParseSidError {
     },
     /// A hexadecimal authority without exactly 12 digits after `0x`.
     #[error(
-        "at byte {at}: a hex identifier authority has exactly 12 digits after `0x`, found {digits} (T-2)"
+        "at byte {at}: a hex identifier authority has exactly 12 digits after `0x`, found {digits}"
     )]
     HexAuthorityLength {
         /// Byte offset of the authority.
@@ -130,7 +130,7 @@ pub enum ParseSidError {
         digits: usize,
     },
     /// A sub-authority of 2³² or more.
-    #[error("at byte {at}: sub-authority {index} does not fit in 32 bits (T-2)")]
+    #[error("at byte {at}: sub-authority {index} does not fit in 32 bits")]
     SubAuthorityOutOfRange {
         /// Byte offset of the sub-authority.
         at: usize,
@@ -138,13 +138,13 @@ pub enum ParseSidError {
         index: usize,
     },
     /// No sub-authority after the identifier authority.
-    #[error("at byte {at}: a SID needs at least one sub-authority (T-2)")]
+    #[error("at byte {at}: a SID needs at least one sub-authority")]
     NoSubAuthorities {
         /// Byte offset where a sub-authority was expected.
         at: usize,
     },
     /// A sixteenth sub-authority.
-    #[error("at byte {at}: a SID has at most 15 sub-authorities (T-2)")]
+    #[error("at byte {at}: a SID has at most 15 sub-authorities")]
     TooManySubAuthorities {
         /// Byte offset of the sixteenth sub-authority.
         at: usize,
@@ -176,25 +176,25 @@ impl ParseSidError {
 #[non_exhaustive]
 pub enum SidBytesError {
     /// Fewer than 8 bytes: not even the header.
-    #[error("{len} bytes is too short for a SID header (8 bytes) (T-2)")]
+    #[error("{len} bytes is too short for a SID header (8 bytes)")]
     TruncatedHeader {
         /// Length of the slice.
         len: usize,
     },
     /// Byte 0 is not 1.
-    #[error("byte 0: revision {found} is not supported; a SID's revision is always 1 (T-2)")]
+    #[error("byte 0: revision {found} is not supported; a SID's revision is always 1")]
     UnsupportedRevision {
         /// The revision byte.
         found: u8,
     },
     /// Byte 1 is 0 or more than 15.
-    #[error("byte 1: sub-authority count {found} is outside 1..=15 (T-2)")]
+    #[error("byte 1: sub-authority count {found} is outside 1..=15")]
     SubAuthorityCount {
         /// The count byte.
         found: u8,
     },
     /// The slice ends before the last sub-authority.
-    #[error("{len} bytes is too short: {count} sub-authorities need {expected} bytes (T-2)")]
+    #[error("{len} bytes is too short: {count} sub-authorities need {expected} bytes")]
     Truncated {
         /// Length of the slice.
         len: usize,
@@ -204,7 +204,7 @@ pub enum SidBytesError {
         expected: usize,
     },
     /// Bytes follow the last sub-authority.
-    #[error("{len} bytes is too long: {count} sub-authorities need exactly {expected} bytes (T-2)")]
+    #[error("{len} bytes is too long: {count} sub-authorities need exactly {expected} bytes")]
     TrailingBytes {
         /// Length of the slice.
         len: usize,
@@ -417,8 +417,8 @@ impl Sid {
     }
 
     /// Whether this is LocalSystem, `S-1-5-18` (T-3).
-    pub fn is_local_system(&self) -> bool {
-        *self == Self::LOCAL_SYSTEM
+    pub const fn is_local_system(&self) -> bool {
+        self.authority == 5 && self.count == 1 && self.subs[0] == 18
     }
 }
 
@@ -674,17 +674,14 @@ mod tests {
     use std::string::ToString;
 
     #[test]
-    fn t2_display_uses_hex_only_for_large_authorities() {
+    fn t2_display_uses_hex_only_for_large_authorities_and_order_is_authority_then_subs() {
         let big = Sid::new(1 << 32, &[1]).unwrap();
         assert_eq!(big.to_string(), "S-1-0x000100000000-1");
         let small = Sid::new(u64::from(u32::MAX), &[7]).unwrap();
         assert_eq!(small.to_string(), "S-1-4294967295-7");
         let max = Sid::new(MAX_AUTHORITY, &[0]).unwrap();
         assert_eq!(max.to_string(), "S-1-0xFFFFFFFFFFFF-0");
-    }
-
-    #[test]
-    fn t2_ordering_is_authority_then_subs() {
+        // Ordering: authority, then the sub-authorities.
         let a: Sid = "S-1-5-18".parse().unwrap();
         let b: Sid = "S-1-5-18-0".parse().unwrap();
         let c: Sid = "S-1-5-19".parse().unwrap();

@@ -1,16 +1,13 @@
 //! Job vocabulary: states (SPEC T-7), job types and remote protocols.
 #![forbid(unsafe_code)]
 
-use core::fmt;
-use core::str::FromStr;
+use crate::names::names;
 
 /// `BG_JOB_STATE` (T-7). A new job is [`Suspended`](JobState::Suspended).
 ///
 /// Serialized as the lower-case name (`"transient_error"`); [`JobState::value`] gives the
 /// numeric value Windows uses.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[allow(clippy::exhaustive_enums)] // fixed by BITS (T-7)
 pub enum JobState {
     /// `BG_JOB_STATE_QUEUED` (0).
@@ -34,20 +31,13 @@ pub enum JobState {
     Cancelled,
 }
 
-impl JobState {
-    /// Every state, in numeric order.
-    pub const ALL: [JobState; 9] = [
-        JobState::Queued,
-        JobState::Connecting,
-        JobState::Transferring,
-        JobState::Suspended,
-        JobState::Error,
-        JobState::TransientError,
-        JobState::Transferred,
-        JobState::Acknowledged,
-        JobState::Cancelled,
-    ];
+names! { JobState, "job state";
+    Queued => "queued", Connecting => "connecting", Transferring => "transferring",
+    Suspended => "suspended", Error => "error", TransientError => "transient_error",
+    Transferred => "transferred", Acknowledged => "acknowledged", Cancelled => "cancelled",
+}
 
+impl JobState {
     /// The `BG_JOB_STATE` value (T-7).
     pub const fn value(self) -> u32 {
         self as u32
@@ -74,97 +64,25 @@ impl JobState {
             JobState::Transferred | JobState::Acknowledged | JobState::Cancelled
         )
     }
-
-    /// The lower-case name used in serialized forms (`"transient_error"`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Connecting => "connecting",
-            JobState::Transferring => "transferring",
-            JobState::Suspended => "suspended",
-            JobState::Error => "error",
-            JobState::TransientError => "transient_error",
-            JobState::Transferred => "transferred",
-            JobState::Acknowledged => "acknowledged",
-            JobState::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl fmt::Display for JobState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A name that is not a [`JobState`], [`JobType`] or [`Remote`] name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} name")]
-#[non_exhaustive]
-pub struct ParseNameError {
-    /// Which vocabulary was expected (`"job state"`, …).
-    pub what: &'static str,
-}
-
-impl FromStr for JobState {
-    type Err = ParseNameError;
-    fn from_str(s: &str) -> Result<JobState, ParseNameError> {
-        JobState::ALL
-            .into_iter()
-            .find(|st| st.name() == s)
-            .ok_or(ParseNameError { what: "job state" })
-    }
 }
 
 /// `BG_JOB_TYPE` (T-7).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[allow(clippy::exhaustive_enums)] // fixed by BITS (T-7)
 pub enum JobType {
-    /// A download job (the default).
+    /// `BG_JOB_TYPE_DOWNLOAD` (the default).
     #[default]
     Download,
-    /// An upload job.
+    /// `BG_JOB_TYPE_UPLOAD`.
     Upload,
-    /// An upload-reply job.
+    /// `BG_JOB_TYPE_UPLOAD_REPLY`.
     UploadReply,
 }
 
-impl JobType {
-    /// Every job type.
-    pub const ALL: [JobType; 3] = [JobType::Download, JobType::Upload, JobType::UploadReply];
-
-    /// The lower-case name (`"upload_reply"`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            JobType::Download => "download",
-            JobType::Upload => "upload",
-            JobType::UploadReply => "upload_reply",
-        }
-    }
-}
-
-impl fmt::Display for JobType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for JobType {
-    type Err = ParseNameError;
-    fn from_str(s: &str) -> Result<JobType, ParseNameError> {
-        JobType::ALL
-            .into_iter()
-            .find(|t| t.name() == s)
-            .ok_or(ParseNameError { what: "job type" })
-    }
-}
+names! { JobType, "job type"; Download => "download", Upload => "upload", UploadReply => "upload_reply" }
 
 /// The protocol of a job's remote files.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Remote {
     /// `http://`.
@@ -176,40 +94,12 @@ pub enum Remote {
     Smb,
 }
 
-impl Remote {
-    /// Every protocol.
-    pub const ALL: [Remote; 3] = [Remote::Http, Remote::Https, Remote::Smb];
+names! { Remote, "remote protocol"; Http => "http", Https => "https", Smb => "smb" }
 
+impl Remote {
     /// Whether the job talks HTTP (with or without TLS).
     pub const fn is_http(self) -> bool {
         matches!(self, Remote::Http | Remote::Https)
-    }
-
-    /// The lower-case name (`"https"`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Remote::Http => "http",
-            Remote::Https => "https",
-            Remote::Smb => "smb",
-        }
-    }
-}
-
-impl fmt::Display for Remote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Remote {
-    type Err = ParseNameError;
-    fn from_str(s: &str) -> Result<Remote, ParseNameError> {
-        Remote::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or(ParseNameError {
-                what: "remote protocol",
-            })
     }
 }
 
@@ -219,17 +109,17 @@ mod tests {
 
     #[test]
     fn t7_values_and_done() {
-        let values: [u32; 9] = JobState::ALL.map(JobState::value);
+        let values: [u32; 9] = core::array::from_fn(|i| JobState::ALL[i].value());
         assert_eq!(values, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(JobState::default(), JobState::Suspended);
         assert_eq!(JobState::from_value(4), Some(JobState::Error));
         assert_eq!(JobState::from_value(9), None);
-        let done: [bool; 9] = JobState::ALL.map(JobState::is_done);
+        let done: [bool; 9] = core::array::from_fn(|i| JobState::ALL[i].is_done());
         assert_eq!(
             done,
             [false, false, false, false, false, false, false, true, true]
         );
-        for s in JobState::ALL {
+        for &s in JobState::ALL {
             assert_eq!(s.name().parse::<JobState>(), Ok(s));
         }
     }

@@ -246,9 +246,14 @@ mod plain {
     pub struct TokenInfo {
         /// The user SID.
         pub user: Sid,
-        /// The groups, in token order.
-        #[cfg_attr(feature = "serde", serde(default))]
+        /// The groups, in token order (each a JSON object).
+        #[cfg_attr(feature = "serde", serde(default, deserialize_with = "groups"))]
         pub groups: Vec<Group>,
+    }
+
+    #[cfg(feature = "serde")]
+    fn groups<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Group>, D::Error> {
+        crate::strict::objects(d, "group")
     }
 
     const fn enabled(sid: Sid) -> Group {

@@ -25,7 +25,6 @@ fn public_types_are_send_and_sync() {
     assert_auto::<Knobs>();
     assert_auto::<FailureCode>();
     assert_auto::<NotAFailure>();
-    assert_auto::<ParseReleaseError>();
     assert_auto::<UnknownFlags>();
     assert_auto::<AdminBypass>();
     assert_auto::<DoneJobs>();
@@ -42,11 +41,13 @@ fn public_types_are_send_and_sync() {
     assert_auto::<Effect>();
     assert_auto::<Value>();
     assert_auto::<Decision>();
-    assert_auto::<TransferFailure>();
+    assert_auto::<JobError>();
     assert_auto::<Job>();
     assert_auto::<TokenOptions>();
     assert_auto::<Event>();
-    assert_auto::<EventOutcome>();
+    assert_auto::<Operation>();
+    assert_auto::<Explanation<'static>>();
+    assert_auto::<Inputs<'static>>();
     assert_auto::<QueryInterfaceError>();
     assert_auto::<InvalidJob>();
     // routing
@@ -60,13 +61,14 @@ fn public_types_are_send_and_sync() {
     assert_auto::<LmCompatibilityLevel>();
     assert_auto::<NetworkEnvironment>();
     assert_auto::<NullCredentialsError>();
-    assert_auto::<Outcome>();
+    assert_auto::<TransferOutcome>();
     assert_auto::<ProxyUsage>();
     assert_auto::<Route>();
-    assert_auto::<RouteRule>();
-    assert_auto::<TransferJob>();
+    assert_auto::<RuleId>();
+    assert_auto::<Reason>();
+    assert_auto::<Effect>();
     assert_auto::<TransferPlan>();
-    assert_auto::<Used>();
+    assert_auto::<Principal>();
     assert_auto::<UseLmCompat>();
     // scenarios
     use bits_helper_token::scenario::*;

@@ -31,7 +31,7 @@ fn all_knobs() -> Vec<Knobs> {
         for admin_bypass in [
             AdminBypass::OwnerRuleAndVetoes,
             AdminBypass::OwnerRuleOnly,
-            AdminBypass::None,
+            AdminBypass::NoBypass,
         ] {
             for done_jobs in [DoneJobs::InvalidState, DoneJobs::Allow] {
                 for denial in [
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
     let knobs = all_knobs();
     let mut per_method = [0u64; 5];
 
-    for release in Release::ALL {
+    for &release in Release::ALL {
         for k in &knobs {
             let profile = Profile::new(release).with_knobs(*k);
             for caller_admin in [false, true] {
@@ -99,9 +99,9 @@ fn main() -> ExitCode {
                     );
                     for owner_elevated in [false, true] {
                         for stored in [None, Some(helper_admin), Some(helper_user)] {
-                            for state in JobState::ALL {
+                            for &state in JobState::ALL {
                                 for cert in [false, true] {
-                                    for remote in Remote::ALL {
+                                    for &remote in Remote::ALL {
                                         let job =
                                             JobFacts::new(Identity::new(owner_sid, owner_elevated))
                                                 .with_state(state)
@@ -193,36 +193,42 @@ fn check_all(
         let ctx = || format!("{p:?} caller {caller:?} job {job:?}: {d}");
         // Fail closed.
         if d.is_allowed() {
-            c.check(d.hresult == HResult::S_OK, || {
+            c.check(d.hresult() == HResult::S_OK, || {
                 format!("success other than S_OK: {}", ctx())
             });
         } else {
-            c.check(d.hresult.is_failure(), || {
+            c.check(d.hresult().is_failure(), || {
                 format!("refusal with a success code: {}", ctx())
             });
             c.check(
-                d.effect == Effect::None && d.value == Value::None && d.transfer_failure.is_none(),
+                d.effect() == Effect::Unchanged
+                    && d.value().is_none()
+                    && d.transfer_failure().is_none(),
                 || format!("a refusal changes something: {}", ctx()),
             );
         }
         // Mutating methods change the job only when allowed; getters never.
-        c.check(d.method.is_mutating() || d.effect == Effect::None, || {
-            format!("a getter has an effect: {}", ctx())
-        });
         c.check(
-            !d.method.is_mutating() || !d.is_allowed() || d.effect != Effect::None,
+            d.method().is_some_and(Method::is_mutating) || d.effect() == Effect::Unchanged,
+            || format!("a getter has an effect: {}", ctx()),
+        );
+        c.check(
+            !d.method().is_some_and(Method::is_mutating)
+                || !d.is_allowed()
+                || d.effect() != Effect::Unchanged,
             || format!("an allowed setter has no effect: {}", ctx()),
         );
         // The admin veto never blocks an administrator (Q-2 default).
         if caller.admin && p.knobs.admin_bypass == AdminBypass::OwnerRuleAndVetoes {
-            let vetoed = !d.is_allowed() && matches!(d.rule.id(), "A-5" | "A-6" | "A-7");
+            let vetoed =
+                !d.is_allowed() && matches!(d.rule().id, RuleId::A5 | RuleId::A6 | RuleId::A7);
             c.check(!vetoed, || {
                 format!("an administrator was vetoed: {}", ctx())
             });
         }
         // The owner is never refused by the owner rule.
         if caller.sid == job.owner.sid {
-            c.check(d.is_allowed() || d.rule.id() != "A-5", || {
+            c.check(d.is_allowed() || d.rule().id != RuleId::A5, || {
                 format!("the owner was refused by A-5: {}", ctx())
             });
         }
@@ -230,16 +236,19 @@ fn check_all(
         // arguments; a refusal for state or arguments implies access was granted.
         if p.release == Release::PreBits4 {
             c.check(
-                d.hresult == HResult::E_NOINTERFACE && d.rule.id() == "A-2",
+                d.hresult() == HResult::E_NOINTERFACE && d.rule().id == RuleId::A2,
                 || format!("A-2 not first: {}", ctx()),
             );
         }
         // A refusal by a later check (state, arguments, impersonation, the new-token veto)
         // means access was granted: the same call with those inputs fixed succeeds.
-        if matches!(d.rule.id(), "Q-3" | "Q-1" | "A-9" | "A-7") {
+        if matches!(
+            d.rule().id,
+            RuleId::Q3 | RuleId::Q1 | RuleId::A9 | RuleId::A7
+        ) {
             let live = job.with_state(JobState::Suspended);
             let plain_user = Impersonation::Allowed(Identity::new(sid(2003), false));
-            let fixed = match d.method {
+            let fixed = match d.method().expect("a method decision") {
                 Method::SetHelperTokenFlags => set_helper_token_flags(p, caller, &live, 1),
                 Method::SetHelperToken => set_helper_token(p, caller, &live, plain_user),
                 Method::ClearHelperToken => clear_helper_token(p, caller, &live),
@@ -249,15 +258,16 @@ fn check_all(
             c.check(fixed.is_allowed(), || {
                 format!(
                     "{} decided although access is refused ({fixed}): {}",
-                    d.rule.id(),
+                    d.rule().id,
                     ctx()
                 )
             });
         }
         // the knob's code only for, and never for SetHelperToken.
-        if d.hresult == p.knobs.denial.get() && p.knobs.denial.get() != HResult::E_ACCESSDENIED {
+        if d.hresult() == p.knobs.denial.get() && p.knobs.denial.get() != HResult::E_ACCESSDENIED {
             c.check(
-                matches!(d.rule.id(), "A-5" | "A-6") && d.method != Method::SetHelperToken,
+                matches!(d.rule().id, RuleId::A5 | RuleId::A6)
+                    && d.method() != Some(Method::SetHelperToken),
                 || format!("Q-5 code misused: {}", ctx()),
             );
         }
@@ -278,7 +288,7 @@ fn check_set_token_identity(c: &mut Checker, p: &Profile, caller: Identity, job:
     let a = set_helper_token(p, caller, job, user_a);
     let b = set_helper_token(p, caller, job, user_b);
     c.cases += 1;
-    c.check(a.hresult == b.hresult && a.rule == b.rule, || {
+    c.check(a.hresult() == b.hresult() && a.rule() == b.rule(), || {
         format!("the impersonated (non-admin) token changed the decision: {a} vs {b}")
     });
 }
@@ -300,18 +310,13 @@ fn check_job_model(c: &mut Checker, p: &Profile, caller: Identity, facts: &JobFa
     };
     c.cases += 2;
     c.job_calls += 2;
-    let expected = set_helper_token_flags(p, caller, &job.facts(), 2);
+    let expected = set_helper_token_flags(p, caller, job.facts(), 2);
     let got = handle.set_helper_token_flags(&mut job, 2);
     c.check(got == expected, || {
         format!("the handle decided differently from its remembered caller: {got} vs {expected}")
     });
     let impersonated = Identity::new(sid(2002), false);
-    let expected = set_helper_token(
-        p,
-        caller,
-        &job.facts(),
-        Impersonation::Allowed(impersonated),
-    );
+    let expected = set_helper_token(p, caller, job.facts(), Impersonation::Allowed(impersonated));
     let got = handle.set_helper_token(&mut job, Impersonation::Allowed(impersonated));
     c.check(got == expected, || {
         format!("SetHelperToken through the handle differs: {got} vs {expected}")

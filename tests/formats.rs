@@ -130,17 +130,62 @@ fn t7_job_vocabulary() {
 }
 
 #[test]
-fn rules_serialize_with_their_facts() {
-    let r = Rule::NotJobOwner {
-        caller: bob().user,
-        owner: alice().user,
-    };
+fn rule_ids_and_reasons_serialize_as_their_names() {
+    assert_eq!(to_value(RuleId::A5).unwrap(), json!("A-5"));
+    assert_eq!(to_value(RuleId::A10).unwrap(), json!("A-10"));
+    assert_eq!(from_str::<RuleId>("\"R-0\"").unwrap(), RuleId::R0);
+    assert!(from_str::<RuleId>("\"A-55\"").is_err());
+    assert!(from_str::<RuleId>("\"§4\"").is_err());
     assert_eq!(
-        to_value(r).unwrap(),
-        json!({"not_job_owner": {"caller": "S-1-5-21-1-2-3-1002", "owner": "S-1-5-21-1-2-3-1001"}})
+        to_value(Reason::NotJobOwner).unwrap(),
+        json!("not_job_owner")
     );
     assert_eq!(
-        to_value(Rule::CannotImpersonate).unwrap(),
+        to_value(Reason::CannotImpersonate).unwrap(),
         json!("cannot_impersonate")
     );
+    // A job's error carries its code, rule id and reason; one the model cannot produce is
+    // refused.
+    let e = JobError::of(Reason::HelperTokenMissing).unwrap();
+    assert_eq!(
+        to_value(e).unwrap(),
+        json!({"hresult": "0x80200056", "rule": "L-6", "reason": "helper_token_missing"})
+    );
+    for bad in [
+        json!({"hresult": "0x80070005", "rule": "L-6", "reason": "helper_token_missing"}),
+        json!({"hresult": "0x80200056", "rule": "L-5", "reason": "helper_token_missing"}),
+        json!({"hresult": "0x80200056", "rule": "A-5", "reason": "not_job_owner"}),
+        json!({"hresult": "0x80200056", "rule": "L-6", "reason": "helper_token_missing", "x": 1}),
+    ] {
+        assert!(
+            serde_json::from_value::<JobError>(bad.clone()).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+/// A serialized job the model cannot reach is refused, saying what is wrong.
+#[test]
+fn jobs_in_unreachable_states_are_refused() {
+    let owner = json!({"sid": "S-1-5-20", "admin": false});
+    let error = json!({"hresult": "0x80200056", "rule": "L-6", "reason": "helper_token_missing"});
+    let ok = json!({"owner": owner, "state": "error", "error": error});
+    assert!(serde_json::from_value::<Job>(ok).is_ok());
+    for (bad, needle) in [
+        (json!({"owner": owner, "state": "error"}), "must have one"),
+        (
+            json!({"owner": owner, "state": "queued", "error": error}),
+            "has no error",
+        ),
+        (json!({"owner": owner, "flags": 6}), "unknown bits 0x4"),
+        (
+            json!({"owner": owner, "sate": "queued"}),
+            "unknown field `sate`",
+        ),
+    ] {
+        let e = serde_json::from_value::<Job>(bad.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(needle), "{bad}: {e}");
+    }
 }

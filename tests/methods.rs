@@ -27,27 +27,22 @@ fn a8_getters_and_clear_follow_the_owner_rule_without_veto() {
     for p in [P1607, LATEST] {
         // The owner: allowed, even though the stored token is an administrator (no veto, A-8).
         let [flags, clear, sid] = getters_and_clear(&p, id(&alice()), &job);
-        assert_eq!(flags.value, Value::Flags(TokenUsage::NETWORK));
-        assert_eq!(clear.effect, Effect::ClearHelper);
-        assert_eq!(sid.value, Value::HelperSid(Some(admin().user)));
+        assert_eq!(flags.value(), Some(Value::Flags(TokenUsage::NETWORK)));
+        assert_eq!(clear.effect(), Effect::ClearHelper);
+        assert_eq!(sid.value(), Some(Value::HelperSid(Some(admin().user))));
         for d in [flags, clear, sid] {
-            assert_eq!(d.hresult, HResult::S_OK);
-            assert_eq!(
-                d.rule,
-                Rule::OwnerCaller {
-                    caller: alice().user
-                }
-            );
+            assert_eq!(d.hresult(), HResult::S_OK);
+            assert_eq!(d.rule().reason, Reason::OwnerCaller);
         }
         // Another user: A-5, E_ACCESSDENIED, no value, no effect.
         for d in getters_and_clear(&p, id(&bob()), &job) {
-            assert_eq!(d.hresult, HResult::E_ACCESSDENIED);
-            assert_eq!(d.rule.id(), "A-5");
-            assert_eq!((d.effect, d.value), (Effect::None, Value::None));
+            assert_eq!(d.hresult(), HResult::E_ACCESSDENIED);
+            assert_eq!(d.rule().id, RuleId::A5);
+            assert_eq!((d.effect(), d.value()), (Effect::Unchanged, None));
         }
         // An administrator: Q-2.
         for d in getters_and_clear(&p, id(&admin()), &job) {
-            assert_eq!(d.rule.id(), "Q-2");
+            assert_eq!(d.rule().id, RuleId::Q2);
         }
     }
 }
@@ -56,21 +51,11 @@ fn a8_getters_and_clear_follow_the_owner_rule_without_veto() {
 fn a4_legacy_getters_need_an_administrator() {
     let job = JobFacts::new(id(&alice()));
     for d in getters_and_clear(&LEGACY, id(&alice()), &job) {
-        assert_eq!(d.hresult, HResult::E_ACCESSDENIED);
-        assert_eq!(
-            d.rule,
-            Rule::LegacyCallerNotAdministrator {
-                caller: alice().user
-            }
-        );
+        assert_eq!(d.hresult(), HResult::E_ACCESSDENIED);
+        assert_eq!(d.rule().reason, Reason::LegacyCallerNotAdministrator);
     }
     for d in getters_and_clear(&LEGACY, id(&admin()), &job) {
-        assert_eq!(
-            d.rule,
-            Rule::LegacyAdministrator {
-                caller: admin().user
-            }
-        );
+        assert_eq!(d.rule().reason, Reason::LegacyAdministrator);
     }
 }
 
@@ -86,16 +71,16 @@ fn a2_every_method_fails_without_the_interface() {
         get_helper_token_sid(&PRE, caller, &job),
     ];
     for d in all {
-        assert_eq!(d.hresult, HResult::E_NOINTERFACE);
-        assert_eq!(d.rule.id(), "A-2");
+        assert_eq!(d.hresult(), HResult::E_NOINTERFACE);
+        assert_eq!(d.rule().id, RuleId::A2);
     }
 }
 
 #[test]
 fn l4_get_helper_token_sid_returns_null_without_a_token() {
     let d = get_helper_token_sid(&LATEST, id(&alice()), &JobFacts::new(id(&alice())));
-    assert_eq!(d.hresult, HResult::S_OK);
-    assert_eq!(d.value, Value::HelperSid(None));
+    assert_eq!(d.hresult(), HResult::S_OK);
+    assert_eq!(d.value(), Some(Value::HelperSid(None)));
 }
 
 #[test]
@@ -105,12 +90,12 @@ fn q3_getters_answer_on_done_jobs_and_clear_does_not() {
             .with_state(state)
             .with_flags(TokenUsage::LOCAL_FILE);
         let [flags, clear, sid] = getters_and_clear(&LATEST, id(&alice()), &job);
-        assert_eq!(flags.value, Value::Flags(TokenUsage::LOCAL_FILE));
+        assert_eq!(flags.value(), Some(Value::Flags(TokenUsage::LOCAL_FILE)));
         assert!(sid.is_allowed());
-        assert_eq!(clear.hresult, HResult::BG_E_INVALID_STATE);
-        assert_eq!(clear.rule, Rule::JobDone { state });
+        assert_eq!(clear.hresult(), HResult::BG_E_INVALID_STATE);
+        assert_eq!(clear.rule().reason, Reason::JobDone);
         let st = set_helper_token(&LATEST, id(&alice()), &job, Impersonation::of(&bob()));
-        assert_eq!(st.hresult, HResult::BG_E_INVALID_STATE);
+        assert_eq!(st.hresult(), HResult::BG_E_INVALID_STATE);
     }
 }
 
@@ -118,14 +103,9 @@ fn q3_getters_answer_on_done_jobs_and_clear_does_not() {
 fn l2_set_helper_token_stores_the_impersonated_token() {
     let job = JobFacts::new(id(&alice())).with_flags(TokenUsage::LOCAL_FILE);
     let d = set_helper_token(&LATEST, id(&alice()), &job, Impersonation::of(&bob()));
-    assert_eq!(d.hresult, HResult::S_OK);
-    assert_eq!(
-        d.rule,
-        Rule::OwnerCaller {
-            caller: alice().user
-        }
-    );
-    assert_eq!(d.effect, Effect::StoreHelper(id(&bob())));
+    assert_eq!(d.hresult(), HResult::S_OK);
+    assert_eq!(d.rule().reason, Reason::OwnerCaller);
+    assert_eq!(d.effect(), Effect::StoreHelper(id(&bob())));
 }
 
 #[test]
@@ -133,14 +113,9 @@ fn a7_a_non_administrator_may_not_set_an_administrator_token() {
     let job = JobFacts::new(id(&alice()));
     for p in [P1607, LATEST] {
         let d = set_helper_token(&p, id(&alice()), &job, Impersonation::of(&admin()));
-        assert_eq!(d.hresult, HResult::E_ACCESSDENIED);
-        assert_eq!(
-            d.rule,
-            Rule::NewTokenIsAdministrator {
-                token: admin().user
-            }
-        );
-        assert_eq!(d.effect, Effect::None);
+        assert_eq!(d.hresult(), HResult::E_ACCESSDENIED);
+        assert_eq!(d.rule().reason, Reason::NewTokenIsAdministrator);
+        assert_eq!(d.effect(), Effect::Unchanged);
         // A UAC-filtered administrator token is fine (T-5).
         let d = set_helper_token(&p, id(&alice()), &job, Impersonation::of(&filtered_admin()));
         assert!(d.is_allowed());
@@ -151,8 +126,8 @@ fn a7_a_non_administrator_may_not_set_an_administrator_token() {
             &job,
             Impersonation::of(&TokenInfo::local_system()),
         );
-        assert_eq!(d.rule.id(), "Q-2");
-        assert_eq!(d.effect, Effect::StoreHelper(Identity::LOCAL_SYSTEM));
+        assert_eq!(d.rule().id, RuleId::Q2);
+        assert_eq!(d.effect(), Effect::StoreHelper(Identity::LOCAL_SYSTEM));
     }
     // Q-2 knob: with OwnerRuleOnly the A-7 veto binds administrators too.
     let mut p = LATEST;
@@ -163,16 +138,16 @@ fn a7_a_non_administrator_may_not_set_an_administrator_token() {
         &job,
         Impersonation::of(&TokenInfo::local_system()),
     );
-    assert_eq!(d.rule.id(), "A-7");
+    assert_eq!(d.rule().id, RuleId::A7);
     // Q-5 does not change SetHelperToken's documented code.
     let mut p = LATEST;
     p.knobs.denial = FailureCode::new(HResult::E_FAIL).unwrap();
     assert_eq!(
-        set_helper_token(&p, id(&bob()), &job, Impersonation::of(&bob())).hresult,
+        set_helper_token(&p, id(&bob()), &job, Impersonation::of(&bob())).hresult(),
         HResult::E_ACCESSDENIED
     );
     assert_eq!(
-        get_helper_token_flags(&p, id(&bob()), &job).hresult,
+        get_helper_token_flags(&p, id(&bob()), &job).hresult(),
         HResult::E_FAIL
     );
 }
@@ -181,9 +156,9 @@ fn a7_a_non_administrator_may_not_set_an_administrator_token() {
 fn a9_no_impersonation_no_token() {
     let job = JobFacts::new(id(&alice()));
     let d = set_helper_token(&LATEST, id(&alice()), &job, Impersonation::Denied);
-    assert_eq!(d.hresult, HResult::CO_E_FAILEDTOIMPERSONATE);
-    assert_eq!(d.rule, Rule::CannotImpersonate);
-    assert_eq!(d.effect, Effect::None);
+    assert_eq!(d.hresult(), HResult::CO_E_FAILEDTOIMPERSONATE);
+    assert_eq!(d.rule().reason, Reason::CannotImpersonate);
+    assert_eq!(d.effect(), Effect::Unchanged);
 }
 
 /// … → impersonation → veto on the new token.
@@ -193,29 +168,21 @@ fn a10_q4_set_helper_token_precedence() {
     let done = JobFacts::new(id(&alice())).with_state(JobState::Cancelled);
     let admin_tok = Impersonation::of(&admin());
     assert_eq!(
-        set_helper_token(&LATEST, id(&bob()), &done, Impersonation::Denied)
-            .rule
-            .id(),
-        "A-5"
+        set_helper_token(&LATEST, id(&bob()), &done, Impersonation::Denied).rule_id(),
+        RuleId::A5
     );
     assert_eq!(
-        set_helper_token(&LATEST, id(&alice()), &done, Impersonation::Denied)
-            .rule
-            .id(),
-        "Q-3"
+        set_helper_token(&LATEST, id(&alice()), &done, Impersonation::Denied).rule_id(),
+        RuleId::Q3
     );
     let live = done.with_state(JobState::Error);
     assert_eq!(
-        set_helper_token(&LATEST, id(&alice()), &live, Impersonation::Denied)
-            .rule
-            .id(),
-        "A-9"
+        set_helper_token(&LATEST, id(&alice()), &live, Impersonation::Denied).rule_id(),
+        RuleId::A9
     );
     assert_eq!(
-        set_helper_token(&LATEST, id(&alice()), &live, admin_tok)
-            .rule
-            .id(),
-        "A-7"
+        set_helper_token(&LATEST, id(&alice()), &live, admin_tok).rule_id(),
+        RuleId::A7
     );
 }
 
@@ -226,27 +193,15 @@ fn a4_q7_legacy_set_helper_token_needs_caller_and_owner() {
     let tok = Impersonation::of(&bob());
     // Default: both.
     assert_eq!(
-        set_helper_token(&LEGACY, id(&admin()), &admin_job, tok)
-            .rule
-            .id(),
-        "A-4"
+        set_helper_token(&LEGACY, id(&admin()), &admin_job, tok).rule_id(),
+        RuleId::A4
     );
     assert!(set_helper_token(&LEGACY, id(&admin()), &admin_job, tok).is_allowed());
     let d = set_helper_token(&LEGACY, id(&admin()), &user_job, tok);
-    assert_eq!(d.hresult, HResult::E_ACCESSDENIED);
-    assert_eq!(
-        d.rule,
-        Rule::LegacyOwnerNotElevated {
-            owner: alice().user
-        }
-    );
+    assert_eq!(d.hresult(), HResult::E_ACCESSDENIED);
+    assert_eq!(d.rule().reason, Reason::LegacyOwnerNotElevated);
     let d = set_helper_token(&LEGACY, id(&alice()), &admin_job, tok);
-    assert_eq!(
-        d.rule,
-        Rule::LegacyCallerNotAdministrator {
-            caller: alice().user
-        }
-    );
+    assert_eq!(d.rule().reason, Reason::LegacyCallerNotAdministrator);
     // No A-7 veto before 1607: an administrator may set an administrator token.
     assert!(
         set_helper_token(
@@ -264,19 +219,12 @@ fn a4_q7_legacy_set_helper_token_needs_caller_and_owner() {
     let mut owner_only = LEGACY;
     owner_only.knobs.legacy_set_token = LegacySetToken::OwnerOnly;
     let d = set_helper_token(&owner_only, id(&alice()), &admin_job, tok);
-    assert_eq!(
-        d.rule,
-        Rule::LegacyOwnerElevated {
-            owner: admin().user
-        }
-    );
-    assert_eq!(d.rule.id(), "Q-7");
+    assert_eq!(d.rule().reason, Reason::LegacyOwnerElevated);
+    assert_eq!(d.rule().id, RuleId::Q7);
     assert!(!set_helper_token(&owner_only, id(&admin()), &user_job, tok).is_allowed());
     // Q-7 is only about SetHelperToken: the other methods still need an admin caller.
     assert_eq!(
-        get_helper_token_flags(&owner_only, id(&alice()), &admin_job)
-            .rule
-            .id(),
-        "A-4"
+        get_helper_token_flags(&owner_only, id(&alice()), &admin_job).rule_id(),
+        RuleId::A4
     );
 }

@@ -1,5 +1,5 @@
-//! The decision functions allocate nothing (issue 2): a counting global allocator
-//! watches every decision path, on every release profile.
+//! The decisions, routes and plans allocate nothing: a counting global allocator watches
+//! every method and lifecycle decision, every route and every transfer plan.
 
 mod common;
 use bits_helper_token::*;
@@ -47,7 +47,7 @@ fn decisions_allocate_nothing_on_any_path() {
     ];
     let mut jobs = Vec::new();
     for owner in people {
-        for state in JobState::ALL {
+        for &state in JobState::ALL {
             for helper in [None, Some(id(&admin())), Some(id(&bob()))] {
                 for cert in [false, true] {
                     jobs.push(
@@ -60,15 +60,17 @@ fn decisions_allocate_nothing_on_any_path() {
             }
         }
     }
-    let mut profiles: Vec<Profile> = Release::ALL.into_iter().map(Profile::new).collect();
+    let mut profiles: Vec<Profile> = Release::ALL.iter().copied().map(Profile::new).collect();
     for unknown in [UnknownFlags::NotImpl, UnknownFlags::Mask] {
         let mut p = Profile::default();
         p.knobs.unknown_flags = unknown;
         profiles.push(p);
     }
     let mut seen_rules = std::collections::HashSet::new();
-    let mut decisions = Vec::with_capacity(100_000);
+    let mut decisions = Vec::with_capacity(200_000);
 
+    let mut routes = Vec::with_capacity(1_000_000);
+    let mut plans = Vec::with_capacity(20_000);
     let admin_token = id(&admin());
     COUNTING.with(|c| c.set(true));
     let before = ALLOCATIONS.load(Ordering::SeqCst);
@@ -91,24 +93,60 @@ fn decisions_allocate_nothing_on_any_path() {
             }
         }
     }
+    // The lifecycle decisions (QueryInterface and the events), on jobs with and without
+    // flags, and every route and whole transfer plan of those jobs.
+    for p in &profiles {
+        decisions.push(query_interface(p));
+        for job in &jobs {
+            for flags in [
+                TokenUsage::empty(),
+                TokenUsage::LOCAL_FILE,
+                TokenUsage::all(),
+            ] {
+                let job = job.with_flags(flags);
+                decisions.push(logoff_owner(&job));
+                decisions.push(resume(&job));
+                decisions.push(transfer(p, &job));
+                decisions.push(cancel(&job));
+                decisions.push(complete(&job));
+                for caller in [people[0], people[2]] {
+                    decisions.push(take_ownership(p, caller, &job));
+                }
+                for &access in Access::ALL {
+                    routes.push(route(p, &job, access));
+                }
+                plans.push(transfer_plan(p, &job));
+            }
+        }
+    }
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     COUNTING.with(|c| c.set(false));
     assert!(
-        decisions.len() < decisions.capacity(),
-        "the result vector itself must not grow"
+        decisions.len() < decisions.capacity()
+            && routes.len() < routes.capacity()
+            && plans.len() < plans.capacity(),
+        "the result vectors themselves must not grow"
     );
     assert_eq!(after - before, 0, "decision functions allocated");
 
     // The loop really walked the paths: every rule id a decision can give was produced.
     for d in &decisions {
-        seen_rules.insert(d.rule.id());
+        seen_rules.insert(d.rule().id);
+        if let Some(failure) = d.transfer_failure() {
+            seen_rules.insert(failure.rule.id);
+        }
+    }
+    for r in &routes {
+        seen_rules.insert(r.rule.id);
     }
     let mut ids: Vec<_> = seen_rules.into_iter().collect();
     ids.sort();
+    use RuleId::*;
     assert_eq!(
         ids,
         [
-            "A-2", "A-4", "A-5", "A-6", "A-7", "A-9", "Q-1", "Q-2", "Q-3"
+            T7, A1, A2, A4, A5, A6, A7, A9, L5, L6, L7, R0, R1, R2, R3, R4, R7, X1, Q1, Q2, Q3, Q6
         ]
     );
+    assert!(plans.iter().any(|p| p.outcome().failure().is_some()));
 }

@@ -138,11 +138,11 @@ fn invalid_lines_say_what_and_where() {
         ),
         (
             &scenario(r#"{"owner": "svc", "type": "sideload"}"#, ""),
-            "unknown variant `sideload`",
+            r#"invalid value: string "sideload", expected one of "download", "upload", "upload_reply" (job type)"#,
         ),
         (
             &format!(r#"{{"release": "win11", {TOKENS}, "job": {{"owner": "svc"}}, "steps": []}}"#),
-            "unknown variant `win11`",
+            r#"invalid value: string "win11", expected one of "pre_bits4""#,
         ),
         (
             r#"{"tokens": {"t": {"user": "S-1-5-18 "}}, "job": {"owner": "t"}, "steps": []}"#,
@@ -221,4 +221,122 @@ fn the_process_answers_line_by_line_and_exits_1_on_an_invalid_line() {
         lines[2].starts_with(r#"{"results""#),
         "the oracle goes on after an invalid line"
     );
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let line = scenario(r#"{"owner": "svc"}"#, "");
+    let plain = answer(&line).unwrap();
+    let bom = oracle_line::answer(7, format!("\u{FEFF}{line}").as_bytes()).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&bom).unwrap(), plain);
+}
+
+#[test]
+fn duplicate_fields_and_array_forms_are_refused() {
+    let cases = [
+        (
+            format!(
+                r#"{{{TOKENS}, "job": {{"owner": "svc"}}, "job": {{"owner": "a"}}, "steps": []}}"#
+            ),
+            "duplicate field `job`",
+        ),
+        (
+            scenario(r#"{"owner": "svc", "owner": "a"}"#, ""),
+            "duplicate field `owner`",
+        ),
+        (
+            scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "query_interface", "caller": "svc", "handle": 1, "handle": 2}"#,
+            ),
+            "duplicate field `handle`",
+        ),
+        (
+            r#"[{"svc": {"user": "S-1-5-20"}}, {"owner": "svc"}, []]"#.to_string(),
+            "a scenario is a JSON object",
+        ),
+    ];
+    for (line, needle) in cases {
+        let err = answer(&line).expect_err(&line);
+        assert!(err.starts_with("line 7: "), "{err}");
+        assert!(
+            err.contains(needle),
+            "for {line}\n  got: {err}\n  want: {needle}"
+        );
+    }
+}
+
+#[test]
+fn nested_array_forms_and_duplicate_token_names_are_refused_where_they_are() {
+    let cases = [
+        (
+            r#"{"tokens": {"svc": {"user": "S-1-5-20"}, "svc": {"user": "S-1-5-18"}}, "job": {"owner": "svc"}, "steps": []}"#.to_string(),
+            r#"tokens: duplicate key "svc""#,
+        ),
+        (
+            r#"{"tokens": {"svc": ["S-1-5-20", []]}, "job": {"owner": "svc"}, "steps": []}"#.to_string(),
+            r#"tokens."svc": invalid type: sequence, expected a JSON object"#,
+        ),
+        (
+            r#"{"tokens": {"svc": {"user": "S-1-5-20", "groups": [["S-1-5-32-544", 15]]}}, "job": {"owner": "svc"}, "steps": []}"#.to_string(),
+            r#"tokens."svc": group 1: invalid type: sequence, expected a JSON object"#,
+        ),
+        (
+            format!(r#"{{{TOKENS}, "job": ["svc", false, "download"], "steps": []}}"#),
+            "invalid type: sequence, expected a JSON object",
+        ),
+        (
+            format!(r#"{{{TOKENS}, "knobs": ["not_impl"], "job": {{"owner": "svc"}}, "steps": []}}"#),
+            "invalid type: sequence, expected a JSON object",
+        ),
+        (
+            scenario(
+                r#"{"owner": "svc"}"#,
+                r#"{"op": "resume"}, ["query_interface", "svc", 1]"#,
+            ),
+            "step 2: invalid type: sequence, expected a JSON object",
+        ),
+        (
+            scenario(r#"{"owner": "svc"}"#, r#"{"op": "resume"}, {"op": "resume", "extra": 1}"#),
+            "step 2: unknown field `extra`",
+        ),
+    ];
+    for (line, needle) in cases {
+        let err = answer(&line).expect_err(&line);
+        assert!(err.starts_with("line 7: "), "{err}");
+        assert!(
+            err.contains(needle),
+            "for {line}\n  got: {err}\n  want: {needle}"
+        );
+    }
+}
+
+#[test]
+fn explanations_come_on_request_with_the_facts() {
+    let plain = answer(&scenario(
+        r#"{"owner": "svc"}"#,
+        r#"{"op": "query_interface", "caller": "a", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": 1}"#,
+    ))
+    .unwrap();
+    assert!(plain["results"][1].get("explanation").is_none());
+    let line = format!(
+        r#"{{"explain": true, {TOKENS}, "job": {{"owner": "svc"}}, "steps": [{{"op": "query_interface", "caller": "a", "handle": 1}}, {{"op": "set_helper_token_flags", "handle": 1, "flags": 1}}, {{"op": "route", "access": "other"}}]}}"#
+    );
+    let v = answer(&line).unwrap();
+    assert_eq!(
+        v["results"][1]["explanation"],
+        "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-5: the caller \
+         S-1-5-21-1-2-3-1001 is not an administrator and does not own the job (owner S-1-5-20)"
+    );
+    assert_eq!(
+        v["results"][2]["explanation"],
+        "other: the owner S-1-5-20 (R-0: no flag names this access, so BITS makes any other \
+         access for the job as the owner S-1-5-20)"
+    );
+    // Apart from the explanations, the answers are the same.
+    let mut stripped = v.clone();
+    for r in stripped["results"].as_array_mut().unwrap() {
+        r.as_object_mut().unwrap().remove("explanation");
+    }
+    assert_eq!(stripped["results"][1], plain["results"][1]);
 }

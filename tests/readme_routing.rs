@@ -28,8 +28,8 @@ fn helper() -> Identity {
 /// for the server and the proxy.
 fn all_credentials() -> Credentials {
     let mut c = Credentials::NONE;
-    for target in AuthTarget::ALL {
-        for scheme in AuthScheme::ALL {
+    for &target in AuthTarget::ALL {
+        for &scheme in AuthScheme::ALL {
             let kind = if scheme.has_implicit_credentials() {
                 Credential::Implicit
             } else {
@@ -42,31 +42,30 @@ fn all_credentials() -> Credentials {
 }
 
 /// A job on which `access` is made, and the release to route it on.
-fn representative(access: Access) -> TransferJob {
-    let facts = JobFacts::new(owner()).with_helper(Some(helper()));
-    let job = TransferJob::new(facts);
+fn representative(access: Access) -> JobFacts {
+    let job = JobFacts::new(owner()).with_helper(Some(helper()));
     match access {
         Access::UploadLocalFile => job.with_job_type(JobType::Upload),
         Access::ReplyFileCreate | Access::ReplyFileRename => {
             job.with_job_type(JobType::UploadReply)
         }
-        Access::SmbRemoteFile => job.with_facts(facts.with_remote(Remote::Smb)),
+        Access::SmbRemoteFile => job.with_remote(Remote::Smb),
         Access::ProxyAutoDetect => job.with_proxy(ProxyUsage::Autodetect),
         Access::ProxyChallenge(_) | Access::ServerChallenge(_) => job
             .with_proxy(ProxyUsage::Override)
             .with_credentials(all_credentials()),
-        Access::ClientCertificateKey => job.with_facts(facts.with_client_certificate(true)),
+        Access::ClientCertificateKey => job.with_client_certificate(true),
         _ => job,
     }
 }
 
 /// "download over https, proxy autodetect, …": what the row's job is.
-fn describe(job: &TransferJob, release: Release, access: Access) -> String {
-    let mut s = format!("{} over {}", job.job_type, job.facts.remote);
-    if job.facts.remote.is_http() {
+fn describe(job: &JobFacts, release: Release, access: Access) -> String {
+    let mut s = format!("{} over {}", job.job_type, job.remote);
+    if job.remote.is_http() {
         write!(s, ", proxy `{}`", job.proxy).unwrap();
     }
-    if job.facts.client_certificate {
+    if job.client_certificate {
         s.push_str(", client certificate");
     }
     if access.as_challenge().is_some() && job.credentials.is_empty() {
@@ -79,7 +78,7 @@ fn describe(job: &TransferJob, release: Release, access: Access) -> String {
 }
 
 fn cell(r: &Route) -> String {
-    format!("{} ({})", r.identity.name(), r.rule.id())
+    format!("{} ({})", r.principal.name(), r.rule.id)
 }
 
 const FLAGS: [(TokenUsage, &str); 4] = [
@@ -90,7 +89,7 @@ const FLAGS: [(TokenUsage, &str); 4] = [
 ];
 
 fn main_table(out: &mut String) {
-    let mut rows: Vec<(Access, TransferJob, Release)> = Vec::new();
+    let mut rows: Vec<(Access, JobFacts, Release)> = Vec::new();
     for &access in Access::ALL {
         rows.push((access, representative(access), Release::LATEST));
         if access == Access::ProxyIeSettings {
@@ -110,10 +109,10 @@ fn main_table(out: &mut String) {
         let profile = Profile::new(release);
         write!(out, "| `{access}` | {} |", describe(&job, release, access)).unwrap();
         for (flags, _) in FLAGS {
-            let job = job.with_facts(job.facts.with_flags(flags));
+            let job = job.with_flags(flags);
             write!(out, " {} |", cell(&route(&profile, &job, access))).unwrap();
         }
-        let bare = job.with_facts(job.facts.with_flags(TokenUsage::all()).with_helper(None));
+        let bare = job.with_flags(TokenUsage::all()).with_helper(None);
         writeln!(out, " {} |", cell(&route(&profile, &bare, access))).unwrap();
     }
 }
@@ -132,15 +131,7 @@ fn service_table(out: &mut String) {
             Access::ServerChallenge(AuthScheme::Negotiate),
         ] {
             let base = representative(access);
-            let facts = base.facts;
-            let job = |flags, h| {
-                base.with_facts(
-                    JobFacts::new(owner)
-                        .with_flags(flags)
-                        .with_helper(h)
-                        .with_remote(facts.remote),
-                )
-            };
+            let job = |flags, h| base.with_owner(owner).with_flags(flags).with_helper(h);
             let p = Profile::default();
             writeln!(
                 out,
@@ -183,7 +174,7 @@ fn section() -> String {
          credentials and `SetCredentials(NULL, NULL)` for NTLM and Negotiate, for the server\n\
          and the proxy. Identities: `owner`, `helper`, `computer` and `anonymous` (R-6),\n\
          `explicit_credentials` (R-5), `no_implicit_credentials` (R-3), `not_applicable`,\n\
-         `token_required` (the job fails, L-6). `§4` marks the accesses no flag names.\n\
+         `token_required` (the job fails, L-6). `R-0` marks the accesses no flag names.\n\
          \n",
     );
     main_table(&mut out);

@@ -1,9 +1,9 @@
 //! Routing (SPEC §4, R-1…R-7) and transfer-time failures (§5, X-1, X-2 via L-6): which
 //! identity BITS uses for each access, and how a whole transfer ends (issue 4).
 //!
-//! Hand-written tests per rule first, then an exhaustive matrix against an independent
-//! restatement of the SPEC, then the properties, the serialized forms and the proof that
-//! routing allocates nothing.
+//! Hand-written tests per rule first, then the properties and the serialized forms. The
+//! exhaustive matrix is checked against the independent reference in
+//! `tests/reference_vs_model.rs`, and `tests/no_alloc.rs` proves routing allocates nothing.
 
 mod common;
 use bits_helper_token::*;
@@ -25,12 +25,10 @@ const NEGOTIATE: Access = Access::ServerChallenge(AuthScheme::Negotiate);
 const PROXY_NEGOTIATE: Access = Access::ProxyChallenge(AuthScheme::Negotiate);
 
 /// Alice's job (a standard user), with these flags and helper token.
-fn alice_job(flags: TokenUsage, helper: Option<Identity>) -> TransferJob {
-    TransferJob::new(
-        JobFacts::new(id(&alice()))
-            .with_flags(flags)
-            .with_helper(helper),
-    )
+fn alice_job(flags: TokenUsage, helper: Option<Identity>) -> JobFacts {
+    JobFacts::new(id(&alice()))
+        .with_flags(flags)
+        .with_helper(helper)
 }
 
 fn bob_id() -> Identity {
@@ -51,14 +49,23 @@ fn env(use_lm_compat: u32, level: u32) -> NetworkEnvironment {
     NetworkEnvironment::new(use_lm_compat, level).expect("valid registry values")
 }
 
-fn owner_of(job: &TransferJob) -> Used {
-    Used::Owner {
-        sid: job.facts.owner.sid,
-    }
+fn owner_of(_job: &JobFacts) -> Principal {
+    Principal::Owner
 }
 
-fn helper_used() -> Used {
-    Used::Helper { sid: bob().user }
+fn helper_used() -> Principal {
+    Principal::Helper
+}
+
+/// The sentence of the rule that decided a route: its explanation without the access and
+/// the principal.
+fn sentence(profile: &Profile, job: &JobFacts, access: Access) -> String {
+    let r = route(profile, job, access);
+    let full = r.explain(profile, job).to_string();
+    let start = full
+        .find(&format!(" ({}: ", r.rule.id))
+        .unwrap_or_else(|| panic!("{full}"));
+    full[start + 2..full.len() - 1].to_string()
 }
 
 const FILES: [(JobType, Access); 6] = [
@@ -79,27 +86,13 @@ fn r1_local_files_follow_local_file() {
             let job = alice_job(flags, Some(bob_id())).with_job_type(job_type);
             let r = route(&LATEST, &job, access);
             assert_eq!(r.access, access);
-            assert_eq!(r.rule.id(), "R-1", "{access} {flags}");
+            assert_eq!(r.rule.id, RuleId::R1, "{access} {flags}");
             if flags.contains(LOCAL) {
-                assert_eq!(r.identity, helper_used(), "{access} {flags}");
-                assert_eq!(
-                    r.rule,
-                    RouteRule::FlagSet {
-                        access,
-                        usage: LOCAL,
-                        helper: bob().user
-                    }
-                );
+                assert_eq!(r.principal, helper_used(), "{access} {flags}");
+                assert_eq!(r.rule.reason, Reason::FlagSet);
             } else {
-                assert_eq!(r.identity, owner_of(&job), "{access} {flags}");
-                assert_eq!(
-                    r.rule,
-                    RouteRule::FlagClear {
-                        access,
-                        usage: LOCAL,
-                        owner: alice().user
-                    }
-                );
+                assert_eq!(r.principal, owner_of(&job), "{access} {flags}");
+                assert_eq!(r.rule.reason, Reason::FlagClear);
             }
         }
     }
@@ -109,7 +102,7 @@ fn r1_local_files_follow_local_file() {
 fn r1_an_upload_reply_job_opens_its_local_file_too() {
     let job = alice_job(LOCAL, Some(bob_id())).with_job_type(JobType::UploadReply);
     assert_eq!(
-        route(&LATEST, &job, Access::UploadLocalFile).identity,
+        route(&LATEST, &job, Access::UploadLocalFile).principal,
         helper_used()
     );
 }
@@ -128,14 +121,12 @@ fn r1_files_of_other_job_types_are_not_applicable() {
     for (job_type, access) in cases {
         let job = alice_job(BOTH, Some(bob_id())).with_job_type(job_type);
         let r = route(&LATEST, &job, access);
-        assert_eq!(r.identity, Used::NotApplicable, "{job_type} {access}");
-        assert_eq!(r.rule.id(), "R-1");
+        assert_eq!(r.principal, Principal::NotApplicable, "{job_type} {access}");
+        assert_eq!(r.rule.id, RuleId::R1);
     }
     let job = alice_job(BOTH, Some(bob_id()));
     assert_eq!(
-        route(&LATEST, &job, Access::ReplyFileCreate)
-            .rule
-            .to_string(),
+        sentence(&LATEST, &job, Access::ReplyFileCreate),
         "R-1: a download job over https with proxy usage preconfig and no client certificate never creates a reply file"
     );
 }
@@ -146,48 +137,43 @@ fn r1_files_of_other_job_types_are_not_applicable() {
 fn r2_the_smb_remote_file_follows_network() {
     for flags in ALL_FLAGS {
         let mut job = alice_job(flags, Some(bob_id()));
-        job.facts = job.facts.with_remote(Remote::Smb);
+        job = job.with_remote(Remote::Smb);
         let r = route(&LATEST, &job, Access::SmbRemoteFile);
-        assert_eq!(r.rule.id(), "R-2");
+        assert_eq!(r.rule.id, RuleId::R2);
         let expected = if flags.contains(NET) {
             helper_used()
         } else {
             owner_of(&job)
         };
-        assert_eq!(r.identity, expected, "{flags}");
+        assert_eq!(r.principal, expected, "{flags}");
     }
     // Over HTTP(S) there is no SMB file.
     for remote in [Remote::Http, Remote::Https] {
         let mut job = alice_job(NET, Some(bob_id()));
-        job.facts = job.facts.with_remote(remote);
+        job = job.with_remote(remote);
         let r = route(&LATEST, &job, Access::SmbRemoteFile);
-        assert_eq!((r.identity, r.rule.id()), (Used::NotApplicable, "R-2"));
+        assert_eq!(
+            (r.principal, r.rule.id),
+            (Principal::NotApplicable, RuleId::R2)
+        );
     }
 }
 
 #[test]
 fn r2_network_answers_implicit_challenges_as_the_helper() {
-    for target in AuthTarget::ALL {
+    for &target in AuthTarget::ALL {
         for scheme in [AuthScheme::Ntlm, AuthScheme::Negotiate] {
             let access = Access::challenge(target, scheme);
             let job = alice_job(NET, Some(bob_id())).with_credentials(implicit(target, scheme));
             let r = route(&LATEST, &job, access);
-            assert_eq!(r.identity, helper_used(), "{access}");
-            assert_eq!(
-                r.rule,
-                RouteRule::ImplicitAsHelper {
-                    target,
-                    scheme,
-                    allowed: ImplicitAllowed::SetCredentials,
-                    helper: bob().user
-                }
-            );
-            assert_eq!(r.rule.id(), "R-2");
+            assert_eq!(r.principal, helper_used(), "{access}");
+            assert_eq!(r.rule.reason, Reason::ImplicitAsHelper);
+            assert_eq!(r.rule.id, RuleId::R2);
             // LOCAL_FILE alone leaves the challenge with the owner.
             let job = alice_job(LOCAL, Some(bob_id())).with_credentials(implicit(target, scheme));
             let r = route(&LATEST, &job, access);
-            assert_eq!(r.identity, owner_of(&job), "{access}");
-            assert_eq!(r.rule.id(), "R-2");
+            assert_eq!(r.principal, owner_of(&job), "{access}");
+            assert_eq!(r.rule.id, RuleId::R2);
         }
     }
 }
@@ -195,22 +181,25 @@ fn r2_network_answers_implicit_challenges_as_the_helper() {
 #[test]
 fn r2_challenges_need_http_and_proxy_challenges_need_a_proxy() {
     let mut smb = alice_job(NET, Some(bob_id()));
-    smb.facts = smb.facts.with_remote(Remote::Smb);
+    smb = smb.with_remote(Remote::Smb);
     for &access in Access::ALL {
         if access.as_challenge().is_some() {
             let r = route(&LATEST, &smb, access);
-            assert_eq!((r.identity, r.rule.id()), (Used::NotApplicable, "R-2"));
+            assert_eq!(
+                (r.principal, r.rule.id),
+                (Principal::NotApplicable, RuleId::R2)
+            );
         }
     }
     let direct = alice_job(NET, Some(bob_id()))
         .with_proxy(ProxyUsage::NoProxy)
         .with_credentials(implicit(AuthTarget::Proxy, AuthScheme::Negotiate));
     assert_eq!(
-        route(&LATEST, &direct, PROXY_NEGOTIATE).identity,
-        Used::NotApplicable
+        route(&LATEST, &direct, PROXY_NEGOTIATE).principal,
+        Principal::NotApplicable
     );
     // The implicit proxy credentials still serve the server (R-3).
-    assert_eq!(route(&LATEST, &direct, NEGOTIATE).identity, helper_used());
+    assert_eq!(route(&LATEST, &direct, NEGOTIATE).principal, helper_used());
 }
 
 // ---- R-3 -------------------------------------------------------------------------------
@@ -226,22 +215,14 @@ fn r3_by_default_no_implicit_credentials_are_sent() {
             Access::ServerChallenge(AuthScheme::Ntlm),
         ] {
             let r = route(&LATEST, &job, access);
-            assert_eq!(r.identity, Used::NoImplicitCredentials, "{access} {flags}");
-            assert_eq!(r.rule.id(), "R-3");
+            assert_eq!(r.principal, Principal::NoCredentials, "{access} {flags}");
+            assert_eq!(r.rule.id, RuleId::R3);
         }
     }
     let r = route(&LATEST, &alice_job(NET, None), NEGOTIATE);
+    assert_eq!(r.rule.reason, Reason::ImplicitNotAllowed);
     assert_eq!(
-        r.rule,
-        RouteRule::ImplicitNotAllowed {
-            target: AuthTarget::Server,
-            scheme: AuthScheme::Negotiate,
-            proxy_credentials_blocked: false,
-            environment: NetworkEnvironment::DEFAULT,
-        }
-    );
-    assert_eq!(
-        r.rule.to_string(),
+        sentence(&LATEST, &alice_job(NET, None), NEGOTIATE),
         "R-3: implicit credentials are not allowed for the server (no SetCredentials(NULL, NULL) for it; UseLMCompat is 2), so none answer its Negotiate challenge"
     );
 }
@@ -255,11 +236,13 @@ fn r3_use_lm_compat_0_always_sends_implicit_credentials() {
         Access::ProxyChallenge(AuthScheme::Ntlm),
     ] {
         let r = route(&LATEST, &job, access);
-        assert_eq!(r.identity, helper_used(), "{access}");
-        let RouteRule::ImplicitAsHelper { allowed, .. } = r.rule else {
-            panic!("{access}: {:?}", r.rule)
-        };
-        assert_eq!(allowed, ImplicitAllowed::UseLmCompatAlways);
+        assert_eq!(r.principal, helper_used(), "{access}");
+        assert_eq!(r.rule.reason, Reason::ImplicitAsHelper, "{access}");
+        let target = access.as_challenge().unwrap().0;
+        assert_eq!(
+            implicit_allowed(&job, target),
+            Some(ImplicitAllowed::UseLmCompatAlways)
+        );
     }
 }
 
@@ -269,20 +252,19 @@ fn r3_use_lm_compat_1_sends_when_lm_compatibility_level_is_2_or_more() {
         let job = alice_job(NONE, None).with_environment(env(1, level));
         let r = route(&LATEST, &job, NEGOTIATE);
         if level >= 2 {
-            assert_eq!(r.identity, owner_of(&job), "level {level}");
-            let RouteRule::ImplicitAsOwner { allowed, .. } = r.rule else {
-                panic!("{:?}", r.rule)
-            };
+            assert_eq!(r.principal, owner_of(&job), "level {level}");
+            assert_eq!(r.rule.reason, Reason::ImplicitAsOwner);
             assert_eq!(
-                allowed,
-                ImplicitAllowed::LmCompatibilityLevel {
-                    level: LmCompatibilityLevel::new(level).unwrap()
-                }
+                implicit_allowed(&job, AuthTarget::Server),
+                Some(ImplicitAllowed::LmCompatibilityLevel)
             );
+            assert!(r.explain(&LATEST, &job).to_string().contains(&format!(
+                "UseLMCompat is 1 and LMCompatibilityLevel is {level}"
+            )));
         } else {
-            assert_eq!(r.identity, Used::NoImplicitCredentials, "level {level}");
+            assert_eq!(r.principal, Principal::NoCredentials, "level {level}");
             assert_eq!(
-                r.rule.to_string(),
+                sentence(&LATEST, &job, NEGOTIATE),
                 format!(
                     "R-3: implicit credentials are not allowed for the server (no SetCredentials(NULL, NULL) for it; UseLMCompat is 1 and LMCompatibilityLevel is {level}), so none answer its Negotiate challenge"
                 )
@@ -297,21 +279,21 @@ fn r3_use_lm_compat_2_only_after_set_credentials_for_that_target() {
         let environment = env(2, level);
         let none = alice_job(NET, Some(bob_id())).with_environment(environment);
         assert_eq!(
-            route(&LATEST, &none, NEGOTIATE).identity,
-            Used::NoImplicitCredentials
+            route(&LATEST, &none, NEGOTIATE).principal,
+            Principal::NoCredentials
         );
         // NTLM or Negotiate opts in both challenge/response schemes of that target.
         for scheme in [AuthScheme::Ntlm, AuthScheme::Negotiate] {
             let server = none.with_credentials(implicit(AuthTarget::Server, scheme));
-            assert_eq!(route(&LATEST, &server, NEGOTIATE).identity, helper_used());
+            assert_eq!(route(&LATEST, &server, NEGOTIATE).principal, helper_used());
             assert_eq!(
-                route(&LATEST, &server, Access::ServerChallenge(AuthScheme::Ntlm)).identity,
+                route(&LATEST, &server, Access::ServerChallenge(AuthScheme::Ntlm)).principal,
                 helper_used()
             );
             // Server credentials do not serve the proxy.
             assert_eq!(
-                route(&LATEST, &server, PROXY_NEGOTIATE).identity,
-                Used::NoImplicitCredentials
+                route(&LATEST, &server, PROXY_NEGOTIATE).principal,
+                Principal::NoCredentials
             );
         }
     }
@@ -324,11 +306,12 @@ fn r3_set_credentials_allows_whatever_the_registry_says() {
             .with_environment(env(use_lm_compat, level))
             .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
         let r = route(&LATEST, &job, NEGOTIATE);
-        assert_eq!(r.identity, helper_used());
-        let RouteRule::ImplicitAsHelper { allowed, .. } = r.rule else {
-            panic!("{:?}", r.rule)
-        };
-        assert_eq!(allowed, ImplicitAllowed::SetCredentials);
+        assert_eq!(r.principal, helper_used());
+        assert_eq!(r.rule.reason, Reason::ImplicitAsHelper);
+        assert_eq!(
+            implicit_allowed(&job, AuthTarget::Server),
+            Some(ImplicitAllowed::SetCredentials)
+        );
     }
 }
 
@@ -337,39 +320,32 @@ fn r3_implicit_proxy_credentials_serve_the_server_unless_explicit_server_credent
     let proxy = implicit(AuthTarget::Proxy, AuthScheme::Ntlm);
     let job = alice_job(NET, Some(bob_id())).with_credentials(proxy);
     let r = route(&LATEST, &job, NEGOTIATE);
-    assert_eq!(r.identity, helper_used());
-    let RouteRule::ImplicitAsHelper { allowed, .. } = r.rule else {
-        panic!("{:?}", r.rule)
-    };
-    assert_eq!(allowed, ImplicitAllowed::ProxyCredentials);
+    assert_eq!(r.principal, helper_used());
+    assert_eq!(r.rule.reason, Reason::ImplicitAsHelper);
+    assert_eq!(
+        implicit_allowed(&job, AuthTarget::Server),
+        Some(ImplicitAllowed::ProxyCredentials)
+    );
 
     // Explicit server credentials, of any scheme, stop that.
-    for scheme in AuthScheme::ALL {
+    for &scheme in AuthScheme::ALL {
         let both = proxy
             .set(AuthTarget::Server, scheme, Credential::Explicit)
             .unwrap();
         let job = job.with_credentials(both);
         let r = route(&LATEST, &job, NEGOTIATE);
         if scheme == AuthScheme::Negotiate {
-            assert_eq!(r.rule.id(), "R-5");
+            assert_eq!(r.rule.id, RuleId::R5);
             continue;
         }
-        assert_eq!(r.identity, Used::NoImplicitCredentials, "{scheme}");
-        assert_eq!(
-            r.rule,
-            RouteRule::ImplicitNotAllowed {
-                target: AuthTarget::Server,
-                scheme: AuthScheme::Negotiate,
-                proxy_credentials_blocked: true,
-                environment: NetworkEnvironment::DEFAULT,
-            }
-        );
-        assert!(r.rule.to_string().contains(
+        assert_eq!(r.principal, Principal::NoCredentials, "{scheme}");
+        assert_eq!(r.rule.reason, Reason::ImplicitNotAllowed);
+        assert!(sentence(&LATEST, &job, NEGOTIATE).contains(
             "the implicit proxy credentials do not serve it because explicit server credentials exist"
         ));
         // The proxy still gets them.
         assert_eq!(
-            route(&LATEST, &job, PROXY_NEGOTIATE).identity,
+            route(&LATEST, &job, PROXY_NEGOTIATE).principal,
             helper_used()
         );
     }
@@ -392,16 +368,16 @@ fn r3_basic_digest_and_passport_have_no_implicit_credentials() {
             .with_credentials(passport)
             .with_environment(env(use_lm_compat, 5));
         for scheme in [AuthScheme::Basic, AuthScheme::Digest, AuthScheme::Passport] {
-            for target in AuthTarget::ALL {
+            for &target in AuthTarget::ALL {
                 let r = route(&LATEST, &job, Access::challenge(target, scheme));
-                assert_eq!(r.identity, Used::NoImplicitCredentials);
-                assert_eq!(r.rule, RouteRule::NoImplicitForScheme { target, scheme });
-                assert_eq!(r.rule.id(), "R-3");
+                assert_eq!(r.principal, Principal::NoCredentials);
+                assert_eq!(r.rule.reason, Reason::NoImplicitForScheme);
+                assert_eq!(r.rule.id, RuleId::R3);
             }
         }
-        let negotiate = route(&LATEST, &job, NEGOTIATE).identity;
+        let negotiate = route(&LATEST, &job, NEGOTIATE).principal;
         let expected = if use_lm_compat == 2 {
-            Used::NoImplicitCredentials
+            Principal::NoCredentials
         } else {
             helper_used()
         };
@@ -455,29 +431,28 @@ fn r4_the_client_certificate_key_is_always_the_owners() {
                         .with_helper(h)
                         .with_remote(remote)
                         .with_client_certificate(true);
-                    let r = route(
-                        &LATEST,
-                        &TransferJob::new(facts),
-                        Access::ClientCertificateKey,
-                    );
-                    assert_eq!(r.identity, Used::Owner { sid: owner.sid });
-                    assert_eq!(r.rule, RouteRule::ClientCertificateKey { owner: owner.sid });
-                    assert_eq!(r.rule.id(), "R-4");
+                    let r = route(&LATEST, &facts, Access::ClientCertificateKey);
+                    assert_eq!(r.principal, Principal::Owner);
+                    assert_eq!(r.rule.reason, Reason::ClientCertificateKey);
+                    assert_eq!(r.rule.id, RuleId::R4);
                 }
             }
         }
     }
     // No certificate, or SMB: the key is never reached.
     let r = route(&LATEST, &alice_job(NET, None), Access::ClientCertificateKey);
-    assert_eq!((r.identity, r.rule.id()), (Used::NotApplicable, "R-4"));
+    assert_eq!(
+        (r.principal, r.rule.id),
+        (Principal::NotApplicable, RuleId::R4)
+    );
 }
 
 // ---- R-5 -------------------------------------------------------------------------------
 
 #[test]
 fn r5_explicit_credentials_are_sent_as_given_whatever_the_flags() {
-    for target in AuthTarget::ALL {
-        for scheme in AuthScheme::ALL {
+    for &target in AuthTarget::ALL {
+        for &scheme in AuthScheme::ALL {
             let explicit = creds(&[(target, scheme, Credential::Explicit)]);
             for flags in ALL_FLAGS {
                 for h in [None, Some(bob_id())] {
@@ -485,9 +460,9 @@ fn r5_explicit_credentials_are_sent_as_given_whatever_the_flags() {
                         .with_credentials(explicit)
                         .with_environment(env(0, 0));
                     let r = route(&LATEST, &job, Access::challenge(target, scheme));
-                    assert_eq!(r.identity, Used::ExplicitCredentials { target, scheme });
-                    assert_eq!(r.rule, RouteRule::ExplicitCredentials { target, scheme });
-                    assert_eq!(r.rule.id(), "R-5");
+                    assert_eq!(r.principal, Principal::ExplicitCredentials);
+                    assert_eq!(r.rule.reason, Reason::ExplicitCredentials);
+                    assert_eq!(r.rule.id, RuleId::R5);
                     assert_eq!(r.failure(), None); // no token, so no L-6
                 }
             }
@@ -497,12 +472,12 @@ fn r5_explicit_credentials_are_sent_as_given_whatever_the_flags() {
     let basic = creds(&[(AuthTarget::Server, AuthScheme::Basic, Credential::Explicit)]);
     let job = alice_job(NET, Some(bob_id())).with_credentials(basic);
     assert_eq!(
-        route(&LATEST, &job, Access::ServerChallenge(AuthScheme::Digest)).identity,
-        Used::NoImplicitCredentials
+        route(&LATEST, &job, Access::ServerChallenge(AuthScheme::Digest)).principal,
+        Principal::NoCredentials
     );
     assert_eq!(
-        route(&LATEST, &job, Access::ProxyChallenge(AuthScheme::Basic)).identity,
-        Used::NoImplicitCredentials
+        route(&LATEST, &job, Access::ProxyChallenge(AuthScheme::Basic)).principal,
+        Principal::NoCredentials
     );
 }
 
@@ -518,7 +493,7 @@ fn r5_remove_credentials_reverts_to_the_implicit_rules() {
     let job = alice_job(NET, Some(bob_id()))
         .with_credentials(removed)
         .with_environment(env(0, 3));
-    assert_eq!(route(&LATEST, &job, NEGOTIATE).identity, helper_used());
+    assert_eq!(route(&LATEST, &job, NEGOTIATE).principal, helper_used());
 }
 
 // ---- R-6 -------------------------------------------------------------------------------
@@ -526,30 +501,24 @@ fn r5_remove_credentials_reverts_to_the_implicit_rules() {
 #[test]
 fn r6_service_owners_without_a_helper_in_play_are_the_computer_or_anonymous() {
     let cases = [
-        (Identity::LOCAL_SYSTEM, Used::Computer),
-        (Identity::NETWORK_SERVICE, Used::Computer),
-        (Identity::LOCAL_SERVICE, Used::Anonymous),
+        (Identity::LOCAL_SYSTEM, Principal::Computer),
+        (Identity::NETWORK_SERVICE, Principal::Computer),
+        (Identity::LOCAL_SERVICE, Principal::Anonymous),
     ];
     for (owner, expected) in cases {
         // With or without a stored helper token, NETWORK clear: R-6.
         for h in [None, Some(bob_id())] {
             for flags in [NONE, LOCAL] {
                 let facts = JobFacts::new(owner).with_flags(flags).with_helper(h);
-                let smb = TransferJob::new(facts.with_remote(Remote::Smb));
+                let smb = facts.with_remote(Remote::Smb);
                 let r = route(&LATEST, &smb, Access::SmbRemoteFile);
-                assert_eq!(r.identity, expected);
-                assert_eq!(
-                    r.rule,
-                    RouteRule::ServiceOwnerOnNetwork {
-                        access: Access::SmbRemoteFile,
-                        owner: owner.sid
-                    }
-                );
-                assert_eq!(r.rule.id(), "R-6");
-                let http = TransferJob::new(facts)
-                    .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
+                assert_eq!(r.principal, expected);
+                assert_eq!(r.rule.reason, Reason::ServiceOwnerOnNetwork);
+                assert_eq!(r.rule.id, RuleId::R6);
+                let http =
+                    facts.with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
                 let r = route(&LATEST, &http, NEGOTIATE);
-                assert_eq!((r.identity, r.rule.id()), (expected, "R-6"));
+                assert_eq!((r.principal, r.rule.id), (expected, RuleId::R6));
             }
         }
         // NETWORK with a helper: the helper (R-2); without one: L-6, not R-6.
@@ -558,20 +527,19 @@ fn r6_service_owners_without_a_helper_in_play_are_the_computer_or_anonymous() {
             .with_remote(Remote::Smb);
         let r = route(
             &LATEST,
-            &TransferJob::new(facts.with_helper(Some(bob_id()))),
+            &facts.with_helper(Some(bob_id())),
             Access::SmbRemoteFile,
         );
-        assert_eq!((r.identity, r.rule.id()), (helper_used(), "R-2"));
-        let r = route(&LATEST, &TransferJob::new(facts), Access::SmbRemoteFile);
-        assert_eq!(r.rule.id(), "L-6");
+        assert_eq!((r.principal, r.rule.id), (helper_used(), RuleId::R2));
+        let r = route(&LATEST, &facts, Access::SmbRemoteFile);
+        assert_eq!(r.rule.id, RuleId::L6);
     }
-    let r = route(
-        &LATEST,
-        &TransferJob::new(JobFacts::new(Identity::LOCAL_SERVICE).with_remote(Remote::Smb)),
-        Access::SmbRemoteFile,
-    );
     assert_eq!(
-        r.rule.to_string(),
+        sentence(
+            &LATEST,
+            &JobFacts::new(Identity::LOCAL_SERVICE).with_remote(Remote::Smb),
+            Access::SmbRemoteFile,
+        ),
         "R-6: the owner S-1-5-19 is LocalService and no helper token is in play, so BITS opens the remote file on the SMB share anonymously"
     );
 }
@@ -580,27 +548,27 @@ fn r6_service_owners_without_a_helper_in_play_are_the_computer_or_anonymous() {
 fn r6_does_not_apply_to_users_local_files_proxy_discovery_or_refused_implicit_credentials() {
     // A user owner on the network is itself.
     let mut smb = alice_job(NONE, None);
-    smb.facts = smb.facts.with_remote(Remote::Smb);
+    smb = smb.with_remote(Remote::Smb);
     assert_eq!(
-        route(&LATEST, &smb, Access::SmbRemoteFile).identity,
+        route(&LATEST, &smb, Access::SmbRemoteFile).principal,
         owner_of(&smb)
     );
     for owner in [Identity::LOCAL_SERVICE, Identity::NETWORK_SERVICE] {
-        let job = TransferJob::new(JobFacts::new(owner));
+        let job = JobFacts::new(owner);
         for (proxy, access) in [
             (ProxyUsage::Autodetect, Access::ProxyAutoDetect),
             (ProxyUsage::Preconfig, Access::ProxyIeSettings),
         ] {
             let r = route(&LATEST, &job.with_proxy(proxy), access);
-            assert_eq!((r.identity, r.rule.id()), (owner_of(&job), "R-7"));
+            assert_eq!((r.principal, r.rule.id), (owner_of(&job), RuleId::R7));
         }
         let r = route(&LATEST, &job, Access::DownloadTempFileCreate);
-        assert_eq!((r.identity, r.rule.id()), (owner_of(&job), "R-1"));
+        assert_eq!((r.principal, r.rule.id), (owner_of(&job), RuleId::R1));
         // R-3 refuses first: nothing is sent, so nobody appears on the network.
         let r = route(&LATEST, &job, NEGOTIATE);
         assert_eq!(
-            (r.identity, r.rule.id()),
-            (Used::NoImplicitCredentials, "R-3")
+            (r.principal, r.rule.id),
+            (Principal::NoCredentials, RuleId::R3)
         );
     }
 }
@@ -609,18 +577,18 @@ fn r6_does_not_apply_to_users_local_files_proxy_discovery_or_refused_implicit_cr
 
 #[test]
 fn r7_wpad_runs_as_the_helper_with_network_on_every_release() {
-    for release in Release::ALL {
+    for &release in Release::ALL {
         let profile = Profile::new(release);
         for flags in ALL_FLAGS {
             let job = alice_job(flags, Some(bob_id())).with_proxy(ProxyUsage::Autodetect);
             let r = route(&profile, &job, Access::ProxyAutoDetect);
-            assert_eq!(r.rule.id(), "R-7");
+            assert_eq!(r.rule.id, RuleId::R7);
             let expected = if flags.contains(NET) {
                 helper_used()
             } else {
                 owner_of(&job)
             };
-            assert_eq!(r.identity, expected, "{release} {flags}");
+            assert_eq!(r.principal, expected, "{release} {flags}");
         }
     }
     // Only AUTODETECT runs WPAD.
@@ -631,7 +599,10 @@ fn r7_wpad_runs_as_the_helper_with_network_on_every_release() {
     ] {
         let job = alice_job(NET, Some(bob_id())).with_proxy(proxy);
         let r = route(&LATEST, &job, Access::ProxyAutoDetect);
-        assert_eq!((r.identity, r.rule.id()), (Used::NotApplicable, "R-7"));
+        assert_eq!(
+            (r.principal, r.rule.id),
+            (Principal::NotApplicable, RuleId::R7)
+        );
     }
 }
 
@@ -639,28 +610,20 @@ fn r7_wpad_runs_as_the_helper_with_network_on_every_release() {
 fn r7_ie_settings_run_as_the_helper_only_from_1809() {
     let job = alice_job(NET, Some(bob_id()));
     let r = route(&LATEST, &job, Access::ProxyIeSettings);
-    assert_eq!((r.identity, r.rule.id()), (helper_used(), "R-7"));
+    assert_eq!((r.principal, r.rule.id), (helper_used(), RuleId::R7));
     for profile in [P1607, LEGACY] {
         let r = route(&profile, &job, Access::ProxyIeSettings);
-        assert_eq!(r.identity, owner_of(&job));
-        assert_eq!(
-            r.rule,
-            RouteRule::PreconfigAsOwner {
-                release: profile.release,
-                owner: alice().user
-            }
-        );
-        assert_eq!(r.rule.id(), "R-7");
+        assert_eq!(r.principal, owner_of(&job));
+        assert_eq!(r.rule.reason, Reason::PreconfigAsOwner);
+        assert_eq!(r.rule.id, RuleId::R7);
         // Before 1809 the missing helper is not needed here: no L-6.
         let r = route(&profile, &alice_job(NET, None), Access::ProxyIeSettings);
-        assert_eq!(r.identity, owner_of(&job));
+        assert_eq!(r.principal, owner_of(&job));
     }
     let r = route(&LATEST, &alice_job(NET, None), Access::ProxyIeSettings);
-    assert_eq!(r.rule.id(), "L-6");
+    assert_eq!(r.rule.id, RuleId::L6);
     assert_eq!(
-        route(&P1607, &job, Access::ProxyIeSettings)
-            .rule
-            .to_string(),
+        sentence(&P1607, &job, Access::ProxyIeSettings),
         "R-7: before Windows 10 1809 (here win10_1607) BITS reads the IE proxy settings as the owner S-1-5-21-1-2-3-1001, even with NETWORK set"
     );
 }
@@ -670,7 +633,7 @@ fn r7_ie_settings_run_as_the_helper_only_from_1809() {
 #[test]
 fn l6_an_access_routed_to_a_missing_helper_fails_with_token_required() {
     let smb = JobFacts::new(id(&alice())).with_remote(Remote::Smb);
-    let cases: [(TransferJob, Access, TokenUsage); 6] = [
+    let cases: [(JobFacts, Access, TokenUsage); 6] = [
         (
             alice_job(LOCAL, None),
             Access::DownloadTempFileCreate,
@@ -681,11 +644,7 @@ fn l6_an_access_routed_to_a_missing_helper_fails_with_token_required() {
             Access::UploadLocalFile,
             LOCAL,
         ),
-        (
-            TransferJob::new(smb.with_flags(NET)),
-            Access::SmbRemoteFile,
-            NET,
-        ),
+        (smb.with_flags(NET), Access::SmbRemoteFile, NET),
         (
             alice_job(NET, None).with_proxy(ProxyUsage::Autodetect),
             Access::ProxyAutoDetect,
@@ -703,22 +662,22 @@ fn l6_an_access_routed_to_a_missing_helper_fails_with_token_required() {
         ),
     ];
     for (job, access, usage) in cases {
+        assert_eq!(access.flag(), Some(usage), "{access}");
         let r = route(&LATEST, &job, access);
-        assert_eq!(r.identity, Used::TokenRequired { usage }, "{access}");
-        assert_eq!(r.rule, RouteRule::HelperTokenMissing { access, usage });
-        assert_eq!(r.rule.id(), "L-6");
+        assert_eq!(r.principal, Principal::MissingHelper, "{access}");
+        assert_eq!(r.rule.reason, Reason::HelperTokenMissing);
+        assert_eq!(r.rule.id, RuleId::L6);
         let failure = r.failure().expect("L-6 fails the job");
         assert_eq!(failure.hresult, HResult::BG_E_TOKEN_REQUIRED);
-        assert_eq!(failure.rule, Rule::HelperTokenMissing { usage });
-        assert_eq!(failure.rule.id(), "L-6");
+        assert_eq!(failure.rule.reason, Reason::HelperTokenMissing);
+        assert_eq!(failure.rule.id, RuleId::L6);
     }
-    let r = route(
-        &LATEST,
-        &alice_job(LOCAL, None),
-        Access::DownloadTempFileRename,
-    );
     assert_eq!(
-        r.rule.to_string(),
+        sentence(
+            &LATEST,
+            &alice_job(LOCAL, None),
+            Access::DownloadTempFileRename
+        ),
         "L-6: LOCAL_FILE routes the access where BITS renames the download's temporary file to its final name to the helper token, and no helper token is stored: the job goes to ERROR with BG_E_TOKEN_REQUIRED"
     );
 }
@@ -729,14 +688,9 @@ fn section4_other_accesses_are_the_owners() {
         for h in [None, Some(bob_id())] {
             let job = alice_job(flags, h);
             let r = route(&LATEST, &job, Access::Other);
-            assert_eq!(r.identity, owner_of(&job));
-            assert_eq!(
-                r.rule,
-                RouteRule::OwnerAccess {
-                    owner: alice().user
-                }
-            );
-            assert_eq!(r.rule.id(), "§4");
+            assert_eq!(r.principal, owner_of(&job));
+            assert_eq!(r.rule.reason, Reason::OwnerAccess);
+            assert_eq!(r.rule.id, RuleId::R0);
         }
     }
 }
@@ -781,9 +735,8 @@ fn plan_order_per_job_type_and_protocol() {
         names(&transfer_plan(&LATEST, &upload)),
         ["upload_local_file", "server_challenge_negotiate"]
     );
-    let mut smb = job.with_proxy(ProxyUsage::Override);
-    smb.facts = smb
-        .facts
+    let smb = job
+        .with_proxy(ProxyUsage::Override)
         .with_remote(Remote::Smb)
         .with_client_certificate(true);
     assert_eq!(
@@ -823,7 +776,7 @@ fn plan_challenges_are_the_schemes_with_credentials_else_negotiate() {
             "download_temp_file_rename"
         ]
     );
-    let used: Vec<&str> = plan.iter().map(|r| r.identity.name()).collect();
+    let used: Vec<&str> = plan.iter().map(|r| r.principal.name()).collect();
     assert_eq!(
         used,
         [
@@ -834,8 +787,8 @@ fn plan_challenges_are_the_schemes_with_credentials_else_negotiate() {
             "owner"
         ]
     );
-    assert_eq!(plan.outcome, Outcome::Transferred);
-    assert_eq!(plan.outcome.state(), JobState::Transferred);
+    assert_eq!(plan.outcome(), TransferOutcome::Transferred);
+    assert_eq!(plan.outcome().state(), JobState::Transferred);
     assert_eq!(plan.failing_step(), None);
     // Each step is exactly what `route` says.
     for step in &plan {
@@ -843,7 +796,7 @@ fn plan_challenges_are_the_schemes_with_credentials_else_negotiate() {
     }
     assert_eq!(
         plan.step(Access::ServerChallenge(AuthScheme::Ntlm))
-            .map(|r| r.identity),
+            .map(|r| r.principal),
         Some(helper_used())
     );
     assert_eq!(plan.step(NEGOTIATE), None);
@@ -862,19 +815,16 @@ fn x1_the_client_certificate_job_fails_with_0x80072f9a() {
                 .with_helper(Some(bob_id()))
                 .with_client_certificate(true)
                 .with_remote(remote);
-            let plan = transfer_plan(&LATEST, &TransferJob::new(facts));
-            let failure = plan.outcome.failure().expect("X-1");
+            let plan = transfer_plan(&LATEST, &facts);
+            let failure = plan.outcome().failure().expect("X-1");
             assert_eq!(failure.hresult, 0x8007_2F9Au32);
-            assert_eq!(
-                failure.rule,
-                Rule::ClientCertificateWithNetwork { owner: owner.sid }
-            );
-            assert_eq!(failure.rule.id(), "X-1");
-            assert_eq!(plan.outcome.state(), JobState::Error);
+            assert_eq!(failure.rule.reason, Reason::ClientCertificateWithNetwork);
+            assert_eq!(failure.rule.id, RuleId::X1);
+            assert_eq!(plan.outcome().state(), JobState::Error);
             // The failing step is the key, reached as the owner (R-4).
             let step = plan.failing_step().expect("a failing step");
             assert_eq!(step.access, Access::ClientCertificateKey);
-            assert_eq!(step.identity, Used::Owner { sid: owner.sid });
+            assert_eq!(step.principal, Principal::Owner);
             // The same as what SetHelperTokenFlags predicted.
             assert_eq!(
                 Some(failure),
@@ -895,8 +845,8 @@ fn x1_the_client_certificate_job_fails_with_0x80072f9a() {
         base.with_flags(NET).with_client_certificate(false),
         base.with_flags(NET).with_remote(Remote::Smb),
     ] {
-        let plan = transfer_plan(&LATEST, &TransferJob::new(facts));
-        assert_eq!(plan.outcome, Outcome::Transferred, "{facts:?}");
+        let plan = transfer_plan(&LATEST, &facts);
+        assert_eq!(plan.outcome(), TransferOutcome::Transferred, "{facts:?}");
     }
 }
 
@@ -904,9 +854,9 @@ fn x1_the_client_certificate_job_fails_with_0x80072f9a() {
 fn x2_l6_a_plan_needing_a_missing_helper_fails_with_token_required() {
     // LOCAL_FILE without a token: the temp file creation fails.
     let plan = transfer_plan(&LATEST, &alice_job(LOCAL, None));
-    let failure = plan.outcome.failure().expect("L-6");
+    let failure = plan.outcome().failure().expect("L-6");
     assert_eq!(failure.hresult, HResult::BG_E_TOKEN_REQUIRED);
-    assert_eq!(failure.rule, Rule::HelperTokenMissing { usage: LOCAL });
+    assert_eq!(failure.rule.reason, Reason::HelperTokenMissing);
     assert_eq!(
         plan.failing_step().map(|r| r.access),
         Some(Access::DownloadTempFileCreate)
@@ -914,18 +864,28 @@ fn x2_l6_a_plan_needing_a_missing_helper_fails_with_token_required() {
     // NETWORK without a token, but nothing routed to it (no proxy discovery as helper
     // before 1809, no implicit credentials allowed): transferred.
     let quiet = alice_job(NET, None).with_proxy(ProxyUsage::NoProxy);
-    assert_eq!(transfer_plan(&LATEST, &quiet).outcome, Outcome::Transferred);
+    assert_eq!(
+        transfer_plan(&LATEST, &quiet).outcome(),
+        TransferOutcome::Transferred
+    );
     let preconfig = alice_job(NET, None);
     assert_eq!(
-        transfer_plan(&P1607, &preconfig).outcome,
-        Outcome::Transferred
+        transfer_plan(&P1607, &preconfig).outcome(),
+        TransferOutcome::Transferred
     );
     // From 1809 PRECONFIG needs the helper: L-6.
     let plan = transfer_plan(&LATEST, &preconfig);
-    assert_eq!(plan.outcome.failure().map(|f| f.rule.id()), Some("L-6"));
     assert_eq!(
-        plan.outcome.to_string(),
-        "ERROR: the transfer will fail with 0x80200056 (BG_E_TOKEN_REQUIRED): L-6: the flags route an access of this transfer to the helper token (NETWORK), and no helper token is stored"
+        plan.outcome().failure().map(|f| f.rule.id),
+        Some(RuleId::L6)
+    );
+    assert_eq!(
+        plan.explain(&LATEST, &preconfig)
+            .to_string()
+            .lines()
+            .last()
+            .unwrap(),
+        "=> ERROR: transfer returns 0x80200056 (BG_E_TOKEN_REQUIRED): L-6: the flags route an access of this transfer to the helper token (NETWORK), and no helper token is stored"
     );
 }
 
@@ -934,19 +894,22 @@ fn x1_x2_token_required_comes_before_the_certificate_failure() {
     let facts = JobFacts::new(Identity::NETWORK_SERVICE)
         .with_flags(BOTH)
         .with_client_certificate(true);
-    let plan = transfer_plan(&P1607, &TransferJob::new(facts));
+    let plan = transfer_plan(&P1607, &facts);
     // The first step routed to the missing helper is the temporary file (after the key).
     assert_eq!(
-        plan.outcome.failure().map(|f| f.rule),
-        Some(Rule::HelperTokenMissing { usage: LOCAL })
+        plan.outcome().failure().map(|f| f.rule.reason),
+        Some(Reason::HelperTokenMissing)
     );
     assert_eq!(
         plan.failing_step().map(|r| r.access),
         Some(Access::DownloadTempFileCreate)
     );
     // With a token, X-1.
-    let plan = transfer_plan(&P1607, &TransferJob::new(facts.with_helper(Some(bob_id()))));
-    assert_eq!(plan.outcome.failure().map(|f| f.rule.id()), Some("X-1"));
+    let plan = transfer_plan(&P1607, &facts.with_helper(Some(bob_id())));
+    assert_eq!(
+        plan.outcome().failure().map(|f| f.rule.id),
+        Some(RuleId::X1)
+    );
 }
 
 #[test]
@@ -956,174 +919,13 @@ fn plan_display_lists_the_steps_and_the_outcome() {
         .with_job_type(JobType::Upload)
         .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
     assert_eq!(
-        transfer_plan(&LATEST, &job).to_string(),
+        transfer_plan(&LATEST, &job)
+            .explain(&LATEST, &job)
+            .to_string(),
         "1. upload_local_file: the owner S-1-5-21-1-2-3-1001 (R-1: LOCAL_FILE is not set, so BITS opens the upload's local file as the owner S-1-5-21-1-2-3-1001)\n\
          2. server_challenge_negotiate: the helper token S-1-5-21-1-2-3-1002 (R-2: NETWORK is set, so BITS answers the server's Negotiate challenge with the implicit credentials of the helper token S-1-5-21-1-2-3-1002 (R-3 allows them: SetCredentials(NULL, NULL) was called for this target))\n\
          => TRANSFERRED"
     );
-}
-
-// ---- every access × flags × helper × UseLMCompat, against the SPEC restated -----------
-
-/// SPEC §4 restated independently: the identity's name and the rule id.
-fn expected(release: Release, job: &TransferJob, access: Access) -> (&'static str, &'static str) {
-    let f = &job.facts;
-    let http = matches!(f.remote, Remote::Http | Remote::Https);
-    let net = f.flags.contains(NET);
-    let local = f.flags.contains(LOCAL);
-    let na = |id| ("not_applicable", id);
-    let helper_or_l6 = |id| {
-        if f.helper.is_some() {
-            ("helper", id)
-        } else {
-            ("token_required", "L-6")
-        }
-    };
-    let on_network = |id| {
-        if f.owner.sid == Sid::LOCAL_SYSTEM || f.owner.sid == Sid::NETWORK_SERVICE {
-            ("computer", "R-6")
-        } else if f.owner.sid == Sid::LOCAL_SERVICE {
-            ("anonymous", "R-6")
-        } else {
-            ("owner", id)
-        }
-    };
-    let file = |applies: bool| match (applies, local) {
-        (false, _) => na("R-1"),
-        (true, true) => helper_or_l6("R-1"),
-        (true, false) => ("owner", "R-1"),
-    };
-    let c = &job.credentials;
-    let implicit_set = |t| {
-        [AuthScheme::Ntlm, AuthScheme::Negotiate]
-            .iter()
-            .any(|&s| c.get(t, s) == Some(Credential::Implicit))
-    };
-    let explicit_server = AuthScheme::ALL
-        .iter()
-        .any(|&s| c.get(AuthTarget::Server, s) == Some(Credential::Explicit));
-    let allowed = |t: AuthTarget| {
-        implicit_set(t)
-            || (t == AuthTarget::Server && implicit_set(AuthTarget::Proxy) && !explicit_server)
-            || job.environment.use_lm_compat == UseLmCompat::Always
-            || (job.environment.use_lm_compat == UseLmCompat::WhenLmCompatibilityLevel2
-                && job.environment.lm_compatibility_level.value() >= 2)
-    };
-    match access {
-        Access::UploadLocalFile => file(job.job_type != JobType::Download),
-        Access::DownloadTempFileCreate | Access::DownloadTempFileRename => {
-            file(job.job_type == JobType::Download)
-        }
-        Access::ReplyFileCreate | Access::ReplyFileRename => {
-            file(job.job_type == JobType::UploadReply)
-        }
-        Access::SmbRemoteFile if f.remote != Remote::Smb => na("R-2"),
-        Access::SmbRemoteFile if net => helper_or_l6("R-2"),
-        Access::SmbRemoteFile => on_network("R-2"),
-        Access::ProxyAutoDetect if !http || job.proxy != ProxyUsage::Autodetect => na("R-7"),
-        Access::ProxyAutoDetect if net => helper_or_l6("R-7"),
-        Access::ProxyIeSettings if !http || job.proxy != ProxyUsage::Preconfig => na("R-7"),
-        Access::ProxyIeSettings if net && release == Release::Win10_1809 => helper_or_l6("R-7"),
-        Access::ProxyAutoDetect | Access::ProxyIeSettings => ("owner", "R-7"),
-        Access::ClientCertificateKey if !http || !f.client_certificate => na("R-4"),
-        Access::ClientCertificateKey => ("owner", "R-4"),
-        Access::Other => ("owner", "§4"),
-        challenge => {
-            let (t, s) = challenge.as_challenge().expect("the rest are challenges");
-            if !http || (t == AuthTarget::Proxy && job.proxy == ProxyUsage::NoProxy) {
-                na("R-2")
-            } else if c.get(t, s) == Some(Credential::Explicit) {
-                ("explicit_credentials", "R-5")
-            } else if !matches!(s, AuthScheme::Ntlm | AuthScheme::Negotiate) || !allowed(t) {
-                ("no_implicit_credentials", "R-3")
-            } else if net {
-                helper_or_l6("R-2")
-            } else {
-                on_network("R-2")
-            }
-        }
-    }
-}
-
-fn credential_sets() -> Vec<Credentials> {
-    use AuthScheme::*;
-    use AuthTarget::*;
-    use Credential::*;
-    vec![
-        Credentials::NONE,
-        creds(&[(Server, Negotiate, Implicit)]),
-        creds(&[(Proxy, Ntlm, Implicit)]),
-        creds(&[(Proxy, Negotiate, Implicit), (Server, Basic, Explicit)]),
-        creds(&[(Server, Ntlm, Explicit), (Proxy, Negotiate, Explicit)]),
-        creds(&[(Server, Passport, Implicit), (Proxy, Digest, Explicit)]),
-    ]
-}
-
-#[test]
-fn every_access_under_every_flag_helper_and_use_lm_compat_matches_the_spec() {
-    let owners = [
-        id(&alice()),
-        Identity::LOCAL_SYSTEM,
-        Identity::LOCAL_SERVICE,
-        Identity::NETWORK_SERVICE,
-    ];
-    let environments = [env(0, 0), env(1, 1), env(1, 2), env(2, 5)];
-    let credential_sets = credential_sets();
-    let mut seen_ids = std::collections::BTreeSet::new();
-    let mut checked = 0usize;
-    for release in [Release::Win10_1607, Release::Win10_1809] {
-        let profile = Profile::new(release);
-        for owner in owners {
-            for flags in ALL_FLAGS {
-                for h in [None, Some(bob_id())] {
-                    for remote in Remote::ALL {
-                        for cert in [false, true] {
-                            let facts = JobFacts::new(owner)
-                                .with_flags(flags)
-                                .with_helper(h)
-                                .with_remote(remote)
-                                .with_client_certificate(cert);
-                            for job_type in JobType::ALL {
-                                for proxy in ProxyUsage::ALL {
-                                    for environment in environments {
-                                        for &c in &credential_sets {
-                                            let job = TransferJob::new(facts)
-                                                .with_job_type(job_type)
-                                                .with_proxy(proxy)
-                                                .with_environment(environment)
-                                                .with_credentials(c);
-                                            for &access in Access::ALL {
-                                                let r = route(&profile, &job, access);
-                                                let want = expected(release, &job, access);
-                                                let got = (r.identity.name(), r.rule.id());
-                                                assert_eq!(got, want, "{access} {job:?} {release}");
-                                                match r.identity {
-                                                    Used::Helper { sid } => {
-                                                        assert_eq!(sid, bob().user)
-                                                    }
-                                                    Used::Owner { sid } => {
-                                                        assert_eq!(sid, owner.sid)
-                                                    }
-                                                    _ => {}
-                                                }
-                                                seen_ids.insert(got.1);
-                                                checked += 1;
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    assert_eq!(
-        seen_ids.into_iter().collect::<Vec<_>>(),
-        ["L-6", "R-1", "R-2", "R-3", "R-4", "R-5", "R-6", "R-7", "§4"]
-    );
-    assert!(checked > 1_000_000, "{checked}");
 }
 
 // ---- properties ------------------------------------------------------------------------
@@ -1158,7 +960,7 @@ fn credentials() -> impl Strategy<Value = Credentials> {
     })
 }
 
-fn transfer_job() -> impl Strategy<Value = TransferJob> {
+fn transfer_job() -> impl Strategy<Value = JobFacts> {
     (
         (
             pool_identity(),
@@ -1182,7 +984,7 @@ fn transfer_job() -> impl Strategy<Value = TransferJob> {
                     .with_helper(h)
                     .with_client_certificate(cert)
                     .with_remote(remote);
-                TransferJob::new(facts)
+                facts
                     .with_job_type(job_type)
                     .with_credentials(c)
                     .with_proxy(proxy)
@@ -1224,12 +1026,12 @@ proptest! {
     fn prop_flags_0_never_route_to_the_helper(
         p in any_profile(), job in transfer_job(), access in any_access()
     ) {
-        let job = job.with_facts(job.facts.with_flags(NONE));
+        let job = job.with_flags(NONE);
         let r = route(&p, &job, access);
-        prop_assert!(!r.identity.is_helper(), "{}", r);
-        prop_assert!(r.failure().is_none(), "{}", r);
-        prop_assert_eq!(transfer_plan(&p, &job).outcome.failure().map(|f| f.rule.id()),
-            client_certificate_failure(&job.facts, NONE).map(|f| f.rule.id()));
+        prop_assert!(r.principal != Principal::Helper, "{}", r.explain(&p, &job));
+        prop_assert!(r.failure().is_none(), "{}", r.explain(&p, &job));
+        prop_assert_eq!(transfer_plan(&p, &job).outcome().failure().map(|f| f.rule.id),
+            client_certificate_failure(&job, NONE).map(|f| f.rule.id));
     }
 
     /// R-4: the client certificate's key is always the owner's.
@@ -1237,11 +1039,10 @@ proptest! {
     fn prop_the_client_certificate_is_always_the_owners(
         p in any_profile(), job in transfer_job()
     ) {
-        let facts = job.facts.with_client_certificate(true).with_remote(Remote::Https);
-        let job = job.with_facts(facts);
+        let job = job.with_client_certificate(true).with_remote(Remote::Https);
         let r = route(&p, &job, Access::ClientCertificateKey);
-        prop_assert_eq!(r.identity, Used::Owner { sid: job.facts.owner.sid });
-        prop_assert_eq!(r.rule.id(), "R-4");
+        prop_assert_eq!(r.principal, Principal::Owner);
+        prop_assert_eq!(r.rule.id, RuleId::R4);
     }
 
     /// R-1, R-2, R-7, L-6: an access goes to the helper (or needs it) only if the flag
@@ -1251,16 +1052,17 @@ proptest! {
         p in any_profile(), job in transfer_job(), access in any_access()
     ) {
         let r = route(&p, &job, access);
-        match r.identity {
-            Used::Helper { sid } => {
+        match r.principal {
+            Principal::Helper => {
                 let flag = naming_flag(access);
-                prop_assert!(flag.is_some_and(|f| job.facts.flags.contains(f)), "{}", r);
-                prop_assert_eq!(Some(sid), job.facts.helper.map(|h| h.sid));
+                prop_assert!(flag.is_some_and(|f| job.flags.contains(f)), "{}", r.explain(&p, &job));
+                prop_assert_eq!(r.principal.sid(&job), job.helper.map(|h| h.sid));
+                prop_assert!(job.helper.is_some());
             }
-            Used::TokenRequired { usage } => {
-                prop_assert_eq!(Some(usage), naming_flag(access));
-                prop_assert!(job.facts.flags.contains(usage));
-                prop_assert!(job.facts.helper.is_none());
+            Principal::MissingHelper => {
+                let usage = naming_flag(access);
+                prop_assert!(usage.is_some_and(|u| job.flags.contains(u)));
+                prop_assert!(job.helper.is_none());
             }
             _ => {}
         }
@@ -1275,14 +1077,14 @@ proptest! {
         let plan = transfer_plan(&p, &job);
         let mut seen = std::collections::HashSet::new();
         for step in &plan {
-            prop_assert!(step.access.applies_to(&job));
-            prop_assert_ne!(step.identity, Used::NotApplicable);
+            prop_assert!(transfer_makes(&job, step.access));
+            prop_assert_ne!(step.principal, Principal::NotApplicable);
             prop_assert_eq!(*step, route(&p, &job, step.access));
             prop_assert!(seen.insert(step.access), "duplicate {}", step.access);
         }
         let missing = plan.iter().find_map(|s| s.failure());
-        let expected = missing.or_else(|| client_certificate_failure(&job.facts, job.facts.flags));
-        prop_assert_eq!(plan.outcome.failure(), expected);
+        let expected = missing.or_else(|| client_certificate_failure(&job, job.flags));
+        prop_assert_eq!(plan.outcome().failure(), expected);
         prop_assert_eq!(plan.failing_step().is_some(), expected.is_some());
     }
 }
@@ -1329,11 +1131,25 @@ fn access_names_are_stable_unique_and_parse_back() {
         " other",
     ] {
         let e = bad.parse::<Access>().unwrap_err();
-        assert_eq!(e.to_string(), "unknown access name");
+        assert!(
+            e.to_string()
+                .starts_with("not a known access; expected one of \"upload_local_file\", "),
+            "{e}"
+        );
     }
-    assert_eq!(AuthScheme::ALL.map(AuthScheme::value), [1, 2, 3, 4, 5]);
-    assert_eq!(AuthTarget::ALL.map(AuthTarget::value), [1, 2]);
-    assert_eq!(ProxyUsage::ALL.map(ProxyUsage::value), [0, 1, 2, 3]);
+    let values = |v: Vec<u32>| v;
+    assert_eq!(
+        values(AuthScheme::ALL.iter().map(|s| s.value()).collect()),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        values(AuthTarget::ALL.iter().map(|t| t.value()).collect()),
+        [1, 2]
+    );
+    assert_eq!(
+        values(ProxyUsage::ALL.iter().map(|p| p.value()).collect()),
+        [0, 1, 2, 3]
+    );
     assert_eq!("no_proxy".parse::<ProxyUsage>(), Ok(ProxyUsage::NoProxy));
 }
 
@@ -1395,28 +1211,24 @@ fn serialized_forms_are_pinned() {
         );
     }
 
-    // A route as the oracle sees it.
+    // A route as the oracle sees it: ids and names, never copies of the inputs.
     let job = alice_job(NET, Some(bob_id()))
         .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
     let r = route(&LATEST, &job, NEGOTIATE);
-    let v = to_value(r).unwrap();
     assert_eq!(
-        v,
+        to_value(r).unwrap(),
         json!({
             "access": "server_challenge_negotiate",
-            "identity": {"helper": {"sid": "S-1-5-21-1-2-3-1002"}},
-            "rule": {"implicit_as_helper": {
-                "target": "server", "scheme": "negotiate",
-                "allowed": "set_credentials", "helper": "S-1-5-21-1-2-3-1002"
-            }}
+            "principal": "helper",
+            "rule": "R-2",
+            "reason": "implicit_as_helper"
         })
     );
-    assert_eq!(from_value::<Route>(v).unwrap(), r);
     assert_eq!(
-        to_value(Used::TokenRequired { usage: NET }).unwrap(),
-        json!({"token_required": {"usage": 2}})
+        to_value(Principal::MissingHelper).unwrap(),
+        json!("token_required")
     );
-    assert_eq!(to_value(Used::Computer).unwrap(), json!("computer"));
+    assert_eq!(to_value(Principal::Computer).unwrap(), json!("computer"));
 
     // A plan: its steps and its outcome.
     let plan = transfer_plan(
@@ -1427,102 +1239,264 @@ fn serialized_forms_are_pinned() {
         to_value(plan).unwrap(),
         json!({
             "steps": [
-                {"access": "server_challenge_negotiate", "identity": "no_implicit_credentials",
-                 "rule": {"implicit_not_allowed": {"target": "server", "scheme": "negotiate",
-                    "proxy_credentials_blocked": false,
-                    "environment": {"use_lm_compat": 2, "lm_compatibility_level": 3}}}},
-                {"access": "download_temp_file_create", "identity": {"token_required": {"usage": 1}},
-                 "rule": {"helper_token_missing": {"access": "download_temp_file_create", "usage": 1}}},
-                {"access": "download_temp_file_rename", "identity": {"token_required": {"usage": 1}},
-                 "rule": {"helper_token_missing": {"access": "download_temp_file_rename", "usage": 1}}}
+                {"access": "server_challenge_negotiate", "principal": "no_implicit_credentials",
+                 "rule": "R-3", "reason": "implicit_not_allowed"},
+                {"access": "download_temp_file_create", "principal": "token_required",
+                 "rule": "L-6", "reason": "helper_token_missing"},
+                {"access": "download_temp_file_rename", "principal": "token_required",
+                 "rule": "L-6", "reason": "helper_token_missing"}
             ],
-            "outcome": {"error": {"hresult": "0x80200056",
-                                  "rule": {"helper_token_missing": {"usage": 1}}}}
+            "outcome": {"error": {"hresult": "0x80200056", "rule": "L-6",
+                                  "reason": "helper_token_missing"}}
         })
     );
 }
 
-// ---- no allocation -----------------------------------------------------------------------
+// ---- the routing vocabulary: values, names, the registry and plans as values -----------
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    thread_local! {
-        /// Allocations made by this thread (tests run on several threads at once).
-        pub static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-    }
-
-    pub struct Counting;
-
-    // SAFETY: delegates to the system allocator unchanged; only counts calls.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-            // SAFETY: same contract as our caller's.
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: `ptr` came from `System.alloc` with this layout.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-    }
-
-    #[global_allocator]
-    static GLOBAL: Counting = Counting;
-
-    pub fn count() -> usize {
-        ALLOCATIONS.with(Cell::get)
+#[test]
+fn r3_r5_auth_targets_are_the_bg_auth_target_values() {
+    assert_eq!(AuthTarget::from_value(1), Some(AuthTarget::Server));
+    assert_eq!(AuthTarget::from_value(2), Some(AuthTarget::Proxy));
+    assert_eq!(AuthTarget::from_value(0), None);
+    assert_eq!(AuthTarget::from_value(3), None);
+    for &t in AuthTarget::ALL {
+        assert_eq!(AuthTarget::from_value(t.value()), Some(t));
+        assert_eq!(t.to_string(), t.name());
+        assert_eq!(serde_json::to_value(t).unwrap(), t.name());
     }
 }
 
 #[test]
-fn routing_and_plans_allocate_nothing() {
-    // Inputs are built (and may allocate) before counting starts.
-    let mut jobs = Vec::new();
-    for owner in [
-        id(&alice()),
-        Identity::LOCAL_SERVICE,
-        Identity::NETWORK_SERVICE,
-    ] {
-        for flags in ALL_FLAGS {
-            for h in [None, Some(bob_id())] {
-                for remote in Remote::ALL {
-                    for job_type in JobType::ALL {
-                        for proxy in ProxyUsage::ALL {
-                            for &c in &credential_sets() {
-                                let facts = JobFacts::new(owner)
-                                    .with_flags(flags)
-                                    .with_helper(h)
-                                    .with_remote(remote)
-                                    .with_client_certificate(true);
-                                jobs.push(
-                                    TransferJob::new(facts)
-                                        .with_job_type(job_type)
-                                        .with_proxy(proxy)
-                                        .with_credentials(c)
-                                        .with_environment(env(1, 2)),
-                                );
-                            }
-                        }
-                    }
+fn r3_r5_auth_schemes_are_the_bg_auth_scheme_values_and_names() {
+    let names: Vec<String> = AuthScheme::ALL.iter().map(|s| s.to_string()).collect();
+    assert_eq!(names, ["basic", "digest", "ntlm", "negotiate", "passport"]);
+    for (i, s) in AuthScheme::ALL.iter().copied().enumerate() {
+        assert_eq!(s.value(), i as u32 + 1);
+        assert_eq!(AuthScheme::from_value(s.value()), Some(s));
+        assert_eq!(s.to_string(), s.name());
+        assert_eq!(s.name().parse::<AuthScheme>(), Ok(s));
+        assert_eq!(serde_json::to_value(s).unwrap(), s.name());
+    }
+    assert_eq!(AuthScheme::from_value(0), None);
+    assert_eq!(AuthScheme::from_value(6), None);
+}
+
+#[test]
+fn r7_proxy_usages_are_the_bg_job_proxy_usage_values() {
+    let values: Vec<u32> = ProxyUsage::ALL.iter().map(|p| p.value()).collect();
+    assert_eq!(values, [0, 1, 2, 3]);
+    for &p in ProxyUsage::ALL {
+        assert_eq!(ProxyUsage::from_value(p.value()), Some(p));
+        assert_eq!(p.name().parse::<ProxyUsage>(), Ok(p));
+        assert_eq!(p.to_string(), p.name());
+    }
+    assert_eq!(ProxyUsage::from_value(4), None);
+    let uses: Vec<bool> = ProxyUsage::ALL.iter().map(|p| p.uses_proxy()).collect();
+    assert_eq!(uses, [true, false, true, true]);
+}
+
+#[test]
+fn r3_registry_values_and_what_they_allow() {
+    let values: Vec<u32> = UseLmCompat::ALL.iter().map(|u| u.value()).collect();
+    assert_eq!(values, [0, 1, 2]);
+    for u in UseLmCompat::ALL {
+        assert_eq!(UseLmCompat::from_value(u.value()), Ok(u));
+        assert_eq!(u32::from(u), u.value());
+    }
+    let e = UseLmCompat::from_value(3).unwrap_err();
+    assert_eq!(e.to_string(), "UseLMCompat is 3; valid values are 0 to 2");
+    for v in 0..=5 {
+        let level = LmCompatibilityLevel::new(v).unwrap();
+        assert_eq!(level.value(), v);
+        assert_eq!(u32::from(level), v);
+        assert_eq!(level.to_string(), v.to_string());
+    }
+    assert_eq!(
+        LmCompatibilityLevel::new(6).unwrap_err().to_string(),
+        "LMCompatibilityLevel is 6; valid values are 0 to 5"
+    );
+    assert_eq!(LmCompatibilityLevel::default().value(), 3);
+
+    let level = |v| LmCompatibilityLevel::new(v).unwrap();
+    let env = NetworkEnvironment::DEFAULT;
+    let registry = |e: NetworkEnvironment| {
+        implicit_allowed(
+            &JobFacts::new(Identity::NETWORK_SERVICE).with_environment(e),
+            AuthTarget::Server,
+        )
+    };
+    assert_eq!(registry(env), None);
+    let always = env.with_use_lm_compat(UseLmCompat::Always);
+    assert_eq!(always.use_lm_compat, UseLmCompat::Always);
+    assert_eq!(always.lm_compatibility_level, level(3));
+    assert_eq!(registry(always), Some(ImplicitAllowed::UseLmCompatAlways));
+    let one = env.with_use_lm_compat(UseLmCompat::WhenLmCompatibilityLevel2);
+    for (v, allowed) in [(0, false), (1, false), (2, true), (3, true), (5, true)] {
+        let e = one.with_lm_compatibility_level(level(v));
+        assert_eq!(e.lm_compatibility_level, level(v));
+        assert_eq!(e.use_lm_compat, UseLmCompat::WhenLmCompatibilityLevel2);
+        assert_eq!(
+            registry(e),
+            allowed.then_some(ImplicitAllowed::LmCompatibilityLevel),
+            "level {v}"
+        );
+        assert_eq!(NetworkEnvironment::new(1, v), Ok(e));
+    }
+    assert_eq!(
+        registry(env.with_lm_compatibility_level(level(5))),
+        None,
+        "UseLMCompat 2 never allows by itself"
+    );
+}
+
+#[test]
+fn r3_r5_credentials_predicates() {
+    use AuthScheme::*;
+    use AuthTarget::*;
+    let none = Credentials::NONE;
+    assert!(none.is_empty());
+    for &t in AuthTarget::ALL {
+        assert!(!none.any(t) && !none.has_explicit(t) && !none.has_implicit(t));
+    }
+    let c = none.set(Proxy, Basic, Credential::Explicit).unwrap();
+    assert!(!c.is_empty());
+    assert!(c.any(Proxy) && c.has_explicit(Proxy) && !c.has_implicit(Proxy));
+    assert!(!c.any(Server) && !c.has_explicit(Server));
+    let c = none.set(Server, Passport, Credential::Implicit).unwrap();
+    assert!(c.any(Server) && !c.has_explicit(Server));
+    assert!(
+        !c.has_implicit(Server),
+        "an implicit Passport entry does not count"
+    );
+    for s in [Ntlm, Negotiate] {
+        let c = none.set(Server, s, Credential::Implicit).unwrap();
+        assert!(c.has_implicit(Server) && !c.has_implicit(Proxy));
+        assert!(c.remove(Server, s).is_empty());
+    }
+    let accepts: Vec<bool> = AuthScheme::ALL
+        .iter()
+        .map(|s| s.accepts_null_credentials())
+        .collect();
+    assert_eq!(accepts, [false, false, true, true, true]);
+    let implicit: Vec<bool> = AuthScheme::ALL
+        .iter()
+        .map(|s| s.has_implicit_credentials())
+        .collect();
+    assert_eq!(implicit, [false, false, true, true, false]);
+    let e = none.set(Server, Digest, Credential::Implicit).unwrap_err();
+    assert_eq!(e.scheme, Digest);
+    assert_eq!(e.hresult(), HResult::E_INVALIDARG);
+    let all: Vec<_> = none
+        .set(Proxy, Ntlm, Credential::Implicit)
+        .unwrap()
+        .set(Server, Basic, Credential::Explicit)
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        all,
+        [
+            (Server, Basic, Credential::Explicit),
+            (Proxy, Ntlm, Credential::Implicit)
+        ]
+    );
+}
+
+#[test]
+fn r6_service_owners_are_named_in_the_rule_text() {
+    let smb = |owner: Identity| {
+        let facts = JobFacts::new(owner).with_remote(Remote::Smb);
+        route(&Profile::default(), &facts, Access::SmbRemoteFile)
+    };
+    let cases = [
+        (
+            Identity::LOCAL_SYSTEM,
+            "S-1-5-18 is LocalSystem",
+            "as the computer account",
+        ),
+        (
+            Identity::NETWORK_SERVICE,
+            "S-1-5-20 is NetworkService",
+            "as the computer account",
+        ),
+        (
+            Identity::LOCAL_SERVICE,
+            "S-1-5-19 is LocalService",
+            "anonymously",
+        ),
+    ];
+    for (owner, who, appears) in cases {
+        let r = smb(owner);
+        assert_eq!(r.rule.id, RuleId::R6);
+        let job = JobFacts::new(owner).with_remote(Remote::Smb);
+        assert_eq!(
+            r.explain(&Profile::default(), &job).to_string(),
+            format!(
+                "smb_remote_file: {} (R-6: the owner {who} and no helper token is in play, so BITS opens the remote \
+                 file on the SMB share {appears})",
+                if owner == Identity::LOCAL_SERVICE {
+                    "anonymous"
+                } else {
+                    "the computer account"
                 }
-            }
-        }
+            )
+        );
     }
-    let profiles = Release::ALL.map(Profile::new);
-    let mut helpers = 0usize;
-    let mut failures = 0usize;
-    let before = counting::count();
-    for p in &profiles {
-        for job in &jobs {
-            for &access in Access::ALL {
-                helpers += usize::from(route(p, job, access).identity.is_helper());
-            }
-            failures += usize::from(transfer_plan(p, job).outcome.failure().is_some());
-        }
+}
+
+#[test]
+fn r1_r7_access_names_deserialize_strictly_and_say_what_is_expected() {
+    for &a in Access::ALL {
+        let json = serde_json::to_value(a).unwrap();
+        assert_eq!(json, a.name());
+        assert_eq!(serde_json::from_value::<Access>(json).unwrap(), a);
     }
-    let allocations = counting::count() - before;
-    assert_eq!(allocations, 0);
-    assert!(helpers > 0 && failures > 0);
+    let expected = r#"expected one of "upload_local_file""#;
+    let e = serde_json::from_str::<Access>(r#""nope""#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(r#"invalid value: string "nope""#) && e.contains(expected),
+        "{e}"
+    );
+    let e = serde_json::from_str::<Access>("5").unwrap_err().to_string();
+    assert!(e.contains(expected), "{e}");
+}
+
+#[test]
+fn x1_l6_transfer_plans_compare_by_their_steps_and_outcome() {
+    let p = Profile::default();
+    let owner = Identity::NETWORK_SERVICE;
+    let https = JobFacts::new(owner);
+    let smb = JobFacts::new(owner).with_remote(Remote::Smb);
+    let a = transfer_plan(&p, &https);
+    let b = transfer_plan(&p, &smb);
+    // Both transfer, with different accesses: different plans.
+    assert_eq!(a.outcome(), TransferOutcome::Transferred);
+    assert_eq!(b.outcome(), TransferOutcome::Transferred);
+    assert_ne!(a.steps(), b.steps());
+    assert_ne!(a, b);
+    assert_ne!(b, a);
+    // The same job plans the same way.
+    assert!(a == transfer_plan(&p, &https));
+    assert_eq!(b, transfer_plan(&p, &smb));
+    // Debug shows the accesses made (not the unused capacity) and the outcome.
+    assert_eq!(
+        format!("{a:?}"),
+        format!(
+            "TransferPlan {{ steps: {:?}, outcome: {:?} }}",
+            a.steps(),
+            a.outcome()
+        )
+    );
+    // A plan iterates over its steps, by reference too.
+    let by_ref: Vec<&Route> = (&a).into_iter().collect();
+    assert_eq!(by_ref.len(), a.steps().len());
+    let mut n = 0;
+    for step in &a {
+        assert_eq!(step, &a.steps()[n]);
+        n += 1;
+    }
+    assert_eq!(n, a.steps().len());
 }

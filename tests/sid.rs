@@ -1,6 +1,9 @@
-//! SPEC T-2 and T-3: the strict SID string and binary forms.
+//! SPEC T-2 and T-3: the strict SID string and binary forms, their limits and the
+//! well-known SIDs.
 
-use bits_helper_token::{ParseSidError, Sid, SidBytesError};
+use bits_helper_token::{
+    MAX_AUTHORITY, MAX_BINARY_LEN, MAX_SUB_AUTHORITIES, ParseSidError, Sid, SidBytesError,
+};
 use proptest::prelude::*;
 
 fn err(s: &str) -> ParseSidError {
@@ -176,11 +179,11 @@ fn t2_refuses_malformed_strings_with_position() {
 fn t2_error_messages_say_what_and_where() {
     assert_eq!(
         err("S-1-5-4294967296").to_string(),
-        "at byte 6: sub-authority 0 does not fit in 32 bits (T-2)"
+        "at byte 6: sub-authority 0 does not fit in 32 bits"
     );
     assert_eq!(
         err("S-1-0x5-1").to_string(),
-        "at byte 4: a hex identifier authority has exactly 12 digits after `0x`, found 1 (T-2)"
+        "at byte 4: a hex identifier authority has exactly 12 digits after `0x`, found 1"
     );
     assert_eq!(err("S-1-5-018").position(), Some(6));
     assert_eq!(err("").position(), None);
@@ -235,7 +238,7 @@ fn t2_binary_form_is_exact() {
     );
     assert_eq!(
         Sid::from_bytes(&long).unwrap_err().to_string(),
-        "13 bytes is too long: 1 sub-authorities need exactly 12 bytes (T-2)"
+        "13 bytes is too long: 1 sub-authorities need exactly 12 bytes"
     );
 }
 
@@ -344,4 +347,59 @@ proptest! {
         prop_assert_eq!(a.cmp(&b), expected);
         prop_assert_eq!(a == b, expected.is_eq());
     }
+}
+
+// ---- limits and well-known SIDs ---------------------------------------------------------
+
+#[test]
+fn t2_limits() {
+    assert_eq!(MAX_SUB_AUTHORITIES, 15);
+    assert_eq!(MAX_AUTHORITY, 0xFFFF_FFFF_FFFF);
+    assert_eq!(MAX_BINARY_LEN, 68);
+    let longest = Sid::new(MAX_AUTHORITY, &[7; 15]).unwrap();
+    assert_eq!(longest.binary_len(), MAX_BINARY_LEN);
+    assert_eq!(longest.to_bytes().len(), MAX_BINARY_LEN);
+    assert_eq!(Sid::from_bytes(&longest.to_bytes()), Ok(longest));
+}
+
+#[test]
+fn t2_binary_form_as_a_slice_and_in_debug_output() {
+    let bytes = Sid::LOCAL_SYSTEM.to_bytes();
+    let expected: &[u8] = &[1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0];
+    assert_eq!(bytes.as_ref(), expected);
+    assert_eq!(AsRef::<[u8]>::as_ref(&bytes), expected);
+    assert_eq!(
+        format!("{bytes:?}"),
+        "[1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]"
+    );
+}
+
+#[test]
+fn t2_debug_shows_the_canonical_string() {
+    assert_eq!(format!("{:?}", Sid::LOCAL_SYSTEM), "Sid(S-1-5-18)");
+    assert_eq!(
+        format!("{:?}", Some(Sid::BUILTIN_ADMINISTRATORS)),
+        "Some(Sid(S-1-5-32-544))"
+    );
+}
+
+#[test]
+fn t3_is_local_system_is_exactly_s_1_5_18() {
+    assert!(Sid::LOCAL_SYSTEM.is_local_system());
+    assert!("s-1-5-18".parse::<Sid>().unwrap().is_local_system());
+    for other in [
+        Sid::LOCAL_SERVICE,
+        Sid::NETWORK_SERVICE,
+        Sid::EVERYONE,
+        Sid::new(5, &[18, 0]).unwrap(),
+        Sid::new(1, &[18]).unwrap(),
+    ] {
+        assert!(!other.is_local_system(), "{other}");
+    }
+}
+
+#[test]
+fn t2_serde_errors_say_what_is_expected() {
+    let e = serde_json::from_str::<Sid>("18").unwrap_err().to_string();
+    assert!(e.contains(r#"a SID string such as "S-1-5-18""#), "{e}");
 }

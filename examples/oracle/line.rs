@@ -11,16 +11,17 @@ pub fn answer(number: usize, line: &[u8]) -> Result<String, String> {
         let msg = format!("line {number}: {what}");
         Err(serde_json::json!({ "error": msg }).to_string())
     };
+    // A UTF-8 byte-order mark (PowerShell writes one) is not part of the line.
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     let Ok(text) = std::str::from_utf8(line) else {
         return fail("not valid UTF-8".into());
     };
     // A scenario is a JSON object (serde would also take a struct as an array).
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v @ serde_json::Value::Object(_)) => v,
-        Ok(_) => return fail("invalid scenario: a scenario is a JSON object".into()),
-        Err(e) => return fail(format!("invalid scenario: {e}")),
-    };
-    let scenario: Scenario = match serde_json::from_value(value) {
+    if !text.trim_start().starts_with('{') {
+        return fail("invalid scenario: a scenario is a JSON object".into());
+    }
+    // Straight into the typed scenario: no intermediate JSON tree.
+    let scenario: Scenario = match serde_json::from_str(text) {
         Ok(s) => s,
         Err(e) => return fail(format!("invalid scenario: {e}")),
     };

@@ -31,6 +31,7 @@
 
 use super::proptest::{ScenarioParams, scenario};
 use crate::hresult::HResult;
+use crate::rule::RuleId;
 use crate::scenario::{Scenario, StepResult};
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -47,7 +48,7 @@ pub struct Observed {
     /// with, `S_OK` otherwise, as the oracle's contract says).
     pub hresult: HResult,
     /// The SPEC id of the rule that decided, if the system knows it (`"A-5"`).
-    pub rule: Option<String>,
+    pub rule: Option<RuleId>,
 }
 
 impl Observed {
@@ -60,10 +61,10 @@ impl Observed {
     }
 
     /// An observation with the rule id.
-    pub fn with_rule(hresult: HResult, rule: &str) -> Observed {
+    pub fn with_rule(hresult: HResult, rule: RuleId) -> Observed {
         Observed {
             hresult,
-            rule: Some(rule.to_string()),
+            rule: Some(rule),
         }
     }
 }
@@ -136,6 +137,8 @@ pub struct Disagreement {
     pub observed: Option<Observed>,
     /// A harness failure message, when the system could not run the scenario.
     pub error: Option<String>,
+    /// The model's explanation of its answer at that step (the sentence with its facts).
+    pub explanation: Option<String>,
 }
 
 impl Disagreement {
@@ -159,18 +162,19 @@ impl fmt::Display for Disagreement {
                 .get(self.step.wrapping_sub(1))
                 .map_or("?", |s| s.op());
             write!(f, "step {} ({op}): ", self.step)?;
-            match &self.expected {
-                Some(e) => write!(f, "the model says {} (rule {})", e.hresult, e.rule)?,
-                None => write!(f, "the model has no such step")?,
+            match (&self.expected, &self.explanation) {
+                (Some(_), Some(why)) => write!(f, "the model says {why}")?,
+                (Some(e), None) => write!(f, "the model says {} (rule {})", e.hresult, e.rule)?,
+                (None, _) => write!(f, "the model has no such step")?,
             }
             match &self.observed {
                 Some(o) => write!(
                     f,
-                    ", the system under test {} (rule {})",
+                    "\nthe system under test says {} (rule {})",
                     o.hresult,
-                    o.rule.as_deref().unwrap_or("-")
+                    o.rule.map_or("-", RuleId::name)
                 )?,
-                None => write!(f, ", the system under test gave no result")?,
+                None => write!(f, "\nthe system under test gave no result")?,
             }
         }
         write!(
@@ -187,12 +191,21 @@ pub fn compare<S: SystemUnderTest + ?Sized>(
     scenario: &Scenario,
     mode: Compare,
 ) -> Result<usize, Disagreement> {
-    let disagreement = |step, expected, observed, error| Disagreement {
-        scenario: scenario.clone(),
-        step,
-        expected,
-        observed,
-        error,
+    let disagreement = |step: usize, expected, observed, error| {
+        // The model's sentence for that step, from a replay that explains itself.
+        let mut explained = scenario.clone();
+        explained.explain = true;
+        let explanation = step
+            .checked_sub(1)
+            .and_then(|i| explained.run().ok()?.explanations.get(i).cloned());
+        Disagreement {
+            scenario: scenario.clone(),
+            step,
+            expected,
+            observed,
+            error,
+            explanation,
+        }
     };
     let expected = scenario.run().map_err(|e| {
         disagreement(
@@ -210,8 +223,7 @@ pub fn compare<S: SystemUnderTest + ?Sized>(
         let (e, o) = (expected.results.get(i), observed.get(i));
         let same = match (e, o) {
             (Some(e), Some(o)) => {
-                e.hresult == o.hresult
-                    && (mode == Compare::HResult || o.rule.as_deref() == Some(e.rule))
+                e.hresult == o.hresult && (mode == Compare::HResult || o.rule == Some(e.rule))
             }
             _ => false,
         };
@@ -265,6 +277,7 @@ pub fn run_differential<S: SystemUnderTest + ?Sized>(
                 expected: None,
                 observed: None,
                 error: Some("the disagreement did not reproduce on the shrunk scenario (is the system deterministic?)".into()),
+                explanation: None,
             })),
         Err(TestError::Abort(reason)) => Err(Disagreement {
             scenario: Scenario::new("-"),
@@ -272,6 +285,7 @@ pub fn run_differential<S: SystemUnderTest + ?Sized>(
             expected: None,
             observed: None,
             error: Some(format!("proptest aborted: {reason}")),
+            explanation: None,
         }),
     }
 }

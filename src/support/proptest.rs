@@ -28,7 +28,7 @@
 //!     .unwrap();
 //! ```
 
-use crate::decide::JobFacts;
+use crate::facts::JobFacts;
 use crate::hresult::HResult;
 use crate::job::Job;
 use crate::profile::{
@@ -224,11 +224,11 @@ arbitrary_from_all! {
     JobState => JobState::ALL;
     JobType => JobType::ALL;
     Remote => Remote::ALL;
-    UnknownFlags => [UnknownFlags::InvalidArg, UnknownFlags::NotImpl, UnknownFlags::Mask];
-    AdminBypass => [AdminBypass::OwnerRuleAndVetoes, AdminBypass::OwnerRuleOnly, AdminBypass::None];
-    DoneJobs => [DoneJobs::InvalidState, DoneJobs::Allow];
-    TakeOwnership => [TakeOwnership::Keep, TakeOwnership::Clear];
-    LegacySetToken => [LegacySetToken::CallerAndOwner, LegacySetToken::CallerOnly, LegacySetToken::OwnerOnly];
+    UnknownFlags => UnknownFlags::ALL;
+    AdminBypass => AdminBypass::ALL;
+    DoneJobs => DoneJobs::ALL;
+    TakeOwnership => TakeOwnership::ALL;
+    LegacySetToken => LegacySetToken::ALL;
 }
 
 impl Arbitrary for FailureCode {
@@ -338,8 +338,8 @@ pub fn job() -> impl Strategy<Value = Job> {
     )
         .prop_map(|(profile, owner, job_type, remote, cert)| {
             let mut job = Job::with_owner(profile, owner)
-                .of_type(job_type)
-                .over(remote);
+                .with_job_type(job_type)
+                .with_remote(remote);
             job.set_client_certificate(cert);
             job
         })
@@ -355,7 +355,8 @@ impl Arbitrary for Job {
 
 // ---- scenarios -------------------------------------------------------------------------
 
-use crate::route::{Access, AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
+use crate::access::Access;
+use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
 use crate::scenario::{HandleName, JobSpec, Scenario, Step};
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -591,8 +592,8 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             let env = (0u32..3, 0u32..6).prop_map(|(u, l)| {
                 let mut e = NetworkEnvironment::DEFAULT;
                 if let (Ok(u), Ok(l)) = (
-                    crate::route::UseLmCompat::from_value(u),
-                    crate::route::LmCompatibilityLevel::new(l),
+                    crate::net::UseLmCompat::from_value(u),
+                    crate::net::LmCompatibilityLevel::new(l),
                 ) {
                     e = e.with_use_lm_compat(u).with_lm_compatibility_level(l);
                 }

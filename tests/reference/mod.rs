@@ -531,7 +531,7 @@ pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decisi
         bypass: match knobs.admin_bypass {
             AdminBypass::OwnerRuleAndVetoes => SKIP_ALL,
             AdminBypass::OwnerRuleOnly => SKIP_OWNER_RULE,
-            AdminBypass::None => SKIP_NOTHING,
+            AdminBypass::NoBypass => SKIP_NOTHING,
             other => panic!("no column for Q-2 {other:?}"),
         },
         legacy_set: match knobs.legacy_set_token {
@@ -851,7 +851,7 @@ enum Kind {
     Challenge(AuthTarget, AuthScheme),
     ///
     CertificateKey,
-    /// §4: the owner's other accesses.
+    /// the owner's other accesses.
     Other,
 }
 
@@ -883,8 +883,8 @@ fn access_row(access: Access) -> (Kind, &'static str, When) {
         ServerChallenge(s) => (Kind::Challenge(AuthTarget::Server, s), "R-2", When::Http),
         //
         ClientCertificateKey => (Kind::CertificateKey, "R-4", When::HttpWithCertificate),
-        // §4 has no id: documented choice "§4".
-        Other => (Kind::Other, "§4", When::Always),
+        // R-0 (SPEC v2): everything not listed under a flag uses the owner.
+        Other => (Kind::Other, "R-0", When::Always),
         other => panic!("the reference has no row for access {other:?}"),
     }
 }
@@ -1045,7 +1045,7 @@ pub fn route(release: Release, job: &TransferFacts, access: Access) -> (Used, &'
             // NETWORK → the helper's implicit credentials; else the owner's.
             by_flag(job, NETWORK, "R-2", true)
         }
-        Kind::Other => (Used::Owner(job.owner), "§4"),
+        Kind::Other => (Used::Owner(job.owner), "R-0"),
     }
 }
 

@@ -1,7 +1,6 @@
-//! Mutation testing (issue 7, item 2): the vocabulary types — `HResult` (T-6),
-//! `TokenUsage` (T-1), job states and protocols (T-7), releases, tokens and
-//! identities (T-4, T-5). Each test pins a documented behaviour that a surviving
-//! `cargo mutants` mutant showed no other test pinned.
+//! The vocabulary types: `HResult` (T-6), `TokenUsage` (T-1), job states and protocols
+//! (T-7), releases, tokens and identities (T-4, T-5), and the name tables every
+//! vocabulary enum shares.
 
 use bits_helper_token::*;
 
@@ -183,7 +182,7 @@ fn t1_debug_shows_the_display_form() {
 
 #[test]
 fn t7_states_values_names_and_finished() {
-    for (i, s) in JobState::ALL.into_iter().enumerate() {
+    for (i, s) in JobState::ALL.iter().copied().enumerate() {
         assert_eq!(s.value(), i as u32);
         assert_eq!(JobState::from_value(i as u32), Some(s));
         assert_eq!(s.to_string(), s.name());
@@ -198,23 +197,29 @@ fn t7_states_values_names_and_finished() {
         finished,
         [false, false, false, false, false, false, true, true, true]
     );
-    assert_eq!("nope".parse::<JobState>().unwrap_err().what, "job state");
+    assert_eq!("nope".parse::<JobState>().unwrap_err().what(), "job state");
 }
 
 #[test]
 fn t7_job_types_and_remotes() {
     let names: Vec<String> = JobType::ALL.iter().map(|t| t.to_string()).collect();
     assert_eq!(names, ["download", "upload", "upload_reply"]);
-    for t in JobType::ALL {
+    for &t in JobType::ALL {
         assert_eq!(t.name().parse::<JobType>(), Ok(t));
     }
-    assert_eq!("Download".parse::<JobType>().unwrap_err().what, "job type");
+    assert_eq!(
+        "Download".parse::<JobType>().unwrap_err().what(),
+        "job type"
+    );
     let names: Vec<String> = Remote::ALL.iter().map(|r| r.to_string()).collect();
     assert_eq!(names, ["http", "https", "smb"]);
-    for r in Remote::ALL {
+    for &r in Remote::ALL {
         assert_eq!(r.name().parse::<Remote>(), Ok(r));
     }
-    assert_eq!("ftp".parse::<Remote>().unwrap_err().what, "remote protocol");
+    assert_eq!(
+        "ftp".parse::<Remote>().unwrap_err().what(),
+        "remote protocol"
+    );
     let http: Vec<bool> = Remote::ALL.iter().map(|r| r.is_http()).collect();
     assert_eq!(http, [true, true, false]);
 }
@@ -223,7 +228,7 @@ fn t7_job_types_and_remotes() {
 fn a2_a3_releases() {
     let names: Vec<String> = Release::ALL.iter().map(|r| r.to_string()).collect();
     assert_eq!(names, ["pre_bits4", "legacy", "win10_1607", "win10_1809"]);
-    for r in Release::ALL {
+    for &r in Release::ALL {
         assert_eq!(r.name().parse::<Release>(), Ok(r));
     }
     let table: Vec<(bool, bool, bool)> = Release::ALL
@@ -382,4 +387,62 @@ fn t3_token_constructors() {
         TokenInfo::filtered_administrator(u).identity(),
         Identity::new(u, false)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The name tables
+// ---------------------------------------------------------------------------------------
+
+/// Every name enum: each value's name parses back to it, through `FromStr` and serde, and
+/// a wrong name is refused with an error that lists the valid ones.
+#[test]
+fn every_name_table_round_trips_and_lists_its_names_on_error() {
+    fn check<T>(all: &[T])
+    where
+        T: Copy
+            + PartialEq
+            + core::fmt::Debug
+            + core::fmt::Display
+            + core::str::FromStr<Err = ParseNameError>,
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        assert!(!all.is_empty());
+        for &v in all {
+            let name = v.to_string();
+            assert_eq!(name.parse::<T>(), Ok(v));
+            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(name));
+            assert_eq!(
+                serde_json::from_value::<T>(serde_json::json!(name)).unwrap(),
+                v
+            );
+        }
+        let e = "no such name".parse::<T>().unwrap_err();
+        let first = all[0].to_string();
+        assert!(e.expected().contains(&format!("\"{first}\"")), "{e}");
+        assert!(e.to_string().starts_with("not a known "), "{e}");
+        let e = serde_json::from_value::<T>(serde_json::json!("no such name")).unwrap_err();
+        assert!(e.to_string().contains(&first), "{e}");
+    }
+    check(JobState::ALL);
+    check(JobType::ALL);
+    check(Remote::ALL);
+    check(Release::ALL);
+    check(UnknownFlags::ALL);
+    check(AdminBypass::ALL);
+    check(DoneJobs::ALL);
+    check(TakeOwnership::ALL);
+    check(LegacySetToken::ALL);
+    check(AuthTarget::ALL);
+    check(AuthScheme::ALL);
+    check(ProxyUsage::ALL);
+    check(Access::ALL);
+    check(Method::ALL);
+    check(Event::ALL);
+    check(Principal::ALL);
+    check(RuleId::ALL);
+    check(Reason::ALL);
+    // The names are unique within each table.
+    let names: std::collections::BTreeSet<_> = Access::ALL.iter().map(|a| a.name()).collect();
+    assert_eq!(names.len(), Access::ALL.len());
+    assert_eq!(RuleId::ALL.len(), 9 + 11 + 10 + 8 + 3 + 9);
 }

@@ -1,6 +1,5 @@
-//! Mutation testing (issue 7, item 2): scenarios and the oracle's JSON form (README "The
-//! oracle"). Each test pins a documented behaviour that a surviving `cargo mutants` mutant
-//! showed no other test pinned.
+//! The scenario layer (README "The oracle"): names resolved before anything runs, the
+//! handles a scenario defines, and the JSON form of its transcript.
 
 use bits_helper_token::scenario::{HandleName, Scenario, ScenarioErrorKind, Step};
 use bits_helper_token::*;

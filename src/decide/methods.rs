@@ -1,0 +1,260 @@
+//! The five `IBitsTokenOptions` methods (SPEC §2, L-1…L-4, X-1).
+//!
+//! The checks run in the order of A-10: interface availability → access (A-4…A-6,
+//! ) → job state → argument validation → impersonation
+//! → veto on the new token → effect. A refused call has
+//! [`Effect::Unchanged`].
+#![forbid(unsafe_code)]
+
+use super::{Decision, Impersonation, Method, Operation, Value};
+use crate::facts::{Effect, JobError, JobFacts};
+use crate::hresult::HResult;
+use crate::profile::{AdminBypass, DoneJobs, LegacySetToken, Profile, UnknownFlags};
+use crate::rule::{Reason, Rule};
+use crate::token::Identity;
+use crate::usage::TokenUsage;
+
+/// A refusal: the code and the reason.
+type Refusal = (HResult, Reason);
+
+/// whether the release has `IBitsTokenOptions` at all.
+pub(crate) const fn interface(profile: &Profile) -> Result<(), Refusal> {
+    if profile.release.has_token_options() {
+        Ok(())
+    } else {
+        Err((HResult::E_NOINTERFACE, Reason::InterfaceUnavailable))
+    }
+}
+
+/// Access (A-4… ): the granting reason, or the refusal. The A-6
+/// veto belongs here by A-10's order ("access … A-6").
+fn access(
+    profile: &Profile,
+    method: Method,
+    caller: Identity,
+    job: &JobFacts,
+) -> Result<Reason, Refusal> {
+    let knobs = &profile.knobs;
+    // before 1607, administrators only; SetHelperToken also needs an elevated owner.
+    if !profile.release.has_owner_rules() {
+        let (caller_must, owner_must) = match (method, knobs.legacy_set_token) {
+            (Method::SetHelperToken, LegacySetToken::CallerAndOwner) => (true, true),
+            (Method::SetHelperToken, LegacySetToken::OwnerOnly) => (false, true),
+            _ => (true, false),
+        };
+        if caller_must && !caller.admin {
+            return Err((
+                HResult::E_ACCESSDENIED,
+                Reason::LegacyCallerNotAdministrator,
+            ));
+        }
+        if owner_must && !job.owner.admin {
+            return Err((HResult::E_ACCESSDENIED, Reason::LegacyOwnerNotElevated));
+        }
+        return Ok(if caller_must {
+            Reason::LegacyAdministrator
+        } else {
+            Reason::LegacyOwnerElevated
+        });
+    }
+    // the documented code for SetHelperToken; the knob for the other four methods.
+    let denial = match method {
+        Method::SetHelperToken => HResult::E_ACCESSDENIED,
+        _ => knobs.denial.get(),
+    };
+    // an administrator skips the owner rule unless the knob says otherwise.
+    let skips_owner_rule = caller.admin && knobs.admin_bypass != AdminBypass::NoBypass;
+    // A-5 / A-8 (Q-5 code): a non-administrator acts only on its own job.
+    if !skips_owner_rule && caller.sid != job.owner.sid {
+        return Err((denial, Reason::NotJobOwner));
+    }
+    // A-6 (Q-5 code): the stored token's veto on SetHelperTokenFlags.
+    if method == Method::SetHelperTokenFlags
+        && !skips_vetoes(profile, caller)
+        && job.helper.is_some_and(|h| h.admin)
+    {
+        return Err((denial, Reason::StoredTokenIsAdministrator));
+    }
+    Ok(if skips_owner_rule {
+        Reason::AdministratorCaller
+    } else {
+        Reason::OwnerCaller
+    })
+}
+
+/// whether the caller skips the vetoes A-6 and A-7 (only on 1607 and later).
+fn skips_vetoes(profile: &Profile, caller: Identity) -> bool {
+    caller.admin && profile.knobs.admin_bypass == AdminBypass::OwnerRuleAndVetoes
+}
+
+/// a mutating method on a done job.
+fn job_state(profile: &Profile, job: &JobFacts) -> Result<(), Refusal> {
+    if job.state.is_done() && profile.knobs.done_jobs == DoneJobs::InvalidState {
+        return Err((HResult::BG_E_INVALID_STATE, Reason::JobDone));
+    }
+    Ok(())
+}
+
+/// the failure a transfer of this job will meet with these flags, if certain.
+///
+/// A job with a client certificate, an owner other than LocalSystem and NETWORK set fails
+/// its HTTP(S) transfer with `ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY`, whatever
+/// order the certificate and the flags were set in.
+pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Option<JobError> {
+    if job.client_certificate
+        && flags.contains(TokenUsage::NETWORK)
+        && job.remote.is_http()
+        && !job.owner.sid.is_local_system()
+    {
+        JobError::of(Reason::ClientCertificateWithNetwork)
+    } else {
+        None
+    }
+}
+
+/// The common prefix of A-10 for `method`: availability, access and, for the mutating
+/// methods, job state. Returns the granting reason.
+fn precheck(
+    profile: &Profile,
+    method: Method,
+    caller: Identity,
+    job: &JobFacts,
+) -> Result<Reason, Decision> {
+    let refuse = |(hr, reason): Refusal| Decision::refuse(Operation::Method(method), hr, reason);
+    interface(profile).map_err(refuse)?;
+    let grant = access(profile, method, caller, job).map_err(refuse)?;
+    if method.is_mutating() {
+        job_state(profile, job).map_err(refuse)?;
+    }
+    Ok(grant)
+}
+
+/// `IBitsTokenOptions::SetHelperTokenFlags(flags)`.
+///
+/// `flags` is the raw `DWORD`: unknown bits reach the decision (T-1) and are handled by
+/// On success the flags are stored (L-1) and, when X-1 makes it certain, the decision
+/// reports the transfer-time failure they will cause.
+///
+/// | release | caller | refused when | code |
+/// |---|---|---|---|
+/// | `pre_bits4` | anyone | always (A-2) | `E_NOINTERFACE` |
+/// | `legacy` | not an administrator | always (A-4) | `E_ACCESSDENIED` |
+/// | 1607, 1809 | not an administrator | not the owner; stored token is an administrator (A-6) | Q-5 (`E_ACCESSDENIED`) |
+/// | any with the interface | anyone allowed | job done; unknown bits (Q-1) | `BG_E_INVALID_STATE`; Q-1 |
+pub fn set_helper_token_flags(
+    profile: &Profile,
+    caller: Identity,
+    job: &JobFacts,
+    flags: u32,
+) -> Decision {
+    let method = Method::SetHelperTokenFlags;
+    let op = Operation::Method(method);
+    let mut reason = match precheck(profile, method, caller, job) {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    // unknown bits (argument validation comes after access and state, A-10).
+    let usage = TokenUsage::from_bits_retain(flags);
+    if usage.has_unknown_bits() {
+        match profile.knobs.unknown_flags {
+            UnknownFlags::InvalidArg => {
+                return Decision::refuse(op, HResult::E_INVALIDARG, Reason::UnknownFlags);
+            }
+            UnknownFlags::NotImpl => {
+                return Decision::refuse(op, HResult::E_NOTIMPL, Reason::UnknownFlags);
+            }
+            UnknownFlags::Mask => reason = Reason::UnknownFlagsMasked,
+        }
+    }
+    // L-1: store the known flags; X-1: predict the transfer failure they cause.
+    let stored = usage.intersection(TokenUsage::all());
+    Decision::new(
+        op,
+        HResult::S_OK,
+        Rule::of(reason),
+        Effect::StoreFlags(stored),
+    )
+    .predicting(client_certificate_failure(job, stored))
+}
+
+/// `IBitsTokenOptions::GetHelperTokenFlags`: the stored flags, under the owner rule
+/// and no veto. Answers on done jobs.
+pub fn get_helper_token_flags(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+    let method = Method::GetHelperTokenFlags;
+    match precheck(profile, method, caller, job) {
+        Ok(grant) => Decision::answer(
+            Operation::Method(method),
+            Rule::of(grant),
+            Value::Flags(job.flags),
+        ),
+        Err(refused) => refused,
+    }
+}
+
+/// `IBitsTokenOptions::SetHelperToken`: stores the token the caller is impersonating at
+/// call time (L-2), replacing any previous one; flags are unchanged.
+///
+/// Access is judged on the remembered caller (A-1, A-4 with ); then job state
+/// then impersonation (A-9, `CO_E_FAILEDTOIMPERSONATE`); then, on 1607 and later,
+/// the veto on the new token (A-7, `E_ACCESSDENIED`) unless the caller is an
+/// administrator.
+pub fn set_helper_token(
+    profile: &Profile,
+    caller: Identity,
+    job: &JobFacts,
+    impersonation: Impersonation,
+) -> Decision {
+    let method = Method::SetHelperToken;
+    let op = Operation::Method(method);
+    let grant = match precheck(profile, method, caller, job) {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    // BITS takes the token by impersonating the client.
+    let Impersonation::Allowed(token) = impersonation else {
+        return Decision::refuse(
+            op,
+            HResult::CO_E_FAILEDTOIMPERSONATE,
+            Reason::CannotImpersonate,
+        );
+    };
+    // a non-administrator may not set an administrator token (1607 and later).
+    if profile.release.has_owner_rules() && token.admin && !skips_vetoes(profile, caller) {
+        return Decision::refuse(op, HResult::E_ACCESSDENIED, Reason::NewTokenIsAdministrator);
+    }
+    Decision::new(
+        op,
+        HResult::S_OK,
+        Rule::of(grant),
+        Effect::StoreHelper(token),
+    )
+}
+
+/// `IBitsTokenOptions::ClearHelperToken`: drops the token and keeps the flags (L-3),
+/// under the owner rule and no veto; refused on done jobs.
+pub fn clear_helper_token(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+    let method = Method::ClearHelperToken;
+    match precheck(profile, method, caller, job) {
+        Ok(grant) => Decision::new(
+            Operation::Method(method),
+            HResult::S_OK,
+            Rule::of(grant),
+            Effect::ClearHelper,
+        ),
+        Err(refused) => refused,
+    }
+}
+
+/// `IBitsTokenOptions::GetHelperTokenSid`: the stored token's user SID, or success with
+/// no string when none is stored (L-4), under the owner rule and no veto.
+pub fn get_helper_token_sid(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+    let method = Method::GetHelperTokenSid;
+    match precheck(profile, method, caller, job) {
+        Ok(grant) => Decision::answer(
+            Operation::Method(method),
+            Rule::of(grant),
+            Value::HelperSid(job.helper.map(|h| h.sid)),
+        ),
+        Err(refused) => refused,
+    }
+}

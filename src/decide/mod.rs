@@ -1,0 +1,288 @@
+//! The decisions: one pure function per `IBitsTokenOptions` method ([`methods`]) and per
+//! job operation around it — QueryInterface and the lifecycle events ([`lifecycle`]).
+//!
+//! Every function takes the [`Profile`](crate::Profile), the facts it needs (the caller
+//! [`Identity`] remembered at QueryInterface, A-1; the [`JobFacts`](crate::JobFacts); the
+//! call's arguments) and returns a [`Decision`]: the `HRESULT`, the [`Rule`] that decided
+//! (id and reason, never copies of the inputs), the [`Effect`] to apply or the [`Value`] a
+//! getter returns, and, for `SetHelperTokenFlags`, the failure the accepted flags will
+//! cause when the job transfers (X-1). They do no I/O, never allocate and never panic.
+//! [`Decision::explain`] turns a decision and its inputs back into a sentence.
+#![forbid(unsafe_code)]
+
+pub mod lifecycle;
+pub mod methods;
+
+use crate::facts::{Effect, JobError};
+use crate::hresult::HResult;
+use crate::names::names;
+use crate::rule::{Reason, Rule, RuleId};
+use crate::sid::Sid;
+use crate::token::Identity;
+use crate::usage::TokenUsage;
+
+/// The five methods of `IBitsTokenOptions`, named as in `bits4_0.h`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[allow(clippy::exhaustive_enums)] // the interface has exactly these five methods
+pub enum Method {
+    /// `SetHelperTokenFlags(UsageFlags)`.
+    SetHelperTokenFlags,
+    /// `GetHelperTokenFlags(&UsageFlags)`.
+    GetHelperTokenFlags,
+    /// `SetHelperToken()`.
+    SetHelperToken,
+    /// `ClearHelperToken()`.
+    ClearHelperToken,
+    /// `GetHelperTokenSid(&pSid)`.
+    GetHelperTokenSid,
+}
+
+names! { Method, "method";
+    SetHelperTokenFlags => "SetHelperTokenFlags",
+    GetHelperTokenFlags => "GetHelperTokenFlags",
+    SetHelperToken => "SetHelperToken",
+    ClearHelperToken => "ClearHelperToken",
+    GetHelperTokenSid => "GetHelperTokenSid",
+}
+
+impl Method {
+    /// Whether the method changes the job (the three Q-3 applies to).
+    pub const fn is_mutating(self) -> bool {
+        matches!(
+            self,
+            Method::SetHelperTokenFlags | Method::SetHelperToken | Method::ClearHelperToken
+        )
+    }
+}
+
+/// A job operation that is not an `IBitsTokenOptions` method.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// `IBackgroundCopyJob::QueryInterface(IID_IBitsTokenOptions)` (A-1, A-2).
+    QueryInterface,
+    /// The owner logged off, or the session the helper token came from ended (L-5).
+    LogoffOwner,
+    /// `IBackgroundCopyJob::Resume`.
+    Resume,
+    /// One run of the transfer, to its end (R-…, X-1, L-6).
+    Transfer,
+    /// `IBackgroundCopyJob::Cancel`.
+    Cancel,
+    /// `IBackgroundCopyJob::Complete`.
+    Complete,
+    /// `IBackgroundCopyJob::TakeOwnership` (L-7, Q-6).
+    TakeOwnership,
+    /// A change of the job's network settings (credentials, proxy usage, certificate).
+    Setting,
+}
+
+names! { Event, "event";
+    QueryInterface => "query_interface", LogoffOwner => "logoff_owner", Resume => "resume",
+    Transfer => "transfer", Cancel => "cancel", Complete => "complete",
+    TakeOwnership => "take_ownership", Setting => "setting",
+}
+
+/// What a decision was about: a method or an event.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[allow(clippy::exhaustive_enums)] // a method or an event
+pub enum Operation {
+    /// An `IBitsTokenOptions` method.
+    Method(Method),
+    /// Another operation on the job.
+    Event(Event),
+}
+
+impl core::fmt::Display for Operation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Operation::Method(m) => m.fmt(f),
+            Operation::Event(e) => e.fmt(f),
+        }
+    }
+}
+
+/// What `SetHelperToken` obtains when it impersonates its COM client (A-9).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[allow(clippy::exhaustive_enums)] // either BITS can impersonate the client or it cannot
+pub enum Impersonation {
+    /// The client allows impersonation; this is the token it is impersonating at call time.
+    Allowed(Identity),
+    /// The client's COM security does not allow impersonate-level access.
+    Denied,
+}
+
+impl Impersonation {
+    /// The client allows impersonation and is impersonating `token`.
+    pub fn of<T: crate::token::Token + ?Sized>(token: &T) -> Impersonation {
+        Impersonation::Allowed(Identity::of(token))
+    }
+}
+
+/// What a getter returns besides its `HRESULT`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Value {
+    /// `GetHelperTokenFlags`: the stored flags.
+    Flags(TokenUsage),
+    /// `GetHelperTokenSid`: the stored token's user SID, or `None` for a NULL string when
+    /// no token is stored (L-4).
+    HelperSid(Option<Sid>),
+}
+
+/// An effect or a value: a decision has one or the other, never both.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Outcome {
+    Effect(Effect),
+    Value(Value),
+}
+
+/// The outcome of one call or event: a value, never a panic. At most 128 bytes: it
+/// carries the rule's id and reason, not copies of the inputs.
+///
+/// ```
+/// use bits_helper_token::*;
+///
+/// let job = JobFacts::new(Identity::NETWORK_SERVICE);
+/// let d = set_helper_token_flags(&Profile::default(), Identity::NETWORK_SERVICE, &job, 0x2);
+/// assert_eq!(d.hresult(), HResult::S_OK);
+/// assert_eq!(d.rule().id, RuleId::A5);
+/// assert_eq!(d.effect(), Effect::StoreFlags(TokenUsage::NETWORK));
+/// assert!(d.transfer_failure().is_none());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Decision {
+    op: Operation,
+    hresult: HResult,
+    rule: Rule,
+    outcome: Outcome,
+    transfer_failure: Option<JobError>,
+}
+
+impl Decision {
+    pub(crate) const fn new(op: Operation, hresult: HResult, rule: Rule, effect: Effect) -> Self {
+        Decision {
+            op,
+            hresult,
+            rule,
+            outcome: Outcome::Effect(effect),
+            transfer_failure: None,
+        }
+    }
+
+    pub(crate) const fn refuse(op: Operation, hresult: HResult, reason: Reason) -> Self {
+        Decision::new(op, hresult, Rule::of(reason), Effect::Unchanged)
+    }
+
+    pub(crate) const fn answer(op: Operation, rule: Rule, value: Value) -> Self {
+        Decision {
+            op,
+            hresult: HResult::S_OK,
+            rule,
+            outcome: Outcome::Value(value),
+            transfer_failure: None,
+        }
+    }
+
+    pub(crate) const fn predicting(self, failure: Option<JobError>) -> Self {
+        Decision {
+            transfer_failure: failure,
+            ..self
+        }
+    }
+
+    /// The method or event decided.
+    pub const fn operation(&self) -> Operation {
+        self.op
+    }
+
+    /// The method decided, if the decision is about one of the five methods.
+    pub const fn method(&self) -> Option<Method> {
+        match self.op {
+            Operation::Method(m) => Some(m),
+            Operation::Event(_) => None,
+        }
+    }
+
+    /// What the call returns (for a transfer: the job's resulting error, or `S_OK`).
+    pub const fn hresult(&self) -> HResult {
+        self.hresult
+    }
+
+    /// The rule that decided: on success the one that granted access (or Q-1 when bits
+    /// were masked); on refusal the one that refused.
+    pub const fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// The rule's SPEC id (`rule().id`).
+    pub const fn rule_id(&self) -> RuleId {
+        self.rule.id
+    }
+
+    /// Whether the call succeeds.
+    pub const fn is_allowed(&self) -> bool {
+        self.hresult.is_success()
+    }
+
+    /// The change to apply to the job ([`Effect::Unchanged`] for a refusal or a getter).
+    pub const fn effect(&self) -> Effect {
+        match self.outcome {
+            Outcome::Effect(e) => e,
+            Outcome::Value(_) => Effect::Unchanged,
+        }
+    }
+
+    /// What a getter returns (`None` for a setter or a refused getter).
+    pub const fn value(&self) -> Option<Value> {
+        match self.outcome {
+            Outcome::Value(v) => Some(v),
+            Outcome::Effect(_) => None,
+        }
+    }
+
+    /// The flags stored by an accepted `SetHelperTokenFlags`.
+    pub const fn stored_flags(&self) -> Option<TokenUsage> {
+        match self.outcome {
+            Outcome::Effect(Effect::StoreFlags(flags)) => Some(flags),
+            _ => None,
+        }
+    }
+
+    /// For an accepted `SetHelperTokenFlags`: the failure the job will certainly meet when
+    /// it transfers (X-1). The method itself still succeeds.
+    pub const fn transfer_failure(&self) -> Option<JobError> {
+        self.transfer_failure
+    }
+
+    /// The sentence that explains this decision with the facts it was made on: the same
+    /// inputs the decision function was given.
+    ///
+    /// ```
+    /// use bits_helper_token::*;
+    /// let owner = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
+    /// let stranger = Identity::new("S-1-5-21-1-2-3-1002".parse()?, false);
+    /// let job = JobFacts::new(owner);
+    /// let profile = Profile::default();
+    /// let d = set_helper_token_flags(&profile, stranger, &job, 0x1);
+    /// assert_eq!(d.explain(&Inputs::new(&profile, &job).caller(stranger)).to_string(),
+    ///     "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-5: the caller S-1-5-21-1-2-3-1002 is not an administrator and does not own the job (owner S-1-5-21-1-2-3-1001)");
+    /// # Ok::<(), ParseSidError>(())
+    /// ```
+    pub const fn explain<'a>(
+        &'a self,
+        inputs: &'a crate::explain::Inputs<'a>,
+    ) -> crate::explain::Explanation<'a> {
+        crate::explain::Explanation::decision(self, inputs)
+    }
+}
+
+pub mod settings;
+
+/// The short form: `SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-6
+/// (stored_token_is_administrator)`. [`Decision::explain`] gives the sentence with its facts.
+impl core::fmt::Display for Decision {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} returns {}: {}", self.op, self.hresult, self.rule)
+    }
+}

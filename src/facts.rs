@@ -1,0 +1,258 @@
+//! What every rule reads of a job — one type, [`JobFacts`] — and the [`Effect`]s a
+//! decision asks to apply to it.
+//!
+//! Data flows one way: facts → a pure decision ([`crate::decide`], [`crate::route()`],
+//! [`crate::transfer_plan()`]) → an [`Effect`] → [`JobFacts::apply`]. `apply` decides
+//! nothing: it writes what the effect says.
+#![forbid(unsafe_code)]
+
+use crate::hresult::HResult;
+use crate::net::{Credentials, NetworkEnvironment, ProxyUsage};
+use crate::profile::TakeOwnership;
+use crate::rule::{Reason, Rule};
+use crate::state::{JobState, JobType, Remote};
+use crate::token::Identity;
+use crate::usage::TokenUsage;
+
+/// The error of a job in ERROR: its code and the rule that put it there (L-5, L-6, X-1).
+///
+/// Serialized (feature `serde`) as `{"hresult": "0x80200056", "rule": "L-6", "reason":
+/// "helper_token_missing"}`; a deserialized error must be one the model can produce.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub struct JobError {
+    /// The job's error code.
+    pub hresult: HResult,
+    /// Why.
+    pub rule: Rule,
+}
+
+impl JobError {
+    /// The error of this reason, if the model ever produces one: L-5's and L-6's
+    /// `BG_E_TOKEN_REQUIRED`, X-1's `0x80072F9A`.
+    pub const fn of(reason: Reason) -> Option<JobError> {
+        let hresult = match reason {
+            Reason::TokenRequiredAfterLogoff | Reason::HelperTokenMissing => {
+                HResult::BG_E_TOKEN_REQUIRED
+            }
+            Reason::ClientCertificateWithNetwork => {
+                HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY
+            }
+            _ => return None,
+        };
+        Some(JobError {
+            hresult,
+            rule: Rule::of(reason),
+        })
+    }
+}
+
+impl core::fmt::Display for JobError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.hresult, self.rule)
+    }
+}
+
+/// What the rules read of a job: its owner, state and error, the helper-token settings,
+/// and the transfer's settings. `Copy`, so embedders with their own job store can build
+/// one per call.
+///
+/// ```
+/// use bits_helper_token::{Identity, JobFacts, JobState, Remote, TokenUsage};
+/// let job = JobFacts::new(Identity::NETWORK_SERVICE);
+/// assert_eq!(job.state, JobState::Suspended); // a fresh job (T-7)
+/// assert_eq!(job.flags, TokenUsage::empty()); // a fresh job has 0 (T-1)
+/// assert_eq!(job.remote, Remote::Https);
+/// assert!(job.helper.is_none() && !job.client_certificate);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub struct JobFacts {
+    /// The job's owner: its SID and whether it is elevated.
+    pub owner: Identity,
+    /// The job's state (T-7).
+    pub state: JobState,
+    /// The job's error, when it is in ERROR.
+    pub error: Option<JobError>,
+    /// The usage flags stored on the job.
+    pub flags: TokenUsage,
+    /// The helper token stored on the job, if any.
+    pub helper: Option<Identity>,
+    /// Whether a client certificate is set (R-4, X-1).
+    pub client_certificate: bool,
+    /// The protocol of the remote files.
+    pub remote: Remote,
+    /// Download, upload or upload-reply.
+    pub job_type: JobType,
+    /// What `SetCredentials` stored (R-3, R-5).
+    pub credentials: Credentials,
+    /// How the proxy is found (R-7).
+    pub proxy: ProxyUsage,
+    /// `UseLMCompat` and `LMCompatibilityLevel` (R-3).
+    pub environment: NetworkEnvironment,
+}
+
+impl JobFacts {
+    /// A fresh job of this owner: SUSPENDED, a download over HTTPS, flags `0`, no helper
+    /// token, no client certificate, no credentials, `PRECONFIG`, `UseLMCompat` 2.
+    pub const fn new(owner: Identity) -> JobFacts {
+        JobFacts {
+            owner,
+            state: JobState::Suspended,
+            error: None,
+            flags: TokenUsage::empty(),
+            helper: None,
+            client_certificate: false,
+            remote: Remote::Https,
+            job_type: JobType::Download,
+            credentials: Credentials::NONE,
+            proxy: ProxyUsage::Preconfig,
+            environment: NetworkEnvironment::DEFAULT,
+        }
+    }
+
+    /// The same job with another owner (its other facts unchanged).
+    pub const fn with_owner(self, owner: Identity) -> JobFacts {
+        JobFacts { owner, ..self }
+    }
+
+    /// The same job in another state.
+    pub const fn with_state(self, state: JobState) -> JobFacts {
+        JobFacts { state, ..self }
+    }
+
+    /// The same job with these stored flags.
+    pub const fn with_flags(self, flags: TokenUsage) -> JobFacts {
+        JobFacts { flags, ..self }
+    }
+
+    /// The same job with this stored helper token (or none).
+    pub const fn with_helper(self, helper: Option<Identity>) -> JobFacts {
+        JobFacts { helper, ..self }
+    }
+
+    /// The same job with or without a client certificate.
+    pub const fn with_client_certificate(self, client_certificate: bool) -> JobFacts {
+        JobFacts {
+            client_certificate,
+            ..self
+        }
+    }
+
+    /// The same job over another protocol.
+    pub const fn with_remote(self, remote: Remote) -> JobFacts {
+        JobFacts { remote, ..self }
+    }
+
+    /// The same job with another type.
+    pub const fn with_job_type(self, job_type: JobType) -> JobFacts {
+        JobFacts { job_type, ..self }
+    }
+
+    /// The same job with other credentials.
+    pub const fn with_credentials(self, credentials: Credentials) -> JobFacts {
+        JobFacts {
+            credentials,
+            ..self
+        }
+    }
+
+    /// The same job with another proxy usage.
+    pub const fn with_proxy(self, proxy: ProxyUsage) -> JobFacts {
+        JobFacts { proxy, ..self }
+    }
+
+    /// The same job in another network environment.
+    pub const fn with_environment(self, environment: NetworkEnvironment) -> JobFacts {
+        JobFacts {
+            environment,
+            ..self
+        }
+    }
+
+    /// Applies a decision's effect. Decides nothing: every branch writes what the effect
+    /// says.
+    ///
+    /// ```
+    /// use bits_helper_token::*;
+    /// let mut job = JobFacts::new(Identity::NETWORK_SERVICE);
+    /// let d = set_helper_token_flags(&Profile::default(), Identity::NETWORK_SERVICE, &job, 2);
+    /// job.apply(&d.effect());
+    /// assert_eq!(job.flags, TokenUsage::NETWORK);
+    /// ```
+    pub fn apply(&mut self, effect: &Effect) {
+        match *effect {
+            Effect::Unchanged => {}
+            Effect::StoreFlags(flags) => self.flags = flags,
+            Effect::StoreHelper(token) => self.helper = Some(token),
+            Effect::ClearHelper => self.helper = None,
+            Effect::DiscardHelper { error } => {
+                self.helper = None;
+                if let Some(error) = error {
+                    self.state = JobState::Error;
+                    self.error = Some(error);
+                }
+            }
+            Effect::Enter(state) => {
+                self.state = state;
+                self.error = None;
+            }
+            Effect::Fail(error) => {
+                self.state = JobState::Error;
+                self.error = Some(error);
+            }
+            Effect::NewOwner { owner, helper } => {
+                self.owner = owner;
+                self.credentials = Credentials::NONE;
+                self.client_certificate = false;
+                match helper {
+                    TakeOwnership::Keep => {}
+                    TakeOwnership::Clear => {
+                        self.helper = None;
+                        self.flags = TokenUsage::empty();
+                    }
+                }
+            }
+            Effect::SetCredentials(credentials) => self.credentials = credentials,
+            Effect::SetProxy(proxy) => self.proxy = proxy,
+            Effect::SetClientCertificate(present) => self.client_certificate = present,
+        }
+    }
+}
+
+/// A change a decision asks for; [`JobFacts::apply`] writes it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Effect {
+    /// Nothing changes (a refusal, a getter, an event with nothing to do).
+    Unchanged,
+    /// Store these usage flags (L-1); the helper token is untouched.
+    StoreFlags(TokenUsage),
+    /// Store this helper token, replacing any previous one (L-2); flags are untouched.
+    StoreHelper(Identity),
+    /// Drop the helper token and keep the flags (L-3).
+    ClearHelper,
+    /// BITS discards the helper token (L-5); with an error, the job goes to ERROR.
+    DiscardHelper {
+        /// The error the job goes to ERROR with, if it does.
+        error: Option<JobError>,
+    },
+    /// The job enters this state and its error is cleared (T-7).
+    Enter(JobState),
+    /// The job goes to ERROR with this error (a transfer's failure).
+    Fail(JobError),
+    /// The job has a new owner (L-7): credentials and the client certificate are removed,
+    /// and the helper token and flags treated as the Q-6 setting says.
+    NewOwner {
+        /// The new owner.
+        owner: Identity,
+        /// What happens to the helper token and flags (Q-6).
+        helper: TakeOwnership,
+    },
+    /// `SetCredentials` / `RemoveCredentials`: the job's new credentials.
+    SetCredentials(Credentials),
+    /// `SetProxySettings`: the job's new proxy usage.
+    SetProxy(ProxyUsage),
+    /// `SetClientCertificateBy…` (`true`) or `RemoveClientCertificate` (`false`).
+    SetClientCertificate(bool),
+}

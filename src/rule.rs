@@ -1,0 +1,288 @@
+//! Rule ids and reasons: what a decision carries instead of copies of its inputs.
+//!
+//! A [`RuleId`] is a SPEC id (`"A-5"`) as a type: it displays and serializes as the id,
+//! so a typo is a compile error, not a comparison that is silently false. A [`Reason`]
+//! names the branch of the rule that decided ("the caller does not own the job"); the
+//! sentence that explains a decision with its facts is built on demand by
+//! [`crate::explain`].
+#![forbid(unsafe_code)]
+
+use crate::names::names;
+
+/// A rule of the SPEC, by id (`SPEC.md`, shown in rustdoc as [`crate::spec`]).
+///
+/// ```
+/// use bits_helper_token::RuleId;
+/// assert_eq!(RuleId::A5.to_string(), "A-5");
+/// assert_eq!("Q-9".parse::<RuleId>(), Ok(RuleId::Q9));
+/// assert!("A-55".parse::<RuleId>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[non_exhaustive]
+#[allow(missing_docs)] // each variant is its SPEC id, documented in SPEC.md
+pub enum RuleId {
+    T1,
+    T2,
+    T3,
+    T4,
+    T5,
+    T6,
+    T7,
+    T8,
+    T9,
+    A1,
+    A2,
+    A3,
+    A4,
+    A5,
+    A6,
+    A7,
+    A8,
+    A9,
+    A10,
+    A11,
+    L1,
+    L2,
+    L3,
+    L4,
+    L5,
+    L6,
+    L7,
+    L8,
+    L9,
+    L10,
+    R0,
+    R1,
+    R2,
+    R3,
+    R4,
+    R5,
+    R6,
+    R7,
+    X1,
+    X2,
+    X3,
+    Q1,
+    Q2,
+    Q3,
+    Q4,
+    Q5,
+    Q6,
+    Q7,
+    Q8,
+    Q9,
+}
+
+names! { RuleId, "SPEC rule id";
+    T1 => "T-1", T2 => "T-2", T3 => "T-3", T4 => "T-4", T5 => "T-5", T6 => "T-6",
+    T7 => "T-7", T8 => "T-8", T9 => "T-9",
+    A1 => "A-1", A2 => "A-2", A3 => "A-3", A4 => "A-4", A5 => "A-5", A6 => "A-6",
+    A7 => "A-7", A8 => "A-8", A9 => "A-9", A10 => "A-10", A11 => "A-11",
+    L1 => "L-1", L2 => "L-2", L3 => "L-3", L4 => "L-4", L5 => "L-5", L6 => "L-6",
+    L7 => "L-7", L8 => "L-8", L9 => "L-9", L10 => "L-10",
+    R0 => "R-0", R1 => "R-1", R2 => "R-2", R3 => "R-3", R4 => "R-4", R5 => "R-5",
+    R6 => "R-6", R7 => "R-7",
+    X1 => "X-1", X2 => "X-2", X3 => "X-3",
+    Q1 => "Q-1", Q2 => "Q-2", Q3 => "Q-3", Q4 => "Q-4", Q5 => "Q-5", Q6 => "Q-6",
+    Q7 => "Q-7", Q8 => "Q-8", Q9 => "Q-9",
+}
+
+/// Which branch of a rule decided. Fieldless: the facts behind it are the decision's
+/// inputs, and [`Decision::explain`](crate::Decision::explain) puts them back into a sentence on demand.
+///
+/// Serialized as its snake_case name (`"not_job_owner"`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[non_exhaustive]
+pub enum Reason {
+    /// A-2: the release has no `IBitsTokenOptions`.
+    InterfaceUnavailable,
+    /// A-1: the interface exists; the handle remembers the caller.
+    InterfaceObtained,
+    /// A-4: before 1607 the caller must be an administrator, and is not.
+    LegacyCallerNotAdministrator,
+    /// A-4 (second sentence, Q-7): before 1607 only an elevated owner's job may get a
+    /// helper token, and this owner is not elevated.
+    LegacyOwnerNotElevated,
+    /// A-4: before 1607, allowed because the caller is an administrator.
+    LegacyAdministrator,
+    /// Q-7 (knob `owner_only`): before 1607, `SetHelperToken` allowed because the owner
+    /// is elevated.
+    LegacyOwnerElevated,
+    /// A-5: a non-administrator caller on a job it does not own.
+    NotJobOwner,
+    /// A-5: allowed because the caller owns the job.
+    OwnerCaller,
+    /// Q-2: allowed because the caller is an administrator, who skips the owner rule.
+    AdministratorCaller,
+    /// A-6: the stored helper token has the administrators SID enabled.
+    StoredTokenIsAdministrator,
+    /// A-7: the token being set has the administrators SID enabled.
+    NewTokenIsAdministrator,
+    /// Q-3: the job is done (ACKNOWLEDGED or CANCELLED).
+    JobDone,
+    /// Q-1: the flags carry unknown bits and are refused.
+    UnknownFlags,
+    /// Q-1 (knob `mask`): the unknown bits were dropped and the rest stored.
+    UnknownFlagsMasked,
+    /// A-9: the client does not allow impersonation.
+    CannotImpersonate,
+    /// L-6: an access the flags route to the helper token, and no helper token is stored.
+    HelperTokenMissing,
+    /// L-5: the helper token was discarded; nothing else happens to this job.
+    TokenDiscarded,
+    /// L-5: the helper token was discarded and the unfinished job with non-zero flags
+    /// went to ERROR with `BG_E_TOKEN_REQUIRED`.
+    TokenRequiredAfterLogoff,
+    /// T-7: the job moved from one state to another.
+    StateChanged,
+    /// T-7: nothing to do in this state.
+    NothingToDo,
+    /// T-7: the job is ACKNOWLEDGED or CANCELLED; BITS refuses every operation on it.
+    JobFinished,
+    /// L-7: `TakeOwnership` requires an administrator, and the caller is not.
+    TakeOwnershipNeedsAdministrator,
+    /// L-7, Q-6: the caller took ownership.
+    OwnershipTaken,
+    /// X-1: a client certificate, an owner other than LocalSystem and NETWORK.
+    ClientCertificateWithNetwork,
+    /// R-1, R-2, R-7: the flag is set and the helper token is stored.
+    FlagSet,
+    /// R-1, R-2, R-7: the flag is clear, so the owner.
+    FlagClear,
+    /// R-2 with R-3: the helper token's implicit credentials answer the challenge.
+    ImplicitAsHelper,
+    /// R-2 with R-3: the owner's implicit credentials answer the challenge.
+    ImplicitAsOwner,
+    /// R-6: a service-account owner on the network, no helper in play.
+    ServiceOwnerOnNetwork,
+    /// R-7: before 1809 the IE proxy settings are read as the owner.
+    PreconfigAsOwner,
+    /// R-4: the client certificate's private key is the owner's.
+    ClientCertificateKey,
+    /// R-5: explicit credentials are sent as given.
+    ExplicitCredentials,
+    /// R-3: implicit credentials are not allowed for this target.
+    ImplicitNotAllowed,
+    /// R-3: the scheme has no implicit credentials and no explicit ones are set.
+    NoImplicitForScheme,
+    /// R-0: an access no flag names, made as the owner.
+    OwnerAccess,
+    /// The job never makes this access (the id is the rule that names the access).
+    NotApplicable,
+    /// A job setting (credentials, proxy usage, client certificate) was stored.
+    SettingStored,
+}
+
+names! { Reason, "reason";
+    InterfaceUnavailable => "interface_unavailable",
+    InterfaceObtained => "interface_obtained",
+    LegacyCallerNotAdministrator => "legacy_caller_not_administrator",
+    LegacyOwnerNotElevated => "legacy_owner_not_elevated",
+    LegacyAdministrator => "legacy_administrator",
+    LegacyOwnerElevated => "legacy_owner_elevated",
+    NotJobOwner => "not_job_owner",
+    OwnerCaller => "owner_caller",
+    AdministratorCaller => "administrator_caller",
+    StoredTokenIsAdministrator => "stored_token_is_administrator",
+    NewTokenIsAdministrator => "new_token_is_administrator",
+    JobDone => "job_done",
+    UnknownFlags => "unknown_flags",
+    UnknownFlagsMasked => "unknown_flags_masked",
+    CannotImpersonate => "cannot_impersonate",
+    HelperTokenMissing => "helper_token_missing",
+    TokenDiscarded => "token_discarded",
+    TokenRequiredAfterLogoff => "token_required_after_logoff",
+    StateChanged => "state_changed",
+    NothingToDo => "nothing_to_do",
+    JobFinished => "job_finished",
+    TakeOwnershipNeedsAdministrator => "take_ownership_needs_administrator",
+    OwnershipTaken => "ownership_taken",
+    ClientCertificateWithNetwork => "client_certificate_with_network",
+    FlagSet => "flag_set",
+    FlagClear => "flag_clear",
+    ImplicitAsHelper => "implicit_as_helper",
+    ImplicitAsOwner => "implicit_as_owner",
+    ServiceOwnerOnNetwork => "service_owner_on_network",
+    PreconfigAsOwner => "preconfig_as_owner",
+    ClientCertificateKey => "client_certificate_key",
+    ExplicitCredentials => "explicit_credentials",
+    ImplicitNotAllowed => "implicit_not_allowed",
+    NoImplicitForScheme => "no_implicit_for_scheme",
+    OwnerAccess => "owner_access",
+    NotApplicable => "not_applicable",
+    SettingStored => "setting_stored",
+}
+
+impl Reason {
+    /// The SPEC rule this reason belongs to, where it does not depend on the access
+    /// (the routing reasons [`FlagSet`](Reason::FlagSet), [`FlagClear`](Reason::FlagClear)
+    /// and [`NotApplicable`](Reason::NotApplicable) take the access's rule, and
+    /// [`SettingStored`](Reason::SettingStored) the setting's: `None`).
+    pub const fn fixed_id(self) -> Option<RuleId> {
+        use Reason::*;
+        Some(match self {
+            InterfaceUnavailable => RuleId::A2,
+            InterfaceObtained => RuleId::A1,
+            LegacyCallerNotAdministrator | LegacyOwnerNotElevated | LegacyAdministrator => {
+                RuleId::A4
+            }
+            LegacyOwnerElevated => RuleId::Q7,
+            NotJobOwner | OwnerCaller => RuleId::A5,
+            AdministratorCaller => RuleId::Q2,
+            StoredTokenIsAdministrator => RuleId::A6,
+            NewTokenIsAdministrator => RuleId::A7,
+            JobDone => RuleId::Q3,
+            UnknownFlags | UnknownFlagsMasked => RuleId::Q1,
+            CannotImpersonate => RuleId::A9,
+            HelperTokenMissing => RuleId::L6,
+            TokenDiscarded | TokenRequiredAfterLogoff => RuleId::L5,
+            StateChanged | NothingToDo | JobFinished => RuleId::T7,
+            TakeOwnershipNeedsAdministrator => RuleId::L7,
+            OwnershipTaken => RuleId::Q6,
+            ClientCertificateWithNetwork => RuleId::X1,
+            ImplicitAsHelper | ImplicitAsOwner => RuleId::R2,
+            ServiceOwnerOnNetwork => RuleId::R6,
+            PreconfigAsOwner => RuleId::R7,
+            ClientCertificateKey => RuleId::R4,
+            ExplicitCredentials => RuleId::R5,
+            ImplicitNotAllowed | NoImplicitForScheme => RuleId::R3,
+            OwnerAccess => RuleId::R0,
+            FlagSet | FlagClear | NotApplicable | SettingStored => return None,
+        })
+    }
+}
+
+/// A rule id and the reason: the pair every decision, route and job error carries.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[allow(clippy::exhaustive_structs)] // by design exactly the id and the branch
+pub struct Rule {
+    /// The SPEC id.
+    pub id: RuleId,
+    /// The branch of the rule.
+    pub reason: Reason,
+}
+
+impl Rule {
+    /// The rule of a reason whose id is fixed.
+    pub(crate) const fn of(reason: Reason) -> Rule {
+        match reason.fixed_id() {
+            Some(id) => Rule { id, reason },
+            // Unreachable for the reasons callers pass; a wrong call still answers.
+            None => Rule {
+                id: RuleId::T7,
+                reason,
+            },
+        }
+    }
+
+    /// A rule with an explicit id (routing reasons, whose id is the access's rule).
+    pub const fn new(id: RuleId, reason: Reason) -> Rule {
+        Rule { id, reason }
+    }
+}
+
+impl core::fmt::Display for Rule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} ({})", self.id, self.reason)
+    }
+}

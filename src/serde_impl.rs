@@ -1,0 +1,216 @@
+//! Serialized forms of the job and its error (feature `serde`): every field, checked on
+//! the way in, so a job the model cannot reach is refused.
+#![forbid(unsafe_code)]
+
+use crate::facts::{JobError, JobFacts};
+use crate::hresult::HResult;
+use crate::job::Job;
+use crate::net::{Credentials, NetworkEnvironment, ProxyUsage};
+use crate::profile::Profile;
+use crate::rule::{Reason, Rule, RuleId};
+use crate::state::{JobState, JobType, Remote};
+use crate::token::Identity;
+use crate::usage::TokenUsage;
+use serde::{Deserialize, Serialize};
+
+/// Why a serialized job was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidJob {
+    /// The stored flags carry unknown bits, which no accepted call can store.
+    #[error("flags: unknown bits 0x{0:X} are never stored")]
+    UnknownFlags(u32),
+    /// An error is recorded on a job that is not in ERROR.
+    #[error("error: a job in state {0} has no error (only ERROR has one)")]
+    ErrorOutsideErrorState(JobState),
+    /// A job in ERROR without an error.
+    #[error("error: a job in state error must have one")]
+    ErrorStateWithoutError,
+    /// The recorded error is not one this reason produces.
+    #[error("error: {reason} does not put a job in ERROR with {hresult} and rule {rule}")]
+    ImpossibleError {
+        /// The reason given.
+        reason: Reason,
+        /// The code given.
+        hresult: HResult,
+        /// The rule id given.
+        rule: RuleId,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorRepr {
+    hresult: HResult,
+    rule: RuleId,
+    reason: Reason,
+}
+
+impl Serialize for JobError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ErrorRepr {
+            hresult: self.hresult,
+            rule: self.rule.id,
+            reason: self.rule.reason,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for JobError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<JobError, D::Error> {
+        let r = ErrorRepr::deserialize(deserializer)?;
+        match JobError::of(r.reason) {
+            Some(e) if e.hresult == r.hresult && e.rule.id == r.rule => Ok(e),
+            _ => Err(serde::de::Error::custom(InvalidJob::ImpossibleError {
+                reason: r.reason,
+                hresult: r.hresult,
+                rule: r.rule,
+            })),
+        }
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.id.serialize(serializer)
+    }
+}
+
+/// The serialized form of a [`Job`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobRepr {
+    #[serde(default)]
+    profile: Profile,
+    owner: Identity,
+    #[serde(default, rename = "type")]
+    job_type: JobType,
+    #[serde(default)]
+    remote: Remote,
+    #[serde(default)]
+    state: JobState,
+    #[serde(default)]
+    error: Option<JobError>,
+    #[serde(default)]
+    flags: TokenUsage,
+    #[serde(default)]
+    helper_token: Option<Identity>,
+    #[serde(default)]
+    client_certificate: bool,
+    #[serde(default)]
+    credentials: Credentials,
+    #[serde(default)]
+    proxy: ProxyUsage,
+    #[serde(default)]
+    environment: NetworkEnvironment,
+}
+
+impl TryFrom<JobRepr> for Job {
+    type Error = InvalidJob;
+    fn try_from(r: JobRepr) -> Result<Job, InvalidJob> {
+        if r.flags.has_unknown_bits() {
+            return Err(InvalidJob::UnknownFlags(r.flags.unknown_bits()));
+        }
+        match (r.state, r.error) {
+            (JobState::Error, None) => return Err(InvalidJob::ErrorStateWithoutError),
+            (state, Some(_)) if state != JobState::Error => {
+                return Err(InvalidJob::ErrorOutsideErrorState(state));
+            }
+            _ => {}
+        }
+        let facts = JobFacts {
+            state: r.state,
+            error: r.error,
+            flags: r.flags,
+            helper: r.helper_token,
+            client_certificate: r.client_certificate,
+            remote: r.remote,
+            job_type: r.job_type,
+            credentials: r.credentials,
+            proxy: r.proxy,
+            environment: r.environment,
+            ..JobFacts::new(r.owner)
+        };
+        Ok(Job::with_facts(r.profile, facts))
+    }
+}
+
+impl From<&Job> for JobRepr {
+    fn from(j: &Job) -> JobRepr {
+        let f = j.facts();
+        JobRepr {
+            profile: *j.profile(),
+            owner: f.owner,
+            job_type: f.job_type,
+            remote: f.remote,
+            state: f.state,
+            error: f.error,
+            flags: f.flags,
+            helper_token: f.helper,
+            client_certificate: f.client_certificate,
+            credentials: f.credentials,
+            proxy: f.proxy,
+            environment: f.environment,
+        }
+    }
+}
+
+/// Serialized as an object with every field of the job's state, so a scenario can be
+/// saved and resumed.
+impl Serialize for Job {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JobRepr::from(self).serialize(serializer)
+    }
+}
+
+/// Refuses unknown fields and states the model cannot reach (stored flags with unknown
+/// bits, an error on a job that is not in ERROR, ERROR without an error, an error its
+/// reason never produces).
+impl<'de> Deserialize<'de> for Job {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Job, D::Error> {
+        let repr = JobRepr::deserialize(deserializer)?;
+        Job::try_from(repr).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `{"access": "reply_file_rename", "principal": "helper", "rule": "R-1", "reason":
+/// "flag_set"}` (serialization only: a route is an output).
+impl Serialize for crate::route::Route {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Route", 4)?;
+        s.serialize_field("access", &self.access)?;
+        s.serialize_field("principal", &self.principal)?;
+        s.serialize_field("rule", &self.rule.id)?;
+        s.serialize_field("reason", &self.rule.reason)?;
+        s.end()
+    }
+}
+
+/// `"transferred"`, or `{"error": {…the job error…}}`.
+impl Serialize for crate::plan::TransferOutcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::plan::TransferOutcome;
+        use serde::ser::SerializeMap;
+        match self {
+            TransferOutcome::Transferred => serializer.serialize_str("transferred"),
+            TransferOutcome::Error(e) => {
+                let mut m = serializer.serialize_map(Some(1))?;
+                m.serialize_entry("error", e)?;
+                m.end()
+            }
+        }
+    }
+}
+
+/// `{"steps": [route, …], "outcome": …}` (serialization only: a plan is an output).
+impl Serialize for crate::plan::TransferPlan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("TransferPlan", 2)?;
+        s.serialize_field("steps", self.steps())?;
+        s.serialize_field("outcome", &self.outcome())?;
+        s.end()
+    }
+}
