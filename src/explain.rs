@@ -119,6 +119,18 @@ impl fmt::Display for Explanation<'_> {
                 f,
                 "{id}: QueryInterface succeeds and the handle remembers the caller {caller}"
             ),
+            Reason::CallerIntegrityTooLow => write!(
+                f,
+                "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}); no one, administrator or owner, may act on it from there",
+                self.inputs
+                    .caller
+                    .map_or(crate::token::IntegrityLevel::Untrusted, |c| c.integrity),
+                job.owner.integrity
+            ),
+            Reason::CallerNotElevated => write!(
+                f,
+                "{id}: the job was created or taken by an elevated token (owner {owner}) and the caller {caller} is not elevated"
+            ),
             Reason::LegacyCallerNotAdministrator => write!(
                 f,
                 "{id}: before Windows 10 1607 the caller must be an administrator, and {caller} is not"
@@ -199,14 +211,15 @@ impl fmt::Display for Explanation<'_> {
             ),
             Reason::TakeOwnershipNeedsAdministrator => write!(
                 f,
-                "{id}: TakeOwnership requires an administrator, and the caller {caller} is not"
+                "{id}: TakeOwnership requires an elevated administrator, and the caller {caller} is not"
             ),
             Reason::OwnershipTaken => write!(
                 f,
-                "{id}: {caller} took ownership; credentials and the client certificate were removed (L-7), the helper token and flags were {}",
+                "{id}: {caller} took ownership; credentials and the client certificate were removed (L-7), {}",
                 match profile.knobs.take_ownership {
-                    TakeOwnership::Keep => "kept",
-                    TakeOwnership::Clear => "cleared",
+                    TakeOwnership::DropToken => "the helper token was dropped and the flags kept",
+                    TakeOwnership::Keep => "the helper token and flags were kept",
+                    TakeOwnership::Clear => "the helper token and flags were cleared",
                 }
             ),
             Reason::HelperTokenMissing => {

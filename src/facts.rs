@@ -207,6 +207,7 @@ impl JobFacts {
                 self.client_certificate = false;
                 match helper {
                     TakeOwnership::Keep => {}
+                    TakeOwnership::DropToken => self.helper = None,
                     TakeOwnership::Clear => {
                         self.helper = None;
                         self.flags = TokenUsage::empty();

@@ -169,17 +169,17 @@ impl Job {
     }
 
     /// `IBackgroundCopyJob::QueryInterface(IID_IBitsTokenOptions)` on the caller's token
-    /// the handle remembers the caller's identity. Fails with `E_NOINTERFACE`
-    /// before BITS 4.0.
+    /// decided by [`lifecycle::query_interface`]: the handle remembers the caller's
+    /// identity. Fails with `E_NOINTERFACE` before BITS 4.0, and with
+    /// `E_ACCESSDENIED` when Q-9 checks access here and refuses.
     pub fn query_interface<T: Token + ?Sized>(
         &self,
         caller: &T,
     ) -> Result<TokenOptions, QueryInterfaceError> {
-        let d = lifecycle::query_interface(&self.profile);
+        let caller = Identity::of(caller);
+        let d = lifecycle::query_interface(&self.profile, caller, &self.facts);
         if d.is_allowed() {
-            Ok(TokenOptions {
-                caller: Identity::of(caller),
-            })
+            Ok(TokenOptions { caller })
         } else {
             Err(QueryInterfaceError {
                 decision: d,
@@ -297,6 +297,9 @@ impl crate::token::JobOwner for Job {
         self.facts.owner.sid
     }
     fn owner_elevated(&self) -> bool {
-        self.facts.owner.admin
+        self.facts.owner.elevated
+    }
+    fn owner_integrity(&self) -> crate::token::IntegrityLevel {
+        self.facts.owner.integrity
     }
 }

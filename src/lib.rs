@@ -95,8 +95,8 @@ pub use net::{
 };
 pub use plan::{PLAN_CAPACITY, TransferOutcome, TransferPlan, transfer_makes, transfer_plan};
 pub use profile::{
-    AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, Profile, Release,
-    TakeOwnership, UnknownFlags,
+    AccessCheck, AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, Profile,
+    Release, TakeOwnership, UnknownFlags,
 };
 pub use route::{ImplicitAllowed, Principal, Route, implicit_allowed, route};
 pub use rule::{Reason, Rule, RuleId};
@@ -109,5 +109,5 @@ pub use sid::{
 pub use state::{JobState, JobType, Remote};
 #[cfg(feature = "alloc")]
 pub use token::TokenInfo;
-pub use token::{Group, GroupAttributes, Identity, JobOwner, Token};
+pub use token::{Group, GroupAttributes, Identity, IntegrityLevel, JobOwner, Token};
 pub use usage::{ParseUsageError, TokenUsage};

@@ -52,10 +52,11 @@ impl Release {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[non_exhaustive]
 pub enum UnknownFlags {
-    /// Refuse with `E_INVALIDARG`, store nothing (the SPEC default).
-    #[default]
+    /// Refuse with `E_INVALIDARG`, store nothing.
     InvalidArg,
-    /// Refuse with `E_NOTIMPL`, store nothing (Wine's precedent for `SetNotifyFlags`).
+    /// Refuse with `E_NOTIMPL`, store nothing: BITS's documented answer to a value its
+    /// enumeration does not define (the SPEC default).
+    #[default]
     NotImpl,
     /// Accept and store only the known bits.
     Mask,
@@ -97,14 +98,32 @@ names! { DoneJobs, "Q-3 setting"; InvalidState => "invalid_state", Allow => "all
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[non_exhaustive]
 pub enum TakeOwnership {
-    /// Keep both: nothing documented removes them (the SPEC default).
+    /// Drop the helper token and keep the flags, as logoff and `ClearHelperToken` do (the
+    /// SPEC default): the new owner sets its own token, or L-6 fails the job.
     #[default]
+    DropToken,
+    /// Keep both.
     Keep,
     /// Drop the helper token and reset the flags to `0`.
     Clear,
 }
 
-names! { TakeOwnership, "Q-6 setting"; Keep => "keep", Clear => "clear" }
+names! { TakeOwnership, "Q-6 setting"; DropToken => "drop_token", Keep => "keep", Clear => "clear" }
+
+/// Q-9: where the access check refuses a caller (A-1, A-11).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[non_exhaustive]
+pub enum AccessCheck {
+    /// At each method call, judged by the identity remembered at QueryInterface against
+    /// the job as it is then (the SPEC default).
+    #[default]
+    PerCall,
+    /// At QueryInterface itself too: a caller that A-11, A-4 or A-5 would refuse gets
+    /// `E_ACCESSDENIED` from QueryInterface and no handle.
+    QueryInterface,
+}
+
+names! { AccessCheck, "Q-9 setting"; PerCall => "per_call", QueryInterface => "query_interface" }
 
 /// Q-7: which party must be an administrator for `SetHelperToken` before Windows 10
 /// 1607 (A-4).
@@ -178,7 +197,7 @@ impl From<FailureCode> for HResult {
 /// ```
 /// use bits_helper_token::{Knobs, UnknownFlags};
 /// let mut knobs = Knobs::DEFAULT;
-/// knobs.unknown_flags = UnknownFlags::NotImpl;
+/// knobs.unknown_flags = UnknownFlags::InvalidArg;
 /// assert_ne!(knobs, Knobs::default());
 /// ```
 ///
@@ -195,24 +214,28 @@ pub struct Knobs {
     pub admin_bypass: AdminBypass,
     /// Q-3: mutating methods on done jobs.
     pub done_jobs: DoneJobs,
-    /// Q-5: the code for refusals under A-5, A-6 and A-8 (default `E_ACCESSDENIED`).
-    /// `SetHelperToken` always refuses with `E_ACCESSDENIED`, the code its page documents.
+    /// Q-5: the code for the undocumented refusals — A-4 on the four methods other than
+    /// `SetHelperToken`, A-5 on all five, A-6, A-8 (default `E_ACCESSDENIED`). A-4 and A-7
+    /// on `SetHelperToken`, A-11 and L-7 always refuse with `E_ACCESSDENIED`.
     pub denial: FailureCode,
     /// Q-6: `TakeOwnership` and the helper token.
     pub take_ownership: TakeOwnership,
     /// Q-7: who must be an administrator for a legacy `SetHelperToken`.
     pub legacy_set_token: LegacySetToken,
+    /// Q-9: where the access check refuses.
+    pub access_check: AccessCheck,
 }
 
 impl Knobs {
     /// Every knob at its SPEC default.
     pub const DEFAULT: Knobs = Knobs {
-        unknown_flags: UnknownFlags::InvalidArg,
+        unknown_flags: UnknownFlags::NotImpl,
         admin_bypass: AdminBypass::OwnerRuleAndVetoes,
         done_jobs: DoneJobs::InvalidState,
         denial: FailureCode::ACCESS_DENIED,
-        take_ownership: TakeOwnership::Keep,
+        take_ownership: TakeOwnership::DropToken,
         legacy_set_token: LegacySetToken::CallerAndOwner,
+        access_check: AccessCheck::PerCall,
     };
 }
 

@@ -98,6 +98,11 @@ pub enum Reason {
     InterfaceUnavailable,
     /// the interface exists; the handle remembers the caller.
     InterfaceObtained,
+    /// A-11 (a): the caller's integrity level is below the job's.
+    CallerIntegrityTooLow,
+    /// A-11 (b): the job was created or taken by an elevated token and the caller is not
+    /// elevated.
+    CallerNotElevated,
     /// before 1607 the caller must be an administrator, and is not.
     LegacyCallerNotAdministrator,
     /// A-4 (second sentence, Q-7): before 1607 only an elevated owner's job may get a
@@ -176,6 +181,8 @@ pub enum Reason {
 names! { Reason, "reason";
     InterfaceUnavailable => "interface_unavailable",
     InterfaceObtained => "interface_obtained",
+    CallerIntegrityTooLow => "caller_integrity_too_low",
+    CallerNotElevated => "caller_not_elevated",
     LegacyCallerNotAdministrator => "legacy_caller_not_administrator",
     LegacyOwnerNotElevated => "legacy_owner_not_elevated",
     LegacyAdministrator => "legacy_administrator",
@@ -223,6 +230,7 @@ impl Reason {
         Some(match self {
             InterfaceUnavailable => RuleId::A2,
             InterfaceObtained => RuleId::A1,
+            CallerIntegrityTooLow | CallerNotElevated => RuleId::A11,
             LegacyCallerNotAdministrator | LegacyOwnerNotElevated | LegacyAdministrator => {
                 RuleId::A4
             }

@@ -1,8 +1,94 @@
 //! Tokens and identities: group attributes (SPEC T-4), "has the administrators SID
-//! enabled" (T-5), the [`Token`] and [`JobOwner`] traits, and plain-data identities.
+//! enabled" (T-5), integrity levels (T-8), elevation (T-9), the [`Token`] and [`JobOwner`]
+//! traits, and plain-data identities.
 #![forbid(unsafe_code)]
 
+use crate::names::names;
 use crate::sid::Sid;
+
+/// A token's mandatory integrity level (T-8): the rid of its `S-1-16-<rid>` label.
+/// Levels compare by their rid.
+///
+/// ```
+/// use bits_helper_token::IntegrityLevel;
+/// assert!(IntegrityLevel::High < IntegrityLevel::System);
+/// assert_eq!(IntegrityLevel::MediumPlus.rid(), 0x2100);
+/// assert_eq!(IntegrityLevel::from_rid(0x3000), IntegrityLevel::High);
+/// assert_eq!("medium_plus".parse(), Ok(IntegrityLevel::MediumPlus));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[allow(clippy::exhaustive_enums)] // the mandatory levels Windows defines (winnt.h)
+pub enum IntegrityLevel {
+    /// `SECURITY_MANDATORY_UNTRUSTED_RID` (`0`).
+    Untrusted,
+    /// `SECURITY_MANDATORY_LOW_RID` (`0x1000`).
+    Low,
+    /// `SECURITY_MANDATORY_MEDIUM_RID` (`0x2000`).
+    Medium,
+    /// `SECURITY_MANDATORY_MEDIUM_PLUS_RID` (`0x2100`).
+    MediumPlus,
+    /// `SECURITY_MANDATORY_HIGH_RID` (`0x3000`): an elevated administrator's window.
+    High,
+    /// `SECURITY_MANDATORY_SYSTEM_RID` (`0x4000`): the service accounts.
+    System,
+    /// `SECURITY_MANDATORY_PROTECTED_PROCESS_RID` (`0x5000`).
+    Protected,
+}
+
+names! { IntegrityLevel, "integrity level";
+    Untrusted => "untrusted", Low => "low", Medium => "medium", MediumPlus => "medium_plus",
+    High => "high", System => "system", Protected => "protected",
+}
+
+impl IntegrityLevel {
+    /// The rid of the level's label `S-1-16-<rid>`.
+    pub const fn rid(self) -> u32 {
+        match self {
+            IntegrityLevel::Untrusted => 0,
+            IntegrityLevel::Low => 0x1000,
+            IntegrityLevel::Medium => 0x2000,
+            IntegrityLevel::MediumPlus => 0x2100,
+            IntegrityLevel::High => 0x3000,
+            IntegrityLevel::System => 0x4000,
+            IntegrityLevel::Protected => 0x5000,
+        }
+    }
+
+    /// The level of a label rid. Levels compare by rid, so a rid between two named levels
+    /// is the lower one (reading: a label the system does not name grants no more than
+    /// the named level below it).
+    pub const fn from_rid(rid: u32) -> IntegrityLevel {
+        match rid {
+            0..0x1000 => IntegrityLevel::Untrusted,
+            0x1000..0x2000 => IntegrityLevel::Low,
+            0x2000..0x2100 => IntegrityLevel::Medium,
+            0x2100..0x3000 => IntegrityLevel::MediumPlus,
+            0x3000..0x4000 => IntegrityLevel::High,
+            0x4000..0x5000 => IntegrityLevel::System,
+            _ => IntegrityLevel::Protected,
+        }
+    }
+
+    /// The label SID `S-1-16-<rid>`.
+    pub const fn sid(self) -> Sid {
+        match Sid::new(16, &[self.rid()]) {
+            Ok(sid) => sid,
+            Err(_) => Sid::EVERYONE, // unreachable: one sub-authority, authority 16
+        }
+    }
+
+    /// T-8's inference for a token that states no label: System for the service accounts,
+    /// High with the administrators SID enabled, Medium otherwise.
+    pub const fn inferred(user: &Sid, admin: bool) -> IntegrityLevel {
+        if is_service_account(user) {
+            IntegrityLevel::System
+        } else if admin {
+            IntegrityLevel::High
+        } else {
+            IntegrityLevel::Medium
+        }
+    }
+}
 
 bitflags::bitflags! {
     /// `SID_AND_ATTRIBUTES.Attributes` of a token group (SPEC T-4).
@@ -99,6 +185,18 @@ pub trait Token {
             .iter()
             .any(|g| g.sid == Sid::BUILTIN_ADMINISTRATORS && g.attributes.is_enabled_for_allow())
     }
+
+    /// The token's mandatory integrity level (T-8), if it states one: by default the group
+    /// `S-1-16-<rid>` with `SE_GROUP_INTEGRITY` set. `None`: T-8's inference applies.
+    fn integrity(&self) -> Option<IntegrityLevel> {
+        label_of(self.groups())
+    }
+
+    /// Whether the token is elevated (T-9, `TokenElevation`), if it says. `None`: T-9's
+    /// inference applies (elevated exactly when it has the administrators SID enabled).
+    fn elevated(&self) -> Option<bool> {
+        None
+    }
 }
 
 impl<T: Token + ?Sized> Token for &T {
@@ -111,22 +209,32 @@ impl<T: Token + ?Sized> Token for &T {
     fn has_admin_enabled(&self) -> bool {
         (**self).has_admin_enabled()
     }
+    fn integrity(&self) -> Option<IntegrityLevel> {
+        (**self).integrity()
+    }
+    fn elevated(&self) -> Option<bool> {
+        (**self).elevated()
+    }
 }
 
-/// What the rules need to know of a job's owner: its SID and whether the owner was
-/// elevated (its token had the administrators SID enabled, T-5) when it created the job.
+/// What a job remembers of its owner (T-9): its SID, and the elevation and integrity
+/// level of the token that created the job or last took ownership of it
+/// (`GetOwnerElevationState`, `GetOwnerIntegrityLevel`).
 pub trait JobOwner {
     /// The owner's user SID.
     fn owner_sid(&self) -> Sid;
-    /// Whether the owner is elevated (A-4, second sentence).
+    /// Whether the owner's token was elevated (T-9; A-4, A-11).
     fn owner_elevated(&self) -> bool;
+    /// The owner's token's integrity level (T-8; A-11).
+    fn owner_integrity(&self) -> IntegrityLevel;
 }
 
-/// The two facts the rules read from any token: its user SID and whether it has the
-/// administrators SID enabled (T-5).
+/// The facts the rules read from any token: its user SID, whether it has the
+/// administrators SID enabled (T-5), whether it is elevated (T-9) and its integrity level
+/// (T-8).
 ///
 /// It is what a `QueryInterface` for `IBitsTokenOptions` remembers of its caller (A-1),
-/// what the model keeps of a job's owner, and of a stored helper token.
+/// what the model keeps of a job's owner (T-9), and of a stored helper token.
 ///
 /// ```
 /// use bits_helper_token::{Identity, Sid, TokenInfo};
@@ -141,36 +249,69 @@ pub trait JobOwner {
 /// assert!(!Identity::of(&filtered).admin);
 /// # Ok::<(), bits_helper_token::ParseSidError>(())
 /// ```
+///
+/// Serialized (feature `serde`) as `{"sid", "admin", "elevated", "integrity"}`; a missing
+/// `elevated` or `integrity` takes T-9's or T-8's inference.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-#[allow(clippy::exhaustive_structs)] // by design exactly the two facts the rules read
+#[cfg_attr(
+    feature = "serde",
+    serde(from = "serde_repr::IdentityRepr", into = "serde_repr::IdentityRepr")
+)]
+#[allow(clippy::exhaustive_structs)] // by design exactly the facts the rules read
 pub struct Identity {
     /// The user SID.
     pub sid: Sid,
-    /// Whether the administrators SID is enabled (T-5); for a job owner, "elevated".
+    /// Whether the administrators SID is enabled (T-5).
     pub admin: bool,
+    /// Whether the token is elevated (T-9).
+    pub elevated: bool,
+    /// The token's integrity level (T-8).
+    pub integrity: IntegrityLevel,
 }
 
 impl Identity {
-    /// An identity from its parts.
+    /// An identity from its SID and T-5, with T-8's and T-9's inferences: elevated exactly
+    /// when the administrators SID is enabled; System for the service accounts, High for
+    /// an administrator, Medium otherwise.
     pub const fn new(sid: Sid, admin: bool) -> Identity {
-        Identity { sid, admin }
-    }
-
-    /// The identity of a token: its user SID and [`Token::has_admin_enabled`].
-    pub fn of<T: Token + ?Sized>(token: &T) -> Identity {
         Identity {
-            sid: token.user(),
-            admin: token.has_admin_enabled(),
+            sid,
+            admin,
+            elevated: admin,
+            integrity: IntegrityLevel::inferred(&sid, admin),
         }
     }
 
-    /// The identity of a job owner.
+    /// The same identity with another elevation (T-9).
+    pub const fn with_elevated(self, elevated: bool) -> Identity {
+        Identity { elevated, ..self }
+    }
+
+    /// The same identity at another integrity level (T-8).
+    pub const fn with_integrity(self, integrity: IntegrityLevel) -> Identity {
+        Identity { integrity, ..self }
+    }
+
+    /// The identity of a token: its user SID, [`Token::has_admin_enabled`], and its
+    /// elevation and integrity level as it states them, else as T-8 and T-9 infer them.
+    pub fn of<T: Token + ?Sized>(token: &T) -> Identity {
+        let inferred = Identity::new(token.user(), token.has_admin_enabled());
+        Identity {
+            elevated: token.elevated().unwrap_or(inferred.elevated),
+            integrity: token.integrity().unwrap_or(inferred.integrity),
+            ..inferred
+        }
+    }
+
+    /// The identity a job remembers of its owner. `admin` is the owner's elevation: the
+    /// rules read nothing else of an owner's groups.
     pub fn of_owner<O: JobOwner + ?Sized>(owner: &O) -> Identity {
         Identity {
             sid: owner.owner_sid(),
             admin: owner.owner_elevated(),
+            elevated: owner.owner_elevated(),
+            integrity: owner.owner_integrity(),
         }
     }
 
@@ -182,14 +323,68 @@ impl Identity {
     pub const NETWORK_SERVICE: Identity = Identity::new(Sid::NETWORK_SERVICE, false);
 }
 
+#[cfg(feature = "serde")]
+mod serde_repr {
+    use super::{Identity, IntegrityLevel};
+    use crate::sid::Sid;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct IdentityRepr {
+        sid: Sid,
+        admin: bool,
+        #[serde(default)]
+        elevated: Option<bool>,
+        #[serde(default)]
+        integrity: Option<IntegrityLevel>,
+    }
+
+    impl From<IdentityRepr> for Identity {
+        fn from(r: IdentityRepr) -> Identity {
+            let inferred = Identity::new(r.sid, r.admin);
+            Identity {
+                elevated: r.elevated.unwrap_or(inferred.elevated),
+                integrity: r.integrity.unwrap_or(inferred.integrity),
+                ..inferred
+            }
+        }
+    }
+
+    impl From<Identity> for IdentityRepr {
+        fn from(i: Identity) -> IdentityRepr {
+            IdentityRepr {
+                sid: i.sid,
+                admin: i.admin,
+                elevated: Some(i.elevated),
+                integrity: Some(i.integrity),
+            }
+        }
+    }
+}
+
+/// T-8: the integrity label among these groups: `S-1-16-<rid>` with `SE_GROUP_INTEGRITY`.
+pub(crate) fn label_of(groups: &[Group]) -> Option<IntegrityLevel> {
+    groups.iter().find_map(|g| {
+        let label = g.sid.authority() == 16 && g.sid.sub_authorities().len() == 1;
+        (label && g.attributes.contains(GroupAttributes::INTEGRITY))
+            .then(|| IntegrityLevel::from_rid(g.sid.rid()))
+    })
+}
+
+/// T-3: the three service accounts, `S-1-5-18`, `-19`, `-20`.
+pub(crate) const fn is_service_account(sid: &Sid) -> bool {
+    sid.authority() == 5 && sid.binary_len() == 12 && matches!(sid.rid(), 18..=20)
+}
+
 /// The Administrators group as an [`Identity`] with `admin` presents it (`0xF`).
 const IDENTITY_ADMIN_GROUPS: [Group; 1] = [Group::new(
     Sid::BUILTIN_ADMINISTRATORS,
     GroupAttributes::DEFAULT_ENABLED.union(GroupAttributes::OWNER),
 )];
 
-/// An identity is the smallest token: its user, and the Administrators group enabled
-/// exactly when `admin` is set. So `Identity::of(&identity) == identity`.
+/// An identity is the smallest token: its user, the Administrators group enabled exactly
+/// when `admin` is set, and its stated elevation and integrity level. So
+/// `Identity::of(&identity) == identity`.
 impl Token for Identity {
     fn user(&self) -> Sid {
         self.sid
@@ -201,6 +396,12 @@ impl Token for Identity {
             &[]
         }
     }
+    fn integrity(&self) -> Option<IntegrityLevel> {
+        Some(self.integrity)
+    }
+    fn elevated(&self) -> Option<bool> {
+        Some(self.elevated)
+    }
 }
 
 impl JobOwner for Identity {
@@ -208,7 +409,10 @@ impl JobOwner for Identity {
         self.sid
     }
     fn owner_elevated(&self) -> bool {
-        self.admin
+        self.elevated
+    }
+    fn owner_integrity(&self) -> IntegrityLevel {
+        self.integrity
     }
 }
 
@@ -217,7 +421,7 @@ pub use plain::TokenInfo;
 
 #[cfg(feature = "alloc")]
 mod plain {
-    use super::{Group, GroupAttributes, Identity, JobOwner, Token};
+    use super::{Group, GroupAttributes, Identity, IntegrityLevel, JobOwner, Token};
     use crate::sid::Sid;
     use alloc::vec;
     use alloc::vec::Vec;
@@ -246,9 +450,23 @@ mod plain {
     pub struct TokenInfo {
         /// The user SID.
         pub user: Sid,
-        /// The groups, in token order (each a JSON object).
+        /// The groups, in token order (each a JSON object). A group `S-1-16-<rid>` with
+        /// `SE_GROUP_INTEGRITY` is the token's integrity label (T-8).
         #[cfg_attr(feature = "serde", serde(default, deserialize_with = "groups"))]
         pub groups: Vec<Group>,
+        /// The token's elevation, when stated (`TokenElevation`, T-9); else inferred.
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
+        pub elevated: Option<bool>,
+        /// The token's integrity level, when stated; it overrides a label among the
+        /// groups. Else the label, else T-8's inference.
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none")
+        )]
+        pub integrity: Option<IntegrityLevel>,
     }
 
     #[cfg(feature = "serde")]
@@ -276,7 +494,24 @@ mod plain {
     impl TokenInfo {
         /// A token with the given user and groups.
         pub fn new(user: Sid, groups: Vec<Group>) -> TokenInfo {
-            TokenInfo { user, groups }
+            TokenInfo {
+                user,
+                groups,
+                elevated: None,
+                integrity: None,
+            }
+        }
+
+        /// The same token stating its elevation (T-9).
+        pub fn with_elevated(mut self, elevated: bool) -> TokenInfo {
+            self.elevated = Some(elevated);
+            self
+        }
+
+        /// The same token stating its integrity level (T-8).
+        pub fn with_integrity(mut self, integrity: IntegrityLevel) -> TokenInfo {
+            self.integrity = Some(integrity);
+            self
         }
 
         /// LocalSystem (`S-1-5-18`): Administrators enabled.
@@ -353,15 +588,25 @@ mod plain {
         fn groups(&self) -> &[Group] {
             &self.groups
         }
+        fn integrity(&self) -> Option<IntegrityLevel> {
+            self.integrity.or_else(|| super::label_of(&self.groups))
+        }
+        fn elevated(&self) -> Option<bool> {
+            self.elevated
+        }
     }
 
-    /// A token as a job owner: elevated when it has the administrators SID enabled.
+    /// A token as a job owner: its elevation and integrity level as stated, else as T-8
+    /// and T-9 infer them.
     impl JobOwner for TokenInfo {
         fn owner_sid(&self) -> Sid {
             self.user
         }
         fn owner_elevated(&self) -> bool {
-            self.has_admin_enabled()
+            Identity::of(self).elevated
+        }
+        fn owner_integrity(&self) -> IntegrityLevel {
+            Identity::of(self).integrity
         }
     }
 }

@@ -18,8 +18,8 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use std::collections::HashMap;
 
-/// A toy reimplementation of IBitsTokenOptions (1607+ rules, default knobs, methods only)
-/// with one planted bug: it never applies the A-6 veto.
+/// A toy reimplementation of IBitsTokenOptions (1607+ rules with the access gate A-11,
+/// default knobs, methods only) with one planted bug: it never applies the A-6 veto.
 struct ForgetsTheVeto;
 
 impl SystemUnderTest for ForgetsTheVeto {
@@ -32,7 +32,10 @@ impl SystemUnderTest for ForgetsTheVeto {
         };
         let mut owner = who(&s.job.owner)?;
         if let Some(e) = s.job.owner_elevated {
-            owner.admin = e;
+            owner.elevated = e;
+        }
+        if let Some(i) = s.job.owner_integrity {
+            owner.integrity = i;
         }
         let mut handles: HashMap<&HandleName, Identity> = HashMap::new();
         let (mut flags, mut helper): (u32, Option<Identity>) = (0, None);
@@ -40,6 +43,10 @@ impl SystemUnderTest for ForgetsTheVeto {
         for step in &s.steps {
             let access = |h: &HandleName| -> Result<Identity, HResult> {
                 let caller = handles.get(h).copied().ok_or(HResult::E_FAIL)?;
+                // A-11 first: integrity, then elevation; administrators do not bypass it.
+                if caller.integrity < owner.integrity || (owner.elevated && !caller.elevated) {
+                    return Err(HResult::E_ACCESSDENIED);
+                }
                 if caller.admin || caller.sid == owner.sid {
                     Ok(caller)
                 } else {
@@ -53,7 +60,7 @@ impl SystemUnderTest for ForgetsTheVeto {
                 }
                 Step::SetHelperTokenFlags { handle, flags: f } => match access(handle) {
                     // BUG: no check of the stored helper token.
-                    Ok(_) if f & !3 != 0 => HResult::E_INVALIDARG,
+                    Ok(_) if f & !3 != 0 => HResult::E_NOTIMPL,
                     Ok(_) => {
                         flags = *f;
                         HResult::S_OK

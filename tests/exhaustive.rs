@@ -263,11 +263,13 @@ fn check_all(
                 )
             });
         }
-        // the knob's code only for, and never for SetHelperToken.
+        // Q-5 (SPEC v2): the knob's code for the undocumented refusals only — A-4 on the
+        // four methods other than SetHelperToken, A-5 on all five, A-6.
         if d.hresult() == p.knobs.denial.get() && p.knobs.denial.get() != HResult::E_ACCESSDENIED {
+            let set_token = d.method() == Some(Method::SetHelperToken);
             c.check(
                 matches!(d.rule().id, RuleId::A5 | RuleId::A6)
-                    && d.method() != Some(Method::SetHelperToken),
+                    || (d.rule().id == RuleId::A4 && !set_token),
                 || format!("Q-5 code misused: {}", ctx()),
             );
         }

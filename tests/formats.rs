@@ -66,7 +66,44 @@ fn t4_tokens_and_identities() {
     assert_eq!(from_str::<TokenInfo>(&v.to_string()).unwrap(), t);
     assert_eq!(
         to_value(Identity::NETWORK_SERVICE).unwrap(),
-        json!({"sid": "S-1-5-20", "admin": false})
+        json!({"sid": "S-1-5-20", "admin": false, "elevated": false, "integrity": "system"})
+    );
+    // T-8, T-9: elevation and integrity as stated, else inferred from the SID and T-5.
+    let plain: Identity = from_str(r#"{"sid": "S-1-5-21-1-2-3-500", "admin": true}"#).unwrap();
+    assert_eq!(
+        (plain.elevated, plain.integrity),
+        (true, IntegrityLevel::High)
+    );
+    let stated: Identity = from_str(
+        r#"{"sid": "S-1-5-21-1-2-3-500", "admin": true, "elevated": false, "integrity": "medium"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (stated.elevated, stated.integrity),
+        (false, IntegrityLevel::Medium)
+    );
+    assert!(
+        from_str::<Identity>(r#"{"sid": "S-1-5-18", "admin": true, "integrity": "root"}"#).is_err()
+    );
+    // A token states them, or a group S-1-16-<rid> with SE_GROUP_INTEGRITY (0x20) does.
+    let labelled: TokenInfo = from_str(
+        r#"{"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-16-4096", "attributes": 96}]}"#,
+    )
+    .unwrap();
+    assert_eq!(Identity::of(&labelled).integrity, IntegrityLevel::Low);
+    let stated: TokenInfo =
+        from_str(r#"{"user": "S-1-5-21-1-2-3-1001", "elevated": true, "integrity": "high"}"#)
+            .unwrap();
+    assert_eq!(
+        (
+            Identity::of(&stated).elevated,
+            Identity::of(&stated).integrity
+        ),
+        (true, IntegrityLevel::High)
+    );
+    assert_eq!(
+        to_value(&stated).unwrap(),
+        json!({"user": "S-1-5-21-1-2-3-1001", "groups": [], "elevated": true, "integrity": "high"})
     );
     // Unknown fields and bad SIDs are refused.
     assert!(from_str::<TokenInfo>(r#"{"user": "S-1-5-18", "grups": []}"#).is_err());
@@ -81,12 +118,13 @@ fn a3_profile_and_knobs() {
         json!({
             "release": "win10_1809",
             "knobs": {
-                "unknown_flags": "invalid_arg",
+                "unknown_flags": "not_impl",
                 "admin_bypass": "owner_rule_and_vetoes",
                 "done_jobs": "invalid_state",
                 "denial": "0x80070005",
-                "take_ownership": "keep",
-                "legacy_set_token": "caller_and_owner"
+                "take_ownership": "drop_token",
+                "legacy_set_token": "caller_and_owner",
+                "access_check": "per_call"
             }
         })
     );

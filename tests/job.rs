@@ -287,14 +287,19 @@ fn l7_take_ownership_needs_an_administrator() {
     assert_eq!(e.hresult(), HResult::S_OK);
     assert_eq!(job.owner(), id(&admin()));
     assert!(!job.client_certificate());
-    // Q-6 default: helper token and flags kept.
+    // Q-6 default (SPEC v2): the helper token is dropped, the flags kept.
     assert_eq!(e.rule().reason, Reason::OwnershipTaken);
     assert_eq!(e.rule().id, RuleId::Q6);
-    assert_eq!(job.helper_token(), Some(id(&bob())));
+    assert_eq!(job.helper_token(), None);
     assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
-    // The old owner is now a stranger.
+    // L-7, T-9: the job now remembers the new owner's elevation and integrity level, so
+    // the old owner (Medium, not elevated) cannot reach it at all.
+    assert_eq!(
+        (job.owner().elevated, job.owner().integrity),
+        (true, IntegrityLevel::High)
+    );
     let old = job.query_interface(&alice()).unwrap();
-    assert_eq!(old.get_helper_token_flags(&job).rule().id, RuleId::A5);
+    assert_eq!(old.get_helper_token_flags(&job).rule().id, RuleId::A11);
 }
 
 #[test]
@@ -315,12 +320,23 @@ fn q6_take_ownership_knob_clears_the_helper() {
 
 #[test]
 fn a4_legacy_job_model() {
-    let mut job = Job::new(Profile::new(Release::Legacy), &admin());
+    // Alice's job: Alice is no administrator; an administrator may set flags, but
+    // not a helper token, since the owner is not elevated (A-4 second sentence, Q-7).
+    let mut job = Job::new(Profile::new(Release::Legacy), &alice());
     let user = job.query_interface(&alice()).unwrap();
     assert_eq!(
         user.set_helper_token_flags(&mut job, 1).rule().id,
         RuleId::A4
     );
+    let adm = job.query_interface(&admin()).unwrap();
+    let d = adm.set_helper_token(&mut job, Impersonation::of(&admin()));
+    assert_eq!(
+        (d.hresult(), d.rule().reason),
+        (HResult::E_ACCESSDENIED, Reason::LegacyOwnerNotElevated)
+    );
+    assert!(adm.set_helper_token_flags(&mut job, 1).is_allowed());
+    // An elevated administrator's job: the administrator may set the token too.
+    let mut job = Job::new(Profile::new(Release::Legacy), &admin());
     let adm = job.query_interface(&admin()).unwrap();
     assert!(
         adm.set_helper_token(&mut job, Impersonation::of(&admin()))
@@ -463,10 +479,16 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
         let (caller, d, pure) = match op {
             Op::Query { who } => {
                 let caller = Identity::of(&people[*who]);
-                handles.push(job.query_interface(&people[*who]).unwrap());
-                prop_assert_eq!(handles.last().map(|h| h.caller()), Some(caller));
-                let d = query_interface(&profile);
-                (None, d, query_interface(&profile))
+                let pure = query_interface(&profile, caller, &facts);
+                match job.query_interface(&people[*who]) {
+                    Ok(h) => {
+                        prop_assert!(pure.is_allowed());
+                        prop_assert_eq!(h.caller(), caller);
+                        handles.push(h);
+                    }
+                    Err(e) => prop_assert_eq!(*e.decision(), pure),
+                }
+                (None, pure, pure)
             }
             Op::SetFlags { h, flags } => match handle(h) {
                 Some(o) => (

@@ -139,12 +139,19 @@ fn a7_a_non_administrator_may_not_set_an_administrator_token() {
         Impersonation::of(&TokenInfo::local_system()),
     );
     assert_eq!(d.rule().id, RuleId::A7);
-    // Q-5 does not change SetHelperToken's documented code.
+    // Q-5 (SPEC v2): the knob's code for A-5 on all five methods, SetHelperToken too; A-7
+    // keeps its documented E_ACCESSDENIED.
     let mut p = LATEST;
     p.knobs.denial = FailureCode::new(HResult::E_FAIL).unwrap();
     assert_eq!(
         set_helper_token(&p, id(&bob()), &job, Impersonation::of(&bob())).hresult(),
-        HResult::E_ACCESSDENIED
+        HResult::E_FAIL
+    );
+    let own = JobFacts::new(id(&alice()));
+    let d = set_helper_token(&p, id(&alice()), &own, Impersonation::of(&admin()));
+    assert_eq!(
+        (d.hresult(), d.rule_id()),
+        (HResult::E_ACCESSDENIED, RuleId::A7)
     );
     assert_eq!(
         get_helper_token_flags(&p, id(&bob()), &job).hresult(),
@@ -200,8 +207,12 @@ fn a4_q7_legacy_set_helper_token_needs_caller_and_owner() {
     let d = set_helper_token(&LEGACY, id(&admin()), &user_job, tok);
     assert_eq!(d.hresult(), HResult::E_ACCESSDENIED);
     assert_eq!(d.rule().reason, Reason::LegacyOwnerNotElevated);
-    let d = set_helper_token(&LEGACY, id(&alice()), &admin_job, tok);
+    // The caller is checked first (on a job the access gate lets Alice reach: her own).
+    let d = set_helper_token(&LEGACY, id(&alice()), &user_job, tok);
     assert_eq!(d.rule().reason, Reason::LegacyCallerNotAdministrator);
+    // On the elevated administrator's job, the access gate refuses Alice first.
+    let d = set_helper_token(&LEGACY, id(&alice()), &admin_job, tok);
+    assert_eq!(d.rule().reason, Reason::CallerIntegrityTooLow);
     // No A-7 veto before 1607: an administrator may set an administrator token.
     assert!(
         set_helper_token(
@@ -218,13 +229,19 @@ fn a4_q7_legacy_set_helper_token_needs_caller_and_owner() {
     assert!(set_helper_token(&caller_only, id(&admin()), &user_job, tok).is_allowed());
     let mut owner_only = LEGACY;
     owner_only.knobs.legacy_set_token = LegacySetToken::OwnerOnly;
-    let d = set_helper_token(&owner_only, id(&alice()), &admin_job, tok);
+    // With A-11 in front, Q-7's setting shows only for a caller that reaches an elevated
+    // owner's job without the administrators SID: a plain-data token stating elevation
+    // and a High label.
+    let elevated_user = id(&alice())
+        .with_elevated(true)
+        .with_integrity(IntegrityLevel::High);
+    let d = set_helper_token(&owner_only, elevated_user, &admin_job, tok);
     assert_eq!(d.rule().reason, Reason::LegacyOwnerElevated);
     assert_eq!(d.rule().id, RuleId::Q7);
     assert!(!set_helper_token(&owner_only, id(&admin()), &user_job, tok).is_allowed());
     // Q-7 is only about SetHelperToken: the other methods still need an admin caller.
     assert_eq!(
-        get_helper_token_flags(&owner_only, id(&alice()), &admin_job).rule_id(),
+        get_helper_token_flags(&owner_only, elevated_user, &admin_job).rule_id(),
         RuleId::A4
     );
 }

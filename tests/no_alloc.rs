@@ -96,7 +96,11 @@ fn decisions_allocate_nothing_on_any_path() {
     // The lifecycle decisions (QueryInterface and the events), on jobs with and without
     // flags, and every route and whole transfer plan of those jobs.
     for p in &profiles {
-        decisions.push(query_interface(p));
+        for caller in people {
+            for job in &jobs {
+                decisions.push(query_interface(p, caller, job));
+            }
+        }
         for job in &jobs {
             for flags in [
                 TokenUsage::empty(),
@@ -145,7 +149,8 @@ fn decisions_allocate_nothing_on_any_path() {
     assert_eq!(
         ids,
         [
-            T7, A1, A2, A4, A5, A6, A7, A9, L5, L6, L7, R0, R1, R2, R3, R4, R7, X1, Q1, Q2, Q3, Q6
+            T7, A1, A2, A4, A5, A6, A7, A9, A11, L5, L6, L7, R0, R1, R2, R3, R4, R7, X1, Q1, Q2,
+            Q3, Q6
         ]
     );
     assert!(plans.iter().any(|p| p.outcome().failure().is_some()));

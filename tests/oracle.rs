@@ -43,7 +43,8 @@ fn defaults_are_the_latest_release_and_a_fresh_job() {
     assert_eq!(v["results"][3]["value"]["identity"], "owner");
     assert_eq!(
         v["job"],
-        json!({"state": "suspended", "error": null, "flags": 0, "helper_token": null, "owner": "S-1-5-20"})
+        json!({"state": "suspended", "error": null, "flags": 0, "helper_token": null,
+               "owner": "S-1-5-20", "owner_elevated": false, "owner_integrity": "system"})
     );
 }
 
@@ -325,8 +326,9 @@ fn explanations_come_on_request_with_the_facts() {
     let v = answer(&line).unwrap();
     assert_eq!(
         v["results"][1]["explanation"],
-        "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-5: the caller \
-         S-1-5-21-1-2-3-1001 is not an administrator and does not own the job (owner S-1-5-20)"
+        "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-11: the caller \
+         S-1-5-21-1-2-3-1001 runs at integrity level medium, below the job's system (owner \
+         S-1-5-20); no one, administrator or owner, may act on it from there"
     );
     assert_eq!(
         v["results"][2]["explanation"],

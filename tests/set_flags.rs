@@ -163,22 +163,25 @@ fn a2_no_interface_before_bits4() {
 
 #[test]
 fn q1_unknown_bits_refused_by_default_and_by_knob() {
+    // SPEC v2: the default is E_NOTIMPL, BITS's documented answer to an undefined value.
     let job = job_of(id(&alice()));
+    let d = set_helper_token_flags(&LATEST, id(&alice()), &job, 0x4);
+    assert_eq!(d.hresult(), HResult::E_NOTIMPL);
     let d = set_helper_token_flags(&LATEST, id(&alice()), &job, 0x6);
-    assert_eq!(d.hresult(), HResult::E_INVALIDARG);
+    assert_eq!(d.hresult(), HResult::E_NOTIMPL);
     assert_eq!(d.rule().reason, Reason::UnknownFlags);
     assert_eq!(d.effect(), Effect::Unchanged);
     assert_eq!(
         d.explain(&Inputs::new(&LATEST, &job).caller(id(&alice())).flags(0x6))
             .to_string(),
-        "SetHelperTokenFlags returns 0x80070057 (E_INVALIDARG): Q-1: the flags carry unknown bits 0x4 (only LOCAL_FILE 0x1 and NETWORK 0x2 exist)"
+        "SetHelperTokenFlags returns 0x80004001 (E_NOTIMPL): Q-1: the flags carry unknown bits 0x4 (only LOCAL_FILE 0x1 and NETWORK 0x2 exist)"
     );
 
     let mut p = LATEST;
-    p.knobs.unknown_flags = UnknownFlags::NotImpl;
+    p.knobs.unknown_flags = UnknownFlags::InvalidArg;
     assert_eq!(
         set_helper_token_flags(&p, id(&alice()), &job, 0x8000_0000).hresult(),
-        HResult::E_NOTIMPL
+        HResult::E_INVALIDARG
     );
 
     p.knobs.unknown_flags = UnknownFlags::Mask;

@@ -27,7 +27,9 @@ fn tokens() -> Value {
         "alice": {"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-5-32-545", "attributes": 7}]},
         "bob": {"user": "S-1-5-21-1-2-3-1002", "groups": [{"sid": "S-1-5-32-545", "attributes": 7}]},
         "admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]},
-        "admin_filtered": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 16}]}
+        "admin_filtered": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 16}]},
+        "alice_low": {"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-5-32-545", "attributes": 7}, {"sid": "S-1-16-4096", "attributes": 96}]},
+        "alice_elevated": {"user": "S-1-5-21-1-2-3-1001", "elevated": true, "integrity": "high"}
     })
 }
 
@@ -237,9 +239,62 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
             t(
                 "legacy_owner_only",
                 json!({"owner": "admin"}),
-                vec![qi("alice", 1), set_token(1, "bob"), set_flags(1, 1)],
+                // A-11 keeps a Medium, non-elevated Alice out of the elevated
+                // administrator's job; a token that states elevation at High reaches it,
+                // and then Q-7 decides SetHelperToken by the owner alone.
+                vec![
+                    qi("alice", 1),
+                    set_token(1, "bob"),
+                    qi("alice_elevated", 2),
+                    set_token(2, "bob"),
+                    set_flags(2, 1),
+                ],
             ),
             json!({"legacy_set_token": "owner_only"}),
+        ),
+        t(
+            "a11_local_system_job_refuses_an_elevated_administrator",
+            owner("system"),
+            [
+                vec![qi("admin", 1)],
+                all_methods(1, "bob"),
+                vec![json!({"op": "take_ownership", "caller": "admin"})],
+            ]
+            .concat(),
+        ),
+        t(
+            "a11_uac_split_same_user_not_elevated",
+            owner("admin"),
+            [
+                vec![qi("admin_filtered", 1)],
+                all_methods(1, "bob"),
+                vec![qi("admin", 2), get_flags(2)],
+            ]
+            .concat(),
+        ),
+        t(
+            "a11_low_integrity_caller_on_its_own_job",
+            owner("alice"),
+            [vec![qi("alice_low", 1)], all_methods(1, "bob")].concat(),
+        ),
+        t(
+            "a11_elevation_stated_in_the_job",
+            json!({"owner": "alice", "owner_elevated": true, "owner_integrity": "high"}),
+            vec![qi("alice", 1), get_flags(1), qi("admin", 2), get_flags(2)],
+        ),
+        with_knobs(
+            t(
+                "q9_access_check_at_query_interface",
+                owner("alice"),
+                vec![
+                    qi("bob", 1),
+                    qi("alice_low", 2),
+                    qi("admin", 3),
+                    qi("alice", 4),
+                    get_flags(3),
+                ],
+            ),
+            json!({"access_check": "query_interface"}),
         ),
         with_knobs(
             t(

@@ -7,7 +7,7 @@ mod windows_oracle;
 use std::os::windows::io::{AsHandle, FromRawHandle, OwnedHandle};
 
 use bits_helper_token::windows::{TokenError, TokenKind, WindowsToken};
-use bits_helper_token::{GroupAttributes, Identity, Sid, Token, TokenInfo};
+use bits_helper_token::{GroupAttributes, Identity, IntegrityLevel, Sid, Token, TokenInfo};
 use windows::Win32::Foundation::HANDLE;
 use windows::Win32::Security::{TOKEN_DUPLICATE, TOKEN_QUERY};
 use windows::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
@@ -120,6 +120,38 @@ fn restricted_token_is_not_an_administrator() {
             copy.check_membership(&Sid::BUILTIN_ADMINISTRATORS),
             Ok(windows_says)
         );
+    }
+}
+
+/// T-8, T-9: the binding reads elevation and integrity level from the token itself
+/// (`TokenElevation`, `TokenIntegrityLevel`), never from the model's inference, and the
+/// identity a QueryInterface remembers carries them. The Administrators-disabled copy is no
+/// administrator (T-5) and sits at no higher a level than the process token.
+#[test]
+fn elevation_and_integrity_are_read_from_the_token() {
+    let full = process();
+    let limited = restricted();
+    for token in [&full, &limited] {
+        let id = token.identity();
+        assert_eq!(id.elevated, token.is_elevated());
+        assert_eq!(id.integrity, token.integrity_level());
+        assert_eq!(Token::integrity(token), Some(token.integrity_level()));
+        assert_eq!(Token::elevated(token), Some(token.is_elevated()));
+        // The plain-data snapshot keeps them: a copy judges as the token does.
+        assert_eq!(Identity::of(&token.snapshot()), id);
+    }
+    assert!(limited.integrity_level() <= full.integrity_level());
+    assert!(full.identity().admin && !limited.identity().admin || !under_wine());
+    println!(
+        "process token: elevated {}, integrity {}; Administrators deny-only copy: elevated {}, integrity {}",
+        full.is_elevated(),
+        full.integrity_level(),
+        limited.is_elevated(),
+        limited.integrity_level()
+    );
+    if under_wine() {
+        // Wine's default user is a full administrator at High integrity.
+        assert_eq!(full.integrity_level(), IntegrityLevel::High);
     }
 }
 

@@ -2,12 +2,12 @@
 //! transfer through [`crate::transfer_plan()`]), each a pure decision like the methods.
 #![forbid(unsafe_code)]
 
-use super::methods::interface;
-use super::{Decision, Event, Operation};
+use super::methods::{access, gate, interface};
+use super::{Decision, Event, Method, Operation};
 use crate::facts::{Effect, JobError, JobFacts};
 use crate::hresult::HResult;
 use crate::plan::{TransferOutcome, transfer_plan};
-use crate::profile::Profile;
+use crate::profile::{AccessCheck, Profile};
 use crate::rule::{Reason, Rule};
 use crate::state::JobState;
 use crate::token::Identity;
@@ -49,11 +49,25 @@ const fn nothing_to_do(e: Event) -> Decision {
     )
 }
 
-/// `IBackgroundCopyJob::QueryInterface(IID_IBitsTokenOptions)`: `S_OK` and a
-/// handle that remembers the caller's identity, or `E_NOINTERFACE` before BITS 4.0.
-pub fn query_interface(profile: &Profile) -> Decision {
+/// `IBackgroundCopyJob::QueryInterface(IID_IBitsTokenOptions)` by `caller` on `job` (A-1,
+/// `S_OK` and a handle that remembers the caller's identity, or
+/// `E_NOINTERFACE` before BITS 4.0. With Q-9 set to `QueryInterface`, a caller that the
+/// access gate or the owner rule would refuse gets `E_ACCESSDENIED` here
+/// and no handle.
+pub fn query_interface(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
     let op = event(Event::QueryInterface);
-    match interface(profile) {
+    let checked = interface(profile).and_then(|()| match profile.knobs.access_check {
+        AccessCheck::PerCall => Ok(()),
+        AccessCheck::QueryInterface => {
+            gate(caller, job)?;
+            // The owner rule as the getters apply it (A-4 caller, A-5; no veto), with the
+            // documented code of an access check at QueryInterface.
+            access(profile, Method::GetHelperTokenFlags, caller, job)
+                .map(|_| ())
+                .map_err(|(_, reason)| (HResult::E_ACCESSDENIED, reason))
+        }
+    });
+    match checked {
         Ok(()) => Decision::new(
             op,
             HResult::S_OK,
@@ -150,21 +164,26 @@ pub fn complete(job: &JobFacts) -> Decision {
     enter(Event::Complete, hresult, JobState::Acknowledged)
 }
 
-/// `IBackgroundCopyJob::TakeOwnership` by `caller` (L-7): refused with `E_ACCESSDENIED`
-/// unless the caller has the Administrators group enabled (T-5). The caller becomes the
-/// (elevated) owner; credentials and the client certificate are removed; the helper token
-/// and flags are kept or cleared as Q-6 says.
+/// `IBackgroundCopyJob::TakeOwnership` by `caller` (L-7): the access gate must let
+/// the caller reach the job; the caller must be an elevated administrator (T-5, T-9),
+/// else `E_ACCESSDENIED`; the job must not be done, else `BG_E_INVALID_STATE`. The caller
+/// becomes the owner, its elevation and integrity level recorded as the job's (T-9);
+/// credentials and the client certificate are removed; the helper token and flags are
+/// treated as Q-6 says.
 pub fn take_ownership(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
     let op = event(Event::TakeOwnership);
-    if let Some(refused) = finished(Event::TakeOwnership, job) {
-        return refused;
+    if let Err((hresult, reason)) = gate(caller, job) {
+        return Decision::refuse(op, hresult, reason);
     }
-    if !caller.admin {
+    if !(caller.admin && caller.elevated) {
         return Decision::refuse(
             op,
             HResult::E_ACCESSDENIED,
             Reason::TakeOwnershipNeedsAdministrator,
         );
+    }
+    if let Some(refused) = finished(Event::TakeOwnership, job) {
+        return refused;
     }
     Decision::new(
         op,

@@ -1,9 +1,9 @@
 //! The five `IBitsTokenOptions` methods (SPEC §2, L-1…L-4, X-1).
 //!
-//! The checks run in the order of A-10: interface availability → access (A-4…A-6,
-//! ) → job state → argument validation → impersonation
-//! → veto on the new token → effect. A refused call has
-//! [`Effect::Unchanged`].
+//! The checks run in the order of A-10: interface availability → job access gate
+//! → owner rule (A-4…) → job state → argument
+//! validation → impersonation → veto on the new token → effect. A refused
+//! call has [`Effect::Unchanged`].
 #![forbid(unsafe_code)]
 
 use super::{Decision, Impersonation, Method, Operation, Value};
@@ -26,15 +26,32 @@ pub(crate) const fn interface(profile: &Profile) -> Result<(), Refusal> {
     }
 }
 
-/// Access (A-4… ): the granting reason, or the refusal. The A-6
-/// veto belongs here by A-10's order ("access … A-6").
-fn access(
+/// A-11, the job access gate: whoever calls — owner or administrator — is refused with
+/// `E_ACCESSDENIED` when its integrity level is below the job's (a), or when the job was
+/// created or taken by an elevated token and the caller is not elevated (b).
+/// Administrators do not bypass it.
+pub(crate) fn gate(caller: Identity, job: &JobFacts) -> Result<(), Refusal> {
+    if caller.integrity < job.owner.integrity {
+        return Err((HResult::E_ACCESSDENIED, Reason::CallerIntegrityTooLow));
+    }
+    if job.owner.elevated && !caller.elevated {
+        return Err((HResult::E_ACCESSDENIED, Reason::CallerNotElevated));
+    }
+    Ok(())
+}
+
+/// The owner rule (A-4… ): the granting reason, or the refusal.
+/// The A-6 veto belongs here by A-10's order ("owner rule … A-6").
+pub(crate) fn access(
     profile: &Profile,
     method: Method,
     caller: Identity,
     job: &JobFacts,
 ) -> Result<Reason, Refusal> {
     let knobs = &profile.knobs;
+    // the documented E_ACCESSDENIED for A-4 on SetHelperToken; the knob for A-4 on the
+    // other four methods, and for on all five.
+    let denial = knobs.denial.get();
     // before 1607, administrators only; SetHelperToken also needs an elevated owner.
     if !profile.release.has_owner_rules() {
         let (caller_must, owner_must) = match (method, knobs.legacy_set_token) {
@@ -42,14 +59,15 @@ fn access(
             (Method::SetHelperToken, LegacySetToken::OwnerOnly) => (false, true),
             _ => (true, false),
         };
+        let legacy_denial = match method {
+            Method::SetHelperToken => HResult::E_ACCESSDENIED,
+            _ => denial,
+        };
         if caller_must && !caller.admin {
-            return Err((
-                HResult::E_ACCESSDENIED,
-                Reason::LegacyCallerNotAdministrator,
-            ));
+            return Err((legacy_denial, Reason::LegacyCallerNotAdministrator));
         }
-        if owner_must && !job.owner.admin {
-            return Err((HResult::E_ACCESSDENIED, Reason::LegacyOwnerNotElevated));
+        if owner_must && !job.owner.elevated {
+            return Err((legacy_denial, Reason::LegacyOwnerNotElevated));
         }
         return Ok(if caller_must {
             Reason::LegacyAdministrator
@@ -57,11 +75,6 @@ fn access(
             Reason::LegacyOwnerElevated
         });
     }
-    // the documented code for SetHelperToken; the knob for the other four methods.
-    let denial = match method {
-        Method::SetHelperToken => HResult::E_ACCESSDENIED,
-        _ => knobs.denial.get(),
-    };
     // an administrator skips the owner rule unless the knob says otherwise.
     let skips_owner_rule = caller.admin && knobs.admin_bypass != AdminBypass::NoBypass;
     // A-5 / A-8 (Q-5 code): a non-administrator acts only on its own job.
@@ -112,8 +125,8 @@ pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Op
     }
 }
 
-/// The common prefix of A-10 for `method`: availability, access and, for the mutating
-/// methods, job state. Returns the granting reason.
+/// The common prefix of A-10 for `method`: availability, the access gate, the owner rule
+/// and, for the mutating methods, job state. Returns the granting reason.
 fn precheck(
     profile: &Profile,
     method: Method,
@@ -122,6 +135,7 @@ fn precheck(
 ) -> Result<Reason, Decision> {
     let refuse = |(hr, reason): Refusal| Decision::refuse(Operation::Method(method), hr, reason);
     interface(profile).map_err(refuse)?;
+    gate(caller, job).map_err(refuse)?;
     let grant = access(profile, method, caller, job).map_err(refuse)?;
     if method.is_mutating() {
         job_state(profile, job).map_err(refuse)?;
@@ -138,7 +152,8 @@ fn precheck(
 /// | release | caller | refused when | code |
 /// |---|---|---|---|
 /// | `pre_bits4` | anyone | always (A-2) | `E_NOINTERFACE` |
-/// | `legacy` | not an administrator | always (A-4) | `E_ACCESSDENIED` |
+/// | `legacy` | not an administrator | always (A-4) | Q-5 (`E_ACCESSDENIED`) |
+/// | any with the interface | anyone | integrity below the job's, or a non-elevated caller on an elevated owner's job (A-11) | `E_ACCESSDENIED` |
 /// | 1607, 1809 | not an administrator | not the owner; stored token is an administrator (A-6) | Q-5 (`E_ACCESSDENIED`) |
 /// | any with the interface | anyone allowed | job done; unknown bits (Q-1) | `BG_E_INVALID_STATE`; Q-1 |
 pub fn set_helper_token_flags(

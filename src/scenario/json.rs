@@ -73,7 +73,7 @@ impl Serialize for Explained<'_> {
 struct JobSummary<'a>(&'a crate::job::Job);
 
 /// `{"state": "error", "error": "0x80200056", "flags": 2, "helper_token": SID or null,
-/// "owner": SID}`.
+/// "owner": SID, "owner_elevated": BOOL, "owner_integrity": LEVEL}`.
 impl Serialize for JobSummary<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let job = self.0;
@@ -83,6 +83,8 @@ impl Serialize for JobSummary<'_> {
         map.serialize_entry("flags", &job.flags())?;
         map.serialize_entry("helper_token", &job.helper_token().map(|h| h.sid))?;
         map.serialize_entry("owner", &job.owner().sid)?;
+        map.serialize_entry("owner_elevated", &job.owner().elevated)?;
+        map.serialize_entry("owner_integrity", &job.owner().integrity)?;
         map.end()
     }
 }

@@ -30,7 +30,7 @@ use crate::route::Principal;
 use crate::rule::RuleId;
 use crate::sid::Sid;
 use crate::state::{JobType, Remote};
-use crate::token::TokenInfo;
+use crate::token::{IntegrityLevel, TokenInfo};
 use crate::usage::TokenUsage;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -81,12 +81,18 @@ impl fmt::Display for HandleName {
 pub struct JobSpec {
     /// The name of the owner's token in [`Scenario::tokens`].
     pub owner: String,
-    /// Whether the owner is elevated; by default, whether its token is an administrator.
+    /// Whether the owner's token was elevated (T-9); by default, the token's own.
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub owner_elevated: Option<bool>,
+    /// The owner's token's integrity level (T-8); by default, the token's own.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub owner_integrity: Option<IntegrityLevel>,
     /// The job type.
     #[cfg_attr(feature = "serde", serde(default, rename = "type"))]
     pub job_type: JobType,
@@ -107,6 +113,7 @@ impl JobSpec {
         JobSpec {
             owner: owner.into(),
             owner_elevated: None,
+            owner_integrity: None,
             job_type: JobType::Download,
             remote: Remote::Https,
             client_certificate: false,
@@ -371,6 +378,9 @@ pub enum ScenarioErrorKind {
     /// A second `query_interface` with a handle name already in use.
     #[error("handle {0} is already defined")]
     HandleRedefined(HandleName),
+    /// A handle whose `query_interface` was refused, used later.
+    #[error("handle {0} was not obtained: its query_interface was refused")]
+    HandleRefused(HandleName),
 }
 
 /// A scenario refused before it ran: which step (1-based; `None` for the job itself) and

@@ -13,6 +13,7 @@ use crate::job::{Job, TokenOptions};
 use crate::net::NetworkEnvironment;
 use crate::profile::{Knobs, Profile, Release};
 use crate::route::route;
+use crate::rule::Reason;
 use crate::token::Identity;
 use alloc::collections::BTreeMap;
 use alloc::collections::btree_map::Entry;
@@ -49,8 +50,12 @@ impl Scenario {
     }
 
     fn job_of(&self, mut owner: Identity) -> Job {
+        // T-9: what the job remembers of its owner's token, as stated or the token's own.
         if let Some(elevated) = self.job.owner_elevated {
-            owner.admin = elevated;
+            owner.elevated = elevated;
+        }
+        if let Some(integrity) = self.job.owner_integrity {
+            owner.integrity = integrity;
         }
         let mut job = Job::with_owner(self.profile(), owner)
             .with_job_type(self.job.job_type)
@@ -83,6 +88,7 @@ impl Scenario {
         };
         let owner = identity(None, &self.job.owner)?;
         let mut handles: BTreeMap<&HandleName, usize> = BTreeMap::new();
+        let mut names: Vec<&HandleName> = Vec::new();
         let mut steps = Vec::with_capacity(self.steps.len());
         for (i, step) in self.steps.iter().enumerate() {
             let at = Some(i + 1);
@@ -103,6 +109,7 @@ impl Scenario {
                         }
                         Entry::Vacant(v) => v.insert(next),
                     };
+                    names.push(handle);
                     Typed::QueryInterface(caller)
                 }
                 Step::SetHelperTokenFlags { handle: h, flags } => {
@@ -128,17 +135,34 @@ impl Scenario {
                 other => Typed::Plain(other),
             });
         }
-        Ok(Resolved { owner, steps })
+        Ok(Resolved {
+            owner,
+            steps,
+            names,
+        })
     }
 
     /// Validates, then replays every step on the job and returns the transcript.
     pub fn run(&self) -> Result<Transcript, ScenarioError> {
         let resolved = self.resolve()?;
         let mut job = self.job_of(resolved.owner);
-        let mut handles: Vec<TokenOptions> = Vec::new();
+        let mut handles: Vec<Option<TokenOptions>> = Vec::new();
         let mut results = Vec::with_capacity(resolved.steps.len());
         let mut explanations = Vec::new();
-        for step in &resolved.steps {
+        for (i, step) in resolved.steps.iter().enumerate() {
+            // A handle whose QueryInterface was refused was never obtained.
+            if let Some(h) = step.handle() {
+                if !matches!(handles.get(h), Some(Some(_))) {
+                    let name = resolved
+                        .names
+                        .get(h)
+                        .map_or(HandleName::Number(0), |n| (*n).clone());
+                    return Err(ScenarioError {
+                        step: Some(i + 1),
+                        kind: ScenarioErrorKind::HandleRefused(name),
+                    });
+                }
+            }
             let before = job;
             let answered = apply(step, &mut job, &mut handles);
             results.push(answered.result(&before));
@@ -161,10 +185,12 @@ fn unknown_token(step: Option<usize>, name: &str) -> ScenarioError {
     }
 }
 
-/// A scenario whose names are resolved: identities computed, handles numbered.
+/// A scenario whose names are resolved: identities computed, handles numbered (`names`
+/// maps each number back to the name the scenario gave it).
 struct Resolved<'s> {
     owner: Identity,
     steps: Vec<Typed<'s>>,
+    names: Vec<&'s HandleName>,
 }
 
 /// A step with its names resolved.
@@ -177,6 +203,20 @@ enum Typed<'s> {
     GetSid(usize),
     TakeOwnership(Identity),
     Plain(&'s Step),
+}
+
+impl Typed<'_> {
+    /// The handle a step goes through, if any.
+    const fn handle(&self) -> Option<usize> {
+        match *self {
+            Typed::SetFlags(h, _)
+            | Typed::GetFlags(h)
+            | Typed::SetToken(h, _)
+            | Typed::Clear(h)
+            | Typed::GetSid(h) => Some(h),
+            _ => None,
+        }
+    }
 }
 
 /// What one step produced, before it is reported: a decision with the arguments the
@@ -249,8 +289,8 @@ impl Answered {
 
 /// One step. Handles are numbered in the order their `query_interface` defines them, so
 /// `handles[n]` exists whenever a resolved step names handle `n`.
-fn apply(step: &Typed<'_>, job: &mut Job, handles: &mut Vec<TokenOptions>) -> Answered {
-    let on = |handles: &[TokenOptions], n: usize| handles.get(n).copied();
+fn apply(step: &Typed<'_>, job: &mut Job, handles: &mut Vec<Option<TokenOptions>>) -> Answered {
+    let on = |handles: &[Option<TokenOptions>], n: usize| handles.get(n).copied().flatten();
     let with = |o: TokenOptions, decision: Decision| Answered::Decision {
         decision,
         caller: Some(o.caller()),
@@ -259,10 +299,12 @@ fn apply(step: &Typed<'_>, job: &mut Job, handles: &mut Vec<TokenOptions>) -> An
     };
     match *step {
         Typed::QueryInterface(caller) => {
-            let d = crate::decide::lifecycle::query_interface(job.profile());
+            let d = crate::decide::lifecycle::query_interface(job.profile(), caller, job.facts());
             // No interface: calls through this name answer like the missing interface
-            // would, so one scenario runs on every release.
-            handles.push(TokenOptions::remembering(caller));
+            // would, so one scenario runs on every release. A QueryInterface the
+            // access check refused gives no handle at all.
+            let obtained = d.is_allowed() || d.rule().reason == Reason::InterfaceUnavailable;
+            handles.push(obtained.then(|| TokenOptions::remembering(caller)));
             Answered::Decision {
                 decision: d,
                 caller: Some(caller),

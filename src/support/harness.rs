@@ -234,6 +234,43 @@ pub fn compare<S: SystemUnderTest + ?Sized>(
     Ok(n)
 }
 
+/// After proptest's shrinking: drops every step after the first disagreement, then every
+/// earlier step whose removal keeps a disagreement at the last step (a handle's
+/// `query_interface` goes only when no remaining step uses the handle: the scenario must
+/// stay valid). `None` when the scenario does not disagree at all.
+fn minimize<S: SystemUnderTest + ?Sized>(
+    sut: &mut S,
+    scenario: &Scenario,
+    mode: Compare,
+) -> Option<Disagreement> {
+    let mut best = compare(sut, scenario, mode).err()?;
+    if best.step == 0 {
+        return Some(best);
+    }
+    let mut current = scenario.clone();
+    current.steps.truncate(best.step);
+    if let Err(d) = compare(sut, &current, mode) {
+        best = d;
+    }
+    let mut i = current.steps.len().saturating_sub(1);
+    while i > 0 {
+        i -= 1;
+        let mut candidate = current.clone();
+        candidate.steps.remove(i);
+        if candidate.validate().is_err() {
+            continue;
+        }
+        if let Err(d) = compare(sut, &candidate, mode) {
+            if d.step == candidate.steps.len() && d.error.is_none() {
+                current = candidate;
+                best = d;
+                i = i.min(current.steps.len().saturating_sub(1));
+            }
+        }
+    }
+    Some(best)
+}
+
 /// Generates `config.cases` scenarios and compares the system under test with the model
 /// on each. On a disagreement, proptest shrinks the scenario to a minimal one and the
 /// returned [`Disagreement`] describes that one.
@@ -269,8 +306,7 @@ pub fn run_differential<S: SystemUnderTest + ?Sized>(
             cases: config.cases,
             steps: steps.into_inner(),
         }),
-        Err(TestError::Fail(_, minimal)) => Err(compare(&mut **sut.borrow_mut(), &minimal, config.mode)
-            .err()
+        Err(TestError::Fail(_, minimal)) => Err(minimize(&mut **sut.borrow_mut(), &minimal, config.mode)
             .unwrap_or_else(|| Disagreement {
                 scenario: minimal,
                 step: 0,

@@ -32,12 +32,12 @@ use crate::facts::JobFacts;
 use crate::hresult::HResult;
 use crate::job::Job;
 use crate::profile::{
-    AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, Profile, Release, TakeOwnership,
-    UnknownFlags,
+    AccessCheck, AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, Profile, Release,
+    TakeOwnership, UnknownFlags,
 };
 use crate::sid::{MAX_AUTHORITY, Sid};
 use crate::state::{JobState, JobType, Remote};
-use crate::token::{Group, GroupAttributes, Identity, TokenInfo};
+use crate::token::{Group, GroupAttributes, Identity, IntegrityLevel, TokenInfo};
 use crate::usage::TokenUsage;
 use alloc::vec::Vec;
 use proptest::prelude::*;
@@ -229,6 +229,8 @@ arbitrary_from_all! {
     DoneJobs => DoneJobs::ALL;
     TakeOwnership => TakeOwnership::ALL;
     LegacySetToken => LegacySetToken::ALL;
+    AccessCheck => AccessCheck::ALL;
+    IntegrityLevel => IntegrityLevel::ALL;
 }
 
 impl Arbitrary for FailureCode {
@@ -255,8 +257,9 @@ impl Arbitrary for Knobs {
             any::<FailureCode>(),
             any::<TakeOwnership>(),
             any::<LegacySetToken>(),
+            any::<AccessCheck>(),
         )
-            .prop_map(|(u, a, d, f, t, l)| {
+            .prop_map(|(u, a, d, f, t, l, c)| {
                 let mut k = Knobs::DEFAULT;
                 k.unknown_flags = u;
                 k.admin_bypass = a;
@@ -264,6 +267,7 @@ impl Arbitrary for Knobs {
                 k.denial = f;
                 k.take_ownership = t;
                 k.legacy_set_token = l;
+                k.access_check = c;
                 k
             })
             .boxed()
@@ -362,8 +366,9 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 
 /// The named tokens every generated scenario has: `system`, `local_service`,
-/// `network_service`, `alice`, `bob` (standard users), `admin` (elevated) and
-/// `admin_filtered` (the same user, UAC-filtered, T-5).
+/// `network_service`, `alice`, `bob` (standard users), `alice_low` (Alice at Low
+/// integrity, T-8), `admin` (elevated) and `admin_filtered` (the same user, UAC-filtered,
+/// T-5, T-9).
 pub fn named_tokens() -> BTreeMap<String, TokenInfo> {
     let [_, _, _, alice, bob, admin] = pool();
     let mut tokens = BTreeMap::new();
@@ -372,6 +377,10 @@ pub fn named_tokens() -> BTreeMap<String, TokenInfo> {
     tokens.insert("network_service".to_string(), TokenInfo::network_service());
     tokens.insert("alice".to_string(), TokenInfo::standard_user(alice));
     tokens.insert("bob".to_string(), TokenInfo::standard_user(bob));
+    tokens.insert(
+        "alice_low".to_string(),
+        TokenInfo::standard_user(alice).with_integrity(IntegrityLevel::Low),
+    );
     tokens.insert(
         "admin".to_string(),
         TokenInfo::elevated_administrator(admin),
@@ -583,7 +592,10 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             let names: Vec<String> = tokens.keys().cloned().collect();
             let job = (
                 proptest::sample::select(names.clone()),
-                proptest::option::weighted(0.1, any::<bool>()),
+                (
+                    proptest::option::weighted(0.1, any::<bool>()),
+                    proptest::option::weighted(0.1, any::<IntegrityLevel>()),
+                ),
                 any::<JobType>(),
                 any::<Remote>(),
                 proptest::bool::weighted(0.2),
@@ -603,9 +615,17 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             (Just(tokens), Just(names), profile.clone(), env, job, steps)
         })
         .prop_map(|(tokens, names, profile, environment, job, raw)| {
-            let (owner, owner_elevated, job_type, remote, client_certificate, proxy) = job;
+            let (
+                owner,
+                (owner_elevated, owner_integrity),
+                job_type,
+                remote,
+                client_certificate,
+                proxy,
+            ) = job;
             let mut spec = JobSpec::new(&owner);
             spec.owner_elevated = owner_elevated;
+            spec.owner_integrity = owner_integrity;
             spec.job_type = job_type;
             spec.remote = remote;
             spec.client_certificate = client_certificate;

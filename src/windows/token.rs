@@ -14,7 +14,7 @@ use windows::Win32::Security::{
     ImpersonateLoggedOnUser, RevertToSelf, SID_AND_ATTRIBUTES, SecurityImpersonation,
     TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE,
     TOKEN_INFORMATION_CLASS, TOKEN_QUERY, TOKEN_TYPE, TokenElevation, TokenGroups,
-    TokenImpersonation, TokenPrimary, TokenType, TokenUser,
+    TokenImpersonation, TokenIntegrityLevel, TokenPrimary, TokenType, TokenUser,
 };
 use windows::Win32::System::Threading::{
     GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken,
@@ -24,7 +24,7 @@ use windows::core::BOOL;
 use super::info::InfoBuffer;
 use super::{TokenError, WindowsSid};
 use crate::sid::Sid;
-use crate::token::{Group, Identity, Token, TokenInfo};
+use crate::token::{Group, Identity, IntegrityLevel, Token, TokenInfo};
 
 /// Whether a token is a primary (process) token or an impersonation (thread) token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,6 +53,7 @@ pub struct WindowsToken {
     handle: OwnedHandle,
     info: TokenInfo,
     elevated: bool,
+    integrity: IntegrityLevel,
     kind: TokenKind,
 }
 
@@ -119,11 +120,12 @@ impl WindowsToken {
     /// Wraps a token handle you own (opened with at least `TOKEN_QUERY`) and reads it.
     /// On error the handle is closed.
     pub fn from_handle(handle: OwnedHandle) -> Result<WindowsToken, TokenError> {
-        let (info, elevated, kind) = read(raw(&handle))?;
+        let (info, elevated, integrity, kind) = read(raw(&handle))?;
         Ok(WindowsToken {
             handle,
             info,
             elevated,
+            integrity,
             kind,
         })
     }
@@ -131,26 +133,33 @@ impl WindowsToken {
     /// Reads user, groups, elevation and kind again (a token's groups can be changed with
     /// `AdjustTokenGroups`).
     pub fn refresh(&mut self) -> Result<(), TokenError> {
-        (self.info, self.elevated, self.kind) = read(raw(&self.handle))?;
+        (self.info, self.elevated, self.integrity, self.kind) = read(raw(&self.handle))?;
         Ok(())
     }
 
-    /// A plain-data copy of what was read: user SID and groups.
+    /// A plain-data copy of what was read: user SID, groups, elevation and integrity level.
     pub fn snapshot(&self) -> TokenInfo {
-        self.info.clone()
+        self.info
+            .clone()
+            .with_elevated(self.elevated)
+            .with_integrity(self.integrity)
     }
 
     /// What a `QueryInterface` for `IBitsTokenOptions` remembers of this token: the
-    /// user SID and whether the administrators SID is enabled (T-5).
+    /// user SID, whether the administrators SID is enabled (T-5), and the elevation and
+    /// integrity level Windows reports (T-9, T-8).
     pub fn identity(&self) -> Identity {
         Identity::of(self)
     }
 
-    /// `TokenElevation`: whether Windows calls the token elevated. Informational only —
-    /// the rules use T-5 (the Administrators group), which is what
-    /// [`has_admin_enabled`](Token::has_admin_enabled) reports.
+    /// `TokenElevation`: whether Windows calls the token elevated (T-9; A-11, L-7).
     pub fn is_elevated(&self) -> bool {
         self.elevated
+    }
+
+    /// `TokenIntegrityLevel`: the token's mandatory integrity level (T-8; A-11).
+    pub fn integrity_level(&self) -> IntegrityLevel {
+        self.integrity
     }
 
     /// Primary or impersonation token.
@@ -269,6 +278,16 @@ impl Token for WindowsToken {
     fn groups(&self) -> &[Group] {
         &self.info.groups
     }
+
+    /// Read from `TokenIntegrityLevel` (T-8), never inferred.
+    fn integrity(&self) -> Option<IntegrityLevel> {
+        Some(self.integrity)
+    }
+
+    /// Read from `TokenElevation` (T-9), never inferred.
+    fn elevated(&self) -> Option<bool> {
+        Some(self.elevated)
+    }
 }
 
 impl AsHandle for WindowsToken {
@@ -336,10 +355,20 @@ fn with_fallback(
 }
 
 /// Reads what the rules need of a token.
-fn read(token: HANDLE) -> Result<(TokenInfo, bool, TokenKind), TokenError> {
+fn read(token: HANDLE) -> Result<(TokenInfo, bool, IntegrityLevel, TokenKind), TokenError> {
     let user = InfoBuffer::query(token, TokenUser, "TokenUser")?.token_user()?;
     let groups = InfoBuffer::query(token, TokenGroups, "TokenGroups")?.token_groups()?;
     let elevation: TOKEN_ELEVATION = read_fixed(token, TokenElevation, "TokenElevation")?;
+    // TOKEN_MANDATORY_LABEL is one SID_AND_ATTRIBUTES, laid out as TOKEN_USER is.
+    let label =
+        InfoBuffer::query(token, TokenIntegrityLevel, "TokenIntegrityLevel")?.token_user()?;
+    if label.authority() != 16 || label.sub_authorities().len() != 1 {
+        return Err(TokenError::Malformed {
+            what: "TokenIntegrityLevel",
+            detail: "the label is not S-1-16-<rid>",
+        });
+    }
+    let integrity = IntegrityLevel::from_rid(label.rid());
     let kind: TOKEN_TYPE = read_fixed(token, TokenType, "TokenType")?;
     let kind = if kind == TokenPrimary {
         TokenKind::Primary
@@ -354,6 +383,7 @@ fn read(token: HANDLE) -> Result<(TokenInfo, bool, TokenKind), TokenError> {
     Ok((
         TokenInfo::new(user, groups),
         elevation.TokenIsElevated != 0,
+        integrity,
         kind,
     ))
 }

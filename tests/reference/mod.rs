@@ -20,9 +20,9 @@
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::{
-    Access, AdminBypass, AuthScheme, AuthTarget, Credential, DoneJobs, HResult, JobState, JobType,
-    LegacySetToken, Profile, ProxyUsage, Release, Remote, Sid, TakeOwnership, TokenInfo,
-    UnknownFlags, UseLmCompat,
+    Access, AccessCheck, AdminBypass, AuthScheme, AuthTarget, Credential, DoneJobs, HResult,
+    IntegrityLevel, JobState, JobType, LegacySetToken, Profile, ProxyUsage, Release, Remote, Sid,
+    TakeOwnership, TokenInfo, UnknownFlags, UseLmCompat,
 };
 use std::collections::BTreeMap;
 
@@ -91,21 +91,119 @@ pub fn has_admin_enabled(token: &TokenInfo) -> bool {
     })
 }
 
-/// What the rules read of a token: its user SID and T-5 (what QueryInterface remembers,
-/// A-1; what the job keeps of its owner and of a helper token).
+/// T-4: `SE_GROUP_INTEGRITY`.
+const SE_GROUP_INTEGRITY: u32 = 0x20;
+
+/// T-8: the mandatory levels, by rid (levels compare by their rid).
+#[rustfmt::skip]
+const LEVELS: [(IntegrityLevel, u32); 7] = [
+    (IntegrityLevel::Untrusted,  0x0000),
+    (IntegrityLevel::Low,        0x1000),
+    (IntegrityLevel::Medium,     0x2000),
+    (IntegrityLevel::MediumPlus, 0x2100),
+    (IntegrityLevel::High,       0x3000),
+    (IntegrityLevel::System,     0x4000),
+    (IntegrityLevel::Protected,  0x5000),
+];
+
+/// T-8: the rid of a named level.
+pub fn level_rid(level: IntegrityLevel) -> u32 {
+    LEVELS
+        .iter()
+        .find(|(l, _)| *l == level)
+        .unwrap_or_else(|| panic!("no row for {level:?}"))
+        .1
+}
+
+/// Documented choice (`IntegrityLevel::from_rid`): a label rid between two named levels
+/// counts as the named level below it.
+fn named_rid(rid: u32) -> u32 {
+    LEVELS
+        .iter()
+        .rev()
+        .find(|(_, r)| *r <= rid)
+        .map_or(0, |(_, r)| *r)
+}
+
+/// T-8: the label among the groups — `S-1-16-<rid>` with `SE_GROUP_INTEGRITY`.
+fn label(token: &TokenInfo) -> Option<u32> {
+    token.groups.iter().find_map(|g| {
+        let subs = g.sid.sub_authorities();
+        (g.sid.authority() == 16
+            && subs.len() == 1
+            && g.attributes.bits() & SE_GROUP_INTEGRITY != 0)
+            .then(|| named_rid(subs[0]))
+    })
+}
+
+/// T-3: the three service accounts.
+pub fn is_service_account(sid: Sid) -> bool {
+    sid == local_system() || sid == local_service() || sid == network_service()
+}
+
+/// T-8's inference: System for the service accounts, High with the administrators SID
+/// enabled, Medium otherwise.
+fn inferred_rid(sid: Sid, admin: bool) -> u32 {
+    if is_service_account(sid) {
+        0x4000
+    } else if admin {
+        0x3000
+    } else {
+        0x2000
+    }
+}
+
+/// What the rules read of a token: its user SID, T-5, T-9 and T-8 (what QueryInterface
+/// remembers, A-1; what the job keeps of its owner and of a helper token).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Who {
     pub sid: Sid,
     pub admin: bool,
+    /// T-9.
+    pub elevated: bool,
+    /// T-8, as a rid.
+    pub integrity: u32,
 }
 
 impl Who {
-    /// The user and T-5 of a token.
+    /// The user, T-5, and T-9/T-8 as the token states them, else inferred.
     pub fn of(token: &TokenInfo) -> Who {
+        let admin = has_admin_enabled(token);
         Who {
             sid: token.user,
-            admin: has_admin_enabled(token),
+            admin,
+            // T-9: stated, else elevated exactly when T-5 holds.
+            elevated: token.elevated.unwrap_or(admin),
+            // T-8: stated, else the label among the groups, else inferred.
+            integrity: token
+                .integrity
+                .map(level_rid)
+                .or_else(|| label(token))
+                .unwrap_or_else(|| inferred_rid(token.user, admin)),
         }
+    }
+
+    /// A plain identity with T-8's and T-9's inferences.
+    pub fn plain(sid: Sid, admin: bool) -> Who {
+        Who {
+            sid,
+            admin,
+            elevated: admin,
+            integrity: inferred_rid(sid, admin),
+        }
+    }
+}
+
+/// the job access gate's class of a caller on a job of this owner — (a) the
+/// caller's integrity level below the job's, before (b) an elevated owner and a caller
+/// that is not elevated.
+fn gate_class(caller: Who, owner: Who) -> u32 {
+    if caller.integrity < owner.integrity {
+        GATE_INTEGRITY
+    } else if owner.elevated && !caller.elevated {
+        GATE_ELEVATION
+    } else {
+        GATE_PASSES
     }
 }
 
@@ -190,6 +288,11 @@ const SKIP_ALL: u32 = 1 << 0;
 const SKIP_OWNER_RULE: u32 = 1 << 1;
 const SKIP_NOTHING: u32 = 1 << 2;
 
+// Column `gate`.
+const GATE_PASSES: u32 = 1 << 0;
+const GATE_INTEGRITY: u32 = 1 << 1;
+const GATE_ELEVATION: u32 = 1 << 2;
+
 // Column `legacy_set`.
 const CALLER_AND_OWNER: u32 = 1 << 0;
 const CALLER_ONLY: u32 = 1 << 1;
@@ -248,6 +351,7 @@ enum Verdict {
 struct Row {
     method: u32,
     release: u32,
+    gate: u32,
     caller_admin: u32,
     caller_owns: u32,
     owner_elevated: u32,
@@ -265,6 +369,7 @@ struct Row {
 const ROW: Row = Row {
     method: ANY,
     release: ANY,
+    gate: ANY,
     caller_admin: ANY,
     caller_owns: ANY,
     owner_elevated: ANY,
@@ -294,30 +399,29 @@ const DECISIONS: &[Row] = &[
     // ---- no interface before BITS 4.0.
     Row { release: PRE_BITS4, verdict: refuse(hr::E_NOINTERFACE, "A-2"), ..ROW },
 
-    // ---- before 1607 every method needs an administrator caller. A-4 states its
-    // code itself (E_ACCESSDENIED); Q-5 names only, so the Q-5 knob does
-    // not touch A-4 refusals. (Reading: A-8 refers to "the owner rule (A-4/A-5)"; a legacy
-    // refusal of a getter is an A-4 refusal, whose code A-4 fixes.)
+    // ---- the job access gate, in front of the owner rule, for every caller:
+    // (a) integrity below the job's, (b) an elevated owner and a caller not elevated.
+    // Documented (E_ACCESSDENIED); administrators do not bypass it.
+    Row { gate: GATE_INTEGRITY | GATE_ELEVATION, verdict: refuse(hr::E_ACCESSDENIED, "A-11"), ..ROW },
+
+    // ---- before 1607 every method needs an administrator caller. Q-5: the knob's
+    // code for the four methods other than SetHelperToken; E_ACCESSDENIED (documented) for
+    // SetHelperToken.
     Row { release: LEGACY, method: NOT_SET_TOKEN, caller_admin: NO,
-          verdict: refuse(hr::E_ACCESSDENIED, "A-4"), ..ROW },
-    // A-4 second sentence with Q-7: SetHelperToken also needs an elevated owner; the
-    // knob chooses which of the two parties is checked. Caller first (A-4's own order).
+          verdict: deny("A-4"), ..ROW },
+    // A-4 second sentence with Q-7: SetHelperToken also needs an elevated owner (T-9);
+    // the knob chooses which of the two parties is checked. Caller first (A-4's order).
     Row { release: LEGACY, method: SET_TOKEN, legacy_set: CALLER_AND_OWNER | CALLER_ONLY,
           caller_admin: NO, verdict: refuse(hr::E_ACCESSDENIED, "A-4"), ..ROW },
     Row { release: LEGACY, method: SET_TOKEN, legacy_set: CALLER_AND_OWNER | OWNER_ONLY,
           owner_elevated: NO, verdict: refuse(hr::E_ACCESSDENIED, "A-4"), ..ROW },
 
     // ---- from 1607 a caller that does not skip the owner rule acts only
-    // on its own job. Q-5: the knob's code — except SetHelperToken, whose page documents
-    // E_ACCESSDENIED (Q-5 "documented only for SetHelperToken"; Documented choice: `Knobs::denial`).
-    Row { release: OWNER_RULES, method: NOT_SET_TOKEN, caller_owns: NO, caller_admin: NO,
+    // on its own job. Q-5: the knob's code, for all five methods.
+    Row { release: OWNER_RULES, caller_owns: NO, caller_admin: NO,
           verdict: deny("A-5"), ..ROW },
-    Row { release: OWNER_RULES, method: NOT_SET_TOKEN, caller_owns: NO, caller_admin: YES,
+    Row { release: OWNER_RULES, caller_owns: NO, caller_admin: YES,
           bypass: SKIP_NOTHING, verdict: deny("A-5"), ..ROW },
-    Row { release: OWNER_RULES, method: SET_TOKEN, caller_owns: NO, caller_admin: NO,
-          verdict: refuse(hr::E_ACCESSDENIED, "A-5"), ..ROW },
-    Row { release: OWNER_RULES, method: SET_TOKEN, caller_owns: NO, caller_admin: YES,
-          bypass: SKIP_NOTHING, verdict: refuse(hr::E_ACCESSDENIED, "A-5"), ..ROW },
 
     // ---- the stored administrator token vetoes SetHelperTokenFlags for callers that
     // do not skip the vetoes. Q-5 code. Part of "access" in A-10.
@@ -524,10 +628,12 @@ pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decisi
     let key = Row {
         method,
         release: release_class(profile.release),
+        gate: gate_class(caller, job.owner),
         caller_admin: yes_no(caller.admin),
         // "whose owner SID equals the remembered caller SID".
         caller_owns: yes_no(caller.sid == job.owner.sid),
-        owner_elevated: yes_no(job.owner.admin),
+        // T-9: the owner's elevation remembered by the job.
+        owner_elevated: yes_no(job.owner.elevated),
         bypass: match knobs.admin_bypass {
             AdminBypass::OwnerRuleAndVetoes => SKIP_ALL,
             AdminBypass::OwnerRuleOnly => SKIP_OWNER_RULE,
@@ -571,6 +677,7 @@ pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decisi
         .find(|(_, r)| {
             r.method & key.method != 0
                 && r.release & key.release != 0
+                && r.gate & key.gate != 0
                 && r.caller_admin & key.caller_admin != 0
                 && r.caller_owns & key.caller_owns != 0
                 && r.owner_elevated & key.owner_elevated != 0
@@ -640,19 +747,34 @@ const QUERY_INTERFACE: [(Release, bool); 4] = [
     (Release::Win10_1809, true),
 ];
 
-/// `QueryInterface(IID_IBitsTokenOptions)`: `S_OK` and A-1 (the handle remembers the
-/// caller), or `E_NOINTERFACE` and A-2.
-pub fn query_interface(release: Release) -> (HResult, &'static str) {
+/// `QueryInterface(IID_IBitsTokenOptions)` by `caller` on a job of `owner`: `S_OK` and A-1
+/// (the handle remembers the caller), or `E_NOINTERFACE` and A-2. Q-9 "at QueryInterface":
+/// a caller that would refuse gets `E_ACCESSDENIED` and no handle (A-4
+/// and A-5 as the owner rule reads for every method: caller administrator, or owner).
+pub fn query_interface(profile: &Profile, caller: Who, owner: Who) -> (HResult, &'static str) {
+    let release = profile.release;
     let exists = QUERY_INTERFACE
         .iter()
         .find(|(r, _)| *r == release)
         .unwrap_or_else(|| panic!("no row for {release:?}"))
         .1;
-    if exists {
-        (hr::S_OK, "A-1")
-    } else {
-        (hr::E_NOINTERFACE, "A-2")
+    if !exists {
+        return (hr::E_NOINTERFACE, "A-2");
     }
+    if profile.knobs.access_check == AccessCheck::QueryInterface {
+        if gate_class(caller, owner) != GATE_PASSES {
+            return (hr::E_ACCESSDENIED, "A-11");
+        }
+        let skips = caller.admin && profile.knobs.admin_bypass != AdminBypass::NoBypass;
+        match release_class(release) {
+            LEGACY if !caller.admin => return (hr::E_ACCESSDENIED, "A-4"),
+            W1607 | W1809 if !skips && caller.sid != owner.sid => {
+                return (hr::E_ACCESSDENIED, "A-5");
+            }
+            _ => {}
+        }
+    }
+    (hr::S_OK, "A-1")
 }
 
 // =======================================================================================
@@ -1325,21 +1447,27 @@ impl Job {
         answer(hresult, "T-7")
     }
 
-    /// L-7 (administrator only, judged by T-5 of the caller's token; documented choice:
-    /// `E_ACCESSDENIED`), Q-6. The caller becomes the (elevated) owner; credentials and
-    /// the client certificate go; the helper token and flags stay or go as Q-6 says.
+    /// L-7, in its order: the access gate, an elevated administrator (T-5 and T-9;
+    /// else `E_ACCESSDENIED`), a job not done (else `BG_E_INVALID_STATE`). The caller
+    /// becomes the owner, its elevation and integrity recorded (T-9); credentials and the
+    /// client certificate go; the helper token and flags as Q-6 says.
     pub fn take_ownership(&mut self, caller: &TokenInfo) -> Answer {
+        let who = Who::of(caller);
+        if gate_class(who, self.owner) != GATE_PASSES {
+            return answer(hr::E_ACCESSDENIED, "A-11");
+        }
+        if !(who.admin && who.elevated) {
+            return answer(hr::E_ACCESSDENIED, "L-7");
+        }
         if let Some(refused) = self.refused_when_done() {
             return refused;
-        }
-        let who = Who::of(caller);
-        if !who.admin {
-            return answer(hr::E_ACCESSDENIED, "L-7");
         }
         self.owner = who;
         self.creds = Creds::default();
         self.certificate = false;
         match self.profile.knobs.take_ownership {
+            // Q-6 default: the token goes, the flags stay.
+            TakeOwnership::DropToken => self.helper = None,
             TakeOwnership::Keep => {}
             TakeOwnership::Clear => {
                 self.helper = None;
@@ -1393,19 +1521,21 @@ fn decision_answer(d: Decision) -> Answer {
 /// network-setting steps answer `S_OK` under the rule they feed (`set_credentials` R-3 when
 /// NULL, R-5 when explicit — `E_INVALIDARG` for a NULL Basic/Digest —, `remove_credentials`
 /// R-5, `set_proxy_usage` R-7, `set_client_certificate` R-4).
-pub fn run(s: &Scenario) -> Transcript {
+/// `Err(step)`: the scenario is invalid at that step (1-based).
+pub fn run(s: &Scenario) -> Result<Transcript, usize> {
     let token = |name: &str| -> &TokenInfo {
         s.tokens
             .get(name)
             .unwrap_or_else(|| panic!("scenario names unknown token {name:?}"))
     };
     let owner_token = token(&s.job.owner);
+    // T-9: the job remembers its owner's elevation and integrity level, as the scenario
+    // states them or as the owner's token has them.
+    let of_token = Who::of(owner_token);
     let owner = Who {
-        sid: owner_token.user,
-        admin: s
-            .job
-            .owner_elevated
-            .unwrap_or_else(|| has_admin_enabled(owner_token)),
+        elevated: s.job.owner_elevated.unwrap_or(of_token.elevated),
+        integrity: s.job.owner_integrity.map_or(of_token.integrity, level_rid),
+        ..of_token
     };
     let profile = Profile::new(s.release).with_knobs(s.knobs);
     let mut job = Job::new(profile, owner);
@@ -1418,7 +1548,22 @@ pub fn run(s: &Scenario) -> Transcript {
 
     let mut handles: BTreeMap<HandleName, Who> = BTreeMap::new();
     let mut results = Vec::with_capacity(s.steps.len());
-    for step in &s.steps {
+    for (i, step) in s.steps.iter().enumerate() {
+        // A handle whose QueryInterface was refused was never obtained: a step
+        // through it makes the scenario invalid (the oracle's contract).
+        let through = match step {
+            Step::SetHelperTokenFlags { handle, .. }
+            | Step::GetHelperTokenFlags { handle }
+            | Step::SetHelperToken { handle, .. }
+            | Step::ClearHelperToken { handle }
+            | Step::GetHelperTokenSid { handle } => Some(handle),
+            _ => None,
+        };
+        if let Some(h) = through {
+            if !handles.contains_key(h) {
+                return Err(i + 1);
+            }
+        }
         let caller = |handles: &BTreeMap<HandleName, Who>, h: &HandleName| -> Who {
             *handles
                 .get(h)
@@ -1426,8 +1571,12 @@ pub fn run(s: &Scenario) -> Transcript {
         };
         let a = match step {
             Step::QueryInterface { caller, handle } => {
-                handles.insert(handle.clone(), Who::of(token(caller)));
-                let (hresult, rule) = query_interface(s.release);
+                let who = Who::of(token(caller));
+                let (hresult, rule) = query_interface(&profile, who, job.owner);
+                // A-2 still names its caller, so one scenario runs on every release.
+                if hresult == hr::S_OK || rule == "A-2" {
+                    handles.insert(handle.clone(), who);
+                }
                 answer(hresult, rule)
             }
             Step::SetHelperTokenFlags { handle, flags } => {
@@ -1487,5 +1636,5 @@ pub fn run(s: &Scenario) -> Transcript {
         };
         results.push(a);
     }
-    Transcript { results, job }
+    Ok(Transcript { results, job })
 }
