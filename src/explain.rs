@@ -190,13 +190,63 @@ impl fmt::Display for Explanation<'_> {
             ),
             Reason::TokenDiscarded => write!(
                 f,
-                "{id}: the owner logged off and BITS discarded the helper token; the job is finished or its flags are 0, so it is unaffected"
+                "{id}: {} and BITS discarded the helper token; the job is finished or its flags are 0, so it is unaffected",
+                Ended(self.decision.operation())
             ),
             Reason::TokenRequiredAfterLogoff => write!(
                 f,
-                "{id}: the owner logged off and BITS discarded the helper token; the unfinished job still uses it for {}, so it goes to ERROR (recover: set a new token, or set the flags to 0, then resume)",
+                "{id}: {} and BITS discarded the helper token; the unfinished job still uses it for {}, so it goes to ERROR (recover: set a new token, or set the flags to 0, then resume)",
+                Ended(self.decision.operation()),
                 job.flags
             ),
+            Reason::ServiceAccountStaysLoggedOn => write!(
+                f,
+                "{id}: the owner {owner} is a service account, always logged on: its logoff never happens, and the helper token stays"
+            ),
+            Reason::NoTokenToDiscard => write!(
+                f,
+                "{id}: the job holds no helper token, so {} leaves it untouched",
+                Ended(self.decision.operation())
+            ),
+            Reason::OwnerLoggedOff => write!(
+                f,
+                "{id}: the owner {owner} logged off; the job holds no helper token; a running job goes back to QUEUED until the owner logs on"
+            ),
+            Reason::OwnerLoggedOn => {
+                write!(
+                    f,
+                    "{id}: the owner {owner} is logged on; its jobs may transfer"
+                )
+            }
+            Reason::OwnerNotLoggedOn => write!(
+                f,
+                "{id}: the owner {owner} is logged off, so the job does not transfer until the owner logs on"
+            ),
+            Reason::AlreadyResumed => write!(
+                f,
+                "{id}: the job is already {}; Resume changes nothing",
+                job.state
+            ),
+            Reason::Resumed => write!(f, "{id}: the job went from {} to queued", job.state),
+            Reason::Completed => write!(
+                f,
+                "{id}: the job was transferred; its files got their final names and it is acknowledged"
+            ),
+            Reason::PartiallyCompleted => write!(
+                f,
+                "{id}: the download is {}, not transferred: the fully transferred files are kept and the job is acknowledged",
+                job.state
+            ),
+            Reason::UploadNotTransferred => write!(
+                f,
+                "{id}: an {} job that is {} cannot be completed",
+                job.job_type, job.state
+            ),
+            Reason::CompleteNeedsHelperToken => write!(
+                f,
+                "{id}: LOCAL_FILE routes renaming the files to the helper token, and none is stored: the job stays transferred"
+            ),
+            Reason::NothingToRemove => write!(f, "{id}: there is nothing to remove"),
             Reason::StateChanged => match self.decision.effect() {
                 Effect::Enter(to) => write!(f, "{id}: the job went from {} to {to}", job.state),
                 _ => write!(f, "{id}: the job changed state"),
@@ -441,6 +491,20 @@ impl fmt::Display for PlanExplanation<'_> {
                 write!(f, "=> ERROR: {}", d.explain(&inputs))
             }
         }
+    }
+}
+
+/// What ended the helper token's session, in words.
+struct Ended(crate::decide::Operation);
+
+impl fmt::Display for Ended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::decide::{Event, Operation};
+        f.write_str(match self.0 {
+            Operation::Event(Event::HelperSessionEnded) => "the helper token's session ended",
+            Operation::Event(Event::ServiceStop) => "the BITS service stopped",
+            _ => "the owner logged off",
+        })
     }
 }
 

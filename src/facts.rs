@@ -90,6 +90,8 @@ pub struct JobFacts {
     pub proxy: ProxyUsage,
     /// `UseLMCompat` and `LMCompatibilityLevel`.
     pub environment: NetworkEnvironment,
+    /// Whether the owner is logged on (L-8); the service accounts always are.
+    pub owner_logged_on: bool,
 }
 
 impl JobFacts {
@@ -108,6 +110,7 @@ impl JobFacts {
             credentials: Credentials::NONE,
             proxy: ProxyUsage::Preconfig,
             environment: NetworkEnvironment::DEFAULT,
+            owner_logged_on: true,
         }
     }
 
@@ -214,6 +217,17 @@ impl JobFacts {
                     }
                 }
             }
+            Effect::OwnerLoggedOff { error, requeue } => {
+                self.helper = None;
+                self.owner_logged_on = false;
+                if let Some(error) = error {
+                    self.state = JobState::Error;
+                    self.error = Some(error);
+                } else if requeue {
+                    self.state = JobState::Queued;
+                }
+            }
+            Effect::OwnerLoggedOn => self.owner_logged_on = true,
             Effect::SetCredentials(credentials) => self.credentials = credentials,
             Effect::SetProxy(proxy) => self.proxy = proxy,
             Effect::SetClientCertificate(present) => self.client_certificate = present,
@@ -238,6 +252,17 @@ pub enum Effect {
         /// The error the job goes to ERROR with, if it does.
         error: Option<JobError>,
     },
+    /// The owner logs off (L-5, L-8): the helper token is discarded, the owner is logged
+    /// off; with an error the job goes to ERROR, else a running job goes back to QUEUED
+    /// when `requeue` says so.
+    OwnerLoggedOff {
+        /// The error the job goes to ERROR with, if it does (L-5).
+        error: Option<JobError>,
+        /// Whether the job goes back to QUEUED (L-8).
+        requeue: bool,
+    },
+    /// The owner logs on (L-8).
+    OwnerLoggedOn,
     /// The job enters this state and its error is cleared (T-7).
     Enter(JobState),
     /// The job goes to ERROR with this error (a transfer's failure).

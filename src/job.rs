@@ -146,6 +146,10 @@ impl Job {
     pub const fn helper_token(&self) -> Option<Identity> {
         self.facts.helper
     }
+    /// Whether the owner is logged on (L-8).
+    pub const fn owner_logged_on(&self) -> bool {
+        self.facts.owner_logged_on
+    }
     /// Whether a client certificate is set.
     pub const fn client_certificate(&self) -> bool {
         self.facts.client_certificate
@@ -210,9 +214,28 @@ impl Job {
         self.applied(d)
     }
 
-    /// The owner logs off (L-5), decided by [`lifecycle::logoff_owner`] and applied.
+    /// The owner logs off (L-5, L-8), decided by [`lifecycle::logoff_owner`] and applied.
     pub fn logoff_owner(&mut self) -> Decision {
         let d = lifecycle::logoff_owner(&self.facts);
+        self.applied(d)
+    }
+
+    /// The owner logs on (L-8), decided by [`lifecycle::logon_owner`] and applied.
+    pub fn logon_owner(&mut self) -> Decision {
+        let d = lifecycle::logon_owner(&self.facts);
+        self.applied(d)
+    }
+
+    /// The helper token's session ends (L-5), decided by
+    /// [`lifecycle::helper_session_ended`] and applied.
+    pub fn helper_session_ended(&mut self) -> Decision {
+        let d = lifecycle::helper_session_ended(&self.facts);
+        self.applied(d)
+    }
+
+    /// The BITS service stops (L-5), decided by [`lifecycle::service_stop`] and applied.
+    pub fn service_stop(&mut self) -> Decision {
+        let d = lifecycle::service_stop(&self.facts);
         self.applied(d)
     }
 

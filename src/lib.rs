@@ -77,7 +77,8 @@ pub mod windows;
 
 pub use access::Access;
 pub use decide::lifecycle::{
-    cancel, complete, logoff_owner, query_interface, resume, take_ownership, transfer,
+    cancel, complete, helper_session_ended, logoff_owner, logon_owner, query_interface, resume,
+    service_stop, take_ownership, transfer,
 };
 pub use decide::methods::{
     clear_helper_token, client_certificate_failure, get_helper_token_flags, get_helper_token_sid,

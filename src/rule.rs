@@ -138,6 +138,28 @@ pub enum Reason {
     /// L-5: the helper token was discarded and the unfinished job with non-zero flags
     /// went to ERROR with `BG_E_TOKEN_REQUIRED`.
     TokenRequiredAfterLogoff,
+    /// L-5: the service accounts never log off; nothing happens.
+    ServiceAccountStaysLoggedOn,
+    /// L-5: the job held no helper token; the discard leaves it untouched.
+    NoTokenToDiscard,
+    /// L-8: the owner logged off; a running job went back to QUEUED, or nothing changed.
+    OwnerLoggedOff,
+    /// L-8: the owner logged on; its queued jobs may transfer again.
+    OwnerLoggedOn,
+    /// L-8: the owner is logged off, so the job does not transfer.
+    OwnerNotLoggedOn,
+    /// L-9: Resume on a job already queued, running or transferred: nothing changes.
+    AlreadyResumed,
+    /// L-9: Resume queued the job again.
+    Resumed,
+    /// L-10: Complete acknowledged a transferred job.
+    Completed,
+    /// L-10: Complete on a download not transferred: partial completion.
+    PartiallyCompleted,
+    /// L-10: Complete on an upload or upload-reply not transferred.
+    UploadNotTransferred,
+    /// L-10: Complete needs the helper token to rename the files, and none is stored.
+    CompleteNeedsHelperToken,
     /// T-7: the job moved from one state to another.
     StateChanged,
     /// T-7: nothing to do in this state.
@@ -176,6 +198,8 @@ pub enum Reason {
     NotApplicable,
     /// A job setting (credentials, proxy usage, client certificate) was stored.
     SettingStored,
+    /// `RemoveCredentials` / `RemoveClientCertificate` with nothing to remove (`S_FALSE`).
+    NothingToRemove,
 }
 
 names! { Reason, "reason";
@@ -197,6 +221,17 @@ names! { Reason, "reason";
     UnknownFlagsMasked => "unknown_flags_masked",
     CannotImpersonate => "cannot_impersonate",
     HelperTokenMissing => "helper_token_missing",
+    ServiceAccountStaysLoggedOn => "service_account_stays_logged_on",
+    NoTokenToDiscard => "no_token_to_discard",
+    OwnerLoggedOff => "owner_logged_off",
+    OwnerLoggedOn => "owner_logged_on",
+    OwnerNotLoggedOn => "owner_not_logged_on",
+    AlreadyResumed => "already_resumed",
+    Resumed => "resumed",
+    Completed => "completed",
+    PartiallyCompleted => "partially_completed",
+    UploadNotTransferred => "upload_not_transferred",
+    CompleteNeedsHelperToken => "complete_needs_helper_token",
     TokenDiscarded => "token_discarded",
     TokenRequiredAfterLogoff => "token_required_after_logoff",
     StateChanged => "state_changed",
@@ -218,6 +253,7 @@ names! { Reason, "reason";
     OwnerAccess => "owner_access",
     NotApplicable => "not_applicable",
     SettingStored => "setting_stored",
+    NothingToRemove => "nothing_to_remove",
 }
 
 impl Reason {
@@ -243,7 +279,15 @@ impl Reason {
             UnknownFlags | UnknownFlagsMasked => RuleId::Q1,
             CannotImpersonate => RuleId::A9,
             HelperTokenMissing => RuleId::L6,
-            TokenDiscarded | TokenRequiredAfterLogoff => RuleId::L5,
+            TokenDiscarded
+            | TokenRequiredAfterLogoff
+            | ServiceAccountStaysLoggedOn
+            | NoTokenToDiscard => RuleId::L5,
+            OwnerLoggedOff | OwnerLoggedOn | OwnerNotLoggedOn => RuleId::L8,
+            AlreadyResumed | Resumed => RuleId::L9,
+            Completed | PartiallyCompleted | UploadNotTransferred | CompleteNeedsHelperToken => {
+                RuleId::L10
+            }
             StateChanged | NothingToDo | JobFinished => RuleId::T7,
             TakeOwnershipNeedsAdministrator => RuleId::L7,
             OwnershipTaken => RuleId::Q6,
@@ -255,7 +299,7 @@ impl Reason {
             ExplicitCredentials => RuleId::R5,
             ImplicitNotAllowed | NoImplicitForScheme => RuleId::R3,
             OwnerAccess => RuleId::R0,
-            FlagSet | FlagClear | NotApplicable | SettingStored => return None,
+            FlagSet | FlagClear | NotApplicable | SettingStored | NothingToRemove => return None,
         })
     }
 }

@@ -104,6 +104,12 @@ struct JobRepr {
     proxy: ProxyUsage,
     #[serde(default)]
     environment: NetworkEnvironment,
+    #[serde(default = "logged_on")]
+    owner_logged_on: bool,
+}
+
+const fn logged_on() -> bool {
+    true
 }
 
 impl TryFrom<JobRepr> for Job {
@@ -130,6 +136,7 @@ impl TryFrom<JobRepr> for Job {
             credentials: r.credentials,
             proxy: r.proxy,
             environment: r.environment,
+            owner_logged_on: r.owner_logged_on,
             ..JobFacts::new(r.owner)
         };
         Ok(Job::with_facts(r.profile, facts))
@@ -152,6 +159,7 @@ impl From<&Job> for JobRepr {
             credentials: f.credentials,
             proxy: f.proxy,
             environment: f.environment,
+            owner_logged_on: f.owner_logged_on,
         }
     }
 }

@@ -143,6 +143,12 @@ fn l5_recovery_by_a_new_token_and_resume() {
     job.resume();
     assert_eq!(job.state(), JobState::Queued);
     assert_eq!(job.error(), None);
+    // L-8: nothing transfers while the owner is logged off...
+    let t = job.transfer();
+    assert_eq!((t.hresult(), t.rule_id()), (HResult::S_FALSE, RuleId::L8));
+    assert_eq!(job.state(), JobState::Queued);
+    // ...and the job resumes by itself at the next logon.
+    assert_eq!(job.logon_owner().rule_id(), RuleId::L8);
     job.transfer();
     assert_eq!(job.state(), JobState::Transferred);
 }
@@ -153,6 +159,7 @@ fn l5_recovery_by_flags_zero_and_resume() {
     job.logoff_owner();
     assert!(h.set_helper_token_flags(&mut job, 0).is_allowed());
     job.resume();
+    job.logon_owner();
     let t = job.transfer();
     assert_eq!(
         (t.hresult(), job.state()),
@@ -270,7 +277,12 @@ fn t7_complete_and_cancel() {
         (HResult::S_FALSE, JobState::Suspended, RuleId::T7)
     );
     job.resume();
-    assert_eq!(job.resume().hresult(), HResult::S_FALSE);
+    // L-9: Resume on a queued job answers S_OK and changes nothing.
+    let r = job.resume();
+    assert_eq!(
+        (r.hresult(), r.rule_id(), job.state()),
+        (HResult::S_OK, RuleId::L9, JobState::Queued)
+    );
 }
 
 #[test]
@@ -355,6 +367,7 @@ fn serde_saves_and_resumes_a_scenario() {
     // The resumed job behaves the same.
     h.set_helper_token_flags(&mut back, 0);
     back.resume();
+    back.logon_owner();
     back.transfer();
     assert_eq!(back.state(), JobState::Transferred);
 
@@ -411,6 +424,9 @@ enum Op {
         h: usize,
     },
     Logoff,
+    Logon,
+    SessionEnd,
+    ServiceStop,
     Resume,
     Transfer,
     Cancel,
@@ -441,6 +457,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..4usize).prop_map(|h| Op::Clear { h }),
         1 => (0..4usize).prop_map(|h| Op::GetSid { h }),
         1 => Just(Op::Logoff),
+        1 => Just(Op::Logon),
+        1 => Just(Op::SessionEnd),
+        1 => Just(Op::ServiceStop),
         1 => Just(Op::Resume),
         1 => Just(Op::Transfer),
         1 => Just(Op::Cancel),
@@ -547,6 +566,13 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
                 None => continue,
             },
             Op::Logoff => (None, job.logoff_owner(), logoff_owner(&facts)),
+            Op::Logon => (None, job.logon_owner(), logon_owner(&facts)),
+            Op::SessionEnd => (
+                None,
+                job.helper_session_ended(),
+                helper_session_ended(&facts),
+            ),
+            Op::ServiceStop => (None, job.service_stop(), service_stop(&facts)),
             Op::Resume => (None, job.resume(), resume(&facts)),
             Op::Transfer => (None, job.transfer(), transfer(&profile, &facts)),
             Op::Cancel => (None, job.cancel(), cancel(&facts)),
@@ -637,14 +663,25 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
     };
     assert_eq!(
         said(&mut job, Job::resume),
-        "resume returns 0x00000000 (S_OK): T-7: the job went from suspended to queued"
+        "resume returns 0x00000000 (S_OK): L-9: the job went from suspended to queued"
     );
     assert_eq!(
         said(&mut job, Job::resume),
-        "resume returns 0x00000001 (S_FALSE): T-7: nothing to do for a job in state queued"
+        "resume returns 0x00000000 (S_OK): L-9: the job is already queued; Resume changes nothing"
     );
     let h = job.query_interface(&user).unwrap();
     h.set_helper_token_flags(&mut job, 0x1);
+    // SPEC v2 L-5: flags but no token held: the logoff leaves the job alone (L-8).
+    assert_eq!(
+        said(&mut job, Job::logoff_owner),
+        "logoff_owner returns 0x00000000 (S_OK): L-8: the owner S-1-5-21-1-2-3-1001 logged \
+         off; the job holds no helper token; a running job goes back to QUEUED until the owner \
+         logs on"
+    );
+    assert_eq!(job.state(), JobState::Queued);
+    job.logon_owner();
+    let helper = TokenInfo::standard_user("S-1-5-21-1-2-3-1002".parse().unwrap());
+    h.set_helper_token(&mut job, Impersonation::of(&helper));
     assert_eq!(
         said(&mut job, Job::logoff_owner),
         "logoff_owner returns 0x00000000 (S_OK): L-5: the owner logged off and BITS discarded \

@@ -109,6 +109,9 @@ fn decisions_allocate_nothing_on_any_path() {
             ] {
                 let job = job.with_flags(flags);
                 decisions.push(logoff_owner(&job));
+                decisions.push(logon_owner(&job));
+                decisions.push(helper_session_ended(&job));
+                decisions.push(service_stop(&job));
                 decisions.push(resume(&job));
                 decisions.push(transfer(p, &job));
                 decisions.push(cancel(&job));
@@ -149,8 +152,8 @@ fn decisions_allocate_nothing_on_any_path() {
     assert_eq!(
         ids,
         [
-            T7, A1, A2, A4, A5, A6, A7, A9, A11, L5, L6, L7, R0, R1, R2, R3, R4, R7, X1, Q1, Q2,
-            Q3, Q6
+            T7, A1, A2, A4, A5, A6, A7, A9, A11, L5, L6, L7, L8, L9, L10, R0, R1, R2, R3, R4, R7,
+            X1, Q1, Q2, Q3, Q6
         ]
     );
     assert!(plans.iter().any(|p| p.outcome().failure().is_some()));

@@ -864,6 +864,7 @@ fn compare_jobs(model: &bits_helper_token::Job, x: &r::Job, context: &dyn Fn() -
         all
     };
     let m = (
+        model.owner_logged_on(),
         model.state(),
         model.error().map(|e| (e.hresult, e.rule.id.name())),
         model.flags().bits(),
@@ -874,6 +875,7 @@ fn compare_jobs(model: &bits_helper_token::Job, x: &r::Job, context: &dyn Fn() -
         model.proxy(),
     );
     let reference = (
+        x.logged_on,
         x.state,
         x.error,
         x.flags,
@@ -905,6 +907,11 @@ fn lifecycle_events_agree_from_every_state() {
         let owner = alice();
         let mut job = bits_helper_token::Job::new(Profile::default(), &owner);
         let handle = job.query_interface(&owner).expect("1809 has the interface");
+        assert!(
+            handle
+                .set_helper_token(&mut job, Impersonation::of(&alice()))
+                .is_allowed()
+        );
         assert!(handle.set_helper_token_flags(&mut job, 1).is_allowed());
         job.logoff_owner();
         serde_json::to_value(job).expect("serializes")["error"].clone()
@@ -933,7 +940,7 @@ fn lifecycle_events_agree_from_every_state() {
     ];
     let mut releases_and_q6 = Vec::new();
     for &release in Release::ALL {
-        for take in [TakeOwnership::Keep, TakeOwnership::Clear] {
+        for &take in TakeOwnership::ALL {
             let mut k = Knobs::DEFAULT;
             k.take_ownership = take;
             releases_and_q6.push(Profile::new(release).with_knobs(k));
@@ -946,8 +953,10 @@ fn lifecycle_events_agree_from_every_state() {
                 for &state in JobState::ALL {
                     for flags in 0..4 {
                         for helper in helpers {
-                            for certificate in [false, true] {
-                                let pair = job_pair(
+                            for (certificate, logged_on) in
+                                [(false, true), (true, true), (false, false)]
+                            {
+                                let mut pair = job_pair(
                                     profile,
                                     owner,
                                     shape,
@@ -957,11 +966,33 @@ fn lifecycle_events_agree_from_every_state() {
                                     certificate,
                                     &error,
                                 );
+                                if !logged_on {
+                                    // L-8: the owner logged off earlier.
+                                    let mut json = serde_json::to_value(pair.0).expect("job");
+                                    json["owner_logged_on"] = serde_json::json!(false);
+                                    pair.0 = serde_json::from_value(json).expect("a valid job");
+                                    pair.1.logged_on = false;
+                                }
                                 let mut events: Vec<Ev> = vec![
                                     (
                                         "logoff",
                                         Box::new(|j| j.logoff_owner()),
                                         Box::new(|j| j.logoff_owner()),
+                                    ),
+                                    (
+                                        "logon",
+                                        Box::new(|j| j.logon_owner()),
+                                        Box::new(|j| j.logon_owner()),
+                                    ),
+                                    (
+                                        "helper_session_ended",
+                                        Box::new(|j| j.helper_session_ended()),
+                                        Box::new(|j| j.helper_session_ended()),
+                                    ),
+                                    (
+                                        "service_stop",
+                                        Box::new(|j| j.service_stop()),
+                                        Box::new(|j| j.helper_session_ended()),
                                     ),
                                     ("resume", Box::new(|j| j.resume()), Box::new(|j| j.resume())),
                                     (

@@ -9,8 +9,10 @@ use crate::hresult::HResult;
 use crate::plan::{TransferOutcome, transfer_plan};
 use crate::profile::{AccessCheck, Profile};
 use crate::rule::{Reason, Rule};
-use crate::state::JobState;
+use crate::state::{JobState, JobType};
 use crate::token::Identity;
+use crate::token::is_service_account;
+use crate::usage::TokenUsage;
 
 const fn event(e: Event) -> Operation {
     Operation::Event(e)
@@ -78,40 +80,121 @@ pub fn query_interface(profile: &Profile, caller: Identity, job: &JobFacts) -> D
     }
 }
 
-/// The owner logs off, or the session the helper token came from ends (L-5): BITS
-/// discards the helper token; an unfinished job (not TRANSFERRED, ACKNOWLEDGED or
-/// CANCELLED) with non-zero flags goes to ERROR with `BG_E_TOKEN_REQUIRED`.
+/// L-5: the error a discard of the helper token puts the job in: only a job that *held*
+/// a token, is not finished (TRANSFERRED, ACKNOWLEDGED, CANCELLED) and has non-zero flags.
+const fn discard_error(job: &JobFacts) -> Option<JobError> {
+    if job.helper.is_some() && !job.state.is_finished() && !job.flags.is_empty() {
+        JobError::of(Reason::TokenRequiredAfterLogoff)
+    } else {
+        None
+    }
+}
+
+/// The owner logs off (L-5, L-8). The service accounts never log off: nothing happens.
+/// Otherwise BITS discards the helper token (L-5: ERROR with `BG_E_TOKEN_REQUIRED` for an
+/// unfinished job that held one and has non-zero flags), the owner is logged off, and a
+/// CONNECTING or TRANSFERRING job that L-5 did not put in ERROR goes back to QUEUED (L-8).
 pub fn logoff_owner(job: &JobFacts) -> Decision {
     let op = event(Event::LogoffOwner);
-    if !job.state.is_finished() && !job.flags.is_empty() {
-        let error = JobError::of(Reason::TokenRequiredAfterLogoff);
+    if is_service_account(&job.owner.sid) {
         return Decision::new(
             op,
             HResult::S_OK,
-            Rule::of(Reason::TokenRequiredAfterLogoff),
-            Effect::DiscardHelper { error },
+            Rule::of(Reason::ServiceAccountStaysLoggedOn),
+            Effect::Unchanged,
         );
     }
+    let error = discard_error(job);
+    let requeue = matches!(job.state, JobState::Connecting | JobState::Transferring);
+    let reason = if error.is_some() {
+        Reason::TokenRequiredAfterLogoff
+    } else if job.helper.is_some() {
+        Reason::TokenDiscarded
+    } else {
+        Reason::OwnerLoggedOff
+    };
     Decision::new(
         op,
         HResult::S_OK,
-        Rule::of(Reason::TokenDiscarded),
-        Effect::DiscardHelper { error: None },
+        Rule::of(reason),
+        Effect::OwnerLoggedOff { error, requeue },
     )
 }
 
-/// `IBackgroundCopyJob::Resume`: a SUSPENDED, ERROR or TRANSIENT_ERROR job is QUEUED
-/// again and its error cleared (the recoveries of L-5 end here). A queued, running or
-/// transferred job is left as it is (`S_FALSE`); a done job is refused (T-7).
+/// The owner logs on (L-8): its jobs may transfer again. The service accounts are always
+/// logged on.
+pub fn logon_owner(job: &JobFacts) -> Decision {
+    let effect = if job.owner_logged_on {
+        Effect::Unchanged
+    } else {
+        Effect::OwnerLoggedOn
+    };
+    Decision::new(
+        event(Event::LogonOwner),
+        HResult::S_OK,
+        Rule::of(Reason::OwnerLoggedOn),
+        effect,
+    )
+}
+
+/// The helper token is discarded without the owner logging off (L-5): `event` is the end
+/// of the session the token was taken in, or a stop of the BITS service. A job that held
+/// no token is untouched.
+fn discard(e: Event, job: &JobFacts) -> Decision {
+    if job.helper.is_none() {
+        return Decision::new(
+            event(e),
+            HResult::S_OK,
+            Rule::of(Reason::NoTokenToDiscard),
+            Effect::Unchanged,
+        );
+    }
+    let error = discard_error(job);
+    let reason = if error.is_some() {
+        Reason::TokenRequiredAfterLogoff
+    } else {
+        Reason::TokenDiscarded
+    };
+    Decision::new(
+        event(e),
+        HResult::S_OK,
+        Rule::of(reason),
+        Effect::DiscardHelper { error },
+    )
+}
+
+/// The terminal-services session the helper token was taken in ends (L-5).
+pub fn helper_session_ended(job: &JobFacts) -> Decision {
+    discard(Event::HelperSessionEnded, job)
+}
+
+/// The BITS service stops (L-5, reading: a restart or reboot, since nothing persists the
+/// helper token).
+pub fn service_stop(job: &JobFacts) -> Decision {
+    discard(Event::ServiceStop, job)
+}
+
+/// `IBackgroundCopyJob::Resume` (L-9): a SUSPENDED, ERROR or TRANSIENT_ERROR job is QUEUED
+/// again and its error cleared (the recoveries of L-5 end here); on a job already QUEUED,
+/// CONNECTING, TRANSFERRING or TRANSFERRED, `S_OK` and nothing changes; a done job is
+/// refused (T-7). (The model's jobs always have files, so `BG_E_EMPTY` never applies.)
 pub fn resume(job: &JobFacts) -> Decision {
     if let Some(refused) = finished(Event::Resume, job) {
         return refused;
     }
     match job.state {
-        JobState::Suspended | JobState::Error | JobState::TransientError => {
-            enter(Event::Resume, HResult::S_OK, JobState::Queued)
-        }
-        _ => nothing_to_do(Event::Resume),
+        JobState::Suspended | JobState::Error | JobState::TransientError => Decision::new(
+            event(Event::Resume),
+            HResult::S_OK,
+            Rule::of(Reason::Resumed),
+            Effect::Enter(JobState::Queued),
+        ),
+        _ => Decision::new(
+            event(Event::Resume),
+            HResult::S_OK,
+            Rule::of(Reason::AlreadyResumed),
+            Effect::Unchanged,
+        ),
     }
 }
 
@@ -128,6 +211,15 @@ pub fn transfer(profile: &Profile, job: &JobFacts) -> Decision {
         JobState::Queued | JobState::Connecting | JobState::Transferring | JobState::TransientError
     ) {
         return nothing_to_do(Event::Transfer);
+    }
+    // L-8: a user's job transfers only while the user is logged on.
+    if !job.owner_logged_on && !is_service_account(&job.owner.sid) {
+        return Decision::new(
+            event(Event::Transfer),
+            HResult::S_FALSE,
+            Rule::of(Reason::OwnerNotLoggedOn),
+            Effect::Unchanged,
+        );
     }
     match transfer_plan(profile, job).outcome() {
         TransferOutcome::Transferred => {
@@ -150,18 +242,47 @@ pub fn cancel(job: &JobFacts) -> Decision {
     enter(Event::Cancel, HResult::S_OK, JobState::Cancelled)
 }
 
-/// `IBackgroundCopyJob::Complete`: the job becomes ACKNOWLEDGED; `S_OK` from
-/// TRANSFERRED, `BG_S_PARTIAL_COMPLETE` from any other unfinished state (T-7).
+/// `IBackgroundCopyJob::Complete` (L-10). On a TRANSFERRED job the download's temporary
+/// files (or the upload-reply's reply file) are renamed — as the helper when `LOCAL_FILE`
+/// is set — and the job is ACKNOWLEDGED with `S_OK`; if that rename needs a helper
+/// token and none is stored, `BG_E_TOKEN_REQUIRED` and the job stays TRANSFERRED
+/// (reading). A download not TRANSFERRED: ACKNOWLEDGED with `BG_S_PARTIAL_COMPLETE`. An
+/// upload or upload-reply not TRANSFERRED: `BG_E_INVALID_STATE`, nothing changes. A done
+/// job: `BG_E_INVALID_STATE` (T-7).
 pub fn complete(job: &JobFacts) -> Decision {
     if let Some(refused) = finished(Event::Complete, job) {
         return refused;
     }
-    let hresult = if matches!(job.state, JobState::Transferred) {
-        HResult::S_OK
-    } else {
-        HResult::BG_S_PARTIAL_COMPLETE
-    };
-    enter(Event::Complete, hresult, JobState::Acknowledged)
+    let op = event(Event::Complete);
+    let renames = !matches!(job.job_type, JobType::Upload);
+    match job.state {
+        JobState::Transferred
+            if renames && job.flags.contains(TokenUsage::LOCAL_FILE) && job.helper.is_none() =>
+        {
+            Decision::refuse(
+                op,
+                HResult::BG_E_TOKEN_REQUIRED,
+                Reason::CompleteNeedsHelperToken,
+            )
+        }
+        JobState::Transferred => Decision::new(
+            op,
+            HResult::S_OK,
+            Rule::of(Reason::Completed),
+            Effect::Enter(JobState::Acknowledged),
+        ),
+        _ if matches!(job.job_type, JobType::Download) => Decision::new(
+            op,
+            HResult::BG_S_PARTIAL_COMPLETE,
+            Rule::of(Reason::PartiallyCompleted),
+            Effect::Enter(JobState::Acknowledged),
+        ),
+        _ => Decision::refuse(
+            op,
+            HResult::BG_E_INVALID_STATE,
+            Reason::UploadNotTransferred,
+        ),
+    }
 }
 
 /// `IBackgroundCopyJob::TakeOwnership` by `caller` (L-7): the access gate must let

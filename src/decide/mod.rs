@@ -61,8 +61,14 @@ impl Method {
 pub enum Event {
     /// `IBackgroundCopyJob::QueryInterface(IID_IBitsTokenOptions)`.
     QueryInterface,
-    /// The owner logged off, or the session the helper token came from ended (L-5).
+    /// The owner logged off (L-5, L-8).
     LogoffOwner,
+    /// The owner logged on (L-8).
+    LogonOwner,
+    /// The session the helper token was taken in ended (L-5).
+    HelperSessionEnded,
+    /// The BITS service stopped (L-5: a restart or reboot discards the helper token).
+    ServiceStop,
     /// `IBackgroundCopyJob::Resume`.
     Resume,
     /// One run of the transfer, to its end (R-…, X-1, L-6).
@@ -78,7 +84,9 @@ pub enum Event {
 }
 
 names! { Event, "event";
-    QueryInterface => "query_interface", LogoffOwner => "logoff_owner", Resume => "resume",
+    QueryInterface => "query_interface", LogoffOwner => "logoff_owner",
+    LogonOwner => "logon_owner", HelperSessionEnded => "helper_session_ended",
+    ServiceStop => "service_stop", Resume => "resume",
     Transfer => "transfer", Cancel => "cancel", Complete => "complete",
     TakeOwnership => "take_ownership", Setting => "setting",
 }

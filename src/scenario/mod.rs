@@ -173,8 +173,14 @@ pub enum Step {
         /// The handle.
         handle: HandleName,
     },
-    /// The owner logs off (L-5).
+    /// The owner logs off (L-5, L-8).
     LogoffOwner {},
+    /// The owner logs on (L-8).
+    LogonOwner {},
+    /// The session the helper token was taken in ends (L-5).
+    HelperSessionEnded {},
+    /// The BITS service stops (L-5).
+    ServiceStop {},
     /// `Resume`.
     Resume {},
     /// A whole transfer run.
@@ -248,6 +254,9 @@ impl Step {
             Step::ClearHelperToken { .. } => "clear_helper_token",
             Step::GetHelperTokenSid { .. } => "get_helper_token_sid",
             Step::LogoffOwner {} => "logoff_owner",
+            Step::LogonOwner {} => "logon_owner",
+            Step::HelperSessionEnded {} => "helper_session_ended",
+            Step::ServiceStop {} => "service_stop",
             Step::Resume {} => "resume",
             Step::Transfer {} => "transfer",
             Step::Cancel {} => "cancel",

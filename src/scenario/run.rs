@@ -356,6 +356,9 @@ fn apply(step: &Typed<'_>, job: &mut Job, handles: &mut Vec<Option<TokenOptions>
 fn plain(step: &Step, job: &mut Job) -> Answered {
     let d = match *step {
         Step::LogoffOwner {} => job.logoff_owner(),
+        Step::LogonOwner {} => job.logon_owner(),
+        Step::HelperSessionEnded {} => job.helper_session_ended(),
+        Step::ServiceStop {} => job.service_stop(),
         Step::Resume {} => job.resume(),
         Step::Transfer {} => job.transfer(),
         Step::Cancel {} => job.cancel(),
@@ -376,9 +379,9 @@ fn plain(step: &Step, job: &mut Job) -> Answered {
         Step::RemoveCredentials { target, scheme } => {
             job.apply(settings::remove_credentials(job.facts(), target, scheme))
         }
-        Step::SetProxyUsage { usage } => job.apply(settings::set_proxy_usage(usage)),
+        Step::SetProxyUsage { usage } => job.apply(settings::set_proxy_usage(job.facts(), usage)),
         Step::SetClientCertificate { present } => {
-            job.apply(settings::set_client_certificate(present))
+            job.apply(settings::set_client_certificate(job.facts(), present))
         }
         // Resolved into typed steps before replay.
         Step::QueryInterface { .. }

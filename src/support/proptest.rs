@@ -490,7 +490,12 @@ fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawSte
         arms.push((
             5,
             prop_oneof![
-                Just(Step::LogoffOwner {}),
+                prop_oneof![
+                    Just(Step::LogoffOwner {}),
+                    Just(Step::LogonOwner {}),
+                    Just(Step::HelperSessionEnded {}),
+                    Just(Step::ServiceStop {}),
+                ],
                 Just(Step::Resume {}),
                 Just(Step::Resume {}),
                 Just(Step::Transfer {}),

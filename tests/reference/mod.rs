@@ -217,8 +217,8 @@ struct StateRow {
     done: bool,
     /// L-5: TRANSFERRED, ACKNOWLEDGED or CANCELLED.
     finished: bool,
-    /// **Documented choice** (`Job::resume`): SUSPENDED, ERROR and TRANSIENT_ERROR are
-    /// queued again; other unfinished states answer `S_FALSE`.
+    /// L-9: SUSPENDED, ERROR and TRANSIENT_ERROR are queued again; QUEUED, CONNECTING,
+    /// TRANSFERRING and TRANSFERRED answer `S_OK` and nothing changes.
     resume_queues: bool,
     /// **Documented choice** (`Job::transfer`): a transfer runs from QUEUED, CONNECTING,
     /// TRANSFERRING and TRANSIENT_ERROR; any other job answers `S_FALSE`.
@@ -1267,6 +1267,8 @@ pub fn transfer(release: Release, job: &TransferFacts) -> Plan {
 pub struct Job {
     pub profile: Profile,
     pub owner: Who,
+    /// L-8: whether the owner is logged on.
+    pub logged_on: bool,
     pub job_type: JobType,
     pub remote: Remote,
     pub state: JobState,
@@ -1311,6 +1313,7 @@ impl Job {
         Job {
             profile,
             owner,
+            logged_on: true,
             job_type: JobType::Download,
             remote: Remote::Https,
             state: JobState::Suspended,
@@ -1376,15 +1379,47 @@ impl Job {
     /// L-5: the owner logs off. BITS discards the token; an unfinished job with non-zero
     /// flags goes to ERROR with `BG_E_TOKEN_REQUIRED`. It is not a call and never refused.
     pub fn logoff_owner(&mut self) -> Answer {
-        self.helper = None;
-        if !state_row(self.state).finished && self.flags != 0 {
+        // L-5: the service accounts never log off.
+        if is_service_account(self.owner.sid) {
+            return answer(hr::S_OK, "L-5");
+        }
+        // L-8: the owner is logged off; a CONNECTING or TRANSFERRING job that L-5 does not
+        // put in ERROR goes back to QUEUED.
+        let running = matches!(self.state, JobState::Connecting | JobState::Transferring);
+        let held = self.helper.is_some();
+        self.logged_on = false;
+        if held {
+            self.discard();
+        }
+        if running && self.state != JobState::Error {
+            self.state = JobState::Queued;
+        }
+        answer(hr::S_OK, if held { "L-5" } else { "L-8" })
+    }
+
+    /// L-5: BITS discards the helper token; a job that held one, is not finished and has
+    /// non-zero flags goes to ERROR with `BG_E_TOKEN_REQUIRED`.
+    fn discard(&mut self) {
+        if self.helper.take().is_some() && !state_row(self.state).finished && self.flags != 0 {
             self.state = JobState::Error;
             self.error = Some((hr::BG_E_TOKEN_REQUIRED, "L-5"));
         }
+    }
+
+    /// L-8: the owner logs on.
+    pub fn logon_owner(&mut self) -> Answer {
+        self.logged_on = true;
+        answer(hr::S_OK, "L-8")
+    }
+
+    /// L-5: the helper token's session ends, or the service stops: the token is
+    /// discarded (a job without one is untouched).
+    pub fn helper_session_ended(&mut self) -> Answer {
+        self.discard();
         answer(hr::S_OK, "L-5")
     }
 
-    /// Documented choice (`Job::resume`).
+    /// L-9.
     pub fn resume(&mut self) -> Answer {
         if let Some(refused) = self.refused_when_done() {
             return refused;
@@ -1392,20 +1427,21 @@ impl Job {
         if state_row(self.state).resume_queues {
             self.state = JobState::Queued;
             self.error = None;
-            answer(hr::S_OK, "T-7")
-        } else {
-            answer(hr::S_FALSE, "T-7")
         }
+        answer(hr::S_OK, "L-9")
     }
 
     /// Documented choice (`Job::transfer`): a whole run, ending as [`transfer`] plans; the
-    /// job error is also the answer.
+    /// job error is also the answer. L-8: not while a user owner is logged off.
     pub fn transfer(&mut self) -> Answer {
         if let Some(refused) = self.refused_when_done() {
             return refused;
         }
         if !state_row(self.state).transfer_runs {
             return answer(hr::S_FALSE, "T-7");
+        }
+        if !self.logged_on && !is_service_account(self.owner.sid) {
+            return answer(hr::S_FALSE, "L-8");
         }
         match transfer(self.profile.release, &self.transfer_facts()).failure {
             None => {
@@ -1431,20 +1467,32 @@ impl Job {
         answer(hr::S_OK, "T-7")
     }
 
-    /// Documented choice (`Job::complete`): ACKNOWLEDGED; `S_OK` from TRANSFERRED, else
-    /// `BG_S_PARTIAL_COMPLETE`.
+    /// L-10: TRANSFERRED → the files are renamed (as the helper with LOCAL_FILE, R-1;
+    /// without a stored token `BG_E_TOKEN_REQUIRED` and the job stays TRANSFERRED), then
+    /// ACKNOWLEDGED with `S_OK`; a download not transferred → ACKNOWLEDGED with
+    /// `BG_S_PARTIAL_COMPLETE`; an upload or upload-reply not transferred →
+    /// `BG_E_INVALID_STATE`, nothing changes.
     pub fn complete(&mut self) -> Answer {
         if let Some(refused) = self.refused_when_done() {
             return refused;
         }
-        let hresult = if self.state == JobState::Transferred {
-            hr::S_OK
-        } else {
-            hr::BG_S_PARTIAL_COMPLETE
-        };
-        self.state = JobState::Acknowledged;
-        self.error = None;
-        answer(hresult, "T-7")
+        // Renamed at Complete: the download's temporary files, the upload-reply's reply
+        // file; a plain upload renames nothing.
+        let renames = self.job_type != JobType::Upload;
+        if self.state == JobState::Transferred {
+            if renames && self.flags & LOCAL_FILE != 0 && self.helper.is_none() {
+                return answer(hr::BG_E_TOKEN_REQUIRED, "L-10");
+            }
+            self.state = JobState::Acknowledged;
+            self.error = None;
+            return answer(hr::S_OK, "L-10");
+        }
+        if self.job_type == JobType::Download {
+            self.state = JobState::Acknowledged;
+            self.error = None;
+            return answer(hr::BG_S_PARTIAL_COMPLETE, "L-10");
+        }
+        answer(hr::BG_E_INVALID_STATE, "L-10")
     }
 
     /// L-7, in its order: the access gate, an elevated administrator (T-5 and T-9;
@@ -1600,12 +1648,25 @@ pub fn run(s: &Scenario) -> Result<Transcript, usize> {
                 decision_answer(job.call(caller(&handles, handle), Call::GetSid))
             }
             Step::LogoffOwner { .. } => job.logoff_owner(),
+            Step::LogonOwner { .. } => job.logon_owner(),
+            Step::HelperSessionEnded { .. } | Step::ServiceStop { .. } => {
+                job.helper_session_ended()
+            }
             Step::Resume { .. } => job.resume(),
             Step::Transfer { .. } => job.transfer(),
             Step::Cancel { .. } => job.cancel(),
             Step::Complete { .. } => job.complete(),
             Step::TakeOwnership { caller } => job.take_ownership(token(caller)),
             Step::Route { access } => job.route(*access),
+            // T-7: a done job refuses every change of its settings.
+            Step::SetCredentials { .. }
+            | Step::RemoveCredentials { .. }
+            | Step::SetProxyUsage { .. }
+            | Step::SetClientCertificate { .. }
+                if state_row(job.state).done =>
+            {
+                answer(hr::BG_E_INVALID_STATE, "T-7")
+            }
             Step::SetCredentials {
                 target,
                 scheme,
@@ -1620,13 +1681,22 @@ pub fn run(s: &Scenario) -> Result<Transcript, usize> {
                     Err(code) => answer(code, rule),
                 }
             }
+            // RemoveCredentials: S_FALSE when nothing was set for the pair.
             Step::RemoveCredentials { target, scheme } => {
-                job.creds.remove(*target, *scheme);
-                answer(hr::S_OK, "R-5")
+                if job.creds.get(*target, *scheme).is_none() {
+                    answer(hr::S_FALSE, "R-5")
+                } else {
+                    job.creds.remove(*target, *scheme);
+                    answer(hr::S_OK, "R-5")
+                }
             }
             Step::SetProxyUsage { usage } => {
                 job.proxy = *usage;
                 answer(hr::S_OK, "R-7")
+            }
+            // RemoveClientCertificate: S_FALSE when none is set.
+            Step::SetClientCertificate { present: false } if !job.certificate => {
+                answer(hr::S_FALSE, "R-4")
             }
             Step::SetClientCertificate { present } => {
                 job.certificate = *present;
