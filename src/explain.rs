@@ -247,6 +247,29 @@ impl fmt::Display for Explanation<'_> {
                 "{id}: LOCAL_FILE routes renaming the files to the helper token, and none is stored: the job stays transferred"
             ),
             Reason::NothingToRemove => write!(f, "{id}: there is nothing to remove"),
+            Reason::ServerChallengeUnanswered | Reason::ProxyChallengeUnanswered => {
+                let plan = transfer_plan(profile, job);
+                let step = plan.failing_step().map(|r| r.access);
+                write!(
+                    f,
+                    "{id}: the {} challenges{}, and nothing answers: no explicit credentials for it, and implicit ones not allowed (R-3) or not usable (R-6)",
+                    if rule.reason == Reason::ServerChallengeUnanswered {
+                        "server"
+                    } else {
+                        "proxy"
+                    },
+                    match step.and_then(|a| a.as_challenge()) {
+                        Some((_, s)) => match s {
+                            crate::net::AuthScheme::Basic => " with Basic",
+                            crate::net::AuthScheme::Digest => " with Digest",
+                            crate::net::AuthScheme::Ntlm => " with NTLM",
+                            crate::net::AuthScheme::Negotiate => " with Negotiate",
+                            crate::net::AuthScheme::Passport => " with Passport",
+                        },
+                        None => "",
+                    }
+                )
+            }
             Reason::StateChanged => match self.decision.effect() {
                 Effect::Enter(to) => write!(f, "{id}: the job went from {} to {to}", job.state),
                 _ => write!(f, "{id}: the job changed state"),
@@ -371,24 +394,36 @@ impl fmt::Display for RouteExplanation<'_> {
                 "{id}: NETWORK is not set, so BITS {doing} with the implicit credentials of the owner {owner} (R-3 allows them: {})",
                 Allowed(implicit_allowed(job, target), job)
             ),
-            Reason::ServiceOwnerOnNetwork => {
-                let account = if owner == Sid::LOCAL_SYSTEM {
+            Reason::ServiceOwnerOnNetwork | Reason::ComputerOnlyThroughNegotiate => {
+                // Whose token: the helper's when the access's flag is set, else the owner's.
+                let helper_in_play = access.flag().is_some_and(|u| job.flags.contains(u));
+                let (whose, sid) = match job.helper {
+                    Some(h) if helper_in_play => ("helper token", h.sid),
+                    _ => ("owner", owner),
+                };
+                let account = if sid == Sid::LOCAL_SYSTEM {
                     "LocalSystem"
-                } else if owner == Sid::LOCAL_SERVICE {
+                } else if sid == Sid::LOCAL_SERVICE {
                     "LocalService"
-                } else if owner == Sid::NETWORK_SERVICE {
+                } else if sid == Sid::NETWORK_SERVICE {
                     "NetworkService"
                 } else {
                     "a service account"
                 };
-                let appears = match principal {
-                    Principal::Anonymous => "anonymously",
-                    _ => "as the computer account",
-                };
-                write!(
-                    f,
-                    "{id}: the owner {owner} is {account} and no helper token is in play, so BITS {doing} {appears}"
-                )
+                match (rule.reason, principal) {
+                    (Reason::ComputerOnlyThroughNegotiate, _) => write!(
+                        f,
+                        "{id}: the {whose} {sid} is {account}, which appears on the network as the computer, and the computer's identity is presented only through Negotiate: BITS {doing} with no usable credentials"
+                    ),
+                    (_, Principal::Anonymous) => write!(
+                        f,
+                        "{id}: the {whose} {sid} is {account}, so BITS {doing} anonymously"
+                    ),
+                    _ => write!(
+                        f,
+                        "{id}: the {whose} {sid} is {account}, so BITS {doing} as the computer account"
+                    ),
+                }
             }
             Reason::PreconfigAsOwner => write!(
                 f,

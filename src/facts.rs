@@ -6,6 +6,7 @@
 //! nothing: it writes what the effect says.
 #![forbid(unsafe_code)]
 
+use crate::challenge::{Challenges, IeSettings};
 use crate::hresult::HResult;
 use crate::net::{Credentials, NetworkEnvironment, ProxyUsage};
 use crate::profile::TakeOwnership;
@@ -29,7 +30,7 @@ pub struct JobError {
 
 impl JobError {
     /// The error of this reason, if the model ever produces one: L-5's and L-6's
-    /// `BG_E_TOKEN_REQUIRED`, X-1's `0x80072F9A`.
+    /// `BG_E_TOKEN_REQUIRED`, X-1's `0x80072F9A`, X-3's `BG_E_HTTP_ERROR_401` / `407`.
     pub const fn of(reason: Reason) -> Option<JobError> {
         let hresult = match reason {
             Reason::TokenRequiredAfterLogoff | Reason::HelperTokenMissing => {
@@ -38,6 +39,8 @@ impl JobError {
             Reason::ClientCertificateWithNetwork => {
                 HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY
             }
+            Reason::ServerChallengeUnanswered => HResult::BG_E_HTTP_ERROR_401,
+            Reason::ProxyChallengeUnanswered => HResult::BG_E_HTTP_ERROR_407,
             _ => return None,
         };
         Some(JobError {
@@ -92,6 +95,10 @@ pub struct JobFacts {
     pub environment: NetworkEnvironment,
     /// Whether the owner is logged on (L-8); the service accounts always are.
     pub owner_logged_on: bool,
+    /// The schemes the server and the proxy challenge with; none by default.
+    pub challenges: Challenges,
+    /// What `PRECONFIG` finds in the IE proxy settings.
+    pub ie_settings: IeSettings,
 }
 
 impl JobFacts {
@@ -111,6 +118,8 @@ impl JobFacts {
             proxy: ProxyUsage::Preconfig,
             environment: NetworkEnvironment::DEFAULT,
             owner_logged_on: true,
+            challenges: Challenges::NONE,
+            ie_settings: IeSettings::Direct,
         }
     }
 
@@ -163,6 +172,40 @@ impl JobFacts {
     /// The same job with another proxy usage.
     pub const fn with_proxy(self, proxy: ProxyUsage) -> JobFacts {
         JobFacts { proxy, ..self }
+    }
+
+    /// The same job facing these challenges.
+    pub const fn with_challenges(self, challenges: Challenges) -> JobFacts {
+        JobFacts { challenges, ..self }
+    }
+
+    /// The same job with these IE proxy settings.
+    pub const fn with_ie_settings(self, ie_settings: IeSettings) -> JobFacts {
+        JobFacts {
+            ie_settings,
+            ..self
+        }
+    }
+
+    /// Whether such a job can exist (T-7): SMB serves downloads and uploads, never an
+    /// upload-reply job (adding the file fails with `E_INVALIDARG`).
+    pub const fn can_exist(&self) -> bool {
+        !matches!(
+            (self.job_type, self.remote),
+            (JobType::UploadReply, Remote::Smb)
+        )
+    }
+
+    /// Whether a transfer of this job goes through a proxy: always with `OVERRIDE`;
+    /// with `AUTODETECT`, and `PRECONFIG` whose IE settings ask for discovery, the model
+    /// assumes discovery finds one; `PRECONFIG` with direct settings and `NO_PROXY` use
+    /// none.
+    pub const fn through_proxy(&self) -> bool {
+        match self.proxy {
+            ProxyUsage::Override | ProxyUsage::Autodetect => true,
+            ProxyUsage::Preconfig => self.ie_settings.discovers(),
+            ProxyUsage::NoProxy => false,
+        }
     }
 
     /// The same job in another network environment.

@@ -208,6 +208,17 @@ impl Job {
         self.facts.proxy = proxy;
     }
 
+    /// The schemes the server and the proxy will challenge with: a fact of the
+    /// world, not a setting of the job.
+    pub fn set_challenges(&mut self, challenges: crate::challenge::Challenges) {
+        self.facts.challenges = challenges;
+    }
+
+    /// What `PRECONFIG` finds in the IE proxy settings: a fact of the machine.
+    pub fn set_ie_settings(&mut self, ie_settings: crate::challenge::IeSettings) {
+        self.facts.ie_settings = ie_settings;
+    }
+
     /// Applies a decision made elsewhere on this job's facts (a setting's, say) and
     /// returns it.
     pub fn apply(&mut self, d: Decision) -> Decision {

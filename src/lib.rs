@@ -31,6 +31,7 @@ macro_rules! serde_as_raw_bits {
 pub(crate) use serde_as_raw_bits;
 
 mod access;
+mod challenge;
 pub mod decide;
 mod explain;
 mod facts;
@@ -76,6 +77,7 @@ pub mod support {
 pub mod windows;
 
 pub use access::Access;
+pub use challenge::{Challenges, IeSettings};
 pub use decide::lifecycle::{
     cancel, complete, helper_session_ended, logoff_owner, logon_owner, query_interface, resume,
     service_stop, take_ownership, transfer,
@@ -97,7 +99,7 @@ pub use net::{
 pub use plan::{PLAN_CAPACITY, TransferOutcome, TransferPlan, transfer_makes, transfer_plan};
 pub use profile::{
     AccessCheck, AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, Profile,
-    Release, TakeOwnership, UnknownFlags,
+    Release, TakeOwnership, TokenCheck, UnknownFlags,
 };
 pub use route::{ImplicitAllowed, Principal, Route, implicit_allowed, route};
 pub use rule::{Reason, Rule, RuleId};

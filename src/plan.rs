@@ -6,7 +6,7 @@ use crate::access::Access;
 use crate::decide::methods::client_certificate_failure;
 use crate::facts::{JobError, JobFacts};
 use crate::net::{AuthScheme, AuthTarget, ProxyUsage};
-use crate::profile::Profile;
+use crate::profile::{Profile, TokenCheck};
 use crate::route::{Principal, Route, route_made};
 use crate::rule::{Reason, Rule, RuleId};
 use crate::state::{JobState, JobType, Remote};
@@ -81,7 +81,9 @@ impl TransferPlan {
     }
 
     /// The step where the transfer fails: the first access routed to a missing helper
-    /// token (L-6), or the client certificate's key (X-1).
+    /// token (L-6 when Q-8 is lazy), the first challenge nothing answers (X-3), or the
+    /// client certificate's key (X-1). `None` when the transfer succeeds, and when an eager
+    /// L-6 (Q-8's default) fails it before any access.
     pub fn failing_step(&self) -> Option<&Route> {
         self.failing.and_then(|i| self.steps().get(usize::from(i)))
     }
@@ -132,9 +134,11 @@ impl<'a> IntoIterator for &'a TransferPlan {
 }
 
 /// Whether a transfer of this job makes this access at all: local files by job type
-/// (an upload-reply job also opens its local file), the SMB file for SMB jobs, proxy
-/// discovery by proxy usage (HTTP only), proxy challenges unless `NO_PROXY`, server
-/// challenges over HTTP(S), the certificate's key when one is set.
+/// (an upload-reply job also opens its local file), the SMB file for SMB jobs, WPAD for
+/// `AUTODETECT` and for `PRECONFIG` whose IE settings ask for discovery (R-7), the IE
+/// settings for `PRECONFIG`, a challenge when the server — or the proxy the transfer goes
+/// through — asks for that scheme (X-3), the certificate's key in the TLS handshake of an
+/// HTTPS job with a certificate (X-1). HTTP accesses only over HTTP(S).
 pub const fn transfer_makes(job: &JobFacts, access: Access) -> bool {
     let http = job.remote.is_http();
     match access {
@@ -146,65 +150,83 @@ pub const fn transfer_makes(job: &JobFacts, access: Access) -> bool {
             matches!(job.job_type, JobType::UploadReply)
         }
         Access::SmbRemoteFile => matches!(job.remote, Remote::Smb),
-        Access::ProxyAutoDetect => http && matches!(job.proxy, ProxyUsage::Autodetect),
+        Access::ProxyAutoDetect => {
+            http && (matches!(job.proxy, ProxyUsage::Autodetect)
+                || (matches!(job.proxy, ProxyUsage::Preconfig) && job.ie_settings.discovers()))
+        }
         Access::ProxyIeSettings => http && matches!(job.proxy, ProxyUsage::Preconfig),
-        Access::ProxyChallenge(_) => http && job.proxy.uses_proxy(),
-        Access::ServerChallenge(_) => http,
-        Access::ClientCertificateKey => http && job.client_certificate,
+        Access::ProxyChallenge(s) => {
+            http && job.through_proxy() && job.challenges.asks(AuthTarget::Proxy, s)
+        }
+        Access::ServerChallenge(s) => http && job.challenges.asks(AuthTarget::Server, s),
+        Access::ClientCertificateKey => {
+            matches!(job.remote, Remote::Https) && job.client_certificate
+        }
         Access::Other => true,
     }
 }
 
-/// The schemes a target is modelled to challenge with: those the job set credentials for
-/// (in `BG_AUTH_SCHEME` order), else Negotiate.
+/// The schemes `target` challenges with (X-3), in `BG_AUTH_SCHEME` order.
 fn challenge_schemes(job: &JobFacts, target: AuthTarget) -> impl Iterator<Item = AuthScheme> {
-    let creds = job.credentials;
-    let none = !creds.any(target);
-    AuthScheme::ALL.iter().copied().filter(move |&s| {
-        creds.get(target, s).is_some() || (none && matches!(s, AuthScheme::Negotiate))
-    })
+    let challenges = job.challenges;
+    AuthScheme::ALL
+        .iter()
+        .copied()
+        .filter(move |&s| challenges.asks(target, s))
 }
 
 /// The accesses a whole transfer of `job` makes, in order, each routed by [`route()`](crate::route()), and
 /// the job's final [`TransferOutcome`].
 ///
 /// **Order.** An upload (or upload-reply) job first opens its local file. Over HTTP(S):
-/// proxy discovery (`PRECONFIG`: the IE settings; `AUTODETECT`: WPAD), the proxy's
-/// challenges (unless `NO_PROXY`), the client certificate's key (the TLS handshake), the
-/// server's challenges. Over SMB: the remote file. Then a download creates and renames
-/// its temporary file; an upload-reply job creates and renames its reply file.
+/// proxy discovery (`PRECONFIG`: the IE settings, then WPAD if they ask for
+/// auto-detection or a PAC URL; `AUTODETECT`: WPAD), the proxy's challenges (when the
+/// transfer goes through a proxy), the client certificate's key (the TLS handshake, HTTPS
+/// only), the server's challenges. Over SMB: the remote file. Then a download creates and
+/// renames its temporary file; an upload-reply job creates and renames its reply file.
 ///
-/// **Challenges.** The model assumes each target challenges in every scheme the job set
-/// credentials for it (in `BG_AUTH_SCHEME` order), and in Negotiate when it set none.
+/// **Challenges.** The schemes the server and the proxy ask for are an input,
+/// [`JobFacts::challenges`] (X-3), none by default; each becomes a step, in
+/// `BG_AUTH_SCHEME` order.
 ///
-/// **Outcome.** L-6 first: if any step routes to a missing helper token, the job goes to
-/// ERROR with `BG_E_TOKEN_REQUIRED` at the first such step. Otherwise, if
-/// [`client_certificate_failure`] predicts X-1, ERROR with `0x80072F9A`. Otherwise
-/// TRANSFERRED. The job's state is not read.
+/// **Outcome.** With Q-8 eager (the default), a job with non-zero flags and no helper
+/// token goes to ERROR with `BG_E_TOKEN_REQUIRED` before any access (L-6, X-2; no failing
+/// step). Otherwise the first step that fails decides: an access routed to the missing
+/// helper (L-6, lazy), a challenge nothing answers (`BG_E_HTTP_ERROR_401` for the server,
+/// `407` for the proxy, X-3), the certificate's key when [`client_certificate_failure`]
+/// predicts X-1 (`0x80072F9A`; L-6 when no helper token is there to make the TLS
+/// connection, reading). Otherwise TRANSFERRED. The job's state is not read.
 ///
 /// ```
 /// use bits_helper_token::*;
 ///
-/// // X-1: a NetworkService job with a client certificate and NETWORK set.
+/// // X-1: a NetworkService job with a client certificate and NETWORK set, over HTTPS.
 /// let helper = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
 /// let job = JobFacts::new(Identity::NETWORK_SERVICE)
 ///     .with_flags(TokenUsage::NETWORK)
 ///     .with_helper(Some(helper))
-///     .with_client_certificate(true);
+///     .with_client_certificate(true)
+///     .with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Negotiate));
 /// let plan = transfer_plan(&Profile::default(), &job);
 /// let names: Vec<&str> = plan.iter().map(|r| r.access.name()).collect();
 /// assert_eq!(names, [
-///     "proxy_ie_settings", "proxy_challenge_negotiate", "client_certificate_key",
-///     "server_challenge_negotiate", "download_temp_file_create", "download_temp_file_rename",
+///     "proxy_ie_settings", "client_certificate_key", "server_challenge_negotiate",
+///     "download_temp_file_create", "download_temp_file_rename",
 /// ]);
 /// assert_eq!(plan.outcome().failure().map(|f| f.hresult),
 ///            Some(HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY));
 /// assert_eq!(plan.failing_step().map(|r| r.access), Some(Access::ClientCertificateKey));
 ///
-/// // Without the helper token, L-6 comes first.
+/// // Without the helper token, L-6 comes first, before any access (Q-8 eager).
 /// let plan = transfer_plan(&Profile::default(), &job.with_helper(None));
 /// assert_eq!(plan.outcome().failure().map(|f| f.rule.id), Some(RuleId::L6));
-/// assert_eq!(plan.failing_step().map(|r| r.access), Some(Access::ProxyIeSettings));
+/// assert_eq!(plan.failing_step(), None);
+///
+/// // X-3: the server asks for Basic and nothing answers it.
+/// let basic = job.with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Basic))
+///     .with_client_certificate(false);
+/// let plan = transfer_plan(&Profile::default(), &basic);
+/// assert_eq!(plan.outcome().failure().map(|f| f.hresult), Some(HResult::BG_E_HTTP_ERROR_401));
 /// # Ok::<(), ParseSidError>(())
 /// ```
 pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
@@ -235,19 +257,33 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
     add(Access::ReplyFileCreate);
     add(Access::ReplyFileRename);
 
-    // L-6 first (X-2), then X-1.
-    let missing = plan.iter().position(|r| r.failure().is_some());
-    let failure = match missing.and_then(|i| plan.steps().get(i)) {
-        Some(step) => step.failure(),
-        None => client_certificate_failure(job, job.flags),
-    };
-    if let Some(failure) = failure {
+    // L-6 with Q-8 eager: at the start of the transfer, before any access.
+    if matches!(profile.knobs.token_check, TokenCheck::Eager)
+        && !job.flags.is_empty()
+        && job.helper.is_none()
+    {
+        if let Some(error) = JobError::of(Reason::HelperTokenMissing) {
+            plan.outcome = TransferOutcome::Error(error);
+        }
+        return plan;
+    }
+    // Otherwise the first step that fails, in order: a missing helper (L-6, lazy), an
+    // unanswered challenge (X-3), the certificate's key out of the helper's reach (X-1).
+    // The helper makes X-1's TLS connection, so without one that step is L-6 (reading).
+    let x1 = client_certificate_failure(job, job.flags).map(|x1| match job.helper {
+        Some(_) => x1,
+        None => JobError::of(Reason::HelperTokenMissing).unwrap_or(x1),
+    });
+    let failing = plan.iter().enumerate().find_map(|(i, r)| {
+        let failure = match r.access {
+            Access::ClientCertificateKey => x1,
+            _ => r.failure(),
+        };
+        failure.map(|f| (i, f))
+    });
+    if let Some((i, failure)) = failing {
         plan.outcome = TransferOutcome::Error(failure);
-        let at = missing.or_else(|| {
-            plan.iter()
-                .position(|r| r.access == Access::ClientCertificateKey)
-        });
-        plan.failing = at.and_then(|i| u8::try_from(i).ok());
+        plan.failing = u8::try_from(i).ok();
     }
     plan
 }

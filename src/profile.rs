@@ -110,6 +110,19 @@ pub enum TakeOwnership {
 
 names! { TakeOwnership, "Q-6 setting"; DropToken => "drop_token", Keep => "keep", Clear => "clear" }
 
+/// when L-6 strikes a job with non-zero flags and no helper token.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[non_exhaustive]
+pub enum TokenCheck {
+    /// At the start of every transfer, before any access (the SPEC default).
+    #[default]
+    Eager,
+    /// Only at the first access the flags route to the missing helper.
+    Lazy,
+}
+
+names! { TokenCheck, "Q-8 setting"; Eager => "eager", Lazy => "lazy" }
+
 /// where the access check refuses a caller.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[non_exhaustive]
@@ -222,6 +235,8 @@ pub struct Knobs {
     pub take_ownership: TakeOwnership,
     /// who must be an administrator for a legacy `SetHelperToken`.
     pub legacy_set_token: LegacySetToken,
+    /// when L-6 strikes.
+    pub token_check: TokenCheck,
     /// where the access check refuses.
     pub access_check: AccessCheck,
 }
@@ -235,6 +250,7 @@ impl Knobs {
         denial: FailureCode::ACCESS_DENIED,
         take_ownership: TakeOwnership::DropToken,
         legacy_set_token: LegacySetToken::CallerAndOwner,
+        token_check: TokenCheck::Eager,
         access_check: AccessCheck::PerCall,
     };
 }

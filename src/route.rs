@@ -11,17 +11,19 @@
 //!   with the id of the rule that names the access.
 //! - **R-6** applies to the accesses that authenticate to a remote party with the owner's
 //!   *implicit network identity*: the SMB remote file and an implicit-credential answer to
-//!   an NTLM or Negotiate challenge, when no helper token is in play for that access.
-//!   LocalSystem and NetworkService owners appear as the computer account, LocalService as
-//!   anonymous. Proxy discovery and local files are not network authentication.
+//!   an NTLM or Negotiate challenge — whether the token is the owner's or the helper's.
+//!   LocalSystem and NetworkService appear as the computer account, LocalService as
+//!   anonymous; the computer account answers only Negotiate, so their NTLM answer is
+//!   [`Principal::NoCredentials`] and the challenge goes unanswered. Proxy discovery
+//!   and local files are not network authentication.
 //! - **R-3.** Implicit credentials exist only for NTLM and Negotiate. `SetCredentials(NULL,
 //!   NULL)` for NTLM *or* Negotiate allows both schemes of that target. `UseLMCompat` only
 //!   ever *adds* permission. Implicit proxy credentials serve the server unless explicit
 //!   server credentials exist for *any* scheme.
 //! - **R-5.** Explicit credentials answer only the challenge of their own target and
 //!   scheme.
-//! - **R-7.** WPAD runs only for `AUTODETECT`, reading the IE settings only for
-//!   `PRECONFIG`.
+//! - **R-7.** WPAD runs for `AUTODETECT`, and for `PRECONFIG` whose IE settings ask for
+//!   auto-detection or a PAC URL; the IE settings are read only for `PRECONFIG`.
 #![forbid(unsafe_code)]
 
 use crate::access::Access;
@@ -115,9 +117,19 @@ impl core::fmt::Display for Route {
 
 impl Route {
     /// The failure this access causes, if any (L-6): `BG_E_TOKEN_REQUIRED`.
+    ///
+    /// A challenge the job meets that nobody answers — no credentials or only
+    /// anonymous ones — fails the transfer with `BG_E_HTTP_ERROR_401` for the server
+    /// or `BG_E_HTTP_ERROR_407` for the proxy.
     pub const fn failure(&self) -> Option<JobError> {
-        match self.rule.reason {
-            Reason::HelperTokenMissing => JobError::of(Reason::HelperTokenMissing),
+        match (self.rule.reason, self.principal, self.access) {
+            (Reason::HelperTokenMissing, _, _) => JobError::of(Reason::HelperTokenMissing),
+            (_, Principal::NoCredentials | Principal::Anonymous, Access::ServerChallenge(_)) => {
+                JobError::of(Reason::ServerChallengeUnanswered)
+            }
+            (_, Principal::NoCredentials | Principal::Anonymous, Access::ProxyChallenge(_)) => {
+                JobError::of(Reason::ProxyChallengeUnanswered)
+            }
             _ => None,
         }
     }
@@ -235,12 +247,17 @@ fn decide_made(profile: &Profile, job: &JobFacts, access: Access) -> (Principal,
 /// none is; else the owner — seen on the network through R-6 for the SMB file.
 fn by_flag(job: &JobFacts, access: Access, usage: TokenUsage) -> (Principal, Rule) {
     let id = access.rule_id();
+    let network = matches!(access, Access::SmbRemoteFile);
     if job.flags.contains(usage) {
-        return as_helper(job, Rule::new(id, Reason::FlagSet));
+        let granted = Rule::new(id, Reason::FlagSet);
+        return match (network, job.helper) {
+            (true, Some(helper)) => on_network(helper.sid, None, (Principal::Helper, granted)),
+            _ => as_helper(job, granted),
+        };
     }
     let otherwise = Rule::new(id, Reason::FlagClear);
-    if matches!(access, Access::SmbRemoteFile) {
-        owner_on_network(job.owner.sid, otherwise)
+    if network {
+        on_network(job.owner.sid, None, (Principal::Owner, otherwise))
     } else {
         (Principal::Owner, otherwise)
     }
@@ -258,18 +275,32 @@ const fn as_helper(job: &JobFacts, granted: Rule) -> (Principal, Rule) {
     }
 }
 
-/// the owner's implicit network identity. Service accounts appear as the computer
-/// (LocalSystem, NetworkService) or anonymously (LocalService); anyone else as itself,
-/// under `otherwise`.
-fn owner_on_network(owner: Sid, otherwise: Rule) -> (Principal, Rule) {
-    let principal = if owner == Sid::LOCAL_SYSTEM || owner == Sid::NETWORK_SERVICE {
-        Principal::Computer
-    } else if owner == Sid::LOCAL_SERVICE {
-        Principal::Anonymous
+/// the implicit network identity of a token — the owner's or the helper's. The
+/// service accounts appear as the computer (LocalSystem, NetworkService) or anonymously
+/// (LocalService); anyone else as itself (`otherwise`). The computer's identity is
+/// presented only through Negotiate: to an NTLM challenge (`scheme`) it presents no
+/// usable credentials.
+fn on_network(
+    sid: Sid,
+    scheme: Option<AuthScheme>,
+    otherwise: (Principal, Rule),
+) -> (Principal, Rule) {
+    if sid == Sid::LOCAL_SYSTEM || sid == Sid::NETWORK_SERVICE {
+        if matches!(scheme, Some(AuthScheme::Ntlm)) {
+            return (
+                Principal::NoCredentials,
+                Rule::of(Reason::ComputerOnlyThroughNegotiate),
+            );
+        }
+        (Principal::Computer, Rule::of(Reason::ServiceOwnerOnNetwork))
+    } else if sid == Sid::LOCAL_SERVICE {
+        (
+            Principal::Anonymous,
+            Rule::of(Reason::ServiceOwnerOnNetwork),
+        )
     } else {
-        return (Principal::Owner, otherwise);
-    };
-    (principal, Rule::of(Reason::ServiceOwnerOnNetwork))
+        otherwise
+    }
 }
 
 /// R-2 (with R-6 and L-6): who answers this target's challenge in this scheme.
@@ -298,10 +329,16 @@ fn challenge(job: &JobFacts, target: AuthTarget, scheme: AuthScheme) -> (Princip
             Rule::of(Reason::ImplicitNotAllowed),
         );
     }
-    // NETWORK sends the helper's implicit credentials (L-6 when it is missing).
+    // NETWORK sends the helper's implicit credentials (L-6 when it is missing), seen
+    // through R-6.
     if job.flags.contains(usage) {
-        return as_helper(job, Rule::of(Reason::ImplicitAsHelper));
+        let granted = Rule::of(Reason::ImplicitAsHelper);
+        return match job.helper {
+            Some(helper) => on_network(helper.sid, Some(scheme), (Principal::Helper, granted)),
+            None => as_helper(job, granted),
+        };
     }
     // R-2 with NETWORK clear: the owner's implicit credentials, seen through R-6.
-    owner_on_network(job.owner.sid, Rule::of(Reason::ImplicitAsOwner))
+    let granted = Rule::of(Reason::ImplicitAsOwner);
+    on_network(job.owner.sid, Some(scheme), (Principal::Owner, granted))
 }

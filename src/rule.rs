@@ -170,6 +170,13 @@ pub enum Reason {
     TakeOwnershipNeedsAdministrator,
     /// L-7, Q-6: the caller took ownership.
     OwnershipTaken,
+    /// the server's challenge goes unanswered (`BG_E_HTTP_ERROR_401`).
+    ServerChallengeUnanswered,
+    /// the proxy's challenge goes unanswered (`BG_E_HTTP_ERROR_407`).
+    ProxyChallengeUnanswered,
+    /// the computer's identity is presented only through Negotiate; an NTLM
+    /// challenge answered by LocalSystem or NetworkService presents no usable credentials.
+    ComputerOnlyThroughNegotiate,
     /// a client certificate, an owner other than LocalSystem and NETWORK.
     ClientCertificateWithNetwork,
     /// the flag is set and the helper token is stored.
@@ -240,6 +247,9 @@ names! { Reason, "reason";
     TakeOwnershipNeedsAdministrator => "take_ownership_needs_administrator",
     OwnershipTaken => "ownership_taken",
     ClientCertificateWithNetwork => "client_certificate_with_network",
+    ServerChallengeUnanswered => "server_challenge_unanswered",
+    ProxyChallengeUnanswered => "proxy_challenge_unanswered",
+    ComputerOnlyThroughNegotiate => "computer_only_through_negotiate",
     FlagSet => "flag_set",
     FlagClear => "flag_clear",
     ImplicitAsHelper => "implicit_as_helper",
@@ -292,6 +302,8 @@ impl Reason {
             TakeOwnershipNeedsAdministrator => RuleId::L7,
             OwnershipTaken => RuleId::Q6,
             ClientCertificateWithNetwork => RuleId::X1,
+            ServerChallengeUnanswered | ProxyChallengeUnanswered => RuleId::X3,
+            ComputerOnlyThroughNegotiate => RuleId::R6,
             ImplicitAsHelper | ImplicitAsOwner => RuleId::R2,
             ServiceOwnerOnNetwork => RuleId::R6,
             PreconfigAsOwner => RuleId::R7,

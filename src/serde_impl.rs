@@ -2,6 +2,7 @@
 //! the way in, so a job the model cannot reach is refused.
 #![forbid(unsafe_code)]
 
+use crate::challenge::{Challenges, IeSettings};
 use crate::facts::{JobError, JobFacts};
 use crate::hresult::HResult;
 use crate::job::Job;
@@ -23,6 +24,9 @@ pub enum InvalidJob {
     /// An error is recorded on a job that is not in ERROR.
     #[error("error: a job in state {0} has no error (only ERROR has one)")]
     ErrorOutsideErrorState(JobState),
+    /// An upload-reply job over SMB (T-7).
+    #[error("an upload-reply job cannot use SMB")]
+    CannotExist,
     /// A job in ERROR without an error.
     #[error("error: a job in state error must have one")]
     ErrorStateWithoutError,
@@ -106,6 +110,10 @@ struct JobRepr {
     environment: NetworkEnvironment,
     #[serde(default = "logged_on")]
     owner_logged_on: bool,
+    #[serde(default)]
+    challenges: Challenges,
+    #[serde(default)]
+    ie_settings: IeSettings,
 }
 
 const fn logged_on() -> bool {
@@ -137,8 +145,13 @@ impl TryFrom<JobRepr> for Job {
             proxy: r.proxy,
             environment: r.environment,
             owner_logged_on: r.owner_logged_on,
+            challenges: r.challenges,
+            ie_settings: r.ie_settings,
             ..JobFacts::new(r.owner)
         };
+        if !facts.can_exist() {
+            return Err(InvalidJob::CannotExist);
+        }
         Ok(Job::with_facts(r.profile, facts))
     }
 }
@@ -160,6 +173,8 @@ impl From<&Job> for JobRepr {
             proxy: f.proxy,
             environment: f.environment,
             owner_logged_on: f.owner_logged_on,
+            challenges: f.challenges,
+            ie_settings: f.ie_settings,
         }
     }
 }

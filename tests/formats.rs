@@ -124,6 +124,7 @@ fn a3_profile_and_knobs() {
                 "denial": "0x80070005",
                 "take_ownership": "drop_token",
                 "legacy_set_token": "caller_and_owner",
+                "token_check": "eager",
                 "access_check": "per_call"
             }
         })

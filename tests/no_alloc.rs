@@ -72,6 +72,27 @@ fn decisions_allocate_nothing_on_any_path() {
     let mut routes = Vec::with_capacity(1_000_000);
     let mut plans = Vec::with_capacity(20_000);
     let admin_token = id(&admin());
+    let mut every = Challenges::NONE;
+    for &t in AuthTarget::ALL {
+        for &scheme in AuthScheme::ALL {
+            every = every.with(t, scheme);
+        }
+    }
+    let answers = Credentials::NONE
+        .set(AuthTarget::Server, AuthScheme::Basic, Credential::Explicit)
+        .and_then(|c| {
+            c.set(
+                AuthTarget::Proxy,
+                AuthScheme::Negotiate,
+                Credential::Implicit,
+            )
+        })
+        .expect("valid credentials");
+    let challenged = |job: JobFacts| {
+        job.with_challenges(every)
+            .with_proxy(ProxyUsage::Override)
+            .with_credentials(answers)
+    };
     COUNTING.with(|c| c.set(true));
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     for p in &profiles {
@@ -119,10 +140,14 @@ fn decisions_allocate_nothing_on_any_path() {
                 for caller in [people[0], people[2]] {
                     decisions.push(take_ownership(p, caller, &job));
                 }
-                for &access in Access::ALL {
-                    routes.push(route(p, &job, access));
+                // The network as well: every challenge, behind a proxy, with explicit and
+                // implicit credentials; and over SMB.
+                for job in [job, challenged(job), job.with_remote(Remote::Smb)] {
+                    for &access in Access::ALL {
+                        routes.push(route(p, &job, access));
+                    }
+                    plans.push(transfer_plan(p, &job));
                 }
-                plans.push(transfer_plan(p, &job));
             }
         }
     }
@@ -143,6 +168,11 @@ fn decisions_allocate_nothing_on_any_path() {
             seen_rules.insert(failure.rule.id);
         }
     }
+    for plan in &plans {
+        if let Some(failure) = plan.outcome().failure() {
+            seen_rules.insert(failure.rule.id);
+        }
+    }
     for r in &routes {
         seen_rules.insert(r.rule.id);
     }
@@ -152,8 +182,8 @@ fn decisions_allocate_nothing_on_any_path() {
     assert_eq!(
         ids,
         [
-            T7, A1, A2, A4, A5, A6, A7, A9, A11, L5, L6, L7, L8, L9, L10, R0, R1, R2, R3, R4, R7,
-            X1, Q1, Q2, Q3, Q6
+            T7, A1, A2, A4, A5, A6, A7, A9, A11, L5, L6, L7, L8, L9, L10, R0, R1, R2, R3, R4, R5,
+            R6, R7, X1, X3, Q1, Q2, Q3, Q6
         ]
     );
     assert!(plans.iter().any(|p| p.outcome().failure().is_some()));

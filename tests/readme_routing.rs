@@ -51,9 +51,14 @@ fn representative(access: Access) -> JobFacts {
         }
         Access::SmbRemoteFile => job.with_remote(Remote::Smb),
         Access::ProxyAutoDetect => job.with_proxy(ProxyUsage::Autodetect),
-        Access::ProxyChallenge(_) | Access::ServerChallenge(_) => job
+        Access::ProxyChallenge(scheme) | Access::ServerChallenge(scheme) => job
             .with_proxy(ProxyUsage::Override)
-            .with_credentials(all_credentials()),
+            .with_credentials(all_credentials())
+            .with_challenges(
+                Challenges::NONE
+                    .with(AuthTarget::Server, scheme)
+                    .with(AuthTarget::Proxy, scheme),
+            ),
         Access::ClientCertificateKey => job.with_client_certificate(true),
         _ => job,
     }
@@ -128,6 +133,7 @@ fn service_table(out: &mut String) {
     for (name, owner) in owners {
         for access in [
             Access::SmbRemoteFile,
+            Access::ServerChallenge(AuthScheme::Ntlm),
             Access::ServerChallenge(AuthScheme::Negotiate),
         ] {
             let base = representative(access);
@@ -164,23 +170,28 @@ fn section() -> String {
          `route(profile, job, access)` answers as whom BITS makes one access of a transfer,\n\
          with the SPEC rule that decided (R-1…R-7, L-6); `transfer_plan(profile, job)` lists\n\
          the accesses of a whole transfer in order, each with its route, and the job's outcome:\n\
-         TRANSFERRED, or ERROR with `BG_E_TOKEN_REQUIRED` when a step needs a missing helper\n\
-         token (L-6, X-2) or else with `0x80072F9A` (X-1). The tables below are generated from\n\
+         TRANSFERRED, or ERROR — with `BG_E_TOKEN_REQUIRED` when the job has flags and no\n\
+         helper token (L-6, X-2; before any access by default, Q-8), else at the first step\n\
+         that fails: a challenge nothing answers (`BG_E_HTTP_ERROR_401` / `407`, X-3), the\n\
+         client certificate's key over HTTPS (`0x80072F9A`, X-1). The challenges a transfer\n\
+         meets are an input (none by default). The tables below are generated from\n\
          `route` by `tests/readme_routing.rs` (`UPDATE_README=1 cargo test --test\n\
          readme_routing` rewrites them).\n\
          \n\
          Each job is owned by a standard user and holds a helper token, on `win10_1809` unless\n\
-         the row says otherwise; the challenge rows have explicit Basic, Digest and Passport\n\
-         credentials and `SetCredentials(NULL, NULL)` for NTLM and Negotiate, for the server\n\
-         and the proxy. Identities: `owner`, `helper`, `computer` and `anonymous` (R-6),\n\
+         the row says otherwise; in the challenge rows the server and the proxy ask for that\n\
+         scheme, and the job has explicit Basic, Digest and Passport credentials and\n\
+         `SetCredentials(NULL, NULL)` for NTLM and Negotiate, for the server and the proxy.\n\
+         Identities: `owner`, `helper`, `computer` and `anonymous` (R-6),\n\
          `explicit_credentials` (R-5), `no_implicit_credentials` (R-3), `not_applicable`,\n\
          `token_required` (the job fails, L-6). `R-0` marks the accesses no flag names.\n\
          \n",
     );
     main_table(&mut out);
     out.push_str(
-        "\nService-account owners authenticate on the network as the computer or anonymously\n\
-         when no helper token is in play (R-6):\n\
+        "\nService accounts authenticate on the network as the computer or anonymously, whether\n\
+         theirs is the owner's token or the helper's (R-6); the computer answers only\n\
+         Negotiate, so an NTLM challenge gets no usable credentials and fails the job (X-3):\n\
          \n",
     );
     service_table(&mut out);

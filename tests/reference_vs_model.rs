@@ -610,7 +610,9 @@ fn route_case(
     creds: &[CredentialCall],
     proxy: ProxyUsage,
     env: (u32, u32),
+    world: (&[(AuthTarget, AuthScheme)], IeSettings),
 ) -> RouteCase {
+    let (challenges, ie) = world;
     let facts = JobFacts::new(Identity::new(owner, false))
         .with_flags(TokenUsage::from_bits_retain(flags))
         .with_helper(helper.map(|h| Identity::new(h, false)))
@@ -627,7 +629,13 @@ fn route_case(
         .with_job_type(job_type)
         .with_credentials(model_creds)
         .with_proxy(proxy)
-        .with_environment(environment);
+        .with_environment(environment)
+        .with_challenges(
+            challenges
+                .iter()
+                .fold(Challenges::NONE, |c, &(t, s)| c.with(t, s)),
+        )
+        .with_ie_settings(ie);
     let reference = r::TransferFacts {
         owner,
         flags,
@@ -639,6 +647,9 @@ fn route_case(
         proxy,
         use_lm_compat: environment.use_lm_compat,
         lm_compatibility_level: env.1,
+        challenges: challenges.to_vec(),
+        ie,
+        eager: true,
     };
     RouteCase { model, reference }
 }
@@ -659,33 +670,40 @@ fn compare_routes(release: Release, case: &RouteCase, accesses: &[Access]) -> us
             case.model
         );
     }
-    let plan = transfer_plan(&profile, &case.model);
-    let x = r::transfer(release, &case.reference);
-    let steps: Vec<(Access, r::Used, &str)> = plan
-        .iter()
-        .map(|s| {
-            (
-                s.access,
-                model_used(s.principal, s.access, &case.model),
-                s.rule.id.name(),
-            )
-        })
-        .collect();
-    let m = (
-        steps,
-        plan.outcome()
-            .failure()
-            .map(|f| (f.hresult, f.rule.id.name())),
-        plan.failing_step().map(|s| s.access),
-    );
-    let failing = x.failing.map(|i| x.steps[i].0);
-    assert_eq!(
-        m,
-        (x.steps.clone(), x.failure, failing),
-        "transfer plan of {:?} ({release:?}); model: {}",
-        case.model,
-        plan.explain(&profile, &case.model)
-    );
+    // both settings of when L-6 strikes.
+    for token_check in [TokenCheck::Eager, TokenCheck::Lazy] {
+        let mut profile = profile;
+        profile.knobs.token_check = token_check;
+        let mut reference = case.reference.clone();
+        reference.eager = token_check == TokenCheck::Eager;
+        let plan = transfer_plan(&profile, &case.model);
+        let x = r::transfer(release, &reference);
+        let steps: Vec<(Access, r::Used, &str)> = plan
+            .iter()
+            .map(|s| {
+                (
+                    s.access,
+                    model_used(s.principal, s.access, &case.model),
+                    s.rule.id.name(),
+                )
+            })
+            .collect();
+        let m = (
+            steps,
+            plan.outcome()
+                .failure()
+                .map(|f| (f.hresult, f.rule.id.name())),
+            plan.failing_step().map(|s| s.access),
+        );
+        let failing = x.failing.map(|i| x.steps[i].0);
+        assert_eq!(
+            m,
+            (x.steps.clone(), x.failure, failing),
+            "transfer plan of {:?} ({release:?}, {token_check:?}); model: {}",
+            case.model,
+            plan.explain(&profile, &case.model)
+        );
+    }
     accesses.len() + 1
 }
 
@@ -697,7 +715,23 @@ fn routes_and_transfer_plans_agree_on_every_class() {
         Sid::LOCAL_SERVICE,
         sid("S-1-5-21-1-2-3-1001"),
     ];
-    let helpers = [None, Some(carol_sid())];
+    // Helpers: none, a user, a service account (R-6 applies to helper tokens too).
+    let helpers = [None, Some(carol_sid()), Some(Sid::NETWORK_SERVICE)];
+    // nobody challenges; the server asks Negotiate; the server NTLM and the proxy
+    // Negotiate and Basic.
+    let worlds: [&[(AuthTarget, AuthScheme)]; 3] = [
+        &[],
+        &[(AuthTarget::Server, AuthScheme::Negotiate)],
+        &[
+            (AuthTarget::Server, AuthScheme::Ntlm),
+            (AuthTarget::Proxy, AuthScheme::Negotiate),
+            (AuthTarget::Proxy, AuthScheme::Basic),
+        ],
+    ];
+    let every_challenge: Vec<(AuthTarget, AuthScheme)> = [AuthTarget::Server, AuthTarget::Proxy]
+        .into_iter()
+        .flat_map(|t| r::all_schemes().map(|s| (t, s)))
+        .collect();
     let accesses = r::all_accesses();
     assert_eq!(
         accesses.len(),
@@ -733,19 +767,32 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                             for helper in helpers {
                                 for owner in owners {
                                     for (creds, env) in settings {
-                                        let case = route_case(
-                                            owner,
-                                            flags,
-                                            helper,
-                                            certificate,
-                                            remote,
-                                            job_type,
-                                            creds,
-                                            proxy,
-                                            env,
-                                        );
-                                        routes += compare_routes(release, &case, &accesses) - 1;
-                                        plans += 1;
+                                        for world in worlds {
+                                            // the IE settings matter for PRECONFIG.
+                                            let ies: &[IeSettings] =
+                                                if proxy == ProxyUsage::Preconfig {
+                                                    IeSettings::ALL
+                                                } else {
+                                                    &[IeSettings::Direct]
+                                                };
+                                            for &ie in ies {
+                                                let case = route_case(
+                                                    owner,
+                                                    flags,
+                                                    helper,
+                                                    certificate,
+                                                    remote,
+                                                    job_type,
+                                                    creds,
+                                                    proxy,
+                                                    env,
+                                                    (world, ie),
+                                                );
+                                                routes +=
+                                                    compare_routes(release, &case, &accesses) - 1;
+                                                plans += 1;
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -785,6 +832,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                     &creds,
                                     proxy,
                                     env,
+                                    (&every_challenge, IeSettings::Direct),
                                 );
                                 for release in [Release::Win10_1607, Release::Win10_1809] {
                                     routes += compare_routes(release, &case, &challenges) - 1;
@@ -1064,7 +1112,7 @@ fn replay(
     // must turn invalid at the same step in both.
     let (t, x) = match (s.run(), r::run(s)) {
         (Ok(t), Ok(x)) => (t, x),
-        (Err(e), Err(step)) if e.step == Some(step) => return Ok(0),
+        (Err(e), Err(step)) if e.step.unwrap_or(0) == step => return Ok(0),
         (m, x) => {
             return Err(format!(
                 "validity differs: model {:?}, reference {:?}",

@@ -24,11 +24,29 @@ const ALL_FLAGS: [TokenUsage; 4] = [NONE, LOCAL, NET, BOTH];
 const NEGOTIATE: Access = Access::ServerChallenge(AuthScheme::Negotiate);
 const PROXY_NEGOTIATE: Access = Access::ProxyChallenge(AuthScheme::Negotiate);
 
+/// Every scheme, by the server and by the proxy (X-3): the routing tests ask about every
+/// challenge, so the world they run in challenges with every scheme.
+fn every_challenge() -> Challenges {
+    let mut c = Challenges::NONE;
+    for &t in AuthTarget::ALL {
+        for &s in AuthScheme::ALL {
+            c = c.with(t, s);
+        }
+    }
+    c
+}
+
+/// A fresh job of `owner` in a world that challenges with every scheme, behind a proxy the
+/// IE settings find by auto-detection (R-7, X-3).
+fn world(owner: Identity) -> JobFacts {
+    bits_helper_token::JobFacts::new(owner)
+        .with_challenges(every_challenge())
+        .with_ie_settings(IeSettings::Autodetect)
+}
+
 /// Alice's job (a standard user), with these flags and helper token.
 fn alice_job(flags: TokenUsage, helper: Option<Identity>) -> JobFacts {
-    JobFacts::new(id(&alice()))
-        .with_flags(flags)
-        .with_helper(helper)
+    world(id(&alice())).with_flags(flags).with_helper(helper)
 }
 
 fn bob_id() -> Identity {
@@ -425,17 +443,22 @@ fn r4_the_client_certificate_key_is_always_the_owners() {
     ] {
         for flags in ALL_FLAGS {
             for h in [None, Some(bob_id())] {
-                for remote in [Remote::Http, Remote::Https] {
-                    let facts = JobFacts::new(owner)
-                        .with_flags(flags)
-                        .with_helper(h)
-                        .with_remote(remote)
-                        .with_client_certificate(true);
-                    let r = route(&LATEST, &facts, Access::ClientCertificateKey);
-                    assert_eq!(r.principal, Principal::Owner);
-                    assert_eq!(r.rule.reason, Reason::ClientCertificateKey);
-                    assert_eq!(r.rule.id, RuleId::R4);
-                }
+                let facts = world(owner)
+                    .with_flags(flags)
+                    .with_helper(h)
+                    .with_remote(Remote::Https)
+                    .with_client_certificate(true);
+                let r = route(&LATEST, &facts, Access::ClientCertificateKey);
+                assert_eq!(r.principal, Principal::Owner);
+                assert_eq!(r.rule.reason, Reason::ClientCertificateKey);
+                assert_eq!(r.rule.id, RuleId::R4);
+                // Plain HTTP has no TLS handshake: the key is never reached (X-1).
+                let http = facts.with_remote(Remote::Http);
+                let r = route(&LATEST, &http, Access::ClientCertificateKey);
+                assert_eq!(
+                    (r.principal, r.rule.id),
+                    (Principal::NotApplicable, RuleId::R4)
+                );
             }
         }
     }
@@ -509,7 +532,7 @@ fn r6_service_owners_without_a_helper_in_play_are_the_computer_or_anonymous() {
         // With or without a stored helper token, NETWORK clear: R-6.
         for h in [None, Some(bob_id())] {
             for flags in [NONE, LOCAL] {
-                let facts = JobFacts::new(owner).with_flags(flags).with_helper(h);
+                let facts = world(owner).with_flags(flags).with_helper(h);
                 let smb = facts.with_remote(Remote::Smb);
                 let r = route(&LATEST, &smb, Access::SmbRemoteFile);
                 assert_eq!(r.principal, expected);
@@ -522,9 +545,7 @@ fn r6_service_owners_without_a_helper_in_play_are_the_computer_or_anonymous() {
             }
         }
         // NETWORK with a helper: the helper (R-2); without one: L-6, not R-6.
-        let facts = JobFacts::new(owner)
-            .with_flags(NET)
-            .with_remote(Remote::Smb);
+        let facts = world(owner).with_flags(NET).with_remote(Remote::Smb);
         let r = route(
             &LATEST,
             &facts.with_helper(Some(bob_id())),
@@ -537,10 +558,10 @@ fn r6_service_owners_without_a_helper_in_play_are_the_computer_or_anonymous() {
     assert_eq!(
         sentence(
             &LATEST,
-            &JobFacts::new(Identity::LOCAL_SERVICE).with_remote(Remote::Smb),
+            &world(Identity::LOCAL_SERVICE).with_remote(Remote::Smb),
             Access::SmbRemoteFile,
         ),
-        "R-6: the owner S-1-5-19 is LocalService and no helper token is in play, so BITS opens the remote file on the SMB share anonymously"
+        "R-6: the owner S-1-5-19 is LocalService, so BITS opens the remote file on the SMB share anonymously"
     );
 }
 
@@ -554,7 +575,7 @@ fn r6_does_not_apply_to_users_local_files_proxy_discovery_or_refused_implicit_cr
         owner_of(&smb)
     );
     for owner in [Identity::LOCAL_SERVICE, Identity::NETWORK_SERVICE] {
-        let job = JobFacts::new(owner);
+        let job = world(owner);
         for (proxy, access) in [
             (ProxyUsage::Autodetect, Access::ProxyAutoDetect),
             (ProxyUsage::Preconfig, Access::ProxyIeSettings),
@@ -591,13 +612,16 @@ fn r7_wpad_runs_as_the_helper_with_network_on_every_release() {
             assert_eq!(r.principal, expected, "{release} {flags}");
         }
     }
-    // Only AUTODETECT runs WPAD.
-    for proxy in [
-        ProxyUsage::Preconfig,
-        ProxyUsage::Override,
-        ProxyUsage::NoProxy,
+    // PRECONFIG runs WPAD when its IE settings ask for auto-detection (the world here).
+    let job = alice_job(NET, Some(bob_id())).with_proxy(ProxyUsage::Preconfig);
+    let r = route(&LATEST, &job, Access::ProxyAutoDetect);
+    assert_eq!((r.principal, r.rule.id), (helper_used(), RuleId::R7));
+    // Direct IE settings, a fixed proxy, or none: no WPAD.
+    for job in [
+        job.with_ie_settings(IeSettings::Direct),
+        job.with_proxy(ProxyUsage::Override),
+        job.with_proxy(ProxyUsage::NoProxy),
     ] {
-        let job = alice_job(NET, Some(bob_id())).with_proxy(proxy);
         let r = route(&LATEST, &job, Access::ProxyAutoDetect);
         assert_eq!(
             (r.principal, r.rule.id),
@@ -632,7 +656,7 @@ fn r7_ie_settings_run_as_the_helper_only_from_1809() {
 
 #[test]
 fn l6_an_access_routed_to_a_missing_helper_fails_with_token_required() {
-    let smb = JobFacts::new(id(&alice())).with_remote(Remote::Smb);
+    let smb = world(id(&alice())).with_remote(Remote::Smb);
     let cases: [(JobFacts, Access, TokenUsage); 6] = [
         (
             alice_job(LOCAL, None),
@@ -697,17 +721,35 @@ fn section4_other_accesses_are_the_owners() {
 
 // ---- transfer plans, X-1, X-2 ----------------------------------------------------------
 
+/// `profile` with Q-8 set to `check`.
+fn with_token_check(profile: Profile, check: TokenCheck) -> Profile {
+    let mut knobs = profile.knobs;
+    knobs.token_check = check;
+    profile.with_knobs(knobs)
+}
+
 fn names(plan: &TransferPlan) -> Vec<&'static str> {
     plan.iter().map(|r| r.access.name()).collect()
 }
 
+/// The plan tests' world (X-3): the server and the proxy ask for Negotiate; the IE
+/// settings auto-detect a proxy (R-7).
+fn negotiate(job: JobFacts) -> JobFacts {
+    job.with_challenges(
+        Challenges::NONE
+            .with(AuthTarget::Server, AuthScheme::Negotiate)
+            .with(AuthTarget::Proxy, AuthScheme::Negotiate),
+    )
+}
+
 #[test]
 fn plan_order_per_job_type_and_protocol() {
-    let job = alice_job(NONE, None);
+    let job = negotiate(alice_job(NONE, None));
     assert_eq!(
         names(&transfer_plan(&LATEST, &job)),
         [
             "proxy_ie_settings",
+            "proxy_auto_detect",
             "proxy_challenge_negotiate",
             "server_challenge_negotiate",
             "download_temp_file_create",
@@ -753,17 +795,37 @@ fn plan_order_per_job_type_and_protocol() {
         names(&transfer_plan(&LATEST, &over))[..2],
         ["proxy_challenge_negotiate", "server_challenge_negotiate"]
     );
+    // PRECONFIG with direct IE settings: the IE settings are read, no proxy, no
+    // discovery (R-7, X-3).
+    let direct = job.with_ie_settings(IeSettings::Direct);
+    assert_eq!(
+        names(&transfer_plan(&LATEST, &direct))[..2],
+        ["proxy_ie_settings", "server_challenge_negotiate"]
+    );
+    // Nobody challenges: no challenge steps at all (X-3: none by default).
+    let quiet = job.with_challenges(Challenges::NONE);
+    assert!(
+        !names(&transfer_plan(&LATEST, &quiet))
+            .iter()
+            .any(|n| n.contains("challenge"))
+    );
 }
 
 #[test]
-fn plan_challenges_are_the_schemes_with_credentials_else_negotiate() {
+fn plan_challenges_are_the_schemes_the_server_and_the_proxy_ask_for() {
     let c = creds(&[
         (AuthTarget::Server, AuthScheme::Basic, Credential::Explicit),
         (AuthTarget::Server, AuthScheme::Ntlm, Credential::Implicit),
         (AuthTarget::Proxy, AuthScheme::Digest, Credential::Explicit),
     ]);
+    // X-3: the challenges are an input; here the ones the credentials answer.
+    let asks = Challenges::NONE
+        .with(AuthTarget::Server, AuthScheme::Basic)
+        .with(AuthTarget::Server, AuthScheme::Ntlm)
+        .with(AuthTarget::Proxy, AuthScheme::Digest);
     let job = alice_job(NET, Some(bob_id()))
         .with_credentials(c)
+        .with_challenges(asks)
         .with_proxy(ProxyUsage::Override);
     let plan = transfer_plan(&LATEST, &job);
     assert_eq!(
@@ -804,83 +866,102 @@ fn plan_challenges_are_the_schemes_with_credentials_else_negotiate() {
 
 #[test]
 fn x1_the_client_certificate_job_fails_with_0x80072f9a() {
+    // Nobody challenges here (X-3's default): the certificate alone decides.
     for owner in [
         Identity::NETWORK_SERVICE,
         Identity::LOCAL_SERVICE,
         id(&alice()),
     ] {
-        for remote in [Remote::Http, Remote::Https] {
-            let facts = JobFacts::new(owner)
-                .with_flags(NET)
-                .with_helper(Some(bob_id()))
-                .with_client_certificate(true)
-                .with_remote(remote);
-            let plan = transfer_plan(&LATEST, &facts);
-            let failure = plan.outcome().failure().expect("X-1");
-            assert_eq!(failure.hresult, 0x8007_2F9Au32);
-            assert_eq!(failure.rule.reason, Reason::ClientCertificateWithNetwork);
-            assert_eq!(failure.rule.id, RuleId::X1);
-            assert_eq!(plan.outcome().state(), JobState::Error);
-            // The failing step is the key, reached as the owner (R-4).
-            let step = plan.failing_step().expect("a failing step");
-            assert_eq!(step.access, Access::ClientCertificateKey);
-            assert_eq!(step.principal, Principal::Owner);
-            // The same as what SetHelperTokenFlags predicted.
-            assert_eq!(
-                Some(failure),
-                client_certificate_failure(&facts, facts.flags)
-            );
-        }
-    }
-    // LocalSystem, LOCAL_FILE only, no certificate, SMB: transferred.
-    let base = JobFacts::new(Identity::NETWORK_SERVICE)
-        .with_helper(Some(bob_id()))
-        .with_client_certificate(true);
-    for facts in [
-        JobFacts::new(Identity::LOCAL_SYSTEM)
+        let facts = JobFacts::new(owner)
             .with_flags(NET)
             .with_helper(Some(bob_id()))
-            .with_client_certificate(true),
+            .with_client_certificate(true)
+            .with_remote(Remote::Https);
+        let plan = transfer_plan(&LATEST, &facts);
+        let failure = plan.outcome().failure().expect("X-1");
+        assert_eq!(failure.hresult, 0x8007_2F9Au32);
+        assert_eq!(failure.rule.reason, Reason::ClientCertificateWithNetwork);
+        assert_eq!(failure.rule.id, RuleId::X1);
+        assert_eq!(plan.outcome().state(), JobState::Error);
+        // The failing step is the key, reached as the owner (R-4).
+        let step = plan.failing_step().expect("a failing step");
+        assert_eq!(step.access, Access::ClientCertificateKey);
+        assert_eq!(step.principal, Principal::Owner);
+        // The same as what SetHelperTokenFlags predicted.
+        assert_eq!(
+            Some(failure),
+            client_certificate_failure(&facts, facts.flags)
+        );
+    }
+    // LocalSystem, LOCAL_FILE only, no certificate, plain HTTP (no TLS), SMB: transferred.
+    let base = JobFacts::new(Identity::NETWORK_SERVICE)
+        .with_helper(Some(bob_id()))
+        .with_client_certificate(true)
+        .with_remote(Remote::Https);
+    for facts in [
+        base.with_owner(Identity::LOCAL_SYSTEM).with_flags(NET),
         base.with_flags(LOCAL),
         base.with_flags(NET).with_client_certificate(false),
+        base.with_flags(NET).with_remote(Remote::Http),
         base.with_flags(NET).with_remote(Remote::Smb),
     ] {
         let plan = transfer_plan(&LATEST, &facts);
         assert_eq!(plan.outcome(), TransferOutcome::Transferred, "{facts:?}");
+        assert_eq!(
+            client_certificate_failure(&facts, facts.flags),
+            None,
+            "{facts:?}"
+        );
     }
 }
 
 #[test]
-fn x2_l6_a_plan_needing_a_missing_helper_fails_with_token_required() {
-    // LOCAL_FILE without a token: the temp file creation fails.
-    let plan = transfer_plan(&LATEST, &alice_job(LOCAL, None));
-    let failure = plan.outcome().failure().expect("L-6");
-    assert_eq!(failure.hresult, HResult::BG_E_TOKEN_REQUIRED);
-    assert_eq!(failure.rule.reason, Reason::HelperTokenMissing);
+fn x2_l6_q8_a_job_with_flags_and_no_helper_fails_with_token_required() {
+    let lazy = with_token_check(LATEST, TokenCheck::Lazy);
+    let quiet = |flags| JobFacts::new(id(&alice())).with_flags(flags);
+    // Q-8 eager (the default): any non-zero flags without a token fail before any access.
+    for flags in [LOCAL, NET, BOTH] {
+        let plan = transfer_plan(&LATEST, &quiet(flags).with_proxy(ProxyUsage::NoProxy));
+        let failure = plan.outcome().failure().expect("L-6");
+        assert_eq!(failure.hresult, HResult::BG_E_TOKEN_REQUIRED);
+        assert_eq!(failure.rule.reason, Reason::HelperTokenMissing);
+        assert_eq!(plan.failing_step(), None, "{flags}: before any access");
+    }
+    assert_eq!(
+        transfer_plan(&LATEST, &quiet(NONE)).outcome(),
+        TransferOutcome::Transferred
+    );
+    // Q-8 lazy: LOCAL_FILE fails at the temporary file.
+    let plan = transfer_plan(&lazy, &quiet(LOCAL));
+    assert_eq!(
+        plan.outcome().failure().map(|f| f.rule.reason),
+        Some(Reason::HelperTokenMissing)
+    );
     assert_eq!(
         plan.failing_step().map(|r| r.access),
         Some(Access::DownloadTempFileCreate)
     );
-    // NETWORK without a token, but nothing routed to it (no proxy discovery as helper
-    // before 1809, no implicit credentials allowed): transferred.
-    let quiet = alice_job(NET, None).with_proxy(ProxyUsage::NoProxy);
+    // Lazy, NETWORK, nothing routed to the helper (no proxy, nobody challenges): transferred.
+    let no_proxy = quiet(NET).with_proxy(ProxyUsage::NoProxy);
     assert_eq!(
-        transfer_plan(&LATEST, &quiet).outcome(),
+        transfer_plan(&lazy, &no_proxy).outcome(),
         TransferOutcome::Transferred
     );
-    let preconfig = alice_job(NET, None);
+    // Lazy, PRECONFIG with direct IE settings: the IE settings are read as the helper only
+    // from 1809 (R-7), so 1607 transfers and 1809 fails at that step.
+    let preconfig = quiet(NET).with_ie_settings(IeSettings::Direct);
+    let p1607 = P1607.with_knobs(lazy.knobs);
     assert_eq!(
-        transfer_plan(&P1607, &preconfig).outcome(),
+        transfer_plan(&p1607, &preconfig).outcome(),
         TransferOutcome::Transferred
     );
-    // From 1809 PRECONFIG needs the helper: L-6.
-    let plan = transfer_plan(&LATEST, &preconfig);
+    let plan = transfer_plan(&lazy, &preconfig);
     assert_eq!(
-        plan.outcome().failure().map(|f| f.rule.id),
-        Some(RuleId::L6)
+        plan.failing_step().map(|r| r.access),
+        Some(Access::ProxyIeSettings)
     );
     assert_eq!(
-        plan.explain(&LATEST, &preconfig)
+        plan.explain(&lazy, &preconfig)
             .to_string()
             .lines()
             .last()
@@ -893,28 +974,102 @@ fn x2_l6_a_plan_needing_a_missing_helper_fails_with_token_required() {
 fn x1_x2_token_required_comes_before_the_certificate_failure() {
     let facts = JobFacts::new(Identity::NETWORK_SERVICE)
         .with_flags(BOTH)
+        .with_remote(Remote::Https)
         .with_client_certificate(true);
-    let plan = transfer_plan(&P1607, &facts);
-    // The first step routed to the missing helper is the temporary file (after the key).
+    for profile in [P1607, with_token_check(P1607, TokenCheck::Lazy)] {
+        let plan = transfer_plan(&profile, &facts);
+        assert_eq!(
+            plan.outcome().failure().map(|f| f.rule.reason),
+            Some(Reason::HelperTokenMissing)
+        );
+        // Lazy: at the key, whose TLS connection the missing helper would make.
+        let lazy = profile.knobs.token_check == TokenCheck::Lazy;
+        assert_eq!(
+            plan.failing_step().map(|r| r.access),
+            lazy.then_some(Access::ClientCertificateKey)
+        );
+        // With a token, X-1.
+        let plan = transfer_plan(&profile, &facts.with_helper(Some(bob_id())));
+        assert_eq!(
+            plan.outcome().failure().map(|f| f.rule.id),
+            Some(RuleId::X1)
+        );
+    }
+}
+
+#[test]
+fn x3_a_challenge_nothing_answers_fails_with_401_or_407() {
+    let job = JobFacts::new(id(&alice()))
+        .with_flags(NET)
+        .with_helper(Some(bob_id()))
+        .with_proxy(ProxyUsage::Override);
+    // The server asks for Basic and no explicit credentials answer: 401.
+    let basic = job.with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Basic));
+    let plan = transfer_plan(&LATEST, &basic);
+    let failure = plan.outcome().failure().expect("X-3");
+    assert_eq!(failure.hresult, HResult::BG_E_HTTP_ERROR_401);
     assert_eq!(
-        plan.outcome().failure().map(|f| f.rule.reason),
-        Some(Reason::HelperTokenMissing)
+        (failure.rule.id, failure.rule.reason),
+        (RuleId::X3, Reason::ServerChallengeUnanswered)
     );
     assert_eq!(
         plan.failing_step().map(|r| r.access),
-        Some(Access::DownloadTempFileCreate)
+        Some(Access::ServerChallenge(AuthScheme::Basic))
     );
-    // With a token, X-1.
-    let plan = transfer_plan(&P1607, &facts.with_helper(Some(bob_id())));
+    // Explicit credentials answer it (R-5).
+    let answered = basic.with_credentials(creds(&[(
+        AuthTarget::Server,
+        AuthScheme::Basic,
+        Credential::Explicit,
+    )]));
     assert_eq!(
-        plan.outcome().failure().map(|f| f.rule.id),
-        Some(RuleId::X1)
+        transfer_plan(&LATEST, &answered).outcome(),
+        TransferOutcome::Transferred
+    );
+    // The proxy asks for Negotiate and implicit credentials are not allowed (R-3): 407.
+    let proxy =
+        job.with_challenges(Challenges::NONE.with(AuthTarget::Proxy, AuthScheme::Negotiate));
+    let failure = transfer_plan(&LATEST, &proxy)
+        .outcome()
+        .failure()
+        .expect("X-3");
+    assert_eq!(failure.hresult, HResult::BG_E_HTTP_ERROR_407);
+    assert_eq!(failure.rule.reason, Reason::ProxyChallengeUnanswered);
+    // SetCredentials(NULL, NULL) allows the helper's implicit credentials (R-2, R-3).
+    let allowed = proxy.with_credentials(implicit(AuthTarget::Proxy, AuthScheme::Negotiate));
+    assert_eq!(
+        transfer_plan(&LATEST, &allowed).outcome(),
+        TransferOutcome::Transferred
+    );
+    // No proxy in the way: the proxy cannot challenge.
+    let direct = proxy.with_proxy(ProxyUsage::NoProxy);
+    assert_eq!(
+        transfer_plan(&LATEST, &direct).outcome(),
+        TransferOutcome::Transferred
+    );
+    // R-6: a NetworkService helper answers NTLM with nothing usable, Negotiate as the computer.
+    let service = job
+        .with_helper(Some(Identity::NETWORK_SERVICE))
+        .with_credentials(implicit(AuthTarget::Server, AuthScheme::Ntlm));
+    let ntlm = service.with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Ntlm));
+    let failure = transfer_plan(&LATEST, &ntlm)
+        .outcome()
+        .failure()
+        .expect("X-3");
+    assert_eq!(failure.hresult, HResult::BG_E_HTTP_ERROR_401);
+    let kerberos =
+        service.with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Negotiate));
+    let plan = transfer_plan(&LATEST, &kerberos);
+    assert_eq!(plan.outcome(), TransferOutcome::Transferred);
+    assert_eq!(
+        plan.step(NEGOTIATE).map(|r| r.principal),
+        Some(Principal::Computer)
     );
 }
 
 #[test]
 fn plan_display_lists_the_steps_and_the_outcome() {
-    let job = alice_job(NET, Some(bob_id()))
+    let job = negotiate(alice_job(NET, Some(bob_id())))
         .with_proxy(ProxyUsage::NoProxy)
         .with_job_type(JobType::Upload)
         .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
@@ -976,10 +1131,24 @@ fn transfer_job() -> impl Strategy<Value = JobFacts> {
             0u32..3,
             0u32..6,
         ),
+        (
+            prop::collection::vec(any::<bool>(), AuthTarget::ALL.len() * AuthScheme::ALL.len()),
+            prop::sample::select(IeSettings::ALL.to_vec()),
+        ),
     )
         .prop_map(
-            |((owner, flags, h, cert, remote), (job_type, c, proxy, use_lm, level))| {
+            |((owner, flags, h, cert, remote), (job_type, c, proxy, use_lm, level), (asks, ie))| {
+                // X-3: a random set of challenges, by the server and by the proxy.
+                let pairs = AuthTarget::ALL
+                    .iter()
+                    .flat_map(|&t| AuthScheme::ALL.iter().map(move |&s| (t, s)));
+                let challenges = pairs
+                    .zip(asks)
+                    .filter(|&(_, ask)| ask)
+                    .fold(Challenges::NONE, |c, ((t, s), _)| c.with(t, s));
                 let facts = JobFacts::new(owner)
+                    .with_challenges(challenges)
+                    .with_ie_settings(ie)
                     .with_flags(TokenUsage::from_bits_retain(flags))
                     .with_helper(h)
                     .with_client_certificate(cert)
@@ -991,10 +1160,16 @@ fn transfer_job() -> impl Strategy<Value = JobFacts> {
                     .with_environment(env(use_lm, level))
             },
         )
+        // An upload-reply job cannot use SMB.
+        .prop_filter("the job can exist", JobFacts::can_exist)
 }
 
 fn any_profile() -> impl Strategy<Value = Profile> {
-    prop::sample::select(Release::ALL.to_vec()).prop_map(Profile::new)
+    (
+        prop::sample::select(Release::ALL.to_vec()),
+        prop::sample::select(vec![TokenCheck::Eager, TokenCheck::Lazy]),
+    )
+        .prop_map(|(release, check)| with_token_check(Profile::new(release), check))
 }
 
 fn any_access() -> impl Strategy<Value = Access> {
@@ -1021,7 +1196,8 @@ fn naming_flag(access: Access) -> Option<TokenUsage> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
-    /// T-1, R-1, R-2: with flags 0 nothing goes to the helper, and nothing needs it (L-6).
+    /// T-1, R-1, R-2: with flags 0 nothing goes to the helper, and nothing needs it (L-6,
+    /// X-1): the only way such a transfer fails is a challenge nothing answers (X-3).
     #[test]
     fn prop_flags_0_never_route_to_the_helper(
         p in any_profile(), job in transfer_job(), access in any_access()
@@ -1029,9 +1205,11 @@ proptest! {
         let job = job.with_flags(NONE);
         let r = route(&p, &job, access);
         prop_assert!(r.principal != Principal::Helper, "{}", r.explain(&p, &job));
-        prop_assert!(r.failure().is_none(), "{}", r.explain(&p, &job));
-        prop_assert_eq!(transfer_plan(&p, &job).outcome().failure().map(|f| f.rule.id),
-            client_certificate_failure(&job, NONE).map(|f| f.rule.id));
+        prop_assert!(r.principal != Principal::MissingHelper, "{}", r.explain(&p, &job));
+        prop_assert!(r.failure().is_none_or(|f| f.rule.id == RuleId::X3), "{}", r.explain(&p, &job));
+        let plan = transfer_plan(&p, &job);
+        prop_assert!(plan.outcome().failure().is_none_or(|f| f.rule.id == RuleId::X3));
+        prop_assert_eq!(client_certificate_failure(&job, NONE), None);
     }
 
     /// R-4: the client certificate's key is always the owner's.
@@ -1069,9 +1247,10 @@ proptest! {
         prop_assert_eq!(access.flag(), naming_flag(access));
     }
 
-    /// X-1, X-2: a plan holds exactly the accesses the job makes, each routed by `route`,
-    /// and fails with L-6 exactly when a step needs the missing helper, else with X-1
-    /// exactly when `client_certificate_failure` says so.
+    /// X-1, X-2, X-3, Q-8: a plan holds exactly the accesses the job makes, each routed by
+    /// `route`. Eager L-6 fails a job with flags and no token before any step; otherwise
+    /// the plan fails at its first step whose route fails (L-6 lazy, X-3) or whose key X-1
+    /// puts out of reach, and with that step's failure.
     #[test]
     fn prop_plans_agree_with_route_and_the_failures(p in any_profile(), job in transfer_job()) {
         let plan = transfer_plan(&p, &job);
@@ -1082,10 +1261,25 @@ proptest! {
             prop_assert_eq!(*step, route(&p, &job, step.access));
             prop_assert!(seen.insert(step.access), "duplicate {}", step.access);
         }
-        let missing = plan.iter().find_map(|s| s.failure());
-        let expected = missing.or_else(|| client_certificate_failure(&job, job.flags));
-        prop_assert_eq!(plan.outcome().failure(), expected);
-        prop_assert_eq!(plan.failing_step().is_some(), expected.is_some());
+        let x1 = client_certificate_failure(&job, job.flags);
+        let eager = p.knobs.token_check == TokenCheck::Eager && !job.flags.is_empty() && job.helper.is_none();
+        // The helper makes X-1's TLS connection: without one the key step is L-6.
+        let at_key = x1.map(|f| if job.helper.is_none() { JobError::of(Reason::HelperTokenMissing).unwrap() } else { f });
+        let first = plan.iter().find_map(|s| match s.access {
+            Access::ClientCertificateKey => at_key,
+            _ => s.failure(),
+        });
+        if eager {
+            prop_assert_eq!(plan.outcome().failure().map(|f| f.rule.reason), Some(Reason::HelperTokenMissing));
+            prop_assert_eq!(plan.failing_step(), None);
+        } else {
+            prop_assert_eq!(plan.outcome().failure(), first);
+            prop_assert_eq!(plan.failing_step().is_some(), first.is_some());
+        }
+        // X-1 is predicted whenever the key step is in the plan and the flags are NETWORK.
+        if plan.step(Access::ClientCertificateKey).is_some() {
+            prop_assert_eq!(x1.is_some(), job.flags.contains(NET) && job.owner.sid != Sid::LOCAL_SYSTEM);
+        }
     }
 }
 
@@ -1211,6 +1405,28 @@ fn serialized_forms_are_pinned() {
         );
     }
 
+    // X-3's challenges: the schemes each target asks for, in BG_AUTH_SCHEME order.
+    let asks = Challenges::NONE
+        .with(AuthTarget::Server, AuthScheme::Negotiate)
+        .with(AuthTarget::Server, AuthScheme::Basic)
+        .with(AuthTarget::Proxy, AuthScheme::Ntlm);
+    let v = json!({"server": ["basic", "negotiate"], "proxy": ["ntlm"]});
+    assert_eq!(to_value(asks).unwrap(), v);
+    assert_eq!(from_value::<Challenges>(v).unwrap(), asks);
+    assert_eq!(
+        from_value::<Challenges>(json!({})).unwrap(),
+        Challenges::NONE
+    );
+    for bad in [
+        json!({"server": ["kerberos"]}),
+        json!({"client": []}),
+        json!({"server": "basic"}),
+    ] {
+        assert!(from_value::<Challenges>(bad.clone()).is_err(), "{bad}");
+    }
+    assert_eq!(to_value(IeSettings::Pac).unwrap(), json!("pac"));
+    assert!(from_value::<IeSettings>(json!("wpad")).is_err());
+
     // A route as the oracle sees it: ids and names, never copies of the inputs.
     let job = alice_job(NET, Some(bob_id()))
         .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
@@ -1233,7 +1449,7 @@ fn serialized_forms_are_pinned() {
     // A plan: its steps and its outcome.
     let plan = transfer_plan(
         &LATEST,
-        &alice_job(LOCAL, None).with_proxy(ProxyUsage::NoProxy),
+        &negotiate(alice_job(LOCAL, None)).with_proxy(ProxyUsage::NoProxy),
     );
     assert_eq!(
         to_value(plan).unwrap(),
@@ -1322,7 +1538,7 @@ fn r3_registry_values_and_what_they_allow() {
     let env = NetworkEnvironment::DEFAULT;
     let registry = |e: NetworkEnvironment| {
         implicit_allowed(
-            &JobFacts::new(Identity::NETWORK_SERVICE).with_environment(e),
+            &world(Identity::NETWORK_SERVICE).with_environment(e),
             AuthTarget::Server,
         )
     };
@@ -1406,7 +1622,7 @@ fn r3_r5_credentials_predicates() {
 #[test]
 fn r6_service_owners_are_named_in_the_rule_text() {
     let smb = |owner: Identity| {
-        let facts = JobFacts::new(owner).with_remote(Remote::Smb);
+        let facts = world(owner).with_remote(Remote::Smb);
         route(&Profile::default(), &facts, Access::SmbRemoteFile)
     };
     let cases = [
@@ -1429,11 +1645,11 @@ fn r6_service_owners_are_named_in_the_rule_text() {
     for (owner, who, appears) in cases {
         let r = smb(owner);
         assert_eq!(r.rule.id, RuleId::R6);
-        let job = JobFacts::new(owner).with_remote(Remote::Smb);
+        let job = world(owner).with_remote(Remote::Smb);
         assert_eq!(
             r.explain(&Profile::default(), &job).to_string(),
             format!(
-                "smb_remote_file: {} (R-6: the owner {who} and no helper token is in play, so BITS opens the remote \
+                "smb_remote_file: {} (R-6: the owner {who}, so BITS opens the remote \
                  file on the SMB share {appears})",
                 if owner == Identity::LOCAL_SERVICE {
                     "anonymous"
@@ -1468,7 +1684,7 @@ fn r1_r7_access_names_deserialize_strictly_and_say_what_is_expected() {
 fn x1_l6_transfer_plans_compare_by_their_steps_and_outcome() {
     let p = Profile::default();
     let owner = Identity::NETWORK_SERVICE;
-    let https = JobFacts::new(owner);
+    let https = JobFacts::new(owner).with_remote(Remote::Https);
     let smb = JobFacts::new(owner).with_remote(Remote::Smb);
     let a = transfer_plan(&p, &https);
     let b = transfer_plan(&p, &smb);

@@ -114,6 +114,10 @@ fn r5_a_route_to_explicit_credentials_names_target_and_scheme() {
             access: Access::ProxyChallenge(AuthScheme::Digest),
         },
     ]);
+    // The proxy must be in the way and ask for Digest.
+    let mut s = s;
+    s.job.proxy = ProxyUsage::Override;
+    s.job.challenges = Challenges::NONE.with(AuthTarget::Proxy, AuthScheme::Digest);
     let t = serde_json::to_value(s.run().unwrap()).unwrap();
     assert_eq!(
         t["results"][0],

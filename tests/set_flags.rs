@@ -285,11 +285,11 @@ fn x1_client_certificate_with_network_predicts_the_failure() {
         set_helper_token_flags(&LATEST, Identity::NETWORK_SERVICE, &smb, 0x2).transfer_failure(),
         None
     );
+    // Plain HTTP has no TLS handshake, so no certificate is presented (X-1, reading).
     let http = job.with_remote(Remote::Http);
-    assert!(
-        set_helper_token_flags(&LATEST, Identity::NETWORK_SERVICE, &http, 0x2)
-            .transfer_failure()
-            .is_some()
+    assert_eq!(
+        set_helper_token_flags(&LATEST, Identity::NETWORK_SERVICE, &http, 0x2).transfer_failure(),
+        None
     );
     // A refused call predicts nothing.
     assert_eq!(
@@ -419,12 +419,12 @@ proptest! {
     }
 
     #[test]
-    fn prop_x1_failure_exactly_when_certificate_network_http_and_not_system(
+    fn prop_x1_failure_exactly_when_certificate_network_https_and_not_system(
         p in profile(), caller in identity(), job in job(), f in flags()
     ) {
         let d = set_helper_token_flags(&p, caller, &job, f);
         let expected = d.stored_flags().is_some_and(|s| s.contains(TokenUsage::NETWORK))
-            && job.client_certificate && job.remote != Remote::Smb && job.owner.sid != Sid::LOCAL_SYSTEM;
+            && job.client_certificate && job.remote == Remote::Https && job.owner.sid != Sid::LOCAL_SYSTEM;
         prop_assert_eq!(d.transfer_failure().is_some(), expected);
     }
 }

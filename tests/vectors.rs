@@ -534,7 +534,8 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
         ),
         t(
             "service_downloads_through_proxy",
-            json!({"owner": "network_service", "proxy": "preconfig"}),
+            json!({"owner": "network_service", "proxy": "preconfig", "ie_settings": "pac",
+                   "challenges": {"server": ["negotiate"], "proxy": ["negotiate"]}}),
             vec![
                 qi("network_service", 1),
                 set_token(1, "bob"),
@@ -552,10 +553,22 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
         ),
         t(
             "local_service_without_helper",
-            json!({"owner": "local_service", "remote": "smb"}),
+            json!({"owner": "local_service", "remote": "smb", "challenges": {"server": ["ntlm"]}}),
             vec![
                 route("smb_remote_file"),
                 route("server_challenge_ntlm"),
+                json!({"op": "set_credentials", "target": "server", "scheme": "ntlm", "credential": "implicit"}),
+                route("server_challenge_ntlm"),
+                op("resume"),
+                op("transfer"),
+            ],
+        ),
+        // Over HTTP the server's NTLM challenge is met: LocalService answers it
+        // anonymously, which answers nothing.
+        t(
+            "local_service_ntlm_over_http",
+            json!({"owner": "local_service", "remote": "http", "challenges": {"server": ["ntlm"]}}),
+            vec![
                 json!({"op": "set_credentials", "target": "server", "scheme": "ntlm", "credential": "implicit"}),
                 route("server_challenge_ntlm"),
                 op("resume"),
@@ -597,11 +610,53 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
             ],
         ),
     ];
+    routing.push(t(
+        "unanswered_challenges",
+        json!({"owner": "alice", "proxy": "override",
+               "challenges": {"server": ["basic"], "proxy": ["negotiate"]}}),
+        vec![
+            qi("alice", 1),
+            set_token(1, "bob"),
+            set_flags(1, 2),
+            op("resume"),
+            op("transfer"),
+            json!({"op": "set_credentials", "target": "proxy", "scheme": "negotiate", "credential": "implicit"}),
+            route("proxy_challenge_negotiate"),
+            op("resume"),
+            op("transfer"),
+            json!({"op": "set_credentials", "target": "server", "scheme": "basic", "credential": "explicit"}),
+            op("resume"),
+            op("transfer"),
+        ],
+    ));
+    // LOCAL_FILE without a token fails either way (lazily at the temporary file);
+    // NETWORK with nothing routed to the helper fails only when the check is eager.
+    for (name, check) in [
+        ("flags_without_a_token_eager", "eager"),
+        ("flags_without_a_token_lazy", "lazy"),
+    ] {
+        routing.push(with_knobs(
+            t(
+                name,
+                json!({"owner": "alice", "proxy": "no_proxy"}),
+                vec![
+                    qi("alice", 1),
+                    set_flags(1, 1),
+                    op("resume"),
+                    op("transfer"),
+                    set_flags(1, 2),
+                    op("resume"),
+                    op("transfer"),
+                ],
+            ),
+            json!({ "token_check": check }),
+        ));
+    }
     for (use_lm_compat, level) in [(0, 0), (1, 1), (1, 2), (2, 5)] {
         routing.push(with_environment(
             t(
                 "implicit_credentials_per_lm_compat",
-                json!({"owner": "alice"}),
+                json!({"owner": "alice", "challenges": {"server": ["ntlm", "negotiate"]}}),
                 vec![qi("alice", 1), set_token(1, "bob"), set_flags(1, 2), route("server_challenge_negotiate"), route("server_challenge_ntlm"), json!({"op": "set_credentials", "target": "server", "scheme": "negotiate", "credential": "implicit"}), route("server_challenge_negotiate")],
             ),
             json!({"use_lm_compat": use_lm_compat, "lm_compatibility_level": level}),
@@ -668,7 +723,12 @@ fn path(file: &str) -> PathBuf {
 fn vectors_are_fresh() {
     let update = std::env::var_os("UPDATE_VECTORS").is_some();
     let mut stale = Vec::new();
+    let mut names = std::collections::HashSet::new();
     for (file, vectors) in generate() {
+        for v in vectors.as_array().unwrap() {
+            let name = v["name"].as_str().unwrap().to_owned();
+            assert!(names.insert(name.clone()), "two vectors are named {name}");
+        }
         let text = serde_json::to_string_pretty(&vectors).unwrap() + "\n";
         let on_disk = std::fs::read_to_string(path(file)).unwrap_or_default();
         if on_disk != text {

@@ -108,15 +108,17 @@ fn job_state(profile: &Profile, job: &JobFacts) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// the failure a transfer of this job will meet with these flags, if certain.
+/// the failure a transfer of this job will meet with these flags once it transfers
+/// with a helper token, if certain.
 ///
 /// A job with a client certificate, an owner other than LocalSystem and NETWORK set fails
-/// its HTTP(S) transfer with `ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY`, whatever
-/// order the certificate and the flags were set in.
+/// its HTTPS transfer with `ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY`, whatever
+/// order the certificate and the flags were set in: the certificate is used in the TLS
+/// handshake, whose connection the helper makes. Plain HTTP has no TLS (reading).
 pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Option<JobError> {
     if job.client_certificate
         && flags.contains(TokenUsage::NETWORK)
-        && job.remote.is_http()
+        && matches!(job.remote, crate::state::Remote::Https)
         && !job.owner.sid.is_local_system()
     {
         JobError::of(Reason::ClientCertificateWithNetwork)

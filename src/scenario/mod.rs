@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 use crate::access::Access;
+use crate::challenge::{Challenges, IeSettings};
 use crate::hresult::HResult;
 use crate::job::Job;
 use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
@@ -105,6 +106,19 @@ pub struct JobSpec {
     /// The proxy usage.
     #[cfg_attr(feature = "serde", serde(default))]
     pub proxy: ProxyUsage,
+    /// The schemes the server and the proxy challenge with; none by default.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_serializing_if = "Challenges::is_empty",
+            deserialize_with = "crate::strict::object"
+        )
+    )]
+    pub challenges: Challenges,
+    /// What `PRECONFIG` finds in the IE settings; direct by default.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub ie_settings: IeSettings,
 }
 
 impl JobSpec {
@@ -114,6 +128,8 @@ impl JobSpec {
             owner: owner.into(),
             owner_elevated: None,
             owner_integrity: None,
+            challenges: Challenges::NONE,
+            ie_settings: IeSettings::Direct,
             job_type: JobType::Download,
             remote: Remote::Https,
             client_certificate: false,
@@ -387,6 +403,9 @@ pub enum ScenarioErrorKind {
     /// A second `query_interface` with a handle name already in use.
     #[error("handle {0} is already defined")]
     HandleRedefined(HandleName),
+    /// A job that cannot exist: an upload-reply job over SMB (T-7).
+    #[error("an upload-reply job cannot use SMB (T-7: adding its file fails with E_INVALIDARG)")]
+    JobCannotExist,
     /// A handle whose `query_interface` was refused, used later.
     #[error("handle {0} was not obtained: its query_interface was refused")]
     HandleRefused(HandleName),
@@ -407,6 +426,9 @@ impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.step {
             Some(n) => write!(f, "step {n}: {}", self.kind),
+            None if matches!(self.kind, ScenarioErrorKind::JobCannotExist) => {
+                write!(f, "job: {}", self.kind)
+            }
             None => write!(f, "job.owner: {}", self.kind),
         }
     }

@@ -63,6 +63,8 @@ impl Scenario {
             .with_environment(self.environment);
         job.set_client_certificate(self.job.client_certificate);
         job.set_proxy(self.job.proxy);
+        job.set_challenges(self.job.challenges);
+        job.set_ie_settings(self.job.ie_settings);
         job
     }
 
@@ -87,6 +89,18 @@ impl Scenario {
                 .ok_or_else(|| unknown_token(at, name))
         };
         let owner = identity(None, &self.job.owner)?;
+        if matches!(
+            (self.job.job_type, self.job.remote),
+            (
+                crate::state::JobType::UploadReply,
+                crate::state::Remote::Smb
+            )
+        ) {
+            return Err(ScenarioError {
+                step: None,
+                kind: ScenarioErrorKind::JobCannotExist,
+            });
+        }
         let mut handles: BTreeMap<&HandleName, usize> = BTreeMap::new();
         let mut names: Vec<&HandleName> = Vec::new();
         let mut steps = Vec::with_capacity(self.steps.len());

@@ -28,12 +28,13 @@
 //!     .unwrap();
 //! ```
 
+use crate::challenge::{Challenges, IeSettings};
 use crate::facts::JobFacts;
 use crate::hresult::HResult;
 use crate::job::Job;
 use crate::profile::{
     AccessCheck, AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, Profile, Release,
-    TakeOwnership, UnknownFlags,
+    TakeOwnership, TokenCheck, UnknownFlags,
 };
 use crate::sid::{MAX_AUTHORITY, Sid};
 use crate::state::{JobState, JobType, Remote};
@@ -230,6 +231,8 @@ arbitrary_from_all! {
     TakeOwnership => TakeOwnership::ALL;
     LegacySetToken => LegacySetToken::ALL;
     AccessCheck => AccessCheck::ALL;
+    TokenCheck => TokenCheck::ALL;
+    IeSettings => IeSettings::ALL;
     IntegrityLevel => IntegrityLevel::ALL;
 }
 
@@ -257,9 +260,9 @@ impl Arbitrary for Knobs {
             any::<FailureCode>(),
             any::<TakeOwnership>(),
             any::<LegacySetToken>(),
-            any::<AccessCheck>(),
+            (any::<AccessCheck>(), any::<TokenCheck>()),
         )
-            .prop_map(|(u, a, d, f, t, l, c)| {
+            .prop_map(|(u, a, d, f, t, l, (c, q8))| {
                 let mut k = Knobs::DEFAULT;
                 k.unknown_flags = u;
                 k.admin_bypass = a;
@@ -268,6 +271,7 @@ impl Arbitrary for Knobs {
                 k.take_ownership = t;
                 k.legacy_set_token = l;
                 k.access_check = c;
+                k.token_check = q8;
                 k
             })
             .boxed()
@@ -330,8 +334,8 @@ impl Arbitrary for JobFacts {
     }
 }
 
-/// A fresh job: any profile, a pooled owner (elevated or not), any type and protocol,
-/// maybe a client certificate.
+/// A fresh job: any profile, a pooled owner (elevated or not), any type and protocol a job
+/// can have (an upload-reply job cannot use SMB), maybe a client certificate.
 pub fn job() -> impl Strategy<Value = Job> {
     (
         any::<Profile>(),
@@ -340,6 +344,15 @@ pub fn job() -> impl Strategy<Value = Job> {
         any::<Remote>(),
         any::<bool>(),
     )
+        .prop_filter(
+            "an upload-reply job cannot use SMB",
+            |(_, _, job_type, remote, _)| {
+                JobFacts::new(Identity::LOCAL_SYSTEM)
+                    .with_job_type(*job_type)
+                    .with_remote(*remote)
+                    .can_exist()
+            },
+        )
         .prop_map(|(profile, owner, job_type, remote, cert)| {
             let mut job = Job::with_owner(profile, owner)
                 .with_job_type(job_type)
@@ -603,7 +616,11 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
                 ),
                 any::<JobType>(),
                 any::<Remote>(),
-                proptest::bool::weighted(0.2),
+                (
+                    proptest::bool::weighted(0.2),
+                    // X-3, R-7: who challenges with what, and the IE settings.
+                    (0u8..32, 0u8..32, any::<IeSettings>()),
+                ),
                 proptest::sample::select(ProxyUsage::ALL.to_vec()),
             );
             let env = (0u32..3, 0u32..6).prop_map(|(u, l)| {
@@ -625,16 +642,32 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
                 (owner_elevated, owner_integrity),
                 job_type,
                 remote,
-                client_certificate,
+                (client_certificate, (server, proxy_asks, ie_settings)),
                 proxy,
             ) = job;
             let mut spec = JobSpec::new(&owner);
             spec.owner_elevated = owner_elevated;
             spec.owner_integrity = owner_integrity;
             spec.job_type = job_type;
-            spec.remote = remote;
+            // T-7: an upload-reply job over SMB cannot exist; generate jobs that can.
+            spec.remote = if job_type == JobType::UploadReply && remote == Remote::Smb {
+                Remote::Https
+            } else {
+                remote
+            };
             spec.client_certificate = client_certificate;
             spec.proxy = proxy;
+            spec.ie_settings = ie_settings;
+            let mut challenges = Challenges::NONE;
+            for (i, &scheme) in AuthScheme::ALL.iter().enumerate() {
+                if server & (1 << i) != 0 {
+                    challenges = challenges.with(AuthTarget::Server, scheme);
+                }
+                if proxy_asks & (1 << i) != 0 {
+                    challenges = challenges.with(AuthTarget::Proxy, scheme);
+                }
+            }
+            spec.challenges = challenges;
             let mut s = Scenario::new(&owner);
             s.release = profile.release;
             s.knobs = profile.knobs;

@@ -21,8 +21,8 @@
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::{
     Access, AccessCheck, AdminBypass, AuthScheme, AuthTarget, Credential, DoneJobs, HResult,
-    IntegrityLevel, JobState, JobType, LegacySetToken, Profile, ProxyUsage, Release, Remote, Sid,
-    TakeOwnership, TokenInfo, UnknownFlags, UseLmCompat,
+    IeSettings, IntegrityLevel, JobState, JobType, LegacySetToken, Profile, ProxyUsage, Release,
+    Remote, Sid, TakeOwnership, TokenCheck, TokenInfo, UnknownFlags, UseLmCompat,
 };
 use std::collections::BTreeMap;
 
@@ -55,6 +55,8 @@ pub mod hr {
     pub const CO_E_FAILEDTOIMPERSONATE: HResult = HResult::from_u32(0x8001_0123);
     pub const BG_E_INVALID_STATE: HResult = HResult::from_u32(0x8020_0002);
     pub const BG_E_TOKEN_REQUIRED: HResult = HResult::from_u32(0x8020_0056);
+    pub const BG_E_HTTP_ERROR_401: HResult = HResult::from_u32(0x8019_0191);
+    pub const BG_E_HTTP_ERROR_407: HResult = HResult::from_u32(0x8019_0197);
     /// `HRESULT_FROM_WIN32(12186)`.
     pub const CERT_NO_ACCESS_PRIVATE_KEY: HResult =
         HResult::from_u32((12186 & 0xFFFF) | 0x8007_0000);
@@ -519,11 +521,11 @@ fn remote_is_smb(remote: Remote) -> bool {
         .2
 }
 
-/// X-1 for a job with these facts and these flags.
+/// X-1 for a job with these facts and these flags: HTTPS only (the TLS handshake).
 pub fn x1_fails(certificate: bool, remote: Remote, flags: u32, owner: Sid) -> bool {
     let key = (
         certificate,
-        remote_is_http(remote),
+        remote == Remote::Https,
         flags & NETWORK != 0,
         owner == local_system(),
     );
@@ -892,6 +894,21 @@ const PROXIES: [(ProxyUsage, bool, Option<Access>); 4] = [
     (ProxyUsage::Autodetect, true,  Some(Access::ProxyAutoDetect)),
 ];
 
+/// IE settings that ask for auto-detection or a PAC URL.
+fn ie_discovers(ie: IeSettings) -> bool {
+    matches!(ie, IeSettings::Autodetect | IeSettings::Pac)
+}
+
+/// a proxy stands in between always with OVERRIDE; with AUTODETECT, and PRECONFIG
+/// whose IE settings ask for discovery, discovery is assumed to find one; PRECONFIG with
+/// direct settings and NO_PROXY use none.
+fn through_proxy(job: &TransferFacts) -> bool {
+    match job.proxy {
+        ProxyUsage::Preconfig => ie_discovers(job.ie),
+        other => proxy_row(other).1,
+    }
+}
+
 fn proxy_row(usage: ProxyUsage) -> &'static (ProxyUsage, bool, Option<Access>) {
     PROXIES
         .iter()
@@ -914,7 +931,7 @@ const R6: [(u32, OnNetwork); 3] = [
 ];
 
 /// What routing reads of a job.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct TransferFacts {
     pub owner: Sid,
     pub flags: u32,
@@ -926,6 +943,12 @@ pub struct TransferFacts {
     pub proxy: ProxyUsage,
     pub use_lm_compat: UseLmCompat,
     pub lm_compatibility_level: u32,
+    /// the schemes each target challenges with.
+    pub challenges: Vec<(AuthTarget, AuthScheme)>,
+    /// what PRECONFIG finds in the IE settings.
+    pub ie: IeSettings,
+    /// L-6 at the start of the transfer (eager) or at the first access (lazy).
+    pub eager: bool,
 }
 
 /// As whom an access is made.
@@ -951,10 +974,12 @@ enum When {
     Smb,
     /// HTTP(S) and this proxy usage.
     HttpProxy(ProxyUsage),
-    /// HTTP(S) and a proxy may stand in between.
-    HttpThroughProxy,
-    Http,
-    HttpWithCertificate,
+    /// WPAD for AUTODETECT, and for PRECONFIG whose IE settings ask for discovery.
+    Wpad,
+    /// the target challenges with the scheme (the proxy only when one is in between).
+    Challenged(AuthTarget, AuthScheme),
+    /// the TLS handshake of an HTTPS job with a certificate.
+    HttpsWithCertificate,
     Always,
 }
 
@@ -991,7 +1016,7 @@ fn access_row(access: Access) -> (Kind, &'static str, When) {
         //
         SmbRemoteFile => (Kind::SmbFile, "R-2", When::Smb),
         // Documented choice: WPAD only for AUTODETECT, the IE settings only for PRECONFIG.
-        ProxyAutoDetect => (Kind::Wpad, "R-7", When::HttpProxy(ProxyUsage::Autodetect)),
+        ProxyAutoDetect => (Kind::Wpad, "R-7", When::Wpad),
         ProxyIeSettings => (
             Kind::IeSettings,
             "R-7",
@@ -1000,11 +1025,15 @@ fn access_row(access: Access) -> (Kind, &'static str, When) {
         ProxyChallenge(s) => (
             Kind::Challenge(AuthTarget::Proxy, s),
             "R-2",
-            When::HttpThroughProxy,
+            When::Challenged(AuthTarget::Proxy, s),
         ),
-        ServerChallenge(s) => (Kind::Challenge(AuthTarget::Server, s), "R-2", When::Http),
+        ServerChallenge(s) => (
+            Kind::Challenge(AuthTarget::Server, s),
+            "R-2",
+            When::Challenged(AuthTarget::Server, s),
+        ),
         //
-        ClientCertificateKey => (Kind::CertificateKey, "R-4", When::HttpWithCertificate),
+        ClientCertificateKey => (Kind::CertificateKey, "R-4", When::HttpsWithCertificate),
         // R-0 (SPEC v2): everything not listed under a flag uses the owner.
         Other => (Kind::Other, "R-0", When::Always),
         other => panic!("the reference has no row for access {other:?}"),
@@ -1037,9 +1066,15 @@ fn made(when: When, job: &TransferFacts) -> bool {
         When::UploadReply => job.job_type == JobType::UploadReply,
         When::Smb => remote_is_smb(job.remote),
         When::HttpProxy(usage) => http && job.proxy == usage,
-        When::HttpThroughProxy => http && proxy_row(job.proxy).1,
-        When::Http => http,
-        When::HttpWithCertificate => http && job.certificate,
+        When::Wpad => {
+            http && (job.proxy == ProxyUsage::Autodetect
+                || (job.proxy == ProxyUsage::Preconfig && ie_discovers(job.ie)))
+        }
+        When::Challenged(target, scheme) => {
+            http && job.challenges.contains(&(target, scheme))
+                && (target == AuthTarget::Server || through_proxy(job))
+        }
+        When::HttpsWithCertificate => job.remote == Remote::Https && job.certificate,
         When::Always => true,
     }
 }
@@ -1075,26 +1110,41 @@ fn by_flag(
         .expect("four rows")
         .2;
     match who {
+        // R-6 (SPEC v2): a service token on the network, as owner *or* helper.
+        ByFlag::Helper if network => on_network(job.helper.expect("stored"), true, id, None),
         ByFlag::Helper => (Used::Helper(job.helper.expect("stored")), id),
         ByFlag::Missing => (Used::TokenRequired(flag), "L-6"),
-        ByFlag::Owner if network => owner_on_network(job.owner, id),
+        ByFlag::Owner if network => on_network(job.owner, false, id, None),
         ByFlag::Owner => (Used::Owner(job.owner), id),
     }
 }
 
 /// LocalSystem and NetworkService appear as the computer, LocalService as
-/// anonymous; any other owner as itself (under `id`).
-fn owner_on_network(owner: Sid, id: &'static str) -> (Used, &'static str) {
+/// anonymous; any other token as itself (under `id`). The computer's identity is only
+/// presented through Negotiate: to an NTLM challenge it presents no usable credentials.
+fn on_network(
+    sid: Sid,
+    helper: bool,
+    id: &'static str,
+    scheme: Option<AuthScheme>,
+) -> (Used, &'static str) {
     for (rid, seen) in R6 {
-        if owner == nt(&[rid]) {
+        if sid == nt(&[rid]) {
             let used = match seen {
+                OnNetwork::Computer if scheme == Some(AuthScheme::Ntlm) => {
+                    Used::NoImplicitCredentials
+                }
                 OnNetwork::Computer => Used::Computer,
                 OnNetwork::Anonymous => Used::Anonymous,
             };
             return (used, "R-6");
         }
     }
-    (Used::Owner(owner), id)
+    if helper {
+        (Used::Helper(sid), id)
+    } else {
+        (Used::Owner(sid), id)
+    }
 }
 
 /// whether implicit credentials may answer this target's challenge.
@@ -1164,8 +1214,13 @@ pub fn route(release: Release, job: &TransferFacts, access: Access) -> (Used, &'
             if !implicit_allowed(job, target) {
                 return (Used::NoImplicitCredentials, "R-3");
             }
-            // NETWORK → the helper's implicit credentials; else the owner's.
-            by_flag(job, NETWORK, "R-2", true)
+            // NETWORK → the helper's implicit credentials; else the owner's; either
+            // seen through R-6 (with its Negotiate-only computer identity).
+            match by_flag(job, NETWORK, "R-2", false) {
+                (Used::Helper(h), id) => on_network(h, true, id, Some(scheme)),
+                (Used::Owner(o), id) => on_network(o, false, id, Some(scheme)),
+                other => other,
+            }
         }
         Kind::Other => (Used::Owner(job.owner), "R-0"),
     }
@@ -1182,36 +1237,40 @@ pub struct Plan {
 }
 
 /// The accesses a whole transfer makes, in the crate's documented order
-/// (`transfer_plan`), and the outcome: L-6 at the first access routed to a missing helper,
-/// else X-1 (at the certificate's key), else TRANSFERRED.
+/// (`transfer_plan`), and the outcome. Q-8 eager: non-zero flags and no helper token fail
+/// the job with L-6 before any access. Otherwise the first failing step: L-6 at an access
+/// routed to a missing helper, X-3 at a challenge nobody answers (R-3, R-6: no
+/// credentials or anonymous ones), X-1 at the certificate's key.
 ///
-/// Documented choices: the order of the accesses; each target challenges in every scheme
-/// the job set credentials for it (in `BG_AUTH_SCHEME` order), in Negotiate when none;
-/// L-6 wins over X-1.
+/// Documented choice: the order of the accesses.
 pub fn transfer(release: Release, job: &TransferFacts) -> Plan {
     let mut accesses = Vec::new();
     if matches!(job.job_type, JobType::Upload | JobType::UploadReply) {
         accesses.push(Access::UploadLocalFile);
     }
     if remote_is_http(job.remote) {
-        let (_, through_proxy, discovery) = *proxy_row(job.proxy);
-        accesses.extend(discovery);
+        // the IE settings for PRECONFIG, WPAD when they ask for discovery or for
+        // AUTODETECT.
+        if job.proxy == ProxyUsage::Preconfig {
+            accesses.push(Access::ProxyIeSettings);
+        }
+        if made(When::Wpad, job) {
+            accesses.push(Access::ProxyAutoDetect);
+        }
         let challenged = |target| {
-            let set = job.creds.set_schemes(target);
-            if set.is_empty() {
-                vec![AuthScheme::Negotiate]
-            } else {
-                set
-            }
+            all_schemes()
+                .into_iter()
+                .filter(|&s| job.challenges.contains(&(target, s)))
+                .collect::<Vec<_>>()
         };
-        if through_proxy {
+        if through_proxy(job) {
             accesses.extend(
                 challenged(AuthTarget::Proxy)
                     .into_iter()
                     .map(Access::ProxyChallenge),
             );
         }
-        if job.certificate {
+        if job.certificate && job.remote == Remote::Https {
             accesses.push(Access::ClientCertificateKey);
         }
         accesses.extend(
@@ -1238,18 +1297,41 @@ pub fn transfer(release: Release, job: &TransferFacts) -> Plan {
             (a, used, rule)
         })
         .collect();
-    let missing = steps
+    // Q-8 eager: L-6 before any access.
+    if job.eager && job.flags != 0 && job.helper.is_none() {
+        return Plan {
+            steps,
+            failure: Some((hr::BG_E_TOKEN_REQUIRED, "L-6")),
+            failing: None,
+        };
+    }
+    let x1 = x1_fails(job.certificate, job.remote, job.flags, job.owner);
+    let fails = |step: &(Access, Used, &'static str)| -> Option<(HResult, &'static str)> {
+        match step {
+            (_, Used::TokenRequired(_), _) => Some((hr::BG_E_TOKEN_REQUIRED, "L-6")),
+            // The helper makes the TLS connection: without one, L-6 (lazy) first.
+            (Access::ClientCertificateKey, _, _) if x1 && job.helper.is_none() => {
+                Some((hr::BG_E_TOKEN_REQUIRED, "L-6"))
+            }
+            (Access::ClientCertificateKey, _, _) if x1 => {
+                Some((hr::CERT_NO_ACCESS_PRIVATE_KEY, "X-1"))
+            }
+            (Access::ServerChallenge(_), Used::NoImplicitCredentials | Used::Anonymous, _) => {
+                Some((hr::BG_E_HTTP_ERROR_401, "X-3"))
+            }
+            (Access::ProxyChallenge(_), Used::NoImplicitCredentials | Used::Anonymous, _) => {
+                Some((hr::BG_E_HTTP_ERROR_407, "X-3"))
+            }
+            _ => None,
+        }
+    };
+    let (failing, failure) = match steps
         .iter()
-        .position(|s| matches!(s.1, Used::TokenRequired(_)));
-    let (failure, failing) = if let Some(i) = missing {
-        (Some((hr::BG_E_TOKEN_REQUIRED, "L-6")), Some(i))
-    } else if x1_fails(job.certificate, job.remote, job.flags, job.owner) {
-        let at = steps
-            .iter()
-            .position(|s| s.0 == Access::ClientCertificateKey);
-        (Some((hr::CERT_NO_ACCESS_PRIVATE_KEY, "X-1")), at)
-    } else {
-        (None, None)
+        .enumerate()
+        .find_map(|(i, s)| fails(s).map(|f| (i, f)))
+    {
+        Some((i, f)) => (Some(i), Some(f)),
+        None => (None, None),
     };
     Plan {
         steps,
@@ -1280,6 +1362,8 @@ pub struct Job {
     pub proxy: ProxyUsage,
     pub use_lm_compat: UseLmCompat,
     pub lm_compatibility_level: u32,
+    pub challenges: Vec<(AuthTarget, AuthScheme)>,
+    pub ie: IeSettings,
 }
 
 /// What an event or a step answers.
@@ -1325,6 +1409,8 @@ impl Job {
             proxy: ProxyUsage::Preconfig,
             use_lm_compat: UseLmCompat::AfterSetCredentials,
             lm_compatibility_level: 3,
+            challenges: Vec::new(),
+            ie: IeSettings::Direct,
         }
     }
 
@@ -1351,6 +1437,9 @@ impl Job {
             proxy: self.proxy,
             use_lm_compat: self.use_lm_compat,
             lm_compatibility_level: self.lm_compatibility_level,
+            challenges: self.challenges.clone(),
+            ie: self.ie,
+            eager: self.profile.knobs.token_check == TokenCheck::Eager,
         }
     }
 
@@ -1529,8 +1618,15 @@ impl Job {
     /// A `route` question on the job as it is now.
     pub fn route(&self, access: Access) -> Answer {
         let (used, rule) = route(self.profile.release, &self.transfer_facts(), access);
-        let hresult = match used {
-            Used::TokenRequired(_) => hr::BG_E_TOKEN_REQUIRED,
+        // L-6, and X-3 for a challenge the job meets that nobody answers.
+        let hresult = match (used, access) {
+            (Used::TokenRequired(_), _) => hr::BG_E_TOKEN_REQUIRED,
+            (Used::NoImplicitCredentials | Used::Anonymous, Access::ServerChallenge(_)) => {
+                hr::BG_E_HTTP_ERROR_401
+            }
+            (Used::NoImplicitCredentials | Used::Anonymous, Access::ProxyChallenge(_)) => {
+                hr::BG_E_HTTP_ERROR_407
+            }
             _ => hr::S_OK,
         };
         Answer {
@@ -1591,6 +1687,19 @@ pub fn run(s: &Scenario) -> Result<Transcript, usize> {
     job.remote = s.job.remote;
     job.certificate = s.job.client_certificate;
     job.proxy = s.job.proxy;
+    // the challenges and IE settings the scenario describes.
+    for t in [AuthTarget::Server, AuthTarget::Proxy] {
+        for sc in all_schemes() {
+            if s.job.challenges.asks(t, sc) {
+                job.challenges.push((t, sc));
+            }
+        }
+    }
+    job.ie = s.job.ie_settings;
+    // T-7: SMB serves downloads and uploads, never upload-reply: no such job exists.
+    if s.job.job_type == JobType::UploadReply && remote_is_smb(s.job.remote) {
+        return Err(0);
+    }
     job.use_lm_compat = s.environment.use_lm_compat;
     job.lm_compatibility_level = s.environment.lm_compatibility_level.value();
 
