@@ -40,9 +40,9 @@ mod live {
 
     use bits_helper_token::windows::WindowsToken;
     use bits_helper_token::{
-        Decision, HResult, Identity, Impersonation, JobFacts, JobState, Profile, Release, Sid,
-        TokenUsage, Value, clear_helper_token, get_helper_token_flags, get_helper_token_sid,
-        set_helper_token, set_helper_token_flags,
+        Decision, HResult, Identity, Impersonation, JobFacts, Profile, Release, Sid, TokenUsage,
+        Value, cancel, clear_helper_token, get_helper_token_flags, get_helper_token_sid,
+        query_interface, set_helper_token, set_helper_token_flags,
     };
     use windows::Win32::Foundation::{ERROR_SUCCESS, RPC_E_TOO_LATE};
     use windows::Win32::Networking::BackgroundIntelligentTransferService::{
@@ -179,12 +179,21 @@ mod live {
 
         // A-1: the identity is taken here.
         let options = match job.cast::<IBitsTokenOptions>() {
-            Ok(options) => options,
+            Ok(options) => {
+                let model = query_interface(&probe.profile, who, &probe.job);
+                probe.compare(
+                    "QueryInterface(IBitsTokenOptions)",
+                    HResult::S_OK,
+                    "",
+                    model,
+                );
+                options
+            }
             Err(e) => {
                 let real = HResult::from(e);
                 // What the model says of a BITS without the interface (A-2).
                 let unavailable = Profile::new(Release::PreBits4);
-                let model = get_helper_token_flags(&unavailable, who, &probe.job);
+                let model = query_interface(&unavailable, who, &probe.job);
                 println!(
                     "  QueryInterface(IBitsTokenOptions) real {real}, model for a BITS without \
                      the interface {} [{}]: {}",
@@ -210,10 +219,11 @@ mod live {
         };
 
         script(&mut probe, &options, &caller)?;
-        // Q-3: a cancelled job.
+        // Q-3: a cancelled job (T-7: the model's cancel decision, applied like any other).
         // SAFETY: a live job we own.
-        unsafe { job.Cancel() }?;
-        probe.job = probe.job.with_state(JobState::Cancelled);
+        let real = hr(unsafe { job.Cancel() });
+        let model = cancel(&probe.job);
+        probe.compare("Cancel", real, "", model);
         // SAFETY: a live interface pointer.
         let real = hr(unsafe { options.SetHelperTokenFlags(BG_TOKEN(0)) });
         let model = set_helper_token_flags(&probe.profile, probe.caller, &probe.job, 0);

@@ -8,7 +8,7 @@ use bits_helper_token::*;
 /// explanation is built from them).
 struct Row {
     scenario: String,
-    release: Release,
+    profile: Profile,
     decision: Decision,
     caller: Identity,
     job: JobFacts,
@@ -19,7 +19,7 @@ struct Row {
 fn row(scenario: &str, profile: &Profile, caller: Identity, job: JobFacts, flags: u32) -> Row {
     Row {
         scenario: scenario.into(),
-        release: profile.release,
+        profile: *profile,
         decision: set_helper_token_flags(profile, caller, &job, flags),
         caller,
         job,
@@ -49,12 +49,11 @@ fn print_table(title: &str, rows: &[Row]) {
         println!(
             "{:<w$}  {:<10}  {:<32}  {}",
             r.scenario,
-            r.release.name(),
+            r.profile.release.name(),
             d.hresult().to_string(),
             d.rule_id()
         );
-        let profile = Profile::new(r.release);
-        let inputs = Inputs::new(&profile, &r.job)
+        let inputs = Inputs::new(&r.profile, &r.job)
             .caller(r.caller)
             .flags(r.flags);
         println!("{:<w$}  why: {}", "", d.explain(&inputs));
@@ -127,7 +126,7 @@ fn main() {
             "An elevated administrator, before 1607",
             &legacy,
             admin.identity(),
-            ns_job,
+            alice_job,
             0x2,
         ),
         row(
@@ -136,6 +135,20 @@ fn main() {
             alice.identity(),
             alice_job,
             0x6,
+        ),
+        row(
+            "An elevated administrator on a LocalSystem job",
+            &latest,
+            admin.identity(),
+            JobFacts::new(TokenInfo::local_system().identity()),
+            0x2,
+        ),
+        row(
+            "The same administrator, not elevated, on its elevated job",
+            &latest,
+            filtered.identity(),
+            JobFacts::new(admin.identity()),
+            0x1,
         ),
         row(
             "NetworkService job with a client certificate, NETWORK",
@@ -205,6 +218,9 @@ fn job_with_helper(
 fn routing(helper_user: &TokenInfo) {
     println!("\n== Routing: as whom BITS makes each access of a transfer ==");
     let service = TokenInfo::network_service();
+    let negotiate = Challenges::NONE
+        .with(AuthTarget::Proxy, AuthScheme::Negotiate)
+        .with(AuthTarget::Server, AuthScheme::Negotiate);
     for release in [Release::Win10_1607, Release::Win10_1809] {
         let mut job = job_with_helper(
             Profile::new(release),
@@ -219,8 +235,10 @@ fn routing(helper_user: &TokenInfo) {
         );
         job.set_credentials(creds.unwrap_or(Credentials::NONE));
         job.set_proxy(ProxyUsage::Preconfig);
+        job.set_ie_settings(IeSettings::Pac);
+        job.set_challenges(negotiate);
         print_plan(
-            "NetworkService downloads over HTTPS through the IE proxy, NETWORK set, implicit proxy credentials (R-7)",
+            "NetworkService downloads over HTTPS through the IE settings' PAC proxy; proxy and server ask for Negotiate; NETWORK set, implicit proxy credentials allowed (R-7, R-3)",
             &job,
         );
     }
@@ -244,6 +262,23 @@ fn routing(helper_user: &TokenInfo) {
     reply.set_proxy(ProxyUsage::NoProxy);
     print_plan("An upload-reply job with LOCAL_FILE (R-1)", &reply);
 
+    // NETWORK alone does not send the helper's credentials: without SetCredentials(NULL,
+    // NULL) for the target (R-3, UseLMCompat at its default), the server's NTLM challenge
+    // goes unanswered.
+    let mut ntlm = job_with_helper(Profile::default(), &alice, helper_user, TokenUsage::NETWORK);
+    ntlm.set_proxy(ProxyUsage::NoProxy);
+    ntlm.set_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Ntlm));
+    print_plan(
+        "Alice's job with NETWORK; the server asks for NTLM; no SetCredentials(NULL, NULL) (R-3, X-3)",
+        &ntlm,
+    );
+    let allowed = Credentials::NONE.set(AuthTarget::Server, AuthScheme::Ntlm, Credential::Implicit);
+    ntlm.set_credentials(allowed.unwrap_or(Credentials::NONE));
+    print_plan(
+        "...after SetCredentials(NULL, NULL) for the server's NTLM (R-2)",
+        &ntlm,
+    );
+
     let mut cert = job_with_helper(
         Profile::default(),
         &service,
@@ -259,13 +294,14 @@ fn routing(helper_user: &TokenInfo) {
 }
 
 /// A step of the lifecycle walk: runs `call` on `job`, prints what it returned, why (the
-/// decision explained with the job as it was before), and the job after it.
+/// decision explained with the job as it was before, and the call's arguments that `args`
+/// adds to the inputs), and the job after it.
 fn step(
     n: &mut usize,
     what: &str,
     job: &mut Job,
-    caller: Option<Identity>,
     call: impl FnOnce(&mut Job) -> Decision,
+    args: impl for<'a> FnOnce(Inputs<'a>) -> Inputs<'a>,
 ) {
     let before = *job;
     let d = call(job);
@@ -276,15 +312,17 @@ fn step(
     println!(
         "{n:>2}. {what:<52} {:<34} {:<4} {:<12} {:<12} {helper}",
         d.hresult().to_string(),
-        d.rule_id(),
+        d.rule_id().name(),
         job.state().name(),
         job.flags().to_string()
     );
-    let mut inputs = Inputs::new(before.profile(), before.facts());
-    if let Some(caller) = caller {
-        inputs = inputs.caller(caller);
-    }
+    let inputs = args(Inputs::new(before.profile(), before.facts()));
     println!("    why: {}", d.explain(&inputs));
+}
+
+/// No arguments to add: a job event.
+fn event(inputs: Inputs<'_>) -> Inputs<'_> {
+    inputs
 }
 
 /// Microsoft's sample flow, a logoff (L-5) and both recoveries.
@@ -303,67 +341,114 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
             return;
         }
     };
-    let me = Some(opts.caller());
+    let me = opts.caller();
     println!(
         " -- the owner obtained IBitsTokenOptions; the handle remembers {} (A-1)",
-        opts.caller().sid
+        me.sid
     );
     println!(
         " -- the owner's thread now impersonates the helper user {}",
         helper_user.user
     );
     let helper = Impersonation::of(helper_user);
+    let local_file = TokenUsage::LOCAL_FILE.bits();
     step(
         &mut n,
         "SetHelperToken() while impersonating the helper",
         &mut job,
-        me,
         |j| opts.set_helper_token(j, helper),
+        |i| i.caller(me).impersonation(helper),
     );
     step(
         &mut n,
         "SetHelperTokenFlags(LOCAL_FILE), still impersonating",
         &mut job,
-        me,
-        |j| opts.set_helper_token_flags(j, TokenUsage::LOCAL_FILE.bits()),
+        |j| opts.set_helper_token_flags(j, local_file),
+        |i| i.caller(me).flags(local_file),
     );
-    step(&mut n, "Resume()", &mut job, None, Job::resume);
+    step(&mut n, "Resume()", &mut job, Job::resume, event);
     step(
         &mut n,
         "the owner logs off",
         &mut job,
-        None,
         Job::logoff_owner,
+        event,
+    );
+    step(
+        &mut n,
+        "the owner logs on again",
+        &mut job,
+        Job::logon_owner,
+        event,
     );
     step(
         &mut n,
         "Resume() without a token",
         &mut job,
-        None,
         Job::resume,
+        event,
     );
-    step(&mut n, "the transfer runs", &mut job, None, Job::transfer);
+    step(&mut n, "the transfer runs", &mut job, Job::transfer, event);
 
     println!(" -- recovery 1 (L-5): set a new helper token, then resume");
     let mut first = job;
-    step(&mut n, "SetHelperToken() again", &mut first, me, |j| {
-        opts.set_helper_token(j, helper)
-    });
-    step(&mut n, "Resume()", &mut first, None, Job::resume);
-    step(&mut n, "the transfer runs", &mut first, None, Job::transfer);
+    step(
+        &mut n,
+        "SetHelperToken() again",
+        &mut first,
+        |j| opts.set_helper_token(j, helper),
+        |i| i.caller(me).impersonation(helper),
+    );
+    step(&mut n, "Resume()", &mut first, Job::resume, event);
+    step(
+        &mut n,
+        "the transfer runs",
+        &mut first,
+        Job::transfer,
+        event,
+    );
 
     println!(" -- recovery 2 (L-5): set the flags to 0, then resume");
     let mut second = job;
-    step(&mut n, "SetHelperTokenFlags(0)", &mut second, me, |j| {
-        opts.set_helper_token_flags(j, 0)
-    });
-    step(&mut n, "Resume()", &mut second, None, Job::resume);
+    step(
+        &mut n,
+        "SetHelperTokenFlags(0)",
+        &mut second,
+        |j| opts.set_helper_token_flags(j, 0),
+        |i| i.caller(me).flags(0),
+    );
+    step(&mut n, "Resume()", &mut second, Job::resume, event);
     step(
         &mut n,
         "the transfer runs, as the owner",
         &mut second,
-        None,
         Job::transfer,
+        event,
     );
-    step(&mut n, "Complete()", &mut second, None, Job::complete);
+    step(&mut n, "Complete()", &mut second, Job::complete, event);
+
+    println!(
+        " -- a service's job: NetworkService never logs off; a service stop discards the token (L-5)"
+    );
+    let service = TokenInfo::network_service();
+    let mut svc = Job::new(Profile::default(), &service);
+    if let Ok(opts) = svc.query_interface(&service) {
+        opts.set_helper_token(&mut svc, helper);
+        opts.set_helper_token_flags(&mut svc, TokenUsage::NETWORK.bits());
+    }
+    step(&mut n, "Resume()", &mut svc, Job::resume, event);
+    step(
+        &mut n,
+        "the owner logs off",
+        &mut svc,
+        Job::logoff_owner,
+        event,
+    );
+    step(
+        &mut n,
+        "the BITS service stops",
+        &mut svc,
+        Job::service_stop,
+        event,
+    );
 }

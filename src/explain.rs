@@ -308,7 +308,7 @@ impl fmt::Display for Explanation<'_> {
             }
             Reason::ClientCertificateWithNetwork => write!(
                 f,
-                "{id}: the job has a client certificate, its owner {owner} is not LocalSystem and NETWORK is set, so its HTTP transfer fails: the private key is reached as the owner, the connection as the helper"
+                "{id}: the job has a client certificate, its owner {owner} is not LocalSystem and NETWORK is set, so its HTTPS transfer fails: the private key is reached as the owner, the connection as the helper"
             ),
             other => write!(f, "{id}: {other}"),
         }?;

@@ -6,9 +6,12 @@
 
 use std::fmt::Debug;
 
+use bits_helper_token::scenario::Scenario;
 use bits_helper_token::{
-    Group, GroupAttributes, HResult, Identity, JobState, JobType, Knobs, Profile, Release, Remote,
-    Sid, TokenInfo, TokenUsage,
+    Access, AuthScheme, AuthTarget, Challenges, Credentials, Group, GroupAttributes, HResult,
+    Identity, IeSettings, IntegrityLevel, Job, JobError, JobState, JobType, Knobs,
+    NetworkEnvironment, Principal, Profile, ProxyUsage, Reason, Release, Remote, RuleId, Sid,
+    TokenInfo, TokenUsage,
 };
 use libfuzzer_sys::fuzz_target;
 use serde::{Serialize, de::DeserializeOwned};
@@ -28,6 +31,21 @@ fuzz_target!(|data: &[u8]| {
     check::<JobState>(data, value.as_ref());
     check::<JobType>(data, value.as_ref());
     check::<Remote>(data, value.as_ref());
+    check::<IntegrityLevel>(data, value.as_ref());
+    check::<RuleId>(data, value.as_ref());
+    check::<Reason>(data, value.as_ref());
+    check::<Access>(data, value.as_ref());
+    check::<Principal>(data, value.as_ref());
+    check::<AuthTarget>(data, value.as_ref());
+    check::<AuthScheme>(data, value.as_ref());
+    check::<ProxyUsage>(data, value.as_ref());
+    check::<Credentials>(data, value.as_ref());
+    check::<Challenges>(data, value.as_ref());
+    check::<IeSettings>(data, value.as_ref());
+    check::<NetworkEnvironment>(data, value.as_ref());
+    check::<JobError>(data, value.as_ref());
+    check::<Job>(data, value.as_ref());
+    check::<Scenario>(data, value.as_ref());
 });
 
 fn check<T>(data: &[u8], value: Option<&serde_json::Value>)
