@@ -1,0 +1,373 @@
+//! What SPEC version 2 changed, answer by answer, through the language-neutral oracle: each
+//! row of issue 11's table (the model's old answer, SPEC v2's) as a scenario line, and the
+//! bad input on the new fields, refused with a positioned error while the oracle goes on.
+
+#[path = "../examples/oracle/line.rs"]
+mod oracle_line;
+
+use serde_json::{Value, json};
+
+/// The oracle's answer to one line (line number 1).
+fn answer(line: &Value) -> Value {
+    let text = line.to_string();
+    match oracle_line::answer(1, text.as_bytes()) {
+        Ok(json) => serde_json::from_str(&json).unwrap(),
+        Err(json) => panic!("refused: {json}"),
+    }
+}
+
+/// The oracle's error message for one line.
+fn refusal(line: &str) -> String {
+    match oracle_line::answer(3, line.as_bytes()) {
+        Ok(json) => panic!("accepted: {json}"),
+        Err(json) => {
+            let v: Value = serde_json::from_str(&json).unwrap();
+            v["error"].as_str().unwrap().to_owned()
+        }
+    }
+}
+
+fn tokens() -> Value {
+    json!({
+        "alice": {"user": "S-1-5-21-1-2-3-1001"},
+        "bob": {"user": "S-1-5-21-1-2-3-1002"},
+        "system": {"user": "S-1-5-18"},
+        "network_service": {"user": "S-1-5-20"},
+        "admin": {"user": "S-1-5-21-1-2-3-500",
+                  "groups": [{"sid": "S-1-5-32-544", "attributes": 7}]},
+        "admin_filtered": {"user": "S-1-5-21-1-2-3-500",
+                           "groups": [{"sid": "S-1-5-32-544", "attributes": 16}]}
+    })
+}
+
+fn line(job: Value, steps: Value) -> Value {
+    json!({"tokens": tokens(), "job": job, "steps": steps})
+}
+
+/// `(hresult name, rule)` of each result.
+fn results(v: &Value) -> Vec<(String, String)> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn last(v: &Value) -> (String, String) {
+    results(v).pop().unwrap()
+}
+
+fn pair(name: &str, rule: &str) -> (String, String) {
+    (name.to_owned(), rule.to_owned())
+}
+
+#[test]
+fn a11_an_elevated_administrator_cannot_touch_a_local_system_job() {
+    // Row 1: the Q-2 bypass used to let it through; A-11a (integrity level) refuses.
+    for step in [
+        json!({"op": "set_helper_token_flags", "handle": 1, "flags": 2}),
+        json!({"op": "set_helper_token", "handle": 1, "impersonating": "admin"}),
+        json!({"op": "get_helper_token_flags", "handle": 1}),
+    ] {
+        let v = answer(&line(
+            json!({"owner": "system"}),
+            json!([{"op": "query_interface", "caller": "admin", "handle": 1}, step]),
+        ));
+        assert_eq!(last(&v), pair("E_ACCESSDENIED", "A-11"), "{step}");
+    }
+    let v = answer(&line(
+        json!({"owner": "system"}),
+        json!([{"op": "take_ownership", "caller": "admin"}]),
+    ));
+    assert_eq!(last(&v), pair("E_ACCESSDENIED", "A-11"));
+    assert_eq!(v["job"]["owner"], "S-1-5-18");
+}
+
+#[test]
+fn a11_the_uac_split_refuses_the_same_user_from_a_non_elevated_window() {
+    // Row 2: same SID as the elevated creator, so A-5 used to grant; A-11b refuses.
+    let v = answer(&line(
+        json!({"owner": "admin"}),
+        json!([
+            {"op": "query_interface", "caller": "admin_filtered", "handle": 1},
+            {"op": "set_helper_token_flags", "handle": 1, "flags": 1},
+            {"op": "query_interface", "caller": "admin", "handle": 2},
+            {"op": "set_helper_token_flags", "handle": 2, "flags": 1}
+        ]),
+    ));
+    let r = results(&v);
+    assert_eq!(r[1], pair("E_ACCESSDENIED", "A-11"));
+    assert_eq!(r[3].0, "S_OK");
+    assert_eq!(v["job"]["owner_elevated"], true);
+}
+
+#[test]
+fn l10_complete_on_an_upload_that_is_not_transferred_is_refused() {
+    // Row 3: used to answer BG_S_PARTIAL_COMPLETE and acknowledge the job.
+    let v = answer(&line(
+        json!({"owner": "alice", "type": "upload"}),
+        json!([{"op": "resume"}, {"op": "complete"}]),
+    ));
+    assert_eq!(last(&v), pair("BG_E_INVALID_STATE", "L-10"));
+    assert_eq!(v["job"]["state"], "queued");
+}
+
+#[test]
+fn l9_resume_on_a_queued_job_answers_s_ok() {
+    // Row 4: used to answer S_FALSE.
+    let v = answer(&line(
+        json!({"owner": "alice"}),
+        json!([{"op": "resume"}, {"op": "resume"}]),
+    ));
+    assert_eq!(last(&v), pair("S_OK", "L-9"));
+}
+
+#[test]
+fn l5_a_logoff_leaves_a_job_that_never_held_a_token_untouched() {
+    // Row 5: flags but no token used to put the job in ERROR at logoff.
+    let v = answer(&line(
+        json!({"owner": "alice"}),
+        json!([
+            {"op": "query_interface", "caller": "alice", "handle": 1},
+            {"op": "set_helper_token_flags", "handle": 1, "flags": 2},
+            {"op": "resume"},
+            {"op": "logoff_owner"}
+        ]),
+    ));
+    assert_eq!(v["job"]["state"], "queued");
+    assert_eq!(v["job"]["error"], Value::Null);
+}
+
+#[test]
+fn l5_a_service_account_never_logs_off_but_a_service_stop_discards_the_token() {
+    // Row 6: a NetworkService "logoff" used to put the job in ERROR.
+    let setup = json!([
+        {"op": "query_interface", "caller": "network_service", "handle": 1},
+        {"op": "set_helper_token", "handle": 1, "impersonating": "bob"},
+        {"op": "set_helper_token_flags", "handle": 1, "flags": 2},
+        {"op": "resume"},
+        {"op": "logoff_owner"}
+    ]);
+    let v = answer(&line(json!({"owner": "network_service"}), setup.clone()));
+    assert_eq!(last(&v).1, "L-5");
+    assert_eq!(v["job"]["state"], "queued");
+    assert_eq!(v["job"]["helper_token"], "S-1-5-21-1-2-3-1002");
+    for end in ["service_stop", "helper_session_ended"] {
+        let mut steps = setup.as_array().unwrap().clone();
+        steps.push(json!({ "op": end }));
+        let v = answer(&line(
+            json!({"owner": "network_service"}),
+            Value::Array(steps),
+        ));
+        assert_eq!(v["job"]["state"], "error", "{end}");
+        assert_eq!(v["job"]["error"], "0x80200056", "{end}");
+        assert_eq!(v["job"]["helper_token"], Value::Null, "{end}");
+    }
+}
+
+#[test]
+fn l6_q8_flags_without_a_token_fail_even_when_no_access_needs_the_helper() {
+    // Row 7: used to transfer (no access routed to the helper); eager L-6 fails it.
+    let steps = json!([
+        {"op": "query_interface", "caller": "alice", "handle": 1},
+        {"op": "set_helper_token_flags", "handle": 1, "flags": 2},
+        {"op": "resume"},
+        {"op": "transfer"}
+    ]);
+    let job = json!({"owner": "alice", "proxy": "no_proxy"});
+    let v = answer(&line(job.clone(), steps.clone()));
+    assert_eq!(last(&v), pair("BG_E_TOKEN_REQUIRED", "L-6"));
+    assert_eq!(v["job"]["state"], "error");
+    // Q-8 lazy keeps the old answer.
+    let mut lazy = line(job, steps);
+    lazy["knobs"] = json!({"token_check": "lazy"});
+    assert_eq!(answer(&lazy)["job"]["state"], "transferred");
+}
+
+#[test]
+fn x1_a_client_certificate_over_plain_http_transfers() {
+    // Row 8: used to fail with 0x80072F9A; without TLS no certificate is presented.
+    let steps = json!([
+        {"op": "query_interface", "caller": "network_service", "handle": 1},
+        {"op": "set_helper_token", "handle": 1, "impersonating": "bob"},
+        {"op": "set_helper_token_flags", "handle": 1, "flags": 2},
+        {"op": "resume"},
+        {"op": "transfer"}
+    ]);
+    let http = json!({"owner": "network_service", "remote": "http", "client_certificate": true});
+    assert_eq!(
+        answer(&line(http, steps.clone()))["job"]["state"],
+        "transferred"
+    );
+    let https = json!({"owner": "network_service", "remote": "https", "client_certificate": true});
+    let v = answer(&line(https, steps));
+    assert_eq!(last(&v).1, "X-1");
+    assert_eq!(v["job"]["error"], "0x80072F9A");
+}
+
+#[test]
+fn x3_a_challenge_nothing_answers_fails_with_401_or_407() {
+    // Row 9: used to transfer.
+    let steps = json!([{"op": "resume"}, {"op": "transfer"}]);
+    let server = json!({"owner": "alice", "challenges": {"server": ["ntlm"]}});
+    let v = answer(&line(server, steps.clone()));
+    assert_eq!(last(&v), pair("BG_E_HTTP_ERROR_401", "X-3"));
+    assert_eq!(v["job"]["error"], "0x80190191");
+    let proxy = json!({"owner": "alice", "proxy": "override", "challenges": {"proxy": ["basic"]}});
+    let v = answer(&line(proxy, steps));
+    assert_eq!(last(&v), pair("BG_E_HTTP_ERROR_407", "X-3"));
+}
+
+#[test]
+fn t7_an_upload_reply_job_over_smb_cannot_exist() {
+    // Row 10: used to transfer.
+    let e = refusal(
+        &line(
+            json!({"owner": "alice", "type": "upload_reply", "remote": "smb"}),
+            json!([]),
+        )
+        .to_string(),
+    );
+    assert_eq!(
+        e,
+        "line 3: job: an upload-reply job cannot use SMB (T-7: adding its file fails with E_INVALIDARG)"
+    );
+}
+
+#[test]
+fn q1_unknown_flag_bits_answer_e_notimpl() {
+    // Row 11: used to answer E_INVALIDARG.
+    let v = answer(&line(
+        json!({"owner": "alice"}),
+        json!([
+            {"op": "query_interface", "caller": "alice", "handle": 1},
+            {"op": "set_helper_token_flags", "handle": 1, "flags": 4}
+        ]),
+    ));
+    assert_eq!(last(&v), pair("E_NOTIMPL", "Q-1"));
+    assert_eq!(v["job"]["flags"], 0);
+}
+
+#[test]
+fn q6_take_ownership_drops_the_token_and_keeps_the_flags() {
+    // Row 12: used to keep the token.
+    let v = answer(&line(
+        json!({"owner": "alice"}),
+        json!([
+            {"op": "query_interface", "caller": "alice", "handle": 1},
+            {"op": "set_helper_token", "handle": 1, "impersonating": "bob"},
+            {"op": "set_helper_token_flags", "handle": 1, "flags": 3},
+            {"op": "take_ownership", "caller": "admin"}
+        ]),
+    ));
+    assert_eq!(last(&v).0, "S_OK");
+    assert_eq!(v["job"]["helper_token"], Value::Null);
+    assert_eq!(v["job"]["flags"], 3);
+    assert_eq!(v["job"]["owner"], "S-1-5-21-1-2-3-500");
+}
+
+#[test]
+fn bad_input_on_the_new_fields_is_refused_where_it_is_and_the_oracle_goes_on() {
+    let with = |job: Value, knobs: Value, steps: Value| {
+        json!({"tokens": tokens(), "knobs": knobs, "job": job, "steps": steps}).to_string()
+    };
+    let mut bad_integrity = with(json!({"owner": "alice"}), json!({}), json!([]));
+    bad_integrity = bad_integrity.replace(
+        r#""S-1-5-21-1-2-3-1001"}"#,
+        r#""S-1-5-21-1-2-3-1001","integrity":"ultra"}"#,
+    );
+    let cases = [
+        (
+            bad_integrity,
+            "tokens.\"alice\": invalid value: string \"ultra\"",
+        ),
+        (
+            with(
+                json!({"owner": "alice", "challenges": {"server": ["basic", "kerberos"]}}),
+                json!({}),
+                json!([]),
+            ),
+            "invalid value: string \"kerberos\", expected one of \"basic\"",
+        ),
+        (
+            with(
+                json!({"owner": "alice", "ie_settings": "wpad"}),
+                json!({}),
+                json!([]),
+            ),
+            "invalid value: string \"wpad\", expected one of \"direct\"",
+        ),
+        (
+            with(
+                json!({"owner": "alice"}),
+                json!({"token_check": "sometimes"}),
+                json!([]),
+            ),
+            "invalid value: string \"sometimes\", expected one of \"eager\", \"lazy\"",
+        ),
+        (
+            with(
+                json!({"owner": "system"}),
+                json!({"access_check": "query_interface"}),
+                json!([
+                    {"op": "query_interface", "caller": "alice", "handle": 1},
+                    {"op": "get_helper_token_flags", "handle": 1}
+                ]),
+            ),
+            "step 2: handle 1 was not obtained: its query_interface was refused",
+        ),
+    ];
+    for (text, expected) in &cases {
+        let e = refusal(text);
+        assert!(e.starts_with("line 3: "), "{e}");
+        assert!(e.contains(expected), "{e}\nexpected: {expected}");
+        // Parse errors say where: a column of the line.
+        if !expected.starts_with("step") {
+            assert!(e.contains(" column "), "{e}");
+        }
+    }
+    // The process answers every line of a stream, invalid ones included, in order.
+    #[cfg(not(windows))]
+    {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let good = line(json!({"owner": "alice"}), json!([{"op": "logon_owner"}])).to_string();
+        let input: Vec<&str> = cases
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .chain([good.as_str()])
+            .collect();
+        let mut child = Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "--example", "oracle"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all((input.join("\n") + "\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), cases.len() + 1);
+        for (n, v) in lines.iter().take(cases.len()).enumerate() {
+            let e = v["error"].as_str().unwrap();
+            assert!(e.starts_with(&format!("line {}: ", n + 1)), "{e}");
+        }
+        assert_eq!(lines[cases.len()]["results"][0]["rule"], "L-8");
+        assert_eq!(out.status.code(), Some(1));
+    }
+}
