@@ -342,3 +342,25 @@ fn explanations_come_on_request_with_the_facts() {
     }
     assert_eq!(stripped["results"][1], plain["results"][1]);
 }
+
+/// README "A worked example": the `echo '…'` line, answered, is the JSON block below it.
+#[test]
+fn the_readme_worked_example_answers_as_shown() {
+    let readme = include_str!("../README.md");
+    let from = readme
+        .find("**A worked example**")
+        .expect("README has its worked example");
+    let rest = &readme[from..];
+    let input = rest
+        .split_once("echo '")
+        .and_then(|(_, r)| r.split_once("' | tr -d"))
+        .map(|(line, _)| line.replace('\n', ""))
+        .expect("the example's echo line");
+    let shown = rest
+        .split_once("```json\n")
+        .and_then(|(_, r)| r.split_once("\n```"))
+        .map(|(json, _)| json)
+        .expect("the example's answer");
+    let shown: Value = serde_json::from_str(shown).expect("the shown answer is JSON");
+    assert_eq!(answer(&input).unwrap(), shown);
+}
