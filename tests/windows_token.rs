@@ -256,3 +256,57 @@ fn public_types_are_send_and_sync() {
     check::<TokenError>();
     check::<bits_helper_token::windows::WindowsSid>();
 }
+
+/// T-8: a copy of the process token lowered to Low integrity with Win32's own
+/// `SetTokenInformation(TokenIntegrityLevel)` reads back as Low through the binding, and
+/// its identity is what A-11 judges by: below the process token's level. (On Windows;
+/// under Wine 8 the level does not change, and the test checks that the binding says so.)
+#[test]
+fn a_token_lowered_to_low_integrity_reads_back_low() {
+    use std::os::windows::io::AsRawHandle;
+    use windows::Win32::Security::{
+        PSID, SID_AND_ATTRIBUTES, SetTokenInformation, TOKEN_MANDATORY_LABEL, TokenIntegrityLevel,
+    };
+    /// `SE_GROUP_INTEGRITY` (winnt.h): the label is the token's integrity level.
+    const SE_GROUP_INTEGRITY: u32 = 0x20;
+    let full = process();
+    let mut low = full
+        .duplicate(TokenKind::Primary)
+        .expect("DuplicateTokenEx");
+    let label_sid: Sid = "S-1-16-4096".parse().unwrap();
+    let mut bytes = label_sid.to_bytes().to_vec();
+    let label = TOKEN_MANDATORY_LABEL {
+        Label: SID_AND_ATTRIBUTES {
+            Sid: PSID(bytes.as_mut_ptr().cast()),
+            Attributes: SE_GROUP_INTEGRITY,
+        },
+    };
+    // SAFETY: `low` owns a live token handle opened with full access by DuplicateTokenEx;
+    // `label` and the SID bytes it points to outlive the call, and the length is the
+    // structure's own size.
+    unsafe {
+        SetTokenInformation(
+            HANDLE(low.as_handle().as_raw_handle()),
+            TokenIntegrityLevel,
+            (&raw const label).cast(),
+            std::mem::size_of::<TOKEN_MANDATORY_LABEL>() as u32,
+        )
+    }
+    .expect("SetTokenInformation(TokenIntegrityLevel)");
+    low.refresh().expect("re-read the token");
+    println!(
+        "process token: integrity {}; lowered copy: integrity {}",
+        full.integrity_level(),
+        low.integrity_level()
+    );
+    if under_wine() {
+        // Wine 8 accepts the call and keeps the level (its SetTokenInformation ignores
+        // TokenIntegrityLevel): the binding reads back what the token holds. This fails
+        // the day Wine implements it, so the assertion below takes over.
+        assert_eq!(low.integrity_level(), full.integrity_level());
+        return;
+    }
+    assert_eq!(low.integrity_level(), IntegrityLevel::Low);
+    assert_eq!(low.identity().integrity, IntegrityLevel::Low);
+    assert!(low.identity().integrity < full.identity().integrity);
+}
