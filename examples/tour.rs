@@ -208,8 +208,10 @@ fn job_with_helper(
 ) -> Job {
     let mut job = Job::new(profile, owner);
     if let Ok(opts) = job.query_interface(owner) {
-        opts.set_helper_token(&mut job, Impersonation::of(helper));
-        opts.set_helper_token_flags(&mut job, flags.bits());
+        opts.set_helper_token(&mut job, Impersonation::of(helper))
+            .expect("the job's own handle");
+        opts.set_helper_token_flags(&mut job, flags.bits())
+            .expect("the job's own handle");
     }
     job
 }
@@ -303,7 +305,7 @@ fn step(
     call: impl FnOnce(&mut Job) -> Decision,
     args: impl for<'a> FnOnce(Inputs<'a>) -> Inputs<'a>,
 ) {
-    let before = *job;
+    let before = job.clone();
     let d = call(job);
     *n += 1;
     let helper = job
@@ -356,14 +358,20 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
         &mut n,
         "SetHelperToken() while impersonating the helper",
         &mut job,
-        |j| opts.set_helper_token(j, helper),
+        |j| {
+            opts.set_helper_token(j, helper)
+                .expect("the job's own handle")
+        },
         |i| i.caller(me).impersonation(helper),
     );
     step(
         &mut n,
         "SetHelperTokenFlags(LOCAL_FILE), still impersonating",
         &mut job,
-        |j| opts.set_helper_token_flags(j, local_file),
+        |j| {
+            opts.set_helper_token_flags(j, local_file)
+                .expect("the job's own handle")
+        },
         |i| i.caller(me).flags(local_file),
     );
     step(&mut n, "Resume()", &mut job, Job::resume, event);
@@ -391,12 +399,15 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
     step(&mut n, "the transfer runs", &mut job, Job::transfer, event);
 
     println!(" -- recovery 1 (L-5): set a new helper token, then resume");
-    let mut first = job;
+    let mut first = job.clone();
     step(
         &mut n,
         "SetHelperToken() again",
         &mut first,
-        |j| opts.set_helper_token(j, helper),
+        |j| {
+            opts.set_helper_token(j, helper)
+                .expect("the job's own handle")
+        },
         |i| i.caller(me).impersonation(helper),
     );
     step(&mut n, "Resume()", &mut first, Job::resume, event);
@@ -409,12 +420,15 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
     );
 
     println!(" -- recovery 2 (L-5): set the flags to 0, then resume");
-    let mut second = job;
+    let mut second = job.clone();
     step(
         &mut n,
         "SetHelperTokenFlags(0)",
         &mut second,
-        |j| opts.set_helper_token_flags(j, 0),
+        |j| {
+            opts.set_helper_token_flags(j, 0)
+                .expect("the job's own handle")
+        },
         |i| i.caller(me).flags(0),
     );
     step(&mut n, "Resume()", &mut second, Job::resume, event);
@@ -433,8 +447,10 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
     let service = TokenInfo::network_service();
     let mut svc = Job::new(Profile::default(), &service);
     if let Ok(opts) = svc.query_interface(&service) {
-        opts.set_helper_token(&mut svc, helper);
-        opts.set_helper_token_flags(&mut svc, TokenUsage::NETWORK.bits());
+        opts.set_helper_token(&mut svc, helper)
+            .expect("the job's own handle");
+        opts.set_helper_token_flags(&mut svc, TokenUsage::NETWORK.bits())
+            .expect("the job's own handle");
     }
     step(&mut n, "Resume()", &mut svc, Job::resume, event);
     step(

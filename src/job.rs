@@ -14,6 +14,7 @@ use crate::sid::Sid;
 use crate::state::{JobState, JobType, Remote};
 use crate::token::{Identity, Token};
 use crate::usage::TokenUsage;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// A BITS transfer job as far as helper tokens are concerned: the [`JobFacts`] and the
 /// [`Profile`] it behaves by.
@@ -27,27 +28,98 @@ use crate::usage::TokenUsage;
 ///
 /// // A-1: the handle remembers the owner, even while the owner impersonates the helper.
 /// let opts = job.query_interface(&owner).expect("BITS 4.0 and later");
-/// assert!(opts.set_helper_token(&mut job, Impersonation::of(&helper)).is_allowed());
-/// assert!(opts.set_helper_token_flags(&mut job, 0x1).is_allowed());
+/// assert!(opts.set_helper_token(&mut job, Impersonation::of(&helper))?.is_allowed());
+/// assert!(opts.set_helper_token_flags(&mut job, 0x1)?.is_allowed());
 ///
 /// // L-5: the owner logs off; the token is gone and the job fails.
 /// job.logoff_owner();
 /// assert_eq!(job.state(), JobState::Error);
 /// assert_eq!(job.error().map(|e| e.hresult), Some(HResult::BG_E_TOKEN_REQUIRED));
-/// # Ok::<(), ParseSidError>(())
+///
+/// // A handle belongs to the job it was obtained on.
+/// let other = Job::new(Profile::default(), &helper);
+/// assert!(opts.get_helper_token_flags(&other).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+///
+/// A job is not `Copy`: `let mut job = store[&id];` does not compile, so an update cannot
+/// silently land on a copy. `Clone` makes a second value of the *same* job (same
+/// [`JobId`]). Equality and hashing compare what the rules see (profile and facts), not
+/// the id.
+#[derive(Clone, Debug)]
 pub struct Job {
+    id: JobId,
     profile: Profile,
     facts: JobFacts,
 }
 
-/// An `IBitsTokenOptions` interface pointer: the caller identity remembered when it was
-/// obtained (A-1). Every method is judged by this identity, never by the thread token at
-/// call time.
+impl PartialEq for Job {
+    fn eq(&self, other: &Job) -> bool {
+        self.profile == other.profile && self.facts == other.facts
+    }
+}
+
+impl Eq for Job {}
+
+impl core::hash::Hash for Job {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.profile.hash(state);
+        self.facts.hash(state);
+    }
+}
+
+/// Which job an `IBitsTokenOptions` handle belongs to: a number unique within the process
+/// (from a counter every new [`Job`] draws from), or one a job store chose with
+/// [`Job::with_id`]. Not part of the job's serialized form: a deserialized job gets a fresh
+/// id unless the store restores its own.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct JobId(u64);
+
+impl JobId {
+    /// An id chosen by a job store (say, the index of its job table).
+    pub const fn new(id: u64) -> JobId {
+        JobId(id)
+    }
+
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The next id of the process-wide counter (ids repeat only after the counter wraps:
+    /// 2^32 jobs on a 32-bit target).
+    fn fresh() -> JobId {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        JobId(NEXT.fetch_add(1, Ordering::Relaxed) as u64)
+    }
+}
+
+/// `job 7`.
+impl core::fmt::Display for JobId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "job {}", self.0)
+    }
+}
+
+/// A handle used on a job other than the one it was obtained on: not a BITS answer (a
+/// real interface pointer cannot reach another job), a mistake of the embedding code.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, thiserror::Error)]
+#[error("this IBitsTokenOptions handle belongs to {handle}, not to {job}")]
+#[allow(clippy::exhaustive_structs)] // the two ids are the whole story
+pub struct WrongJob {
+    /// The job the handle was obtained on.
+    pub handle: JobId,
+    /// The job it was used on.
+    pub job: JobId,
+}
+
+/// An `IBitsTokenOptions` interface pointer: the job it was obtained on and the caller
+/// identity remembered then (A-1). Every method is judged by this identity, never by the
+/// thread token at call time, and refuses with [`WrongJob`] a job other than its own.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct TokenOptions {
     caller: Identity,
+    job: JobId,
 }
 
 /// `QueryInterface` for `IBitsTokenOptions` was refused (A-2): the decision, and the
@@ -83,29 +155,45 @@ impl Job {
     }
 
     /// A fresh job of an owner given as an [`Identity`] (`admin` = elevated).
-    pub const fn with_owner(profile: Profile, owner: Identity) -> Job {
+    pub fn with_owner(profile: Profile, owner: Identity) -> Job {
         Job::with_facts(profile, JobFacts::new(owner))
     }
 
-    /// A job with these facts.
-    pub const fn with_facts(profile: Profile, facts: JobFacts) -> Job {
-        Job { profile, facts }
+    /// A job with these facts, and a fresh [`JobId`].
+    pub fn with_facts(profile: Profile, facts: JobFacts) -> Job {
+        Job {
+            id: JobId::fresh(),
+            profile,
+            facts,
+        }
+    }
+
+    /// The same job under the id a job store chose for it. Handles obtained before keep
+    /// the old id, so they no longer work on it.
+    pub const fn with_id(mut self, id: JobId) -> Job {
+        self.id = id;
+        self
+    }
+
+    /// Which job this is: the handles obtained on it carry this id.
+    pub const fn id(&self) -> JobId {
+        self.id
     }
 
     /// The same job with another job type.
-    pub const fn with_job_type(mut self, job_type: JobType) -> Job {
+    pub fn with_job_type(mut self, job_type: JobType) -> Job {
         self.facts.job_type = job_type;
         self
     }
 
     /// The same job over another remote protocol.
-    pub const fn with_remote(mut self, remote: Remote) -> Job {
+    pub fn with_remote(mut self, remote: Remote) -> Job {
         self.facts.remote = remote;
         self
     }
 
     /// The same job in the given network environment (R-3's registry values).
-    pub const fn with_environment(mut self, environment: NetworkEnvironment) -> Job {
+    pub fn with_environment(mut self, environment: NetworkEnvironment) -> Job {
         self.facts.environment = environment;
         self
     }
@@ -183,7 +271,10 @@ impl Job {
         let caller = Identity::of(caller);
         let d = lifecycle::query_interface(&self.profile, caller, &self.facts);
         if d.is_allowed() {
-            Ok(TokenOptions { caller })
+            Ok(TokenOptions {
+                caller,
+                job: self.id,
+            })
         } else {
             Err(QueryInterfaceError {
                 decision: d,
@@ -286,8 +377,8 @@ impl TokenOptions {
     /// A handle remembering `caller` without a `QueryInterface` (for scenario replays of
     /// releases without the interface, whose calls the decisions refuse with A-2).
     #[cfg(feature = "alloc")]
-    pub(crate) const fn remembering(caller: Identity) -> TokenOptions {
-        TokenOptions { caller }
+    pub(crate) const fn remembering(caller: Identity, job: JobId) -> TokenOptions {
+        TokenOptions { caller, job }
     }
 
     /// The caller remembered at `QueryInterface` (A-1).
@@ -295,33 +386,67 @@ impl TokenOptions {
         self.caller
     }
 
+    /// The job this handle was obtained on.
+    pub const fn job(&self) -> JobId {
+        self.job
+    }
+
+    /// `Ok` when `job` is the handle's own.
+    const fn check(&self, job: &Job) -> Result<(), WrongJob> {
+        if self.job.0 == job.id.0 {
+            Ok(())
+        } else {
+            Err(WrongJob {
+                handle: self.job,
+                job: job.id,
+            })
+        }
+    }
+
     /// `SetHelperTokenFlags`, decided by [`methods::set_helper_token_flags`] and applied.
-    pub fn set_helper_token_flags(&self, job: &mut Job, flags: u32) -> Decision {
+    pub fn set_helper_token_flags(&self, job: &mut Job, flags: u32) -> Result<Decision, WrongJob> {
+        self.check(job)?;
         let d = methods::set_helper_token_flags(&job.profile, self.caller, &job.facts, flags);
-        job.applied(d)
+        Ok(job.applied(d))
     }
 
     /// `GetHelperTokenFlags`, decided by [`methods::get_helper_token_flags`].
-    pub fn get_helper_token_flags(&self, job: &Job) -> Decision {
-        methods::get_helper_token_flags(&job.profile, self.caller, &job.facts)
+    pub fn get_helper_token_flags(&self, job: &Job) -> Result<Decision, WrongJob> {
+        self.check(job)?;
+        Ok(methods::get_helper_token_flags(
+            &job.profile,
+            self.caller,
+            &job.facts,
+        ))
     }
 
     /// `SetHelperToken` while the caller impersonates the token in `impersonation` (taken
     /// at call time, A-9); access is judged on the remembered caller (A-1).
-    pub fn set_helper_token(&self, job: &mut Job, impersonation: Impersonation) -> Decision {
+    pub fn set_helper_token(
+        &self,
+        job: &mut Job,
+        impersonation: Impersonation,
+    ) -> Result<Decision, WrongJob> {
+        self.check(job)?;
         let d = methods::set_helper_token(&job.profile, self.caller, &job.facts, impersonation);
-        job.applied(d)
+        Ok(job.applied(d))
     }
 
     /// `ClearHelperToken`, decided by [`methods::clear_helper_token`] and applied.
-    pub fn clear_helper_token(&self, job: &mut Job) -> Decision {
+    pub fn clear_helper_token(&self, job: &mut Job) -> Result<Decision, WrongJob> {
+        self.check(job)?;
         let d = methods::clear_helper_token(&job.profile, self.caller, &job.facts);
-        job.applied(d)
+        Ok(job.applied(d))
     }
 
     /// `GetHelperTokenSid`, decided by [`methods::get_helper_token_sid`].
-    pub fn get_helper_token_sid(&self, job: &Job) -> Decision {
-        methods::get_helper_token_sid(&job.profile, self.caller, &job.facts)
+    pub fn get_helper_token_sid(&self, job: &Job) -> Result<Decision, WrongJob> {
+        self.check(job)?;
+        Ok(methods::get_helper_token_sid(
+            &job.profile,
+            self.caller,
+            &job.facts,
+        ))
     }
 }
 

@@ -90,7 +90,7 @@ pub use decide::{Decision, Event, Impersonation, Method, Operation, Value};
 pub use explain::{Explanation, Inputs, PlanExplanation, RouteExplanation};
 pub use facts::{Effect, JobError, JobFacts};
 pub use hresult::{HResult, ParseHResultError};
-pub use job::{Job, QueryInterfaceError, TokenOptions};
+pub use job::{Job, JobId, QueryInterfaceError, TokenOptions, WrongJob};
 pub use names::ParseNameError;
 pub use net::{
     AuthScheme, AuthTarget, Credential, Credentials, InvalidRegistryValue, LmCompatibilityLevel,

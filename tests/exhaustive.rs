@@ -313,13 +313,17 @@ fn check_job_model(c: &mut Checker, p: &Profile, caller: Identity, facts: &JobFa
     c.cases += 2;
     c.job_calls += 2;
     let expected = set_helper_token_flags(p, caller, job.facts(), 2);
-    let got = handle.set_helper_token_flags(&mut job, 2);
+    let got = handle
+        .set_helper_token_flags(&mut job, 2)
+        .expect("the job's own handle");
     c.check(got == expected, || {
         format!("the handle decided differently from its remembered caller: {got} vs {expected}")
     });
     let impersonated = Identity::new(sid(2002), false);
     let expected = set_helper_token(p, caller, job.facts(), Impersonation::Allowed(impersonated));
-    let got = handle.set_helper_token(&mut job, Impersonation::Allowed(impersonated));
+    let got = handle
+        .set_helper_token(&mut job, Impersonation::Allowed(impersonated))
+        .expect("the job's own handle");
     c.check(got == expected, || {
         format!("SetHelperToken through the handle differs: {got} vs {expected}")
     });

@@ -18,11 +18,13 @@ fn a1_sample_flow_succeeds_while_impersonating() {
     let opts = job.query_interface(&owner).expect("interface available");
     assert_eq!(opts.caller(), id(&owner));
     // The thread now impersonates the helper: SetHelperToken takes *that* token (L-2)...
-    let d = opts.set_helper_token(&mut job, Impersonation::of(&helper));
+    let d = opts
+        .set_helper_token(&mut job, Impersonation::of(&helper))
+        .unwrap();
     assert_eq!(d.hresult(), HResult::S_OK);
     assert_eq!(job.helper_token(), Some(id(&helper)));
     // ...and SetHelperTokenFlags is still judged as the owner (A-1), not as the helper.
-    let d = opts.set_helper_token_flags(&mut job, 0x1);
+    let d = opts.set_helper_token_flags(&mut job, 0x1).unwrap();
     assert_eq!(d.hresult(), HResult::S_OK);
     assert_eq!(d.rule().reason, Reason::OwnerCaller);
     assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
@@ -30,7 +32,11 @@ fn a1_sample_flow_succeeds_while_impersonating() {
     // Had the helper obtained the interface itself, it would be refused (A-5).
     let helpers = job.query_interface(&helper).unwrap();
     assert_eq!(
-        helpers.set_helper_token_flags(&mut job, 0x3).rule().id,
+        helpers
+            .set_helper_token_flags(&mut job, 0x3)
+            .unwrap()
+            .rule()
+            .id,
         RuleId::A5
     );
     assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
@@ -52,12 +58,18 @@ fn a1_the_remembered_identity_decides_not_the_current_one() {
     // Obtained as a standard user; later the thread is elevated: still not an admin.
     let mut job = Job::new(Profile::default(), &alice());
     let as_bob = job.query_interface(&bob()).unwrap();
-    assert!(!as_bob.set_helper_token_flags(&mut job, 1).is_allowed());
+    assert!(
+        !as_bob
+            .set_helper_token_flags(&mut job, 1)
+            .unwrap()
+            .is_allowed()
+    );
     // Obtained as the administrator: allowed, whatever is impersonated later.
     let as_admin = job.query_interface(&admin()).unwrap();
     assert!(
         as_admin
             .set_helper_token(&mut job, Impersonation::of(&TokenInfo::local_system()))
+            .unwrap()
             .is_allowed()
     );
     assert_eq!(job.helper_token(), Some(Identity::LOCAL_SYSTEM));
@@ -80,33 +92,39 @@ fn l1_l2_l3_flags_and_token_are_independent() {
     let mut job = Job::new(Profile::default(), &alice());
     let h = job.query_interface(&alice()).unwrap();
     // L-1: flags without a token.
-    assert!(h.set_helper_token_flags(&mut job, 0x2).is_allowed());
+    assert!(
+        h.set_helper_token_flags(&mut job, 0x2)
+            .unwrap()
+            .is_allowed()
+    );
     assert_eq!(
         (job.flags(), job.helper_token()),
         (TokenUsage::NETWORK, None)
     );
     // L-2: the token leaves the flags alone, and replaces a previous token.
-    h.set_helper_token(&mut job, Impersonation::of(&bob()));
-    h.set_helper_token(&mut job, Impersonation::of(&filtered_admin()));
+    h.set_helper_token(&mut job, Impersonation::of(&bob()))
+        .unwrap();
+    h.set_helper_token(&mut job, Impersonation::of(&filtered_admin()))
+        .unwrap();
     assert_eq!(job.helper_token(), Some(id(&filtered_admin())));
     assert_eq!(job.flags(), TokenUsage::NETWORK);
     // L-4
     assert_eq!(
-        h.get_helper_token_sid(&job).value(),
+        h.get_helper_token_sid(&job).unwrap().value(),
         Some(Value::HelperSid(Some(filtered_admin().user)))
     );
     // L-3: clear keeps the flags.
-    assert!(h.clear_helper_token(&mut job).is_allowed());
+    assert!(h.clear_helper_token(&mut job).unwrap().is_allowed());
     assert_eq!(
         (job.flags(), job.helper_token()),
         (TokenUsage::NETWORK, None)
     );
     assert_eq!(
-        h.get_helper_token_sid(&job).value(),
+        h.get_helper_token_sid(&job).unwrap().value(),
         Some(Value::HelperSid(None))
     );
     assert_eq!(
-        h.get_helper_token_flags(&job).value(),
+        h.get_helper_token_flags(&job).unwrap().value(),
         Some(Value::Flags(TokenUsage::NETWORK))
     );
 }
@@ -114,8 +132,9 @@ fn l1_l2_l3_flags_and_token_are_independent() {
 fn sample_job_in_flight() -> (Job, TokenOptions) {
     let mut job = Job::new(Profile::default(), &alice());
     let h = job.query_interface(&alice()).unwrap();
-    h.set_helper_token(&mut job, Impersonation::of(&bob()));
-    h.set_helper_token_flags(&mut job, 0x1);
+    h.set_helper_token(&mut job, Impersonation::of(&bob()))
+        .unwrap();
+    h.set_helper_token_flags(&mut job, 0x1).unwrap();
     job.resume();
     (job, h)
 }
@@ -138,6 +157,7 @@ fn l5_recovery_by_a_new_token_and_resume() {
     job.logoff_owner();
     assert!(
         h.set_helper_token(&mut job, Impersonation::of(&bob()))
+            .unwrap()
             .is_allowed()
     );
     job.resume();
@@ -157,7 +177,7 @@ fn l5_recovery_by_a_new_token_and_resume() {
 fn l5_recovery_by_flags_zero_and_resume() {
     let (mut job, h) = sample_job_in_flight();
     job.logoff_owner();
-    assert!(h.set_helper_token_flags(&mut job, 0).is_allowed());
+    assert!(h.set_helper_token_flags(&mut job, 0).unwrap().is_allowed());
     job.resume();
     job.logon_owner();
     let t = job.transfer();
@@ -180,7 +200,8 @@ fn l5_logoff_spares_finished_jobs_and_jobs_without_flags() {
 
     let mut job = Job::new(Profile::default(), &alice());
     let h = job.query_interface(&alice()).unwrap();
-    h.set_helper_token(&mut job, Impersonation::of(&bob()));
+    h.set_helper_token(&mut job, Impersonation::of(&bob()))
+        .unwrap();
     let e = job.logoff_owner();
     assert_eq!(
         (e.rule().reason, job.state()),
@@ -193,7 +214,7 @@ fn l5_logoff_spares_finished_jobs_and_jobs_without_flags() {
 fn l6_transfer_without_the_token_fails_with_token_required() {
     let mut job = Job::new(Profile::default(), &alice());
     let h = job.query_interface(&alice()).unwrap();
-    h.set_helper_token_flags(&mut job, 0x1);
+    h.set_helper_token_flags(&mut job, 0x1).unwrap();
     job.resume();
     let t = job.transfer();
     assert_eq!(t.hresult(), HResult::BG_E_TOKEN_REQUIRED);
@@ -207,8 +228,9 @@ fn x1_transfer_with_certificate_and_network_fails() {
     let mut job = Job::new(Profile::default(), &TokenInfo::network_service());
     let h = job.query_interface(&TokenInfo::network_service()).unwrap();
     job.set_client_certificate(true);
-    h.set_helper_token(&mut job, Impersonation::of(&bob()));
-    let d = h.set_helper_token_flags(&mut job, 0x2);
+    h.set_helper_token(&mut job, Impersonation::of(&bob()))
+        .unwrap();
+    let d = h.set_helper_token_flags(&mut job, 0x2).unwrap();
     assert!(d.is_allowed() && d.transfer_failure().is_some());
     job.resume();
     let t = job.transfer();
@@ -224,19 +246,23 @@ fn x1_transfer_with_certificate_and_network_fails() {
 fn q3_done_jobs_refuse_changes_but_answer_getters() {
     let (mut job, h) = sample_job_in_flight();
     job.cancel();
-    let before = job;
+    let before = job.clone();
     assert_eq!(
-        h.set_helper_token_flags(&mut job, 0).hresult(),
+        h.set_helper_token_flags(&mut job, 0).unwrap().hresult(),
         HResult::BG_E_INVALID_STATE
     );
-    assert_eq!(h.clear_helper_token(&mut job).rule().id, RuleId::Q3);
+    assert_eq!(
+        h.clear_helper_token(&mut job).unwrap().rule().id,
+        RuleId::Q3
+    );
     assert_eq!(
         h.set_helper_token(&mut job, Impersonation::of(&bob()))
+            .unwrap()
             .rule_id(),
         RuleId::Q3
     );
     assert_eq!(
-        h.get_helper_token_flags(&job).value(),
+        h.get_helper_token_flags(&job).unwrap().value(),
         Some(Value::Flags(TokenUsage::LOCAL_FILE))
     );
     for e in [
@@ -289,7 +315,7 @@ fn t7_complete_and_cancel() {
 fn l7_take_ownership_needs_an_administrator() {
     let (mut job, _) = sample_job_in_flight();
     job.set_client_certificate(true);
-    let before = job;
+    let before = job.clone();
     let e = job.take_ownership(&filtered_admin());
     assert_eq!(e.hresult(), HResult::E_ACCESSDENIED);
     assert_eq!(e.rule().reason, Reason::TakeOwnershipNeedsAdministrator);
@@ -311,7 +337,10 @@ fn l7_take_ownership_needs_an_administrator() {
         (true, IntegrityLevel::High)
     );
     let old = job.query_interface(&alice()).unwrap();
-    assert_eq!(old.get_helper_token_flags(&job).rule().id, RuleId::A11);
+    assert_eq!(
+        old.get_helper_token_flags(&job).unwrap().rule().id,
+        RuleId::A11
+    );
 }
 
 #[test]
@@ -320,8 +349,9 @@ fn q6_take_ownership_knob_clears_the_helper() {
     p.knobs.take_ownership = TakeOwnership::Clear;
     let mut job = Job::new(p, &alice());
     let h = job.query_interface(&alice()).unwrap();
-    h.set_helper_token(&mut job, Impersonation::of(&bob()));
-    h.set_helper_token_flags(&mut job, 0x3);
+    h.set_helper_token(&mut job, Impersonation::of(&bob()))
+        .unwrap();
+    h.set_helper_token_flags(&mut job, 0x3).unwrap();
     let e = job.take_ownership(&admin());
     assert_eq!(e.rule().reason, Reason::OwnershipTaken);
     assert_eq!(
@@ -337,24 +367,88 @@ fn a4_legacy_job_model() {
     let mut job = Job::new(Profile::new(Release::Legacy), &alice());
     let user = job.query_interface(&alice()).unwrap();
     assert_eq!(
-        user.set_helper_token_flags(&mut job, 1).rule().id,
+        user.set_helper_token_flags(&mut job, 1).unwrap().rule().id,
         RuleId::A4
     );
     let adm = job.query_interface(&admin()).unwrap();
-    let d = adm.set_helper_token(&mut job, Impersonation::of(&admin()));
+    let d = adm
+        .set_helper_token(&mut job, Impersonation::of(&admin()))
+        .unwrap();
     assert_eq!(
         (d.hresult(), d.rule().reason),
         (HResult::E_ACCESSDENIED, Reason::LegacyOwnerNotElevated)
     );
-    assert!(adm.set_helper_token_flags(&mut job, 1).is_allowed());
+    assert!(
+        adm.set_helper_token_flags(&mut job, 1)
+            .unwrap()
+            .is_allowed()
+    );
     // An elevated administrator's job: the administrator may set the token too.
     let mut job = Job::new(Profile::new(Release::Legacy), &admin());
     let adm = job.query_interface(&admin()).unwrap();
     assert!(
         adm.set_helper_token(&mut job, Impersonation::of(&admin()))
+            .unwrap()
             .is_allowed()
     );
-    assert!(adm.set_helper_token_flags(&mut job, 1).is_allowed());
+    assert!(
+        adm.set_helper_token_flags(&mut job, 1)
+            .unwrap()
+            .is_allowed()
+    );
+}
+
+#[test]
+fn a_handle_works_only_on_the_job_it_was_obtained_on() {
+    // Bob's handle used on Alice's job: a typed error, and Alice's job is untouched, even
+    // though Bob would be allowed on a job of his own (A-5).
+    let mut alice_job = Job::new(Profile::default(), &alice());
+    let mut bob_job = Job::new(Profile::default(), &bob());
+    assert_ne!(alice_job.id(), bob_job.id());
+    let bobs = bob_job.query_interface(&bob()).unwrap();
+    assert_eq!(bobs.job(), bob_job.id());
+    let before = alice_job.clone();
+    let wrong = WrongJob {
+        handle: bob_job.id(),
+        job: alice_job.id(),
+    };
+    assert_eq!(bobs.set_helper_token_flags(&mut alice_job, 1), Err(wrong));
+    assert_eq!(
+        bobs.set_helper_token(&mut alice_job, Impersonation::of(&bob())),
+        Err(wrong)
+    );
+    assert_eq!(bobs.clear_helper_token(&mut alice_job), Err(wrong));
+    assert_eq!(bobs.get_helper_token_flags(&alice_job), Err(wrong));
+    assert_eq!(bobs.get_helper_token_sid(&alice_job), Err(wrong));
+    assert_eq!(alice_job, before);
+    assert_eq!(
+        wrong.to_string(),
+        format!(
+            "this IBitsTokenOptions handle belongs to job {}, not to job {}",
+            bob_job.id().get(),
+            alice_job.id().get()
+        )
+    );
+    // On its own job it works; a clone is the same job (same id).
+    assert!(
+        bobs.set_helper_token_flags(&mut bob_job, 1)
+            .unwrap()
+            .is_allowed()
+    );
+    let mut copy = bob_job.clone();
+    assert_eq!(copy.id(), bob_job.id());
+    assert!(
+        bobs.set_helper_token_flags(&mut copy, 2)
+            .unwrap()
+            .is_allowed()
+    );
+    // A store's own ids.
+    let stored = Job::new(Profile::default(), &bob()).with_id(JobId::new(42));
+    assert_eq!(stored.id().get(), 42);
+    assert_eq!(
+        stored.query_interface(&bob()).unwrap().job(),
+        JobId::new(42)
+    );
 }
 
 #[test]
@@ -362,10 +456,22 @@ fn serde_saves_and_resumes_a_scenario() {
     let (mut job, h) = sample_job_in_flight();
     job.logoff_owner();
     let text = serde_json::to_string(&job).unwrap();
-    let mut back: Job = serde_json::from_str(&text).unwrap();
+    let back: Job = serde_json::from_str(&text).unwrap();
     assert_eq!(back, job);
+    // The id is not serialized: a loaded job is a new job until the store restores its id.
+    assert_ne!(back.id(), job.id());
+    let mut stranger = back.clone();
+    assert_eq!(
+        h.set_helper_token_flags(&mut stranger, 0),
+        Err(WrongJob {
+            handle: job.id(),
+            job: back.id()
+        })
+    );
+    assert_eq!(stranger, back, "a refused call changes nothing");
+    let mut back = back.with_id(job.id());
     // The resumed job behaves the same.
-    h.set_helper_token_flags(&mut back, 0);
+    h.set_helper_token_flags(&mut back, 0).unwrap();
     back.resume();
     back.logon_owner();
     back.transfer();
@@ -490,7 +596,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
     let mut job = Job::new(profile, &people[owner]);
     let mut handles: Vec<TokenOptions> = Vec::new();
     for op in ops {
-        let before = job;
+        let before = job.clone();
         let facts = *before.facts();
         let handle = |h: &usize| handles.get(*h % handles.len().max(1)).copied();
         // (the caller, if the operation goes through a handle; the job's answer; the pure
@@ -512,7 +618,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::SetFlags { h, flags } => match handle(h) {
                 Some(o) => (
                     Some(o.caller()),
-                    o.set_helper_token_flags(&mut job, *flags),
+                    o.set_helper_token_flags(&mut job, *flags).unwrap(),
                     set_helper_token_flags(&profile, o.caller(), &facts, *flags),
                 ),
                 None => continue,
@@ -520,7 +626,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::GetFlags { h } => match handle(h) {
                 Some(o) => (
                     Some(o.caller()),
-                    o.get_helper_token_flags(&job),
+                    o.get_helper_token_flags(&job).unwrap(),
                     get_helper_token_flags(&profile, o.caller(), &facts),
                 ),
                 None => continue,
@@ -538,7 +644,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
                     };
                     (
                         Some(o.caller()),
-                        o.set_helper_token(&mut job, imp),
+                        o.set_helper_token(&mut job, imp).unwrap(),
                         set_helper_token(&profile, o.caller(), &facts, imp),
                     )
                 }
@@ -546,7 +652,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
             },
             Op::Clear { h } => match handle(h) {
                 Some(o) => {
-                    let d = o.clear_helper_token(&mut job);
+                    let d = o.clear_helper_token(&mut job).unwrap();
                     // L-3: flags survive ClearHelperToken, whatever it returns.
                     prop_assert_eq!(job.flags(), before.flags());
                     (
@@ -560,7 +666,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::GetSid { h } => match handle(h) {
                 Some(o) => (
                     Some(o.caller()),
-                    o.get_helper_token_sid(&job),
+                    o.get_helper_token_sid(&job).unwrap(),
                     get_helper_token_sid(&profile, o.caller(), &facts),
                 ),
                 None => continue,
@@ -595,7 +701,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
         // A-10: a refused call changes no state (a transfer's failure is the job's error,
         // not a refusal).
         if !d.is_allowed() && !matches!(d.effect(), Effect::Fail(_)) {
-            prop_assert_eq!(job, before, "refused {} changed the job", d.operation());
+            prop_assert_eq!(&job, &before, "refused {} changed the job", d.operation());
         }
         if let Some(caller) = caller {
             // A-5 / A-4: a non-administrator never succeeds on another user's job.
@@ -656,7 +762,7 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
     let mut job = Job::new(Profile::default(), &user);
     // The sentence of a decision, from the job as it was before the event.
     let said = |job: &mut Job, event: fn(&mut Job) -> Decision| {
-        let before = *job;
+        let before = job.clone();
         let d = event(job);
         d.explain(&Inputs::new(before.profile(), before.facts()))
             .to_string()
@@ -670,7 +776,7 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
         "resume returns 0x00000000 (S_OK): L-9: the job is already queued; Resume changes nothing"
     );
     let h = job.query_interface(&user).unwrap();
-    h.set_helper_token_flags(&mut job, 0x1);
+    h.set_helper_token_flags(&mut job, 0x1).unwrap();
     // SPEC v2 L-5: flags but no token held: the logoff leaves the job alone (L-8).
     assert_eq!(
         said(&mut job, Job::logoff_owner),
@@ -681,7 +787,8 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
     assert_eq!(job.state(), JobState::Queued);
     job.logon_owner();
     let helper = TokenInfo::standard_user("S-1-5-21-1-2-3-1002".parse().unwrap());
-    h.set_helper_token(&mut job, Impersonation::of(&helper));
+    h.set_helper_token(&mut job, Impersonation::of(&helper))
+        .unwrap();
     assert_eq!(
         said(&mut job, Job::logoff_owner),
         "logoff_owner returns 0x00000000 (S_OK): L-5: the owner logged off and BITS discarded \

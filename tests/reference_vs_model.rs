@@ -958,9 +958,15 @@ fn lifecycle_events_agree_from_every_state() {
         assert!(
             handle
                 .set_helper_token(&mut job, Impersonation::of(&alice()))
+                .unwrap()
                 .is_allowed()
         );
-        assert!(handle.set_helper_token_flags(&mut job, 1).is_allowed());
+        assert!(
+            handle
+                .set_helper_token_flags(&mut job, 1)
+                .unwrap()
+                .is_allowed()
+        );
         job.logoff_owner();
         serde_json::to_value(job).expect("serializes")["error"].clone()
     };
@@ -1064,7 +1070,7 @@ fn lifecycle_events_agree_from_every_state() {
                                 }
                                 for (name, model_event, ref_event) in &events {
                                     let (mut model, mut reference) = pair.clone();
-                                    let before = model;
+                                    let before = model.clone();
                                     let m = model_event(&mut model);
                                     let x = ref_event(&mut reference);
                                     let context = || format!("{name} on {before:?}");

@@ -437,3 +437,5 @@ impl fmt::Display for ScenarioError {
 #[cfg(feature = "serde")]
 mod json;
 mod run;
+
+pub use run::Session;

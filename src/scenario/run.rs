@@ -16,7 +16,7 @@ use crate::route::route;
 use crate::rule::Reason;
 use crate::token::Identity;
 use alloc::collections::BTreeMap;
-use alloc::collections::btree_map::Entry;
+use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -71,26 +71,88 @@ impl Scenario {
     /// Checks every name: tokens exist, handles are defined once by a `query_interface`
     /// before they are used. Nothing runs. Linear in the scenario's size.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        self.resolve().map(|_| ())
+        let session = Session::new(self)?;
+        let mut defined: BTreeSet<&HandleName> = BTreeSet::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let typed = session
+                .typed(step, |h| defined.contains(h))
+                .map_err(|kind| ScenarioError {
+                    step: Some(i + 1),
+                    kind,
+                })?;
+            if let Typed::QueryInterface(_, handle) = typed {
+                defined.insert(handle);
+            }
+        }
+        Ok(())
     }
 
-    /// Resolves every name once: each token's identity is computed once, each handle
-    /// becomes an index.
-    fn resolve(&self) -> Result<Resolved<'_>, ScenarioError> {
-        let identities: BTreeMap<&str, Identity> = self
+    /// Validates, then replays every step on the job and returns the transcript.
+    pub fn run(&self) -> Result<Transcript, ScenarioError> {
+        self.validate()?;
+        let mut session = Session::new(self)?;
+        let mut results = Vec::with_capacity(self.steps.len());
+        let mut explanations = Vec::new();
+        for step in &self.steps {
+            let (result, explanation) = session.play(step, self.explain)?;
+            results.push(result);
+            explanations.extend(explanation);
+        }
+        Ok(Transcript {
+            results,
+            explanations,
+            job: session.job,
+        })
+    }
+}
+
+/// A scenario played one step at a time: the model's state between two steps (the
+/// tokens, the handles obtained so far, the job). For stateful testing: generate a step
+/// from the session ([`crate::support::proptest::step`]), apply it to the system under
+/// test and to the session, compare.
+///
+/// ```
+/// use bits_helper_token::scenario::{Scenario, Session, Step};
+/// use bits_helper_token::{HResult, RuleId, TokenInfo};
+///
+/// let mut s = Scenario::new("svc");
+/// s.tokens.insert("svc".into(), TokenInfo::network_service());
+/// let mut session = Session::new(&s)?;
+/// let r = session.step(&Step::QueryInterface { caller: "svc".into(), handle: 1.into() })?;
+/// assert_eq!(r.rule, RuleId::A1);
+/// // A refused step (an unknown handle) changes nothing.
+/// let wrong = Step::GetHelperTokenFlags { handle: 2.into() };
+/// assert_eq!(session.step(&wrong).unwrap_err().step, Some(2));
+/// assert_eq!(session.steps_taken(), 1);
+/// let r = session.step(&Step::SetHelperTokenFlags { handle: 1.into(), flags: 2 })?;
+/// assert_eq!((r.hresult, r.rule), (HResult::S_OK, RuleId::A5));
+/// assert_eq!(session.job().flags().bits(), 2);
+/// # Ok::<(), bits_helper_token::scenario::ScenarioError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Session {
+    identities: BTreeMap<String, Identity>,
+    handles: BTreeMap<HandleName, Option<TokenOptions>>,
+    job: Job,
+    steps: usize,
+}
+
+impl Session {
+    /// The session before the first step of `scenario` (its steps are not played): the
+    /// tokens, the release and knobs, the job. Refused when the owner is not a token or
+    /// the job cannot exist.
+    pub fn new(scenario: &Scenario) -> Result<Session, ScenarioError> {
+        let identities: BTreeMap<String, Identity> = scenario
             .tokens
             .iter()
-            .map(|(name, token)| (name.as_str(), Identity::of(token)))
+            .map(|(name, token)| (name.clone(), Identity::of(token)))
             .collect();
-        let identity = |at: Option<usize>, name: &str| {
-            identities
-                .get(name)
-                .copied()
-                .ok_or_else(|| unknown_token(at, name))
-        };
-        let owner = identity(None, &self.job.owner)?;
+        let owner = identities
+            .get(&scenario.job.owner)
+            .copied()
+            .ok_or_else(|| unknown_token(None, &scenario.job.owner))?;
         if matches!(
-            (self.job.job_type, self.job.remote),
+            (scenario.job.job_type, scenario.job.remote),
             (
                 crate::state::JobType::UploadReply,
                 crate::state::Remote::Smb
@@ -101,94 +163,214 @@ impl Scenario {
                 kind: ScenarioErrorKind::JobCannotExist,
             });
         }
-        let mut handles: BTreeMap<&HandleName, usize> = BTreeMap::new();
-        let mut names: Vec<&HandleName> = Vec::new();
-        let mut steps = Vec::with_capacity(self.steps.len());
-        for (i, step) in self.steps.iter().enumerate() {
-            let at = Some(i + 1);
-            let err = |kind| ScenarioError { step: at, kind };
-            let handle = |h: &HandleName| {
-                handles
-                    .get(h)
-                    .copied()
-                    .ok_or_else(|| err(ScenarioErrorKind::UnknownHandle(h.clone())))
-            };
-            steps.push(match step {
-                Step::QueryInterface { caller, handle } => {
-                    let caller = identity(at, caller)?;
-                    let next = handles.len();
-                    match handles.entry(handle) {
-                        Entry::Occupied(_) => {
-                            return Err(err(ScenarioErrorKind::HandleRedefined(handle.clone())));
-                        }
-                        Entry::Vacant(v) => v.insert(next),
-                    };
-                    names.push(handle);
-                    Typed::QueryInterface(caller)
-                }
-                Step::SetHelperTokenFlags { handle: h, flags } => {
-                    Typed::SetFlags(handle(h)?, *flags)
-                }
-                Step::GetHelperTokenFlags { handle: h } => Typed::GetFlags(handle(h)?),
-                Step::SetHelperToken {
-                    handle: h,
-                    impersonating,
-                    can_impersonate,
-                } => {
-                    let token = identity(at, impersonating)?;
-                    let imp = if *can_impersonate {
-                        Impersonation::Allowed(token)
-                    } else {
-                        Impersonation::Denied
-                    };
-                    Typed::SetToken(handle(h)?, imp)
-                }
-                Step::ClearHelperToken { handle: h } => Typed::Clear(handle(h)?),
-                Step::GetHelperTokenSid { handle: h } => Typed::GetSid(handle(h)?),
-                Step::TakeOwnership { caller } => Typed::TakeOwnership(identity(at, caller)?),
-                other => Typed::Plain(other),
-            });
-        }
-        Ok(Resolved {
-            owner,
-            steps,
-            names,
+        Ok(Session {
+            identities,
+            handles: BTreeMap::new(),
+            job: scenario.job_of(owner),
+            steps: 0,
         })
     }
 
-    /// Validates, then replays every step on the job and returns the transcript.
-    pub fn run(&self) -> Result<Transcript, ScenarioError> {
-        let resolved = self.resolve()?;
-        let mut job = self.job_of(resolved.owner);
-        let mut handles: Vec<Option<TokenOptions>> = Vec::new();
-        let mut results = Vec::with_capacity(resolved.steps.len());
-        let mut explanations = Vec::new();
-        for (i, step) in resolved.steps.iter().enumerate() {
-            // A handle whose QueryInterface was refused was never obtained (A-11, Q-9).
-            if let Some(h) = step.handle() {
-                if !matches!(handles.get(h), Some(Some(_))) {
-                    let name = resolved
-                        .names
-                        .get(h)
-                        .map_or(HandleName::Number(0), |n| (*n).clone());
-                    return Err(ScenarioError {
-                        step: Some(i + 1),
-                        kind: ScenarioErrorKind::HandleRefused(name),
-                    });
-                }
-            }
-            let before = job;
-            let answered = apply(step, &mut job, &mut handles);
-            results.push(answered.result(&before));
-            if self.explain {
-                explanations.push(answered.explanation(&before));
+    /// The job as it is now.
+    pub const fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// How many steps were applied.
+    pub const fn steps_taken(&self) -> usize {
+        self.steps
+    }
+
+    /// The token names, in order.
+    pub fn token_names(&self) -> impl Iterator<Item = &str> {
+        self.identities.keys().map(String::as_str)
+    }
+
+    /// The handles defined so far, in order, each with whether its `query_interface`
+    /// gave a handle (`false`: the access check refused it, A-11 under Q-9).
+    pub fn handles(&self) -> impl Iterator<Item = (&HandleName, bool)> {
+        self.handles.iter().map(|(name, h)| (name, h.is_some()))
+    }
+
+    /// Whether `step` can be applied now: every name resolves, a new handle's name is
+    /// free, a handle used was obtained. The error [`Session::step`] would return.
+    pub fn check(&self, step: &Step) -> Result<(), ScenarioError> {
+        self.resolve(step).map(|_| ())
+    }
+
+    /// Applies one step: its result, or the error that refused it (numbered as the next
+    /// step); a refused step changes nothing.
+    pub fn step(&mut self, step: &Step) -> Result<StepResult, ScenarioError> {
+        self.play(step, false).map(|(result, _)| result)
+    }
+
+    /// As [`Session::step`], with the sentence that explains the result.
+    pub fn step_explained(&mut self, step: &Step) -> Result<(StepResult, String), ScenarioError> {
+        let (result, explanation) = self.play(step, true)?;
+        Ok((result, explanation.unwrap_or_default()))
+    }
+
+    /// The job, ending the session.
+    pub fn into_job(self) -> Job {
+        self.job
+    }
+
+    fn play(
+        &mut self,
+        step: &Step,
+        explain: bool,
+    ) -> Result<(StepResult, Option<String>), ScenarioError> {
+        let typed = self.resolve(step)?;
+        let before = self.job.clone();
+        let answered = self.apply(&typed);
+        self.steps += 1;
+        let explanation = explain.then(|| answered.explanation(&before));
+        Ok((answered.result(&before), explanation))
+    }
+
+    /// The step with its names resolved, or why it cannot be applied now.
+    fn resolve<'s>(&self, step: &'s Step) -> Result<Typed<'s>, ScenarioError> {
+        let at = Some(self.steps + 1);
+        let typed = self
+            .typed(step, |h| self.handles.contains_key(h))
+            .map_err(|kind| ScenarioError { step: at, kind })?;
+        // A handle whose QueryInterface was refused was never obtained (A-11, Q-9).
+        if let Some(h) = typed.handle() {
+            if !matches!(self.handles.get(h), Some(Some(_))) {
+                return Err(ScenarioError {
+                    step: at,
+                    kind: ScenarioErrorKind::HandleRefused(h.clone()),
+                });
             }
         }
-        Ok(Transcript {
-            results,
-            explanations,
-            job,
+        Ok(typed)
+    }
+
+    /// The one name resolution, shared by [`Scenario::validate`] (which only knows which
+    /// handles are defined) and [`Session::check`].
+    fn typed<'s>(
+        &self,
+        step: &'s Step,
+        defined: impl Fn(&HandleName) -> bool,
+    ) -> Result<Typed<'s>, ScenarioErrorKind> {
+        let identity = |name: &str| {
+            self.identities
+                .get(name)
+                .copied()
+                .ok_or_else(|| ScenarioErrorKind::UnknownToken(name.into()))
+        };
+        let handle = |h: &'s HandleName| {
+            if defined(h) {
+                Ok(h)
+            } else {
+                Err(ScenarioErrorKind::UnknownHandle(h.clone()))
+            }
+        };
+        Ok(match step {
+            Step::QueryInterface { caller, handle } => {
+                let caller = identity(caller)?;
+                if defined(handle) {
+                    return Err(ScenarioErrorKind::HandleRedefined(handle.clone()));
+                }
+                Typed::QueryInterface(caller, handle)
+            }
+            Step::SetHelperTokenFlags { handle: h, flags } => Typed::SetFlags(handle(h)?, *flags),
+            Step::GetHelperTokenFlags { handle: h } => Typed::GetFlags(handle(h)?),
+            Step::SetHelperToken {
+                handle: h,
+                impersonating,
+                can_impersonate,
+            } => {
+                let token = identity(impersonating)?;
+                let imp = if *can_impersonate {
+                    Impersonation::Allowed(token)
+                } else {
+                    Impersonation::Denied
+                };
+                Typed::SetToken(handle(h)?, imp)
+            }
+            Step::ClearHelperToken { handle: h } => Typed::Clear(handle(h)?),
+            Step::GetHelperTokenSid { handle: h } => Typed::GetSid(handle(h)?),
+            Step::TakeOwnership { caller } => Typed::TakeOwnership(identity(caller)?),
+            other => Typed::Plain(other),
         })
+    }
+
+    /// One resolved step, decided by the model and applied to the job.
+    fn apply(&mut self, step: &Typed<'_>) -> Answered {
+        let job = &mut self.job;
+        let on = |h: &HandleName| self.handles.get(h).copied().flatten();
+        let with =
+            |o: TokenOptions, decision: Result<Decision, crate::job::WrongJob>| match decision {
+                Ok(decision) => Answered::Decision {
+                    decision,
+                    caller: Some(o.caller()),
+                    flags: None,
+                    impersonation: None,
+                },
+                Err(_) => Answered::Unresolved,
+            };
+        match *step {
+            Typed::QueryInterface(caller, handle) => {
+                let d =
+                    crate::decide::lifecycle::query_interface(job.profile(), caller, job.facts());
+                // No interface: calls through this name answer like the missing interface
+                // would (A-2), so one scenario runs on every release. A QueryInterface the
+                // access check refused (A-11, Q-9) gives no handle at all.
+                let obtained = d.is_allowed() || d.rule().reason == Reason::InterfaceUnavailable;
+                let opts = obtained.then(|| TokenOptions::remembering(caller, job.id()));
+                self.handles.insert(handle.clone(), opts);
+                Answered::Decision {
+                    decision: d,
+                    caller: Some(caller),
+                    flags: None,
+                    impersonation: None,
+                }
+            }
+            Typed::SetFlags(h, flags) => match on(h) {
+                Some(o) => match o.set_helper_token_flags(job, flags) {
+                    Ok(decision) => Answered::Decision {
+                        decision,
+                        caller: Some(o.caller()),
+                        flags: Some(flags),
+                        impersonation: None,
+                    },
+                    Err(_) => Answered::Unresolved,
+                },
+                None => Answered::Unresolved,
+            },
+            Typed::GetFlags(h) => match on(h) {
+                Some(o) => with(o, o.get_helper_token_flags(job)),
+                None => Answered::Unresolved,
+            },
+            Typed::SetToken(h, imp) => match on(h) {
+                Some(o) => match o.set_helper_token(job, imp) {
+                    Ok(decision) => Answered::Decision {
+                        decision,
+                        caller: Some(o.caller()),
+                        flags: None,
+                        impersonation: Some(imp),
+                    },
+                    Err(_) => Answered::Unresolved,
+                },
+                None => Answered::Unresolved,
+            },
+            Typed::Clear(h) => match on(h) {
+                Some(o) => with(o, o.clear_helper_token(job)),
+                None => Answered::Unresolved,
+            },
+            Typed::GetSid(h) => match on(h) {
+                Some(o) => with(o, o.get_helper_token_sid(job)),
+                None => Answered::Unresolved,
+            },
+            Typed::TakeOwnership(caller) => Answered::Decision {
+                decision: job.take_ownership(&caller),
+                caller: Some(caller),
+                flags: None,
+                impersonation: None,
+            },
+            Typed::Plain(step) => plain(step, job),
+        }
     }
 }
 
@@ -199,29 +381,21 @@ fn unknown_token(step: Option<usize>, name: &str) -> ScenarioError {
     }
 }
 
-/// A scenario whose names are resolved: identities computed, handles numbered (`names`
-/// maps each number back to the name the scenario gave it).
-struct Resolved<'s> {
-    owner: Identity,
-    steps: Vec<Typed<'s>>,
-    names: Vec<&'s HandleName>,
-}
-
-/// A step with its names resolved.
+/// A step with its names resolved: identities looked up, handles checked.
 enum Typed<'s> {
-    QueryInterface(Identity),
-    SetFlags(usize, u32),
-    GetFlags(usize),
-    SetToken(usize, Impersonation),
-    Clear(usize),
-    GetSid(usize),
+    QueryInterface(Identity, &'s HandleName),
+    SetFlags(&'s HandleName, u32),
+    GetFlags(&'s HandleName),
+    SetToken(&'s HandleName, Impersonation),
+    Clear(&'s HandleName),
+    GetSid(&'s HandleName),
     TakeOwnership(Identity),
     Plain(&'s Step),
 }
 
-impl Typed<'_> {
+impl<'s> Typed<'s> {
     /// The handle a step goes through, if any.
-    const fn handle(&self) -> Option<usize> {
+    const fn handle(&self) -> Option<&'s HandleName> {
         match *self {
             Typed::SetFlags(h, _)
             | Typed::GetFlags(h)
@@ -298,71 +472,6 @@ impl Answered {
             Answered::Route(ref r) => r.explain(before.profile(), before.facts()).to_string(),
             Answered::Unresolved => String::new(),
         }
-    }
-}
-
-/// One step. Handles are numbered in the order their `query_interface` defines them, so
-/// `handles[n]` exists whenever a resolved step names handle `n`.
-fn apply(step: &Typed<'_>, job: &mut Job, handles: &mut Vec<Option<TokenOptions>>) -> Answered {
-    let on = |handles: &[Option<TokenOptions>], n: usize| handles.get(n).copied().flatten();
-    let with = |o: TokenOptions, decision: Decision| Answered::Decision {
-        decision,
-        caller: Some(o.caller()),
-        flags: None,
-        impersonation: None,
-    };
-    match *step {
-        Typed::QueryInterface(caller) => {
-            let d = crate::decide::lifecycle::query_interface(job.profile(), caller, job.facts());
-            // No interface: calls through this name answer like the missing interface
-            // would (A-2), so one scenario runs on every release. A QueryInterface the
-            // access check refused (A-11, Q-9) gives no handle at all.
-            let obtained = d.is_allowed() || d.rule().reason == Reason::InterfaceUnavailable;
-            handles.push(obtained.then(|| TokenOptions::remembering(caller)));
-            Answered::Decision {
-                decision: d,
-                caller: Some(caller),
-                flags: None,
-                impersonation: None,
-            }
-        }
-        Typed::SetFlags(h, flags) => match on(handles, h) {
-            Some(o) => Answered::Decision {
-                decision: o.set_helper_token_flags(job, flags),
-                caller: Some(o.caller()),
-                flags: Some(flags),
-                impersonation: None,
-            },
-            None => Answered::Unresolved,
-        },
-        Typed::GetFlags(h) => match on(handles, h) {
-            Some(o) => with(o, o.get_helper_token_flags(job)),
-            None => Answered::Unresolved,
-        },
-        Typed::SetToken(h, imp) => match on(handles, h) {
-            Some(o) => Answered::Decision {
-                decision: o.set_helper_token(job, imp),
-                caller: Some(o.caller()),
-                flags: None,
-                impersonation: Some(imp),
-            },
-            None => Answered::Unresolved,
-        },
-        Typed::Clear(h) => match on(handles, h) {
-            Some(o) => with(o, o.clear_helper_token(job)),
-            None => Answered::Unresolved,
-        },
-        Typed::GetSid(h) => match on(handles, h) {
-            Some(o) => with(o, o.get_helper_token_sid(job)),
-            None => Answered::Unresolved,
-        },
-        Typed::TakeOwnership(caller) => Answered::Decision {
-            decision: job.take_ownership(&caller),
-            caller: Some(caller),
-            flags: None,
-            impersonation: None,
-        },
-        Typed::Plain(step) => plain(step, job),
     }
 }
 
