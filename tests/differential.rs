@@ -1,21 +1,30 @@
-//! The differential harness against a deliberately wrong toy implementation: a BITS that
-//! forgets the A-6 veto. The harness must find the disagreement and shrink it to a small
-//! scenario that the oracle accepts. Then the harness's own contract: what a
-//! disagreement report holds, how many cases run, and that a run is quiet.
+//! The differential harness against deliberately wrong implementations: a toy BITS that
+//! forgets the A-6 veto, and three BITSes built on the model with one planted bug each (a
+//! getter that answers a wrong value, `SetHelperToken` judged by the call-time identity
+//! instead of the one remembered at `QueryInterface`, a missing A-11 gate). The harness must
+//! find each disagreement, with values compared, and shrink it to at most three steps and
+//! the tokens they use, with the model's explanation in the report and a scenario the oracle
+//! accepts. Then the harness's own contract: each comparison level, what a report holds,
+//! how many cases run, and that a run is quiet.
 #![cfg(feature = "proptest")]
 
 #[path = "../examples/oracle/line.rs"]
 mod oracle_line;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
+use bits_helper_token::scenario::{Session, StepValue};
 use bits_helper_token::support::harness::{
-    Compare, Differential, Observed, SystemUnderTest, compare, run_differential,
+    Compare, Differential, Disagreement, JobSnapshot, Mismatch, Observed, SystemUnderTest, compare,
+    minimize, observe, run_differential,
 };
 use bits_helper_token::support::proptest::{AdminGroup, ScenarioParams, token};
-use bits_helper_token::{HResult, Identity, Release, RuleId, Sid, Token, TokenInfo};
+use bits_helper_token::{
+    HResult, Identity, IntegrityLevel, Release, RuleId, Sid, Token, TokenInfo, TokenUsage,
+};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 
 /// A toy reimplementation of IBitsTokenOptions (1607+ rules with the access gate A-11,
@@ -160,31 +169,75 @@ fn the_harness_finds_and_shrinks_the_missing_veto() {
     assert_eq!(v["results"][d.step - 1]["rule"], "A-6");
 }
 
-#[test]
-fn hresult_and_rule_mode_needs_rule_ids() {
-    // A system that reports the right HRESULTs but no rule ids passes in HResult mode and
-    // fails in HResultAndRule mode at the first step.
-    struct NoRules;
-    impl SystemUnderTest for NoRules {
-        fn run(&mut self, s: &Scenario) -> Result<Vec<Observed>, String> {
-            let t = s.run().map_err(|e| e.to_string())?;
-            Ok(t.results
-                .iter()
-                .map(|r| Observed::hresult(r.hresult))
-                .collect())
+/// The model, reporting only what `level` asks for: the HRESULT, then the value, then the
+/// job after each step, then the rule.
+struct ReportsUpTo(Compare);
+
+impl SystemUnderTest for ReportsUpTo {
+    fn run(&mut self, s: &Scenario) -> Result<Vec<Observed>, String> {
+        let mut session = Session::new(s).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for step in &s.steps {
+            let r = session.step(step).map_err(|e| e.to_string())?;
+            let mut o = Observed::hresult(r.hresult);
+            o.value = (self.0 >= Compare::Values).then_some(r.value).flatten();
+            if self.0 >= Compare::Job {
+                o = o.with_job(JobSnapshot::of(session.job()));
+            }
+            if self.0 >= Compare::Rules {
+                o = o.with_rule(r.rule);
+            }
+            out.push(o);
         }
+        Ok(out)
     }
+}
+
+#[test]
+fn each_comparison_level_needs_its_part_of_the_answer() {
+    let levels = [
+        Compare::HResult,
+        Compare::Values,
+        Compare::Job,
+        Compare::Rules,
+    ];
+    assert_eq!(
+        Compare::default(),
+        Compare::Values,
+        "values are compared by default"
+    );
     let mut config = Differential::default();
     config.cases = 64;
     config.seed = Some([1; 32]);
-    let report = run_differential(&mut NoRules, &config).expect("same HRESULTs");
-    assert_eq!(report.cases, 64);
-    assert!(report.steps >= 64);
-    config.mode = Compare::HResultAndRule;
-    let d = run_differential(&mut NoRules, &config).expect_err("no rule ids");
-    assert_eq!(d.step, 1);
-    // One step, plus at most the query_interface that defines its handle.
-    assert!(d.scenario.steps.len() <= 2, "not shrunk:\n{d}");
+    for (i, &reports) in levels.iter().enumerate() {
+        for (j, &mode) in levels.iter().enumerate() {
+            config.mode = mode;
+            let result = run_differential(&mut ReportsUpTo(reports), &config);
+            if j <= i {
+                let report = result.unwrap_or_else(|d| panic!("{reports:?} at {mode:?}:\n{d}"));
+                assert!(report.steps >= 64);
+            } else {
+                let d = result.expect_err("a level the system does not report must fail");
+                let kind = |level| match level {
+                    Compare::Values => Mismatch::Value,
+                    Compare::Job => Mismatch::Job,
+                    _ => Mismatch::Rule,
+                };
+                // One of the parts it does not report, the next level's when only that is asked.
+                let missing: Vec<Mismatch> = levels[i + 1..=j].iter().map(|&l| kind(l)).collect();
+                assert!(
+                    d.mismatch.is_some_and(|m| missing.contains(&m)),
+                    "{reports:?} at {mode:?}:\n{d}"
+                );
+                if j == i + 1 {
+                    assert_eq!(d.mismatch, Some(kind(mode)), "{d}");
+                }
+                assert_eq!(d.step, d.scenario.steps.len(), "{d}");
+                // One step, plus at most the query_interface that defines its handle.
+                assert!(d.scenario.steps.len() <= 2, "not shrunk:\n{d}");
+            }
+        }
+    }
 }
 
 /// Answers with fixed results, whatever the scenario.
@@ -203,10 +256,7 @@ impl SystemUnderTest for CountingModel {
     fn run(&mut self, s: &Scenario) -> Result<Vec<Observed>, String> {
         self.0 += 1;
         let t = s.run().map_err(|e| e.to_string())?;
-        Ok(t.results
-            .iter()
-            .map(|r| Observed::with_rule(r.hresult, r.rule))
-            .collect())
+        Ok(t.results.iter().map(Observed::from_result).collect())
     }
 }
 
@@ -223,21 +273,24 @@ fn one_query() -> Scenario {
 #[test]
 fn a_disagreement_says_which_step_both_answers_and_the_scenario_line() {
     let s = one_query();
-    let tail = |d: &bits_helper_token::support::harness::Disagreement| {
+    let tail = |d: &Disagreement| {
         format!(
-            "\nscenario (one line, for `cargo run --example oracle`):\n{}",
+            "\nscenario (1 step, 1 token), one line for `bits-helper-token-oracle`:\n{}",
             d.scenario_json()
         )
     };
+    let model = "  the model says:  0x00000000 (S_OK), rule A-1\n    because query_interface \
+                 returns 0x00000000 (S_OK): A-1: QueryInterface succeeds and the handle \
+                 remembers the caller S-1-5-20";
     // A different HRESULT at step 1.
     let wrong = vec![Observed::hresult(HResult::E_ACCESSDENIED)];
     let d = compare(&mut Fixed(Ok(wrong)), &s, Compare::HResult).unwrap_err();
+    assert_eq!(d.mismatch, Some(Mismatch::HResult));
     assert_eq!(
         d.to_string(),
         format!(
-            "step 1 (query_interface): the model says query_interface returns 0x00000000 (S_OK): \
-             A-1: QueryInterface succeeds and the handle remembers the caller S-1-5-20\n\
-             the system under test says 0x80070005 (E_ACCESSDENIED) (rule -){}",
+            "step 1 (query_interface): the HRESULT differs\n{model}\n  \
+             the system says: 0x80070005 (E_ACCESSDENIED), rule -{}",
             tail(&d)
         )
     );
@@ -246,15 +299,21 @@ fn a_disagreement_says_which_step_both_answers_and_the_scenario_line() {
     assert_eq!(serde_json::from_str::<Scenario>(&line).unwrap(), s);
     // More results than steps, fewer results than steps, no results at all.
     let extra = vec![
-        Observed::with_rule(HResult::S_OK, RuleId::A1),
+        Observed::hresult(HResult::S_OK).with_rule(RuleId::A1),
         Observed::hresult(HResult::S_OK),
     ];
-    let d = compare(&mut Fixed(Ok(extra)), &s, Compare::HResultAndRule).unwrap_err();
+    let d = compare(&mut Fixed(Ok(extra)), &s, Compare::Rules).unwrap_err();
+    assert_eq!(d.mismatch, Some(Mismatch::Job), "no job reported at step 1");
+    let extra = vec![
+        Observed::hresult(HResult::S_OK),
+        Observed::hresult(HResult::S_OK),
+    ];
+    let d = compare(&mut Fixed(Ok(extra)), &s, Compare::Values).unwrap_err();
     assert_eq!(
         d.to_string(),
         format!(
-            "step 2 (?): the model has no such step\n\
-             the system under test says 0x00000000 (S_OK) (rule -){}",
+            "step 2 (?): the model has no such step\n  \
+             the system says: 0x00000000 (S_OK), rule -{}",
             tail(&d)
         )
     );
@@ -262,9 +321,7 @@ fn a_disagreement_says_which_step_both_answers_and_the_scenario_line() {
     assert_eq!(
         d.to_string(),
         format!(
-            "step 1 (query_interface): the model says query_interface returns 0x00000000 (S_OK): \
-             A-1: QueryInterface succeeds and the handle remembers the caller S-1-5-20\n\
-             the system under test gave no result{}",
+            "step 1 (query_interface): the system under test gave no result\n{model}{}",
             tail(&d)
         )
     );
@@ -276,6 +333,49 @@ fn a_disagreement_says_which_step_both_answers_and_the_scenario_line() {
             tail(&d)
         )
     );
+    // A value and a job that differ: both answers and both jobs are printed.
+    let mut s = one_query();
+    s.steps
+        .push(Step::GetHelperTokenFlags { handle: "h".into() });
+    let mut session = Session::new(&s).unwrap();
+    let first = session.step(&s.steps[0]).unwrap();
+    let job = JobSnapshot::of(session.job());
+    let wrong = vec![
+        observe(&first, session.job()),
+        Observed::hresult(HResult::S_OK).with_value(StepValue::Flags(TokenUsage::LOCAL_FILE)),
+    ];
+    let d = compare(&mut Fixed(Ok(wrong.clone())), &s, Compare::Values).unwrap_err();
+    assert_eq!((d.step, d.mismatch), (2, Some(Mismatch::Value)));
+    let text = d.to_string();
+    assert!(
+        text.contains("the model says:  0x00000000 (S_OK), rule A-5, value 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the system says: 0x00000000 (S_OK), rule -, value 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("because GetHelperTokenFlags returns"),
+        "{text}"
+    );
+    let mut right_value = wrong;
+    right_value[1] = Observed::hresult(HResult::S_OK)
+        .with_value(StepValue::Flags(TokenUsage::empty()))
+        .with_job({
+            let mut other = job;
+            other.flags = TokenUsage::LOCAL_FILE;
+            other
+        });
+    compare(&mut Fixed(Ok(right_value.clone())), &s, Compare::Values).expect("values agree");
+    let d = compare(&mut Fixed(Ok(right_value)), &s, Compare::Job).unwrap_err();
+    assert_eq!((d.step, d.mismatch), (2, Some(Mismatch::Job)));
+    let text = d.to_string();
+    assert!(
+        text.contains(&format!("the model's job after it:  {job}")),
+        "{text}"
+    );
+    assert!(text.contains("\"flags\":1"), "{text}");
 }
 
 #[test]
@@ -348,4 +448,214 @@ fn run_differential_prints_no_proptest_warnings() {
         "the child ran the test: {stdout}"
     );
     assert!(!stderr.contains("proptest:"), "{stderr}");
+}
+
+// ---- three planted bugs in BITSes built on the model ----------------------------------
+
+/// A BITS built on the model, step by step ([`Session`]), reporting everything (HRESULT,
+/// value, job after the step, no rule ids: a real BITS knows none), with one planted bug:
+/// `bug` may answer a step itself instead of the model.
+struct Planted<F>(F);
+
+impl<F: FnMut(&mut Session, &Step) -> Option<Observed>> SystemUnderTest for Planted<F> {
+    fn run(&mut self, s: &Scenario) -> Result<Vec<Observed>, String> {
+        let mut session = Session::new(s).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for step in &s.steps {
+            let o = match (self.0)(&mut session, step) {
+                Some(o) => o,
+                None => {
+                    let r = session.step(step).map_err(|e| e.to_string())?;
+                    let mut o = observe(&r, session.job());
+                    o.rule = None;
+                    o
+                }
+            };
+            out.push(o);
+        }
+        Ok(out)
+    }
+}
+
+/// Bug 1: `GetHelperTokenFlags` answers flags 0 whatever is stored (right HRESULT).
+fn getter_answers_zero(session: &mut Session, step: &Step) -> Option<Observed> {
+    let Step::GetHelperTokenFlags { .. } = step else {
+        return None;
+    };
+    let r = session.step(step).ok()?;
+    let mut o = Observed::hresult(r.hresult).with_job(JobSnapshot::of(session.job()));
+    if r.value.is_some() {
+        o = o.with_value(StepValue::Flags(TokenUsage::empty()));
+    }
+    Some(o)
+}
+
+/// Bug 2: `SetHelperToken` judged by the token impersonated at call time, as if the
+/// handle had been obtained by it (not by the caller remembered at QueryInterface, A-1).
+fn call_time_identity(session: &mut Session, step: &Step) -> Option<Observed> {
+    let Step::SetHelperToken {
+        impersonating,
+        can_impersonate: true,
+        ..
+    } = step
+    else {
+        return None;
+    };
+    let handle = bits_helper_token::scenario::HandleName::Name(format!(
+        "call-time-{}",
+        session.steps_taken()
+    ));
+    session
+        .step(&Step::QueryInterface {
+            caller: impersonating.clone(),
+            handle: handle.clone(),
+        })
+        .ok()?;
+    let r = session.step(&Step::SetHelperToken {
+        handle,
+        impersonating: impersonating.clone(),
+        can_impersonate: true,
+    });
+    Some(match r {
+        Ok(r) => Observed::hresult(r.hresult).with_job(JobSnapshot::of(session.job())),
+        // Its own QueryInterface was refused: it answers access denied.
+        Err(_) => {
+            Observed::hresult(HResult::E_ACCESSDENIED).with_job(JobSnapshot::of(session.job()))
+        }
+    })
+}
+
+/// Bug 3: no A-11 gate: it plays the scenario with an owner whose integrity level and
+/// elevation never refuse anyone.
+struct NoAccessGate;
+
+impl SystemUnderTest for NoAccessGate {
+    fn run(&mut self, s: &Scenario) -> Result<Vec<Observed>, String> {
+        let mut relaxed = s.clone();
+        relaxed.job.owner_integrity = Some(IntegrityLevel::Untrusted);
+        relaxed.job.owner_elevated = Some(false);
+        Planted(|_: &mut Session, _: &Step| None).run(&relaxed)
+    }
+}
+
+/// What a shrunk disagreement must show: found with values compared, at most three steps,
+/// only the tokens they use, the model's explanation in the report, a line the oracle
+/// accepts with the model's answer at that step.
+fn assert_shrunk(d: &Disagreement) {
+    println!("{d}\n");
+    assert_eq!(d.error, None, "{d}");
+    assert!(d.scenario.steps.len() <= 3, "not shrunk to 3 steps:\n{d}");
+    assert_eq!(d.step, d.scenario.steps.len(), "{d}");
+    let mut used: BTreeSet<&str> = BTreeSet::from([d.scenario.job.owner.as_str()]);
+    for step in &d.scenario.steps {
+        match step {
+            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller } => {
+                used.insert(caller);
+            }
+            Step::SetHelperToken { impersonating, .. } => {
+                used.insert(impersonating);
+            }
+            _ => {}
+        }
+    }
+    let tokens: BTreeSet<&str> = d.scenario.tokens.keys().map(String::as_str).collect();
+    assert_eq!(tokens, used, "only the tokens the steps use:\n{d}");
+    let why = d
+        .explanation
+        .as_deref()
+        .expect("the model explains its answer");
+    assert!(d.to_string().contains(&format!("because {why}")), "{d}");
+    let expected = d.expected.expect("the model answered");
+    assert!(why.contains(expected.rule.name()), "{why}");
+    let answer =
+        oracle_line::answer(1, d.scenario_json().as_bytes()).expect("the oracle accepts it");
+    let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(
+        v["results"][d.step - 1]["rule"],
+        expected.rule.name(),
+        "{d}"
+    );
+}
+
+fn planted_config(seed: u8) -> Differential {
+    let mut params = ScenarioParams::default();
+    params.releases = vec![Release::Win10_1809];
+    let mut config = Differential::default();
+    config.cases = 1000;
+    config.params = params;
+    config.seed = Some([seed; 32]);
+    config
+}
+
+#[test]
+fn a_getter_answering_a_wrong_value_is_caught_by_value_and_shrunk() {
+    let config = planted_config(11);
+    assert_eq!(config.mode, Compare::Values);
+    let d = run_differential(&mut Planted(getter_answers_zero), &config)
+        .expect_err("the wrong value must be found");
+    assert_shrunk(&d);
+    assert_eq!(d.mismatch, Some(Mismatch::Value), "{d}");
+    assert_eq!(d.op(), "get_helper_token_flags");
+    // The HRESULTs agree: only the value shows the bug.
+    let (expected, observed) = (d.expected.unwrap(), d.observed.clone().unwrap());
+    assert_eq!(expected.hresult, observed.hresult);
+    assert_eq!(observed.value, Some(StepValue::Flags(TokenUsage::empty())));
+    assert_ne!(expected.value, observed.value);
+    // QueryInterface, SetHelperTokenFlags, GetHelperTokenFlags.
+    assert_eq!(d.scenario.steps.len(), 3, "{d}");
+    // With HRESULTs alone, the bug passes.
+    let mut blind = config.clone();
+    blind.mode = Compare::HResult;
+    blind.cases = 200;
+    run_differential(&mut Planted(getter_answers_zero), &blind).expect("HRESULTs agree");
+}
+
+#[test]
+fn a_call_time_identity_is_caught_and_shrunk() {
+    let d = run_differential(&mut Planted(call_time_identity), &planted_config(12))
+        .expect_err("the call-time identity must be found");
+    assert_shrunk(&d);
+    assert_eq!(d.op(), "set_helper_token");
+    assert_eq!(d.mismatch, Some(Mismatch::HResult), "{d}");
+    // QueryInterface as one token, SetHelperToken impersonating another whose access
+    // differs: the remembered caller (A-1) decides in the model, not the impersonated one.
+    assert_eq!(d.scenario.steps.len(), 2, "{d}");
+    let (Step::QueryInterface { caller, .. }, Step::SetHelperToken { impersonating, .. }) =
+        (&d.scenario.steps[0], &d.scenario.steps[1])
+    else {
+        panic!("{d}")
+    };
+    assert_ne!(caller, impersonating, "{d}");
+}
+
+#[test]
+fn a_missing_a11_gate_is_caught_and_shrunk() {
+    let d = run_differential(&mut NoAccessGate, &planted_config(13))
+        .expect_err("the missing access gate must be found");
+    assert_shrunk(&d);
+    let expected = d.expected.unwrap();
+    assert_eq!(
+        (expected.hresult, expected.rule),
+        (HResult::E_ACCESSDENIED, RuleId::A11),
+        "{d}"
+    );
+    assert_eq!(d.mismatch, Some(Mismatch::HResult), "{d}");
+    assert!(d.to_string().contains("A-11"), "{d}");
+}
+
+#[test]
+fn minimize_keeps_a_scenario_that_agrees_out() {
+    // `minimize` answers None for a scenario on which the system agrees.
+    let mut s = one_query();
+    s.steps.push(Step::SetHelperTokenFlags {
+        handle: "h".into(),
+        flags: 2,
+    });
+    assert!(minimize(&mut CountingModel(0), &s, Compare::Values).is_none());
+    // and shrinks one that disagrees.
+    let d = minimize(&mut Fixed(Ok(vec![])), &s, Compare::HResult).expect("no results");
+    assert_eq!(
+        (d.step, d.mismatch, d.scenario.steps.len()),
+        (1, Some(Mismatch::Missing), 1)
+    );
 }

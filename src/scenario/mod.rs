@@ -95,16 +95,19 @@ pub struct JobSpec {
     )]
     pub owner_integrity: Option<IntegrityLevel>,
     /// The job type.
-    #[cfg_attr(feature = "serde", serde(default, rename = "type"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, rename = "type", skip_serializing_if = "is_default")
+    )]
     pub job_type: JobType,
     /// The remote protocol.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
     pub remote: Remote,
     /// Whether a client certificate is set.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
     pub client_certificate: bool,
     /// The proxy usage.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
     pub proxy: ProxyUsage,
     /// The schemes the server and the proxy challenge with; none by default.
     #[cfg_attr(
@@ -117,7 +120,7 @@ pub struct JobSpec {
     )]
     pub challenges: Challenges,
     /// What `PRECONFIG` finds in the IE settings; direct by default.
-    #[cfg_attr(feature = "serde", serde(default))]
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
     pub ie_settings: IeSettings,
 }
 
@@ -176,7 +179,10 @@ pub enum Step {
         /// The token the caller impersonates at call time.
         impersonating: String,
         /// Whether the client's COM security allows impersonation; default `true`.
-        #[cfg_attr(feature = "serde", serde(default = "yes"))]
+        #[cfg_attr(
+            feature = "serde",
+            serde(default = "yes", skip_serializing_if = "is_true")
+        )]
         can_impersonate: bool,
     },
     /// `ClearHelperToken`.
@@ -249,6 +255,19 @@ const fn yes() -> bool {
     true
 }
 
+/// A field at its default is left out of the serialized scenario (the parser puts it
+/// back), so written scenarios say only what differs from a fresh job.
+#[cfg(feature = "serde")]
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+#[cfg(feature = "serde")]
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+const fn is_true(value: &bool) -> bool {
+    *value
+}
+
 #[cfg(feature = "serde")]
 fn tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TokenInfo>, D::Error> {
     crate::strict::unique_objects(d, "tokens")
@@ -303,13 +322,21 @@ pub struct Scenario {
     /// The Q-knobs (default: the SPEC's).
     #[cfg_attr(
         feature = "serde",
-        serde(default, deserialize_with = "crate::strict::object")
+        serde(
+            default,
+            deserialize_with = "crate::strict::object",
+            skip_serializing_if = "is_default"
+        )
     )]
     pub knobs: Knobs,
     /// The network environment (R-3; default `UseLMCompat` 2).
     #[cfg_attr(
         feature = "serde",
-        serde(default, deserialize_with = "crate::strict::object")
+        serde(
+            default,
+            deserialize_with = "crate::strict::object",
+            skip_serializing_if = "is_default"
+        )
     )]
     pub environment: NetworkEnvironment,
     /// The tokens, by name (a name given twice is refused).

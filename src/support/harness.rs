@@ -2,22 +2,26 @@
 //! another oracle) with this model on generated scenarios (feature `proptest`).
 //!
 //! Implement [`SystemUnderTest`] for your system: it replays a [`Scenario`] and reports,
-//! per step, the `HRESULT` it saw and, if it knows them, the SPEC rule ids. Then call
-//! [`run_differential`]: it generates scenarios, runs both, compares step by step in the
-//! chosen [`Compare`] mode, and on the first disagreement shrinks the scenario with
-//! proptest and returns a [`Disagreement`] whose Display includes the shrunk scenario as
-//! one JSON line that `cargo run --example oracle` accepts.
+//! per step, what it [`Observed`]: the `HRESULT`, the value a getter or `route` returned,
+//! the job's observable state after the step ([`JobSnapshot`]) and, if it knows them, the
+//! SPEC rule ids. Then call [`run_differential`]: it generates scenarios, runs both,
+//! compares every step at the chosen [`Compare`] level (by default the `HRESULT` and the
+//! value), and on the first disagreement shrinks the scenario — proptest's shrinking, then
+//! [`minimize`], which drops steps, whole handles, unused tokens and job settings while the
+//! same disagreement stays — and returns a [`Disagreement`] whose Display gives the step,
+//! the model's answer with its explanation, the system's answer, and the scenario as one
+//! JSON line for the oracle (`bits-helper-token-oracle`).
 //!
 //! ```
 //! use bits_helper_token::scenario::Scenario;
-//! use bits_helper_token::support::harness::{run_differential, Compare, Differential, Observed, SystemUnderTest};
+//! use bits_helper_token::support::harness::{run_differential, Differential, Observed, SystemUnderTest};
 //!
 //! /// The model itself, as a system under test: it must agree with itself.
 //! struct Model;
 //! impl SystemUnderTest for Model {
 //!     fn run(&mut self, s: &Scenario) -> Result<Vec<Observed>, String> {
 //!         let t = s.run().map_err(|e| e.to_string())?;
-//!         Ok(t.results.iter().map(|r| Observed::with_rule(r.hresult, r.rule)).collect())
+//!         Ok(t.results.iter().map(Observed::from_result).collect())
 //!     }
 //! }
 //! let mut config = Differential::default();
@@ -31,8 +35,13 @@
 
 use super::proptest::{ScenarioParams, scenario};
 use crate::hresult::HResult;
+use crate::job::Job;
 use crate::rule::RuleId;
-use crate::scenario::{Scenario, StepResult};
+use crate::scenario::{JobSpec, Scenario, Session, Step, StepResult, StepValue};
+use crate::sid::Sid;
+use crate::state::JobState;
+use crate::usage::TokenUsage;
+use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -40,7 +49,46 @@ use core::cell::RefCell;
 use core::fmt;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
-/// What the system under test answered for one step.
+/// What can be seen of a job from outside after a step: the `IBackgroundCopyJob` state and
+/// error, the stored flags and helper token, and the owner. Serialized as the oracle's
+/// `job` object spells these fields.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize)]
+#[non_exhaustive]
+pub struct JobSnapshot {
+    /// The state (T-7).
+    pub state: JobState,
+    /// The job error's code, in ERROR.
+    pub error: Option<HResult>,
+    /// The stored usage flags.
+    pub flags: TokenUsage,
+    /// The stored helper token's SID.
+    pub helper_token: Option<Sid>,
+    /// The owner's SID.
+    pub owner: Sid,
+}
+
+impl JobSnapshot {
+    /// What `job` shows now.
+    pub fn of(job: &Job) -> JobSnapshot {
+        JobSnapshot {
+            state: job.state(),
+            error: job.error().map(|e| e.hresult),
+            flags: job.flags(),
+            helper_token: job.helper_token().map(|h| h.sid),
+            owner: job.owner().sid,
+        }
+    }
+}
+
+/// `{"state":"error","error":"0x80200056","flags":2,"helper_token":null,"owner":"S-1-5-20"}`.
+impl fmt::Display for JobSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// What the system under test answered for one step. Only what it reports is compared:
+/// a field left `None` fails the comparison only at a level that needs it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub struct Observed {
@@ -49,23 +97,53 @@ pub struct Observed {
     pub hresult: HResult,
     /// The SPEC id of the rule that decided, if the system knows it (`"A-5"`).
     pub rule: Option<RuleId>,
+    /// What a getter or `route` returned (`None` for other steps).
+    pub value: Option<StepValue>,
+    /// The job's observable state after the step, if the system reports it.
+    pub job: Option<JobSnapshot>,
 }
 
 impl Observed {
-    /// An observation of the `HRESULT` only (a real BITS knows no rule ids).
+    /// An observation of the `HRESULT` only.
     pub fn hresult(hresult: HResult) -> Observed {
         Observed {
             hresult,
             rule: None,
+            value: None,
+            job: None,
         }
     }
 
-    /// An observation with the rule id.
-    pub fn with_rule(hresult: HResult, rule: RuleId) -> Observed {
+    /// The model's own answer as an observation (`HRESULT`, rule, value): for systems
+    /// built on the model, and for tests.
+    pub fn from_result(result: &StepResult) -> Observed {
         Observed {
-            hresult,
-            rule: Some(rule),
+            hresult: result.hresult,
+            rule: Some(result.rule),
+            value: result.value,
+            job: None,
         }
+    }
+
+    /// With the rule id.
+    #[must_use]
+    pub fn with_rule(mut self, rule: RuleId) -> Observed {
+        self.rule = Some(rule);
+        self
+    }
+
+    /// With the value a getter or `route` returned.
+    #[must_use]
+    pub fn with_value(mut self, value: StepValue) -> Observed {
+        self.value = Some(value);
+        self
+    }
+
+    /// With the job's state after the step.
+    #[must_use]
+    pub fn with_job(mut self, job: JobSnapshot) -> Observed {
+        self.job = Some(job);
+        self
     }
 }
 
@@ -76,15 +154,52 @@ pub trait SystemUnderTest {
     fn run(&mut self, scenario: &Scenario) -> Result<Vec<Observed>, String>;
 }
 
-/// How strictly to compare.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+/// How much of each step to compare; each level includes the ones before it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 #[non_exhaustive]
 pub enum Compare {
     /// The `HRESULT` of every step.
-    #[default]
     HResult,
-    /// The `HRESULT` and the rule id of every step (the system must report rule ids).
-    HResultAndRule,
+    /// And the value every getter and `route` returns (the system must report it, and
+    /// report none for the other steps).
+    #[default]
+    Values,
+    /// And the job's observable state after every step ([`JobSnapshot`]).
+    Job,
+    /// And the SPEC rule id that decided every step (the system must report rule ids).
+    Rules,
+}
+
+/// Which part of a step's answer differs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Mismatch {
+    /// The `HRESULT`.
+    HResult,
+    /// The value a getter or `route` returned.
+    Value,
+    /// The job's state after the step.
+    Job,
+    /// The rule id.
+    Rule,
+    /// The system gave no result for a step of the scenario.
+    Missing,
+    /// The system gave a result for a step the scenario does not have.
+    Extra,
+}
+
+impl Mismatch {
+    /// The words for it: `the HRESULT`, `the value`, ….
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Mismatch::HResult => "the HRESULT",
+            Mismatch::Value => "the value",
+            Mismatch::Job => "the job's state after the step",
+            Mismatch::Rule => "the rule id",
+            Mismatch::Missing => "a missing result",
+            Mismatch::Extra => "an extra result",
+        }
+    }
 }
 
 /// A configuration of [`run_differential`].
@@ -93,7 +208,7 @@ pub enum Compare {
 pub struct Differential {
     /// How many scenarios to generate.
     pub cases: u32,
-    /// The comparison mode.
+    /// The comparison level.
     pub mode: Compare,
     /// How scenarios are generated.
     pub params: ScenarioParams,
@@ -105,7 +220,7 @@ impl Default for Differential {
     fn default() -> Differential {
         Differential {
             cases: 256,
-            mode: Compare::HResult,
+            mode: Compare::default(),
             params: ScenarioParams::default(),
             seed: None,
         }
@@ -131,8 +246,12 @@ pub struct Disagreement {
     pub scenario: Scenario,
     /// The step, from 1 (0 when the system could not run the scenario at all).
     pub step: usize,
+    /// What differs (`None` for a harness failure).
+    pub mismatch: Option<Mismatch>,
     /// What the model says for that step.
     pub expected: Option<StepResult>,
+    /// The model's job after that step.
+    pub expected_job: Option<JobSnapshot>,
     /// What the system under test said (`None`: it returned too few results).
     pub observed: Option<Observed>,
     /// A harness failure message, when the system could not run the scenario.
@@ -142,12 +261,56 @@ pub struct Disagreement {
 }
 
 impl Disagreement {
-    /// The scenario as one JSON line for `cargo run --example oracle`.
+    /// The scenario as one JSON line for the oracle.
     pub fn scenario_json(&self) -> String {
         serde_json::to_string(&self.scenario).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
+
+    /// The op of the step that differs (`"?"` past the scenario's end).
+    pub fn op(&self) -> &'static str {
+        self.scenario
+            .steps
+            .get(self.step.wrapping_sub(1))
+            .map_or("?", Step::op)
+    }
+
+    fn failure(scenario: &Scenario, error: String) -> Disagreement {
+        Disagreement {
+            scenario: scenario.clone(),
+            step: 0,
+            mismatch: None,
+            expected: None,
+            expected_job: None,
+            observed: None,
+            error: Some(error),
+            explanation: None,
+        }
+    }
 }
 
+/// One answer as the report prints it: `0x80070005 (E_ACCESSDENIED), rule A-5, value 2`.
+fn answer(
+    f: &mut fmt::Formatter<'_>,
+    hresult: HResult,
+    rule: Option<RuleId>,
+    value: Option<&StepValue>,
+) -> fmt::Result {
+    write!(f, "{hresult}, rule {}", rule.map_or("-", RuleId::name))?;
+    if let Some(v) = value {
+        let json = serde_json::to_string(v).map_err(|_| fmt::Error)?;
+        write!(f, ", value {json}")?;
+    }
+    Ok(())
+}
+
+/// ```text
+/// step 3 (get_helper_token_flags): the value differs
+///   the model says:  0x00000000 (S_OK), rule A-5, value 1
+///     because get_helper_token_flags returns 0x00000000 (S_OK): A-5: …
+///   the system says: 0x00000000 (S_OK), rule -, value 0
+/// scenario (3 steps, 1 token), one line for `bits-helper-token-oracle`:
+/// {"tokens":…}
+/// ```
 impl fmt::Display for Disagreement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(error) = &self.error {
@@ -156,124 +319,313 @@ impl fmt::Display for Disagreement {
                 "the system under test could not run the scenario: {error}"
             )?;
         } else {
-            let op = self
-                .scenario
-                .steps
-                .get(self.step.wrapping_sub(1))
-                .map_or("?", |s| s.op());
-            write!(f, "step {} ({op}): ", self.step)?;
-            match (&self.expected, &self.explanation) {
-                (Some(_), Some(why)) => write!(f, "the model says {why}")?,
-                (Some(e), None) => write!(f, "the model says {} (rule {})", e.hresult, e.rule)?,
-                (None, _) => write!(f, "the model has no such step")?,
+            write!(f, "step {} ({}): ", self.step, self.op())?;
+            match self.mismatch {
+                Some(Mismatch::Missing) => f.write_str("the system under test gave no result")?,
+                Some(Mismatch::Extra) => f.write_str("the model has no such step")?,
+                Some(m) => write!(f, "{} differs", m.describe())?,
+                None => f.write_str("no difference")?,
             }
-            match &self.observed {
-                Some(o) => write!(
-                    f,
-                    "\nthe system under test says {} (rule {})",
-                    o.hresult,
-                    o.rule.map_or("-", RuleId::name)
-                )?,
-                None => write!(f, "\nthe system under test gave no result")?,
+            if let Some(e) = &self.expected {
+                f.write_str("\n  the model says:  ")?;
+                answer(f, e.hresult, Some(e.rule), e.value.as_ref())?;
+                if let Some(why) = &self.explanation {
+                    write!(f, "\n    because {why}")?;
+                }
+            }
+            if let Some(o) = &self.observed {
+                f.write_str("\n  the system says: ")?;
+                answer(f, o.hresult, o.rule, o.value.as_ref())?;
+            }
+            if self.mismatch == Some(Mismatch::Job) {
+                if let Some(job) = &self.expected_job {
+                    write!(f, "\n  the model's job after it:  {job}")?;
+                }
+                if let Some(job) = self.observed.as_ref().and_then(|o| o.job.as_ref()) {
+                    write!(f, "\n  the system's job after it: {job}")?;
+                }
             }
         }
+        let (steps, tokens) = (self.scenario.steps.len(), self.scenario.tokens.len());
         write!(
             f,
-            "\nscenario (one line, for `cargo run --example oracle`):\n{}",
+            "\nscenario ({steps} step{}, {tokens} token{}), one line for `bits-helper-token-oracle`:\n{}",
+            if steps == 1 { "" } else { "s" },
+            if tokens == 1 { "" } else { "s" },
             self.scenario_json()
         )
     }
 }
 
-/// Runs one scenario on both and compares every step; `Ok(steps compared)`.
+/// What differs between the model's answer and the system's at `mode`, if anything.
+fn mismatch(
+    mode: Compare,
+    expected: &StepResult,
+    expected_job: &JobSnapshot,
+    observed: &Observed,
+) -> Option<Mismatch> {
+    if observed.hresult != expected.hresult {
+        Some(Mismatch::HResult)
+    } else if mode >= Compare::Values && observed.value != expected.value {
+        Some(Mismatch::Value)
+    } else if mode >= Compare::Job && observed.job.as_ref() != Some(expected_job) {
+        Some(Mismatch::Job)
+    } else if mode >= Compare::Rules && observed.rule != Some(expected.rule) {
+        Some(Mismatch::Rule)
+    } else {
+        None
+    }
+}
+
+/// Runs one scenario on both and compares every step at `mode`; `Ok(steps compared)`.
+/// The model plays the scenario one step at a time ([`Session`]), so its job after every
+/// step and the sentence explaining every answer are at hand.
 pub fn compare<S: SystemUnderTest + ?Sized>(
     sut: &mut S,
     scenario: &Scenario,
     mode: Compare,
 ) -> Result<usize, Disagreement> {
-    let disagreement = |step: usize, expected, observed, error| {
-        // The model's sentence for that step, from a replay that explains itself.
-        let mut explained = scenario.clone();
-        explained.explain = true;
-        let explanation = step
-            .checked_sub(1)
-            .and_then(|i| explained.run().ok()?.explanations.get(i).cloned());
-        Disagreement {
-            scenario: scenario.clone(),
-            step,
-            expected,
-            observed,
-            error,
-            explanation,
-        }
+    let refused = |e: &dyn fmt::Display| {
+        Disagreement::failure(scenario, format!("the model refused the scenario: {e}"))
     };
-    let expected = scenario.run().map_err(|e| {
-        disagreement(
-            0,
-            None,
-            None,
-            Some(format!("the model refused the scenario: {e}")),
-        )
-    })?;
+    scenario.validate().map_err(|e| refused(&e))?;
+    let mut session = Session::new(scenario).map_err(|e| refused(&e))?;
+    let mut model = Vec::with_capacity(scenario.steps.len());
+    for step in &scenario.steps {
+        let (result, why) = session.step_explained(step).map_err(|e| refused(&e))?;
+        model.push((result, why, JobSnapshot::of(session.job())));
+    }
     let observed = sut
         .run(scenario)
-        .map_err(|e| disagreement(0, None, None, Some(e)))?;
-    let n = expected.results.len().max(observed.len());
+        .map_err(|e| Disagreement::failure(scenario, e))?;
+    let n = model.len().max(observed.len());
     for i in 0..n {
-        let (e, o) = (expected.results.get(i), observed.get(i));
-        let same = match (e, o) {
-            (Some(e), Some(o)) => {
-                e.hresult == o.hresult && (mode == Compare::HResult || o.rule == Some(e.rule))
-            }
-            _ => false,
+        let (e, o) = (model.get(i), observed.get(i));
+        let differs = match (e, o) {
+            (Some((e, _, job)), Some(o)) => mismatch(mode, e, job, o),
+            (Some(_), None) => Some(Mismatch::Missing),
+            (None, _) => Some(Mismatch::Extra),
         };
-        if !same {
-            return Err(disagreement(i + 1, e.copied(), o.cloned(), None));
+        if let Some(m) = differs {
+            return Err(Disagreement {
+                scenario: scenario.clone(),
+                step: i + 1,
+                mismatch: Some(m),
+                expected: e.map(|(r, _, _)| *r),
+                expected_job: e.map(|(_, _, job)| *job),
+                observed: o.cloned(),
+                error: None,
+                explanation: e.map(|(_, why, _)| why.clone()),
+            });
         }
     }
     Ok(n)
 }
 
-/// After proptest's shrinking: drops every step after the first disagreement, then every
-/// earlier step whose removal keeps a disagreement at the last step (a handle's
-/// `query_interface` goes only when no remaining step uses the handle: the scenario must
-/// stay valid). `None` when the scenario does not disagree at all.
-fn minimize<S: SystemUnderTest + ?Sized>(
+/// The token names a scenario uses: the owner, and every caller and impersonated token.
+fn used_tokens(s: &Scenario) -> BTreeSet<&str> {
+    let mut used = BTreeSet::new();
+    used.insert(s.job.owner.as_str());
+    for step in &s.steps {
+        match step {
+            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller } => {
+                used.insert(caller.as_str());
+            }
+            Step::SetHelperToken { impersonating, .. } => {
+                used.insert(impersonating.as_str());
+            }
+            _ => {}
+        }
+    }
+    used
+}
+
+/// The handle a step goes through, if any.
+fn handle_of(step: &Step) -> Option<&crate::scenario::HandleName> {
+    match step {
+        Step::SetHelperTokenFlags { handle, .. }
+        | Step::GetHelperTokenFlags { handle }
+        | Step::SetHelperToken { handle, .. }
+        | Step::ClearHelperToken { handle }
+        | Step::GetHelperTokenSid { handle } => Some(handle),
+        _ => None,
+    }
+}
+
+/// Smaller scenarios to try instead of `s` (the disagreement is at its last step), the
+/// boldest first: whole handles (a `query_interface` and every use), single steps, unused
+/// tokens, the job's and the profile's settings back to their defaults, smaller arguments.
+fn candidates(s: &Scenario) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    let last = s.steps.len().saturating_sub(1);
+    let with_steps = |steps: Vec<Step>| {
+        let mut c = s.clone();
+        c.steps = steps;
+        c
+    };
+    // A whole handle: its query_interface and every use (the last step's handle stays).
+    for (i, step) in s.steps.iter().enumerate().take(last) {
+        if let Step::QueryInterface { handle, .. } = step {
+            let keep: Vec<Step> = s
+                .steps
+                .iter()
+                .enumerate()
+                .filter(|&(j, st)| j != i && handle_of(st) != Some(handle))
+                .map(|(_, st)| st.clone())
+                .collect();
+            if keep.len() < s.steps.len() && keep.last() == s.steps.last() {
+                out.push(with_steps(keep));
+            }
+        }
+    }
+    // One step before the last.
+    for i in (0..last).rev() {
+        let mut steps = s.steps.clone();
+        steps.remove(i);
+        out.push(with_steps(steps));
+    }
+    // Unused tokens.
+    let used = used_tokens(s);
+    if used.len() < s.tokens.len() {
+        let mut c = s.clone();
+        c.tokens.retain(|name, _| used.contains(name.as_str()));
+        out.push(c);
+    }
+    // The profile, the environment and the job back to their defaults, one at a time.
+    let defaults = Scenario::new(&s.job.owner);
+    let fresh = JobSpec::new(&s.job.owner);
+    let mut header: Vec<Scenario> = Vec::new();
+    let mut push = |f: &dyn Fn(&mut Scenario)| {
+        let mut c = s.clone();
+        f(&mut c);
+        if c != *s {
+            header.push(c);
+        }
+    };
+    push(&|c| c.release = defaults.release);
+    push(&|c| c.knobs = defaults.knobs);
+    push(&|c| c.environment = defaults.environment);
+    push(&|c| c.explain = false);
+    push(&|c| c.job.owner_elevated = fresh.owner_elevated);
+    push(&|c| c.job.owner_integrity = fresh.owner_integrity);
+    push(&|c| c.job.job_type = fresh.job_type);
+    push(&|c| c.job.remote = fresh.remote);
+    push(&|c| c.job.client_certificate = fresh.client_certificate);
+    push(&|c| c.job.proxy = fresh.proxy);
+    push(&|c| c.job.challenges = fresh.challenges);
+    push(&|c| c.job.ie_settings = fresh.ie_settings);
+    out.extend(header);
+    // Smaller arguments: fewer flag bits, impersonation allowed, tokens already in use.
+    let names: Vec<&str> = used.iter().copied().collect();
+    for (i, step) in s.steps.iter().enumerate() {
+        let mut replace = |new: Step| {
+            if new != *step {
+                let mut steps = s.steps.clone();
+                steps[i] = new;
+                out.push(with_steps(steps));
+            }
+        };
+        match step {
+            Step::SetHelperTokenFlags { handle, flags } => {
+                for smaller in [0, flags & flags.wrapping_sub(1), flags & 3, flags >> 1] {
+                    if smaller < *flags {
+                        replace(Step::SetHelperTokenFlags {
+                            handle: handle.clone(),
+                            flags: smaller,
+                        });
+                    }
+                }
+            }
+            Step::SetHelperToken {
+                handle,
+                impersonating,
+                can_impersonate,
+            } => {
+                if !can_impersonate {
+                    replace(Step::SetHelperToken {
+                        handle: handle.clone(),
+                        impersonating: impersonating.clone(),
+                        can_impersonate: true,
+                    });
+                }
+                for name in &names {
+                    if *name < impersonating.as_str() {
+                        replace(Step::SetHelperToken {
+                            handle: handle.clone(),
+                            impersonating: (*name).into(),
+                            can_impersonate: *can_impersonate,
+                        });
+                    }
+                }
+            }
+            Step::QueryInterface { caller, handle } => {
+                for name in &names {
+                    if *name < caller.as_str() {
+                        replace(Step::QueryInterface {
+                            caller: (*name).into(),
+                            handle: handle.clone(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether `d` is the same disagreement as `target`, at the last step of its scenario: the
+/// same op and the same kind of difference, and the model's same rule.
+fn faithful(d: &Disagreement, target: &Disagreement) -> bool {
+    d.error.is_none()
+        && d.step == d.scenario.steps.len()
+        && d.op() == target.op()
+        && d.mismatch == target.mismatch
+        && d.expected.map(|e| e.rule) == target.expected.map(|e| e.rule)
+}
+
+/// Shrinks a disagreeing scenario to a smallest faithful one: drops the steps after the
+/// disagreement, then, until nothing more goes, whole handles, single steps, unused
+/// tokens, non-default job and profile settings, and large arguments — keeping only a
+/// candidate that is valid and disagrees the same way at its last step (same op, same kind
+/// of difference, same rule of the model). `None` when `scenario` does not disagree.
+/// Deterministic; each round is linear in the scenario's size times one comparison.
+pub fn minimize<S: SystemUnderTest + ?Sized>(
     sut: &mut S,
     scenario: &Scenario,
     mode: Compare,
 ) -> Option<Disagreement> {
-    let mut best = compare(sut, scenario, mode).err()?;
-    if best.step == 0 {
-        return Some(best);
+    let first = compare(sut, scenario, mode).err()?;
+    if first.step == 0 || first.step > scenario.steps.len() {
+        return Some(first);
     }
-    let mut current = scenario.clone();
-    current.steps.truncate(best.step);
-    if let Err(d) = compare(sut, &current, mode) {
-        best = d;
-    }
-    let mut i = current.steps.len().saturating_sub(1);
-    while i > 0 {
-        i -= 1;
-        let mut candidate = current.clone();
-        candidate.steps.remove(i);
-        if candidate.validate().is_err() {
-            continue;
+    let mut best = first.clone();
+    let mut truncated = scenario.clone();
+    truncated.steps.truncate(first.step);
+    if let Err(d) = compare(sut, &truncated, mode) {
+        if faithful(&d, &first) {
+            best = d;
         }
-        if let Err(d) = compare(sut, &candidate, mode) {
-            if d.step == candidate.steps.len() && d.error.is_none() {
-                current = candidate;
-                best = d;
-                i = i.min(current.steps.len().saturating_sub(1));
+    }
+    'shrink: loop {
+        for candidate in candidates(&best.scenario) {
+            if candidate.validate().is_err() {
+                continue;
+            }
+            if let Err(d) = compare(sut, &candidate, mode) {
+                if faithful(&d, &first) {
+                    best = d;
+                    continue 'shrink;
+                }
             }
         }
+        return Some(best);
     }
-    Some(best)
 }
 
 /// Generates `config.cases` scenarios and compares the system under test with the model
-/// on each. On a disagreement, proptest shrinks the scenario to a minimal one and the
-/// returned [`Disagreement`] describes that one.
+/// on each. On a disagreement, proptest shrinks the scenario, then [`minimize`] makes it
+/// a smallest faithful one, and the returned [`Disagreement`] describes that one.
 pub fn run_differential<S: SystemUnderTest + ?Sized>(
     sut: &mut S,
     config: &Differential,
@@ -307,21 +659,19 @@ pub fn run_differential<S: SystemUnderTest + ?Sized>(
             steps: steps.into_inner(),
         }),
         Err(TestError::Fail(_, minimal)) => Err(minimize(&mut **sut.borrow_mut(), &minimal, config.mode)
-            .unwrap_or_else(|| Disagreement {
-                scenario: minimal,
-                step: 0,
-                expected: None,
-                observed: None,
-                error: Some("the disagreement did not reproduce on the shrunk scenario (is the system deterministic?)".into()),
-                explanation: None,
-            })),
-        Err(TestError::Abort(reason)) => Err(Disagreement {
-            scenario: Scenario::new("-"),
-            step: 0,
-            expected: None,
-            observed: None,
-            error: Some(format!("proptest aborted: {reason}")),
-            explanation: None,
-        }),
+            .unwrap_or_else(|| Disagreement::failure(
+                &minimal,
+                "the disagreement did not reproduce on the shrunk scenario (is the system deterministic?)".into(),
+            ))),
+        Err(TestError::Abort(reason)) => Err(Disagreement::failure(
+            &Scenario::new("-"),
+            format!("proptest aborted: {reason}"),
+        )),
     }
+}
+
+/// The observation a system built on the model makes of one step: everything the model
+/// answered and the job after it. For systems under test that wrap the model.
+pub fn observe(result: &StepResult, job: &Job) -> Observed {
+    Observed::from_result(result).with_job(JobSnapshot::of(job))
 }
