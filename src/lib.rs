@@ -71,6 +71,8 @@ pub mod spec {}
 pub mod support {
     pub mod harness;
     pub mod proptest;
+    #[cfg(feature = "state-machine")]
+    pub mod state_machine;
 }
 #[cfg(all(windows, feature = "windows"))]
 #[cfg_attr(docsrs, doc(cfg(all(windows, feature = "windows"))))]

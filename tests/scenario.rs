@@ -133,3 +133,100 @@ fn r5_a_route_to_explicit_credentials_names_target_and_scheme() {
         })
     );
 }
+
+#[test]
+fn a_session_plays_one_step_at_a_time_and_a_refused_step_changes_nothing() {
+    use bits_helper_token::scenario::Session;
+    let mut s = scenario(vec![]);
+    s.tokens.insert(
+        "alice".into(),
+        TokenInfo::standard_user("S-1-5-21-1-2-3-1001".parse().unwrap()),
+    );
+    s.tokens.insert(
+        "alice_low".into(),
+        TokenInfo::standard_user("S-1-5-21-1-2-3-1001".parse().unwrap())
+            .with_integrity(IntegrityLevel::Low),
+    );
+    s.job.owner = "alice".into();
+    s.knobs.access_check = AccessCheck::QueryInterface;
+    let mut session = Session::new(&s).unwrap();
+    assert_eq!(session.header(), &s);
+    assert_eq!(session.last_result(), None);
+    assert_eq!(
+        session.token_names().collect::<Vec<_>>(),
+        ["alice", "alice_low", "svc"]
+    );
+
+    let query = |caller: &str, handle: u64| Step::QueryInterface {
+        caller: caller.into(),
+        handle: handle.into(),
+    };
+    let set = |handle: u64, flags| Step::SetHelperTokenFlags {
+        handle: handle.into(),
+        flags,
+    };
+    // Each refusal: the error Session::check gives too, numbered as the next step, and
+    // nothing changes.
+    let refused = |session: &mut Session, step: Step, kind: ScenarioErrorKind| {
+        let before = (
+            session.job().clone(),
+            session.steps_taken(),
+            session.handles().count(),
+        );
+        let e = session.step(&step).unwrap_err();
+        assert_eq!(session.check(&step), Err(e.clone()));
+        assert_eq!((e.step, e.kind), (Some(before.1 + 1), kind));
+        assert_eq!(
+            (
+                session.job().clone(),
+                session.steps_taken(),
+                session.handles().count()
+            ),
+            before
+        );
+    };
+    refused(
+        &mut session,
+        set(1, 2),
+        ScenarioErrorKind::UnknownHandle(1.into()),
+    );
+    refused(
+        &mut session,
+        query("mallory", 1),
+        ScenarioErrorKind::UnknownToken("mallory".into()),
+    );
+
+    let r = session.step(&query("alice", 1)).unwrap();
+    assert_eq!((r.hresult, r.rule), (HResult::S_OK, RuleId::A1));
+    assert_eq!(session.last_result(), Some(&r));
+    refused(
+        &mut session,
+        query("svc", 1),
+        ScenarioErrorKind::HandleRedefined(1.into()),
+    );
+    // Q-9 at QueryInterface: Alice at Low integrity gets no handle.
+    let r = session.step(&query("alice_low", 2)).unwrap();
+    assert_eq!((r.hresult, r.rule), (HResult::E_ACCESSDENIED, RuleId::A11));
+    assert_eq!(
+        session.handles().collect::<Vec<_>>(),
+        [(&HandleName::from(1), true), (&HandleName::from(2), false)]
+    );
+    refused(
+        &mut session,
+        set(2, 2),
+        ScenarioErrorKind::HandleRefused(2.into()),
+    );
+
+    let (r, why) = session.step_explained(&set(1, 2)).unwrap();
+    assert_eq!((r.hresult, r.rule), (HResult::S_OK, RuleId::A5));
+    assert!(why.contains("A-5"), "{why}");
+    assert_eq!(session.job().flags(), TokenUsage::NETWORK);
+    assert_eq!(session.steps_taken(), 3);
+
+    // A whole run is the same steps through a session.
+    s.steps = vec![query("alice", 1), query("alice_low", 2), set(1, 2)];
+    let t = s.run().unwrap();
+    assert_eq!(t.results.last(), Some(&r));
+    assert_eq!(&t.job, session.job());
+    assert_eq!(session.into_job(), t.job);
+}

@@ -169,3 +169,128 @@ fn scenarios_are_valid_and_steerable() {
         Ok(())
     });
 }
+
+#[test]
+fn network_inputs_and_impersonations_have_arbitrary_impls() {
+    check(any::<Access>(), |a| {
+        prop_assert!(Access::ALL.contains(&a));
+        Ok(())
+    });
+    check(
+        (
+            any::<AuthTarget>(),
+            any::<AuthScheme>(),
+            any::<Credential>(),
+        ),
+        |(t, s, c)| {
+            prop_assert!(AuthTarget::ALL.contains(&t) && AuthScheme::ALL.contains(&s));
+            prop_assert!(matches!(c, Credential::Explicit | Credential::Implicit));
+            Ok(())
+        },
+    );
+    check(any::<ProxyUsage>(), |p| {
+        prop_assert!(ProxyUsage::ALL.contains(&p));
+        Ok(())
+    });
+    // SetCredentials refuses NULL Basic and Digest credentials: never generated.
+    check(any::<Credentials>(), |c| {
+        for target in AuthTarget::ALL {
+            for &scheme in AuthScheme::ALL {
+                if c.get(*target, scheme) == Some(Credential::Implicit) {
+                    prop_assert!(scheme.accepts_null_credentials(), "{scheme:?}");
+                }
+            }
+        }
+        Ok(())
+    });
+    check(any::<NetworkEnvironment>(), |e| {
+        prop_assert!(UseLmCompat::ALL.contains(&e.use_lm_compat));
+        prop_assert!(e.lm_compatibility_level.value() <= 5);
+        Ok(())
+    });
+    check(any::<Group>(), |g| {
+        prop_assert!(!g.sid.sub_authorities().is_empty());
+        Ok(())
+    });
+    // Every variant shows up: all levels, both impersonations, both credentials.
+    let mut runner = TestRunner::deterministic();
+    let mut levels = std::collections::BTreeSet::new();
+    let (mut allowed, mut denied, mut challenged) = (0, 0, 0);
+    for _ in 0..400 {
+        let l = any::<LmCompatibilityLevel>()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        levels.insert(l.value());
+        match any::<Impersonation>()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current()
+        {
+            Impersonation::Allowed(_) => allowed += 1,
+            Impersonation::Denied => denied += 1,
+        }
+        if !any::<Challenges>()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current()
+            .is_empty()
+        {
+            challenged += 1;
+        }
+    }
+    assert_eq!(levels.len(), 6, "{levels:?}");
+    assert!(allowed > denied && denied > 0, "{allowed} {denied}");
+    assert!(challenged > 300, "{challenged}");
+    // Job facts carry network settings about half the time.
+    let mut with_network = 0;
+    for _ in 0..400 {
+        let f = any::<JobFacts>().new_tree(&mut runner).unwrap().current();
+        if f.credentials != Credentials::NONE || f.challenges != Challenges::NONE {
+            with_network += 1;
+        }
+    }
+    assert!((100..350).contains(&with_network), "{with_network}");
+}
+
+#[test]
+fn the_single_step_strategy_always_gives_a_step_the_session_accepts() {
+    use bits_helper_token::scenario::Session;
+    let mut runner = TestRunner::deterministic();
+    let mut ops = std::collections::BTreeSet::new();
+    for params in [ScenarioParams::default(), {
+        let mut p = ScenarioParams::default();
+        p.random_knobs = true;
+        p.events = false;
+        p
+    }] {
+        for _ in 0..40 {
+            let header = scenario_header(params.clone())
+                .new_tree(&mut runner)
+                .unwrap()
+                .current();
+            assert!(header.steps.is_empty());
+            let mut session = Session::new(&header).unwrap();
+            for i in 0..30 {
+                let next = step(&params, &session)
+                    .new_tree(&mut runner)
+                    .unwrap()
+                    .current();
+                session
+                    .check(&next)
+                    .unwrap_or_else(|e| panic!("{next:?}: {e}"));
+                session.step(&next).unwrap();
+                assert_eq!(session.steps_taken(), i + 1);
+                if !params.events {
+                    assert!(
+                        !matches!(next, Step::Resume {} | Step::Transfer {}),
+                        "{next:?}"
+                    );
+                }
+                ops.insert(next.op());
+            }
+        }
+    }
+    // Every op is generated.
+    assert_eq!(ops.len(), 20, "{ops:?}");
+}

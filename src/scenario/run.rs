@@ -131,10 +131,12 @@ impl Scenario {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Session {
+    header: Scenario,
     identities: BTreeMap<String, Identity>,
     handles: BTreeMap<HandleName, Option<TokenOptions>>,
     job: Job,
     steps: usize,
+    last: Option<StepResult>,
 }
 
 impl Session {
@@ -163,12 +165,34 @@ impl Session {
                 kind: ScenarioErrorKind::JobCannotExist,
             });
         }
+        let header = Scenario {
+            release: scenario.release,
+            knobs: scenario.knobs,
+            environment: scenario.environment,
+            tokens: scenario.tokens.clone(),
+            job: scenario.job.clone(),
+            steps: Vec::new(),
+            explain: scenario.explain,
+        };
         Ok(Session {
+            header,
             identities,
             handles: BTreeMap::new(),
             job: scenario.job_of(owner),
             steps: 0,
+            last: None,
         })
+    }
+
+    /// The scenario this session plays, without its steps: the release, knobs,
+    /// environment, tokens and job a system under test starts from.
+    pub const fn header(&self) -> &Scenario {
+        &self.header
+    }
+
+    /// The result of the last step applied, if any.
+    pub const fn last_result(&self) -> Option<&StepResult> {
+        self.last.as_ref()
     }
 
     /// The job as it is now.
@@ -225,7 +249,9 @@ impl Session {
         let answered = self.apply(&typed);
         self.steps += 1;
         let explanation = explain.then(|| answered.explanation(&before));
-        Ok((answered.result(&before), explanation))
+        let result = answered.result(&before);
+        self.last = Some(result);
+        Ok((result, explanation))
     }
 
     /// The step with its names resolved, or why it cannot be applied now.

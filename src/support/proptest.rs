@@ -234,6 +234,111 @@ arbitrary_from_all! {
     TokenCheck => TokenCheck::ALL;
     IeSettings => IeSettings::ALL;
     IntegrityLevel => IntegrityLevel::ALL;
+    Access => Access::ALL;
+    AuthTarget => AuthTarget::ALL;
+    AuthScheme => AuthScheme::ALL;
+    Credential => [Credential::Explicit, Credential::Implicit];
+    ProxyUsage => ProxyUsage::ALL;
+    UseLmCompat => UseLmCompat::ALL;
+}
+
+impl Arbitrary for LmCompatibilityLevel {
+    type Parameters = ();
+    type Strategy = BoxedStrategy<LmCompatibilityLevel>;
+    /// The six levels, 0 to 5.
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        (0u32..=5)
+            .prop_filter_map("0..=5 is a level", |l| LmCompatibilityLevel::new(l).ok())
+            .boxed()
+    }
+}
+
+impl Arbitrary for NetworkEnvironment {
+    type Parameters = ();
+    type Strategy = BoxedStrategy<NetworkEnvironment>;
+    /// Any `UseLMCompat` and `LMCompatibilityLevel` (R-3).
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        (any::<UseLmCompat>(), any::<LmCompatibilityLevel>())
+            .prop_map(|(u, l)| {
+                NetworkEnvironment::DEFAULT
+                    .with_use_lm_compat(u)
+                    .with_lm_compatibility_level(l)
+            })
+            .boxed()
+    }
+}
+
+impl Arbitrary for Credentials {
+    type Parameters = ();
+    type Strategy = BoxedStrategy<Credentials>;
+    /// Up to six `SetCredentials` calls from none; the ones `SetCredentials` refuses
+    /// (implicit Basic or Digest) leave the credentials as they were.
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        proptest::collection::vec(
+            (
+                any::<AuthTarget>(),
+                any::<AuthScheme>(),
+                any::<Credential>(),
+            ),
+            0..=6,
+        )
+        .prop_map(|calls| {
+            calls
+                .into_iter()
+                .fold(Credentials::NONE, |c, (target, scheme, credential)| {
+                    c.set(target, scheme, credential).unwrap_or(c)
+                })
+        })
+        .boxed()
+    }
+}
+
+/// Who challenges with what (X-3): any set of schemes for the server and for the proxy.
+pub fn challenges() -> impl Strategy<Value = Challenges> {
+    (0u8..32, 0u8..32).prop_map(|(server, proxy)| {
+        let mut challenges = Challenges::NONE;
+        for (i, &scheme) in AuthScheme::ALL.iter().enumerate() {
+            if server & (1 << i) != 0 {
+                challenges = challenges.with(AuthTarget::Server, scheme);
+            }
+            if proxy & (1 << i) != 0 {
+                challenges = challenges.with(AuthTarget::Proxy, scheme);
+            }
+        }
+        challenges
+    })
+}
+
+impl Arbitrary for Challenges {
+    type Parameters = ();
+    type Strategy = BoxedStrategy<Challenges>;
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        challenges().boxed()
+    }
+}
+
+impl Arbitrary for Impersonation {
+    type Parameters = ();
+    type Strategy = BoxedStrategy<Impersonation>;
+    /// Nine times in ten the client allows impersonation (of any [`Identity`]).
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        prop_oneof![
+            9 => any::<Identity>().prop_map(Impersonation::Allowed),
+            1 => Just(Impersonation::Denied),
+        ]
+        .boxed()
+    }
+}
+
+impl Arbitrary for Group {
+    type Parameters = ();
+    type Strategy = BoxedStrategy<Group>;
+    /// Any SID with any attributes.
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        (any::<Sid>(), any::<GroupAttributes>())
+            .prop_map(|(sid, attributes)| Group::new(sid, attributes))
+            .boxed()
+    }
 }
 
 impl Arbitrary for FailureCode {
@@ -306,23 +411,41 @@ impl Arbitrary for Profile {
 }
 
 /// Job facts with a pooled owner, any state, stored flags (known bits only), maybe a
-/// stored helper token, maybe a client certificate, any protocol.
+/// stored helper token, maybe a client certificate, any protocol; and, one time in two,
+/// network settings (credentials, proxy usage, R-3 environment, challenges, IE settings).
 pub fn job_facts() -> impl Strategy<Value = JobFacts> {
     (
-        any::<Identity>(),
-        any::<JobState>(),
-        0u32..4,
-        proptest::option::of(any::<Identity>()),
-        any::<bool>(),
-        any::<Remote>(),
+        (
+            any::<Identity>(),
+            any::<JobState>(),
+            0u32..4,
+            proptest::option::of(any::<Identity>()),
+            any::<bool>(),
+            any::<Remote>(),
+        ),
+        proptest::option::of((
+            any::<Credentials>(),
+            any::<ProxyUsage>(),
+            any::<NetworkEnvironment>(),
+            any::<Challenges>(),
+            any::<IeSettings>(),
+        )),
     )
-        .prop_map(|(owner, state, flags, helper, cert, remote)| {
-            JobFacts::new(owner)
+        .prop_map(|((owner, state, flags, helper, cert, remote), network)| {
+            let mut facts = JobFacts::new(owner)
                 .with_state(state)
                 .with_flags(TokenUsage::from_bits_retain(flags))
                 .with_helper(helper)
                 .with_client_certificate(cert)
-                .with_remote(remote)
+                .with_remote(remote);
+            if let Some((credentials, proxy, environment, challenges, ie_settings)) = network {
+                facts.credentials = credentials;
+                facts.proxy = proxy;
+                facts.environment = environment;
+                facts.challenges = challenges;
+                facts.ie_settings = ie_settings;
+            }
+            facts
         })
 }
 
@@ -373,8 +496,12 @@ impl Arbitrary for Job {
 // ---- scenarios -------------------------------------------------------------------------
 
 use crate::access::Access;
-use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
-use crate::scenario::{HandleName, JobSpec, Scenario, Step};
+use crate::decide::Impersonation;
+use crate::net::{
+    AuthScheme, AuthTarget, Credential, Credentials, LmCompatibilityLevel, NetworkEnvironment,
+    ProxyUsage, UseLmCompat,
+};
+use crate::scenario::{HandleName, JobSpec, Scenario, Session, Step};
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 
@@ -590,9 +717,11 @@ fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
     steps
 }
 
-/// Whole scenarios, steered by `params`: a job of one of the tokens, and a sequence of
-/// calls and events on it. Every generated scenario passes [`Scenario::validate`].
-pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
+/// The start of a scenario, steered by `params`, without steps: the release and knobs, the
+/// network environment, the named tokens (and two random ones with
+/// [`ScenarioParams::random_tokens`]), and a job of one of them. For stateful tests that
+/// generate the steps one at a time ([`step`]).
+pub fn scenario_header(params: ScenarioParams) -> BoxedStrategy<Scenario> {
     let base = named_tokens();
     let extra = if params.random_tokens {
         proptest::collection::vec(any::<TokenInfo>(), 2).boxed()
@@ -600,7 +729,6 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
         Just(Vec::new()).boxed()
     };
     let profile = profile(&params.releases, !params.random_knobs);
-    let max = params.max_steps.max(1);
     extra
         .prop_flat_map(move |extra| {
             let mut tokens = base.clone();
@@ -609,7 +737,7 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             }
             let names: Vec<String> = tokens.keys().cloned().collect();
             let job = (
-                proptest::sample::select(names.clone()),
+                proptest::sample::select(names),
                 (
                     proptest::option::weighted(0.1, any::<bool>()),
                     proptest::option::weighted(0.1, any::<IntegrityLevel>()),
@@ -619,30 +747,24 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
                 (
                     proptest::bool::weighted(0.2),
                     // X-3, R-7: who challenges with what, and the IE settings.
-                    (0u8..32, 0u8..32, any::<IeSettings>()),
+                    (challenges(), any::<IeSettings>()),
                 ),
                 proptest::sample::select(ProxyUsage::ALL.to_vec()),
             );
-            let env = (0u32..3, 0u32..6).prop_map(|(u, l)| {
-                let mut e = NetworkEnvironment::DEFAULT;
-                if let (Ok(u), Ok(l)) = (
-                    crate::net::UseLmCompat::from_value(u),
-                    crate::net::LmCompatibilityLevel::new(l),
-                ) {
-                    e = e.with_use_lm_compat(u).with_lm_compatibility_level(l);
-                }
-                e
-            });
-            let steps = proptest::collection::vec(step_strategy(&params, names.clone()), 1..=max);
-            (Just(tokens), Just(names), profile.clone(), env, job, steps)
+            (
+                Just(tokens),
+                profile.clone(),
+                any::<NetworkEnvironment>(),
+                job,
+            )
         })
-        .prop_map(|(tokens, names, profile, environment, job, raw)| {
+        .prop_map(|(tokens, profile, environment, job)| {
             let (
                 owner,
                 (owner_elevated, owner_integrity),
                 job_type,
                 remote,
-                (client_certificate, (server, proxy_asks, ie_settings)),
+                (client_certificate, (challenges, ie_settings)),
                 proxy,
             ) = job;
             let mut spec = JobSpec::new(&owner);
@@ -658,15 +780,6 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             spec.client_certificate = client_certificate;
             spec.proxy = proxy;
             spec.ie_settings = ie_settings;
-            let mut challenges = Challenges::NONE;
-            for (i, &scheme) in AuthScheme::ALL.iter().enumerate() {
-                if server & (1 << i) != 0 {
-                    challenges = challenges.with(AuthTarget::Server, scheme);
-                }
-                if proxy_asks & (1 << i) != 0 {
-                    challenges = challenges.with(AuthTarget::Proxy, scheme);
-                }
-            }
             spec.challenges = challenges;
             let mut s = Scenario::new(&owner);
             s.release = profile.release;
@@ -674,10 +787,100 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             s.environment = environment;
             s.tokens = tokens;
             s.job = spec;
-            s.steps = fix_handles(raw, &names);
             s
         })
         .boxed()
+}
+
+/// Whole scenarios, steered by `params`: a [`scenario_header`] and a sequence of calls and
+/// events on its job. Every generated scenario passes [`Scenario::validate`].
+pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
+    let max = params.max_steps.max(1);
+    scenario_header(params.clone())
+        .prop_flat_map(move |header| {
+            let names: Vec<String> = header.tokens.keys().cloned().collect();
+            let steps = proptest::collection::vec(step_strategy(&params, names.clone()), 1..=max);
+            (Just(header), Just(names), steps)
+        })
+        .prop_map(|(mut header, names, raw)| {
+            header.steps = fix_handles(raw, &names);
+            header
+        })
+        .boxed()
+}
+
+/// One step that `session` can apply now ([`Session::check`] passes), steered by `params`
+/// like the steps of [`scenario`]: a `query_interface` defines the next free handle number;
+/// a method goes through a handle obtained so far (a `query_interface` instead, while there
+/// is none); events and network steps as `params` allows.
+///
+/// ```
+/// use bits_helper_token::scenario::Session;
+/// use bits_helper_token::support::proptest::{scenario_header, step, ScenarioParams};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let params = ScenarioParams::default();
+/// let header = scenario_header(params.clone()).new_tree(&mut runner).unwrap().current();
+/// let mut session = Session::new(&header).unwrap();
+/// for _ in 0..50 {
+///     let next = step(&params, &session).new_tree(&mut runner).unwrap().current();
+///     session.step(&next).expect("a generated step is always valid");
+/// }
+/// assert_eq!(session.steps_taken(), 50);
+/// ```
+pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
+    let names: Vec<String> = session.token_names().map(String::from).collect();
+    let obtained: Vec<HandleName> = session
+        .handles()
+        .filter(|&(_, obtained)| obtained)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut fresh = 1u64;
+    while session
+        .handles()
+        .any(|(name, _)| *name == HandleName::Number(fresh))
+    {
+        fresh += 1;
+    }
+    let query = {
+        let names = names.clone();
+        move |who: usize| Step::QueryInterface {
+            caller: names[who % names.len()].clone(),
+            handle: HandleName::Number(fresh),
+        }
+    };
+    step_strategy(params, names.clone())
+        .prop_map(move |raw| match raw {
+            RawStep::Query { who, .. } => query(who),
+            RawStep::Step(mut step) => {
+                let Some(handle) = handle_mut(&mut step) else {
+                    return step;
+                };
+                let HandleName::Number(slot) = *handle else {
+                    return step;
+                };
+                if obtained.is_empty() {
+                    return query(slot as usize);
+                }
+                *handle = obtained[slot as usize % obtained.len()].clone();
+                step
+            }
+        })
+        .boxed()
+}
+
+/// The handle a step goes through, to rewrite.
+fn handle_mut(step: &mut Step) -> Option<&mut HandleName> {
+    match step {
+        Step::SetHelperTokenFlags { handle, .. }
+        | Step::GetHelperTokenFlags { handle }
+        | Step::SetHelperToken { handle, .. }
+        | Step::ClearHelperToken { handle }
+        | Step::GetHelperTokenSid { handle } => Some(handle),
+        _ => None,
+    }
 }
 
 impl Arbitrary for Scenario {
