@@ -188,3 +188,261 @@ fn decisions_allocate_nothing_on_any_path() {
     );
     assert!(plans.iter().any(|p| p.outcome().failure().is_some()));
 }
+
+/// Every profile that differs from the default in one knob, and every release.
+fn one_knob_profiles() -> Vec<Profile> {
+    let mut out: Vec<Profile> = Release::ALL.iter().copied().map(Profile::new).collect();
+    let with = |f: &dyn Fn(&mut Knobs)| {
+        let mut p = Profile::default();
+        f(&mut p.knobs);
+        p
+    };
+    for &v in UnknownFlags::ALL {
+        out.push(with(&|k| k.unknown_flags = v));
+    }
+    for &v in AdminBypass::ALL {
+        out.push(with(&|k| k.admin_bypass = v));
+    }
+    for &v in DoneJobs::ALL {
+        out.push(with(&|k| k.done_jobs = v));
+    }
+    for &v in TakeOwnership::ALL {
+        out.push(with(&|k| k.take_ownership = v));
+    }
+    for &v in LegacySetToken::ALL {
+        out.push(with(&|k| k.legacy_set_token = v));
+    }
+    for &v in TokenCheck::ALL {
+        out.push(with(&|k| k.token_check = v));
+    }
+    for &v in AccessCheck::ALL {
+        out.push(with(&|k| k.access_check = v));
+    }
+    out.push(with(&|k| {
+        k.denial = FailureCode::new(HResult::E_FAIL).expect("a failure")
+    }));
+    // The legacy release under the other legacy knob too (Q-7 binds only there).
+    let mut legacy = Profile::new(Release::Legacy);
+    legacy.knobs.legacy_set_token = *LegacySetToken::ALL.last().unwrap();
+    out.push(legacy);
+    out
+}
+
+/// Issue 14: every pure decision entry point — the five methods, QueryInterface and every
+/// lifecycle event, the settings, routes, plans and their helpers — and the stateful `Job`
+/// and `TokenOptions` paths allocate nothing, over every knob (Q-8 and Q-9 included),
+/// callers and owners at every integrity level and elevation, and every network
+/// setting. Nothing is stored while counting: each answer feeds a fixed-size tally of rule
+/// ids, so the count of cases can be large.
+#[test]
+fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_settings() {
+    let low = |t: TokenInfo| id(&t.with_integrity(IntegrityLevel::Low));
+    let people = [
+        id(&alice()),
+        low(alice()),
+        id(&bob()),
+        id(&admin()),
+        id(&filtered_admin()),
+        Identity::LOCAL_SYSTEM,
+        Identity::NETWORK_SERVICE,
+        id(&alice()).with_integrity(IntegrityLevel::Untrusted),
+    ];
+    let owners = [
+        id(&alice()),
+        id(&admin()),
+        id(&filtered_admin()),
+        Identity::NETWORK_SERVICE,
+        id(&alice()).with_integrity(IntegrityLevel::High),
+    ];
+    let mut every = Challenges::NONE;
+    for &t in AuthTarget::ALL {
+        for &scheme in AuthScheme::ALL {
+            every = every.with(t, scheme);
+        }
+    }
+    let credentials = Credentials::NONE
+        .set(AuthTarget::Server, AuthScheme::Ntlm, Credential::Implicit)
+        .and_then(|c| c.set(AuthTarget::Proxy, AuthScheme::Basic, Credential::Explicit))
+        .expect("valid credentials");
+    let challenged = |job: JobFacts| {
+        job.with_challenges(every)
+            .with_proxy(ProxyUsage::Override)
+            .with_credentials(credentials)
+    };
+    let mut jobs = Vec::new();
+    for owner in owners {
+        for &state in JobState::ALL {
+            for helper in [None, Some(id(&bob())), Some(id(&admin()))] {
+                for flags in [
+                    TokenUsage::empty(),
+                    TokenUsage::LOCAL_FILE,
+                    TokenUsage::all(),
+                ] {
+                    let job = JobFacts::new(owner)
+                        .with_state(state)
+                        .with_helper(helper)
+                        .with_flags(flags);
+                    // And the network: every challenge behind a proxy with credentials
+                    // SMB, and a client certificate.
+                    jobs.extend([
+                        job,
+                        challenged(job),
+                        job.with_remote(Remote::Smb),
+                        job.with_client_certificate(true),
+                    ]);
+                }
+            }
+        }
+    }
+    let profiles = one_knob_profiles();
+    let schemes: Vec<(AuthTarget, AuthScheme)> = AuthTarget::ALL
+        .iter()
+        .flat_map(|&t| AuthScheme::ALL.iter().map(move |&s| (t, s)))
+        .collect();
+    let mut seen = [0u64; 64];
+    let mut tally = |rule: RuleId| {
+        let i = RuleId::ALL.iter().position(|&r| r == rule).unwrap_or(63);
+        seen[i] += 1;
+    };
+    let mut cases = 0u64;
+
+    COUNTING.with(|c| c.set(true));
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for p in &profiles {
+        for job in &jobs {
+            for caller in people {
+                for flags in [0, 2, 4] {
+                    tally(set_helper_token_flags(p, caller, job, flags).rule().id);
+                }
+                tally(get_helper_token_flags(p, caller, job).rule().id);
+                tally(clear_helper_token(p, caller, job).rule().id);
+                tally(get_helper_token_sid(p, caller, job).rule().id);
+                for imp in [Impersonation::Denied, Impersonation::Allowed(people[3])] {
+                    tally(set_helper_token(p, caller, job, imp).rule().id);
+                }
+                tally(query_interface(p, caller, job).rule().id);
+                tally(take_ownership(p, caller, job).rule().id);
+                cases += 10;
+            }
+            for d in [
+                logoff_owner(job),
+                logon_owner(job),
+                helper_session_ended(job),
+                service_stop(job),
+                resume(job),
+                transfer(p, job),
+                cancel(job),
+                complete(job),
+            ] {
+                tally(d.rule().id);
+                if let Some(f) = d.transfer_failure() {
+                    tally(f.rule.id);
+                }
+            }
+            for &(target, scheme) in &schemes {
+                for credential in [Credential::Explicit, Credential::Implicit] {
+                    tally(
+                        bits_helper_token::decide::settings::set_credentials(
+                            job, target, scheme, credential,
+                        )
+                        .rule()
+                        .id,
+                    );
+                }
+                tally(
+                    bits_helper_token::decide::settings::remove_credentials(job, target, scheme)
+                        .rule()
+                        .id,
+                );
+            }
+            for &usage in ProxyUsage::ALL {
+                tally(
+                    bits_helper_token::decide::settings::set_proxy_usage(job, usage)
+                        .rule()
+                        .id,
+                );
+            }
+            for present in [false, true] {
+                tally(
+                    bits_helper_token::decide::settings::set_client_certificate(job, present)
+                        .rule()
+                        .id,
+                );
+            }
+            for target in [AuthTarget::Server, AuthTarget::Proxy] {
+                std::hint::black_box(implicit_allowed(job, target));
+            }
+            std::hint::black_box(client_certificate_failure(job, job.flags));
+            for &access in Access::ALL {
+                std::hint::black_box(transfer_makes(job, access));
+                tally(route(p, job, access).rule.id);
+            }
+            if let Some(f) = transfer_plan(p, job).outcome().failure() {
+                tally(f.rule.id);
+            }
+            cases += 8 + 3 * schemes.len() as u64 + 6 + Access::ALL.len() as u64;
+        }
+    }
+    // The stateful paths: a Job, its handle's five methods, its events.
+    for p in &profiles[..4] {
+        for owner in owners {
+            for caller in people {
+                let mut job = Job::with_owner(*p, owner);
+                let Ok(opts) = job.query_interface(&caller) else {
+                    continue;
+                };
+                let other = Job::with_owner(*p, owner);
+                tally(
+                    opts.set_helper_token(&mut job, Impersonation::Allowed(people[2]))
+                        .expect("its own job")
+                        .rule()
+                        .id,
+                );
+                tally(
+                    opts.set_helper_token_flags(&mut job, 2)
+                        .expect("its own job")
+                        .rule()
+                        .id,
+                );
+                tally(
+                    opts.get_helper_token_flags(&job)
+                        .expect("its own job")
+                        .rule()
+                        .id,
+                );
+                tally(
+                    opts.get_helper_token_sid(&job)
+                        .expect("its own job")
+                        .rule()
+                        .id,
+                );
+                std::hint::black_box(opts.get_helper_token_sid(&other).is_err());
+                tally(job.resume().rule().id);
+                tally(job.transfer().rule().id);
+                tally(job.logoff_owner().rule().id);
+                tally(job.take_ownership(&caller).rule().id);
+                tally(
+                    opts.clear_helper_token(&mut job)
+                        .expect("its own job")
+                        .rule()
+                        .id,
+                );
+                cases += 11;
+            }
+        }
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    COUNTING.with(|c| c.set(false));
+    assert_eq!(after - before, 0, "a decision path allocated");
+    println!("{cases} decisions, routes, settings and job calls without an allocation");
+    assert!(cases > 5_000_000, "{cases}");
+    // The paths were walked: each of these rules decided something.
+    use RuleId::*;
+    for rule in [
+        T7, A1, A2, A4, A5, A6, A7, A9, A11, L5, L6, L7, L8, L9, L10, R0, R1, R2, R3, R4, R5, R6,
+        R7, X1, X3, Q1, Q2, Q3, Q6,
+    ] {
+        let i = RuleId::ALL.iter().position(|&r| r == rule).unwrap();
+        assert!(seen[i] > 0, "no decision by {rule}");
+    }
+}
