@@ -125,6 +125,32 @@ fn reading_a_null_psid_is_an_error() {
     ));
 }
 
+#[test]
+fn reading_an_invalid_sid_is_always_error_invalid_sid() {
+    use windows::Win32::Foundation::{ERROR_FILE_NOT_FOUND, SetLastError};
+    // Revision 2: IsValidSid refuses it. Whatever the last error was before, the answer is
+    // HRESULT_FROM_WIN32(ERROR_INVALID_SID): IsValidSid sets none to read.
+    let bad: [u8; 12] = [2, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0];
+    for previous in [0, ERROR_FILE_NOT_FOUND.0] {
+        // SAFETY: no preconditions; sets this thread's last-error value.
+        unsafe { SetLastError(windows::Win32::Foundation::WIN32_ERROR(previous)) };
+        // SAFETY: `bad` is 12 readable bytes: the header and the one sub-authority it announces.
+        let err = unsafe { WindowsSid::read(PSID(bad.as_ptr().cast_mut().cast())) }.unwrap_err();
+        assert_eq!(
+            err.code(),
+            Some(HResult::from_win32(1337)),
+            "after {previous}"
+        );
+        assert!(matches!(
+            err,
+            TokenError::Win32 {
+                call: "IsValidSid",
+                ..
+            }
+        ));
+    }
+}
+
 /// T-6: the same 32 bits both ways, for every named code.
 #[test]
 fn hresult_conversions() {

@@ -6,12 +6,15 @@
 
 use core::fmt;
 
-use windows::Win32::Foundation::{GetLastError, WIN32_ERROR};
 use windows::Win32::Networking::BackgroundIntelligentTransferService::{self as bits, BG_TOKEN};
 use windows::Win32::Security::{GetLengthSid, IsValidSid, PSID};
 use windows::core::HRESULT;
 
 use super::TokenError;
+
+/// What [`WindowsSid::read`] reports for a SID `IsValidSid` refuses:
+/// `HRESULT_FROM_WIN32(ERROR_INVALID_SID)`.
+const INVALID_SID: HResult = HResult::from_win32(1337);
 use crate::hresult::HResult;
 use crate::sid::{MAX_BINARY_LEN, Sid};
 use crate::token::GroupAttributes;
@@ -116,6 +119,12 @@ impl WindowsSid {
     /// Copies any Windows SID into a [`Sid`], checking it with `IsValidSid` and its length
     /// with `GetLengthSid`, then through [`Sid::from_bytes`] (T-2).
     ///
+    /// # Errors
+    ///
+    /// A null pointer: `IsValidSid` with `E_POINTER`. A SID `IsValidSid` refuses:
+    /// `IsValidSid` with `0x80070539` (`HRESULT_FROM_WIN32(ERROR_INVALID_SID)`), always —
+    /// `IsValidSid` sets no last error, so none is read.
+    ///
     /// # Safety
     ///
     /// `psid` must be null or point to memory readable for as long as this call runs,
@@ -130,15 +139,12 @@ impl WindowsSid {
         }
         // SAFETY: `psid` is non-null and readable per this function's contract.
         if !unsafe { IsValidSid(psid) }.as_bool() {
-            // SAFETY: no preconditions; reads this thread's last-error value.
-            let error: WIN32_ERROR = unsafe { GetLastError() };
+            // `IsValidSid` sets no last error (Microsoft: "there is no extended error
+            // information"; whatever an earlier call left would be reported), so the error
+            // is always the same: HRESULT_FROM_WIN32(ERROR_INVALID_SID), 0x80070539.
             return Err(TokenError::Win32 {
                 call: "IsValidSid",
-                code: if error.0 == 0 {
-                    HResult::E_INVALIDARG
-                } else {
-                    HResult::from(error.to_hresult())
-                },
+                code: INVALID_SID,
             });
         }
         // SAFETY: `psid` is a valid SID (checked above), readable per the contract.
