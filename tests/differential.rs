@@ -8,7 +8,7 @@
 //! how many cases run, and that a run is quiet.
 #![cfg(feature = "proptest")]
 
-#[path = "../examples/oracle/line.rs"]
+#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
 mod oracle_line;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};

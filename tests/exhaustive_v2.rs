@@ -15,7 +15,6 @@
 //! error; a done job keeps its state, error and flags; only TakeOwnership changes the owner;
 //! a transfer that runs ends as its plan says).
 
-
 use bits_helper_token::*;
 
 fn sid(rid: u32) -> Sid {

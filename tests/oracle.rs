@@ -1,13 +1,13 @@
 //! The language-neutral oracle's contract (README "The oracle"): defaults, values, and
 //! invalid lines, through the line handler and through the real process.
 
-#[path = "../examples/oracle/line.rs"]
+#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
 mod oracle_line;
 
 use serde_json::{Value, json};
-#[cfg(not(windows))]
+#[cfg(feature = "cli")]
 use std::io::Write;
-#[cfg(not(windows))]
+#[cfg(feature = "cli")]
 use std::process::{Command, Stdio};
 
 fn answer(line: &str) -> Result<Value, String> {
@@ -175,8 +175,61 @@ fn invalid_lines_say_what_and_where() {
     assert_eq!(bad_utf8, r#"{"error":"line 2: not valid UTF-8"}"#);
 }
 
-// Spawns the host's cargo: not possible from a Windows test binary under Wine.
-#[cfg(not(windows))]
+/// Runs the installed-to-be binary with `args`, `input` on stdin: (exit code, stdout, stderr).
+#[cfg(feature = "cli")]
+fn oracle_process(args: &[&str], input: &str) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bits-helper-token-oracle"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the oracle binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[cfg(feature = "cli")]
+#[test]
+fn the_binary_answers_help_version_and_refuses_other_arguments() {
+    for flag in ["--help", "-h"] {
+        let (code, out, err) = oracle_process(&[flag], "");
+        assert_eq!(code, Some(0), "{err}");
+        assert!(out.starts_with("bits-helper-token-oracle — "), "{out}");
+        for needle in [
+            "USAGE:",
+            "schema/scenario.schema.json",
+            "EXIT STATUS:",
+            "--version",
+        ] {
+            assert!(out.contains(needle), "--help lacks {needle}: {out}");
+        }
+    }
+    for flag in ["--version", "-V"] {
+        let (code, out, _) = oracle_process(&[flag], "");
+        assert_eq!(code, Some(0));
+        assert_eq!(
+            out,
+            format!("bits-helper-token-oracle {}\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+    let (code, out, err) = oracle_process(&["--frobnicate"], "{}\n");
+    assert_eq!(code, Some(2));
+    assert_eq!(out, "", "nothing is read or answered");
+    assert!(err.contains("unknown argument \"--frobnicate\""), "{err}");
+}
+
+#[cfg(feature = "cli")]
 #[test]
 fn the_process_answers_line_by_line_and_exits_1_on_an_invalid_line() {
     let good = scenario(
@@ -184,25 +237,15 @@ fn the_process_answers_line_by_line_and_exits_1_on_an_invalid_line() {
         r#"{"op": "query_interface", "caller": "svc", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": 2}"#,
     );
     let run = |input: String| {
-        let mut child = Command::new(env!("CARGO"))
-            .args(["run", "--quiet", "--example", "oracle"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cargo runs the oracle");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+        let (code, out, _) = oracle_process(&[], &input);
+        (code, out)
     };
     let (code, out) = run(format!("{good}\n\n{good}\n"));
     assert_eq!(code, Some(0));
+    // A line from PowerShell: a byte-order mark first, CRLF at the end.
+    let (code, crlf) = run(format!("\u{FEFF}{good}\r\n"));
+    assert_eq!(code, Some(0), "{crlf}");
+    assert_eq!(crlf.lines().count(), 1);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "blank lines are skipped: {out}");
     for l in &lines {

@@ -2,7 +2,7 @@
 //! row of issue 11's table (the model's old answer, SPEC v2's) as a scenario line, and the
 //! bad input on the new fields, refused with a positioned error while the oracle goes on.
 
-#[path = "../examples/oracle/line.rs"]
+#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
 mod oracle_line;
 
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@
 //! UPDATE_VECTORS=1 cargo test --all-features --test vectors
 //! ```
 
-#[path = "../examples/oracle/line.rs"]
+#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
 mod oracle_line;
 
 use bits_helper_token::scenario::Scenario;

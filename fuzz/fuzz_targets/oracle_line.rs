@@ -5,7 +5,7 @@
 //! `{"error": "line N: …"}`. The same line always gives the same answer.
 #![no_main]
 
-#[path = "../../examples/oracle/line.rs"]
+#[path = "../../src/bin/bits-helper-token-oracle/line.rs"]
 mod line;
 
 use serde_json::Value;

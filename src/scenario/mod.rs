@@ -1,5 +1,6 @@
 //! Scenarios: a job plus a sequence of calls and events, in the language-neutral JSON form
-//! the oracle reads (`cargo run --example oracle`), and the transcript the model produces.
+//! the oracle reads (`bits-helper-token-oracle`, feature `cli`), and the transcript the
+//! model produces.
 //!
 //! A [`Scenario`] names its tokens, describes the job, and lists [`Step`]s. [`Scenario::run`]
 //! checks every name first (a scenario that names an unknown token or handle is refused

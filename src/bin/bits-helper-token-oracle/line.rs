@@ -1,6 +1,6 @@
 //! One line of the oracle: a JSON scenario in, a JSON transcript (or error) out.
 //!
-//! Shared by `examples/oracle/main.rs`, the tests and the fuzz target.
+//! Shared by `main.rs`, the tests and the fuzz target.
 
 use bits_helper_token::scenario::Scenario;
 
