@@ -111,7 +111,7 @@ fn generated_scenarios_and_their_answers_validate() {
             if let Some(v) = r.get("value") {
                 values.insert(match v {
                     Value::Object(o) => format!("route {}", o["identity"]),
-                    other => format!("{}", type_name(other)),
+                    other => type_name(other).to_string(),
                 });
             }
         }
