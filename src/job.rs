@@ -22,8 +22,9 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 /// ```
 /// use bits_helper_token::*;
 ///
-/// let owner = TokenInfo::standard_user("S-1-5-21-1-2-3-1001".parse()?);
-/// let helper = TokenInfo::standard_user("S-1-5-21-1-2-3-1002".parse()?);
+/// // Any `Token` will do: a `TokenInfo`, a Windows token, or an `Identity` as here.
+/// let owner = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
+/// let helper = Identity::new("S-1-5-21-1-2-3-1002".parse()?, false);
 /// let mut job = Job::new(Profile::default(), &owner);
 ///
 /// // A-1: the handle remembers the owner, even while the owner impersonates the helper.

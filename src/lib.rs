@@ -57,7 +57,7 @@ mod token;
 mod usage;
 
 /// The README's code examples, compiled and run as doctests (not part of the API).
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "std", feature = "serde"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 

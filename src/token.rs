@@ -237,6 +237,7 @@ pub trait JobOwner {
 /// what the model keeps of a job's owner (T-9), and of a stored helper token.
 ///
 /// ```
+/// # #[cfg(feature = "alloc")] {
 /// use bits_helper_token::{Identity, Sid, TokenInfo};
 ///
 /// let admin = TokenInfo::elevated_administrator("S-1-5-21-1-2-3-500".parse()?);
@@ -247,6 +248,7 @@ pub trait JobOwner {
 /// // A UAC-filtered administrator is not an administrator for these rules (T-5).
 /// let filtered = TokenInfo::filtered_administrator(who.sid);
 /// assert!(!Identity::of(&filtered).admin);
+/// # }
 /// # Ok::<(), bits_helper_token::ParseSidError>(())
 /// ```
 ///

@@ -1,7 +1,8 @@
 //! Exhaustive checking (issue 7): every decision function over the whole finite space of
 //! its equivalence classes — release × knobs × caller kind × owner relation × stored token
 //! × new token × job state × flag class × certificate × protocol — against global
-//! properties. A plain `main` (`harness = false`) so the case counts always print.
+//! properties. A normal libtest test (it answers `--list` and honours filters, as
+//! cargo-nextest needs); the case counts print with `--nocapture` or `--show-output`.
 //!
 //! Properties:
 //! * **fail closed** (A-10): a refusal changes nothing (no effect, no value, no predicted
@@ -15,7 +16,6 @@
 //! * **precedence** (A-10): availability, then access, then state, then arguments.
 
 use bits_helper_token::*;
-use std::process::ExitCode;
 
 fn sid(rid: u32) -> Sid {
     Sid::new(5, &[21, 1, 2, 3, rid]).unwrap()
@@ -74,7 +74,8 @@ impl Checker {
 
 const FLAG_CLASSES: [u32; 6] = [0, 1, 2, 3, 4, 0x8000_0003];
 
-fn main() -> ExitCode {
+#[test]
+fn every_equivalence_class_of_the_five_methods() {
     let started = std::time::Instant::now();
     let owner_sid = sid(1001);
     let other_sid = sid(1002);
@@ -164,20 +165,22 @@ fn main() -> ExitCode {
         c.job_calls
     );
     println!("  {total} decisions in {:.1?}", started.elapsed());
-    if c.failures.is_empty() {
-        // One test (the exhaustive walk), however many cases it checked.
-        println!("test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n");
-        ExitCode::SUCCESS
-    } else {
-        for f in &c.failures {
-            println!("FAILED: {f}");
-        }
-        println!("{} of {} property checks failed", c.failures.len(), c.cases);
-        println!(
-            "test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n"
-        );
-        ExitCode::FAILURE
+    for f in &c.failures {
+        println!("FAILED: {f}");
     }
+    assert!(
+        c.failures.is_empty(),
+        "{} of {} property checks failed, the first: {}",
+        c.failures.len(),
+        c.cases,
+        c.failures.first().map_or("", String::as_str)
+    );
+    assert!(
+        c.cases > 1_000_000 && c.job_calls > 10_000,
+        "{} {}",
+        c.cases,
+        c.job_calls
+    );
 }
 
 /// Fail closed, determinism, the admin veto, precedence.

@@ -137,6 +137,7 @@ fn generated_scenarios_and_their_answers_validate() {
     }
 }
 
+#[cfg(feature = "proptest")]
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",

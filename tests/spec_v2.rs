@@ -333,7 +333,7 @@ fn bad_input_on_the_new_fields_is_refused_where_it_is_and_the_oracle_goes_on() {
         }
     }
     // The process answers every line of a stream, invalid ones included, in order.
-    #[cfg(not(windows))]
+    #[cfg(feature = "cli")]
     {
         use std::io::Write;
         use std::process::{Command, Stdio};
@@ -343,9 +343,7 @@ fn bad_input_on_the_new_fields_is_refused_where_it_is_and_the_oracle_goes_on() {
             .map(|(t, _)| t.as_str())
             .chain([good.as_str()])
             .collect();
-        let mut child = Command::new(env!("CARGO"))
-            .args(["run", "--quiet", "--example", "oracle"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bits-helper-token-oracle"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
