@@ -44,6 +44,7 @@ mod profile;
 mod route;
 mod rule;
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod scenario;
 #[cfg(feature = "serde")]
 mod serde_impl;
@@ -68,10 +69,12 @@ pub mod spec {}
 
 /// Support for downstream tests (feature `proptest`).
 #[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod support {
     pub mod harness;
     pub mod proptest;
     #[cfg(feature = "state-machine")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "state-machine")))]
     pub mod state_machine;
 }
 #[cfg(all(windows, feature = "windows"))]
@@ -106,6 +109,7 @@ pub use profile::{
 pub use route::{ImplicitAllowed, Principal, Route, implicit_allowed, route};
 pub use rule::{Reason, Rule, RuleId};
 #[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub use serde_impl::InvalidJob;
 pub use sid::{
     InvalidSid, MAX_AUTHORITY, MAX_BINARY_LEN, MAX_SUB_AUTHORITIES, ParseSidError, Sid, SidBytes,
@@ -113,6 +117,7 @@ pub use sid::{
 };
 pub use state::{JobState, JobType, Remote};
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use token::TokenInfo;
 pub use token::{Group, GroupAttributes, Identity, IntegrityLevel, JobOwner, Token};
 pub use usage::{ParseUsageError, TokenUsage};
