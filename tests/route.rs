@@ -812,6 +812,28 @@ fn plan_order_per_job_type_and_protocol() {
 }
 
 #[test]
+fn x3_challenges_are_a_set_per_target() {
+    // Nobody challenges by default; one scheme asked by the server is not asked by the proxy.
+    assert!(Challenges::NONE.is_empty());
+    assert_eq!(Challenges::default(), Challenges::NONE);
+    for &target in AuthTarget::ALL {
+        for &scheme in AuthScheme::ALL {
+            let one = Challenges::NONE.with(target, scheme);
+            assert!(!one.is_empty(), "{target:?} {scheme:?}");
+            // Asking twice is asking once: `with` adds to a set, it does not toggle.
+            assert_eq!(one.with(target, scheme), one, "{target:?} {scheme:?}");
+            assert!(one.with(target, scheme).asks(target, scheme));
+            for &other_target in AuthTarget::ALL {
+                for &other in AuthScheme::ALL {
+                    let expected = other_target == target && other == scheme;
+                    assert_eq!(one.asks(other_target, other), expected, "{target:?} {scheme:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn plan_challenges_are_the_schemes_the_server_and_the_proxy_ask_for() {
     let c = creds(&[
         (AuthTarget::Server, AuthScheme::Basic, Credential::Explicit),
