@@ -826,7 +826,11 @@ fn x3_challenges_are_a_set_per_target() {
             for &other_target in AuthTarget::ALL {
                 for &other in AuthScheme::ALL {
                     let expected = other_target == target && other == scheme;
-                    assert_eq!(one.asks(other_target, other), expected, "{target:?} {scheme:?}");
+                    assert_eq!(
+                        one.asks(other_target, other),
+                        expected,
+                        "{target:?} {scheme:?}"
+                    );
                 }
             }
         }
@@ -1439,12 +1443,26 @@ fn serialized_forms_are_pinned() {
         from_value::<Challenges>(json!({})).unwrap(),
         Challenges::NONE
     );
-    for bad in [
-        json!({"server": ["kerberos"]}),
-        json!({"client": []}),
-        json!({"server": "basic"}),
+    // Each refusal says what is wrong.
+    for (bad, says) in [
+        (
+            json!({"server": ["kerberos"]}),
+            "string \"kerberos\", expected one of \"basic\"",
+        ),
+        (json!({"client": []}), "unknown field `client`"),
+        (
+            json!({"server": "basic"}),
+            "expected a list of authentication scheme names",
+        ),
+        (
+            json!({"proxy": ["ntlm", "basic", "ntlm"]}),
+            "scheme \"ntlm\" is named twice",
+        ),
     ] {
-        assert!(from_value::<Challenges>(bad.clone()).is_err(), "{bad}");
+        let e = from_value::<Challenges>(bad.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{bad}: {e}");
     }
     assert_eq!(to_value(IeSettings::Pac).unwrap(), json!("pac"));
     assert!(from_value::<IeSettings>(json!("wpad")).is_err());
