@@ -109,6 +109,48 @@ fn l2_set_helper_token_stores_the_impersonated_token() {
 }
 
 #[test]
+fn explanations_name_the_caller_and_the_token_being_set() {
+    let job = JobFacts::new(id(&alice()));
+    let inputs = Inputs::new(&LATEST, &job);
+    // A-1: the handle remembers the caller, named by its SID.
+    let qi = query_interface(&LATEST, id(&bob()), &job);
+    let with_caller = inputs.caller(id(&bob()));
+    assert_eq!(
+        qi.explain(&with_caller).to_string(),
+        format!(
+            "query_interface returns 0x00000000 (S_OK): A-1: QueryInterface succeeds and \
+             the handle remembers the caller {}",
+            bob().user
+        )
+    );
+    // Without the caller among the inputs, the sentence says so rather than guess.
+    assert!(
+        qi.explain(&inputs)
+            .to_string()
+            .ends_with("the caller (unknown)")
+    );
+    // A-7: the sentence names the administrator token being set.
+    let d = set_helper_token(&LATEST, id(&alice()), &job, Impersonation::of(&admin()));
+    let text = d
+        .explain(
+            &inputs
+                .caller(id(&alice()))
+                .impersonation(Impersonation::of(&admin())),
+        )
+        .to_string();
+    assert!(
+        text.contains(&format!("the token being set ({})", admin().user)),
+        "{text}"
+    );
+    assert!(
+        d.explain(&inputs)
+            .to_string()
+            .contains("the token being set ((unknown))"),
+        "without the impersonation among the inputs"
+    );
+}
+
+#[test]
 fn a7_a_non_administrator_may_not_set_an_administrator_token() {
     let job = JobFacts::new(id(&alice()));
     for p in [P1607, LATEST] {

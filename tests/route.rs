@@ -1702,6 +1702,41 @@ fn r6_service_owners_are_named_in_the_rule_text() {
 }
 
 #[test]
+fn r6_explanations_name_whose_token_is_seen_and_the_negotiate_limit() {
+    // The SMB file as the helper token (NETWORK set), a NetworkService helper: the
+    // sentence names the helper token, not the owner.
+    let helper = alice_job(NET, Some(Identity::NETWORK_SERVICE)).with_remote(Remote::Smb);
+    let r = route(&LATEST, &helper, Access::SmbRemoteFile);
+    assert_eq!((r.rule.id, r.principal), (RuleId::R6, Principal::Computer));
+    let text = r.explain(&LATEST, &helper).to_string();
+    assert!(
+        text.contains("the helper token S-1-5-20 is NetworkService"),
+        "{text}"
+    );
+    // The flag clear, the same helper stored: the owner, LocalSystem here, is the one seen.
+    let owner = world(Identity::LOCAL_SYSTEM)
+        .with_helper(Some(Identity::NETWORK_SERVICE))
+        .with_remote(Remote::Smb);
+    let r = route(&LATEST, &owner, Access::SmbRemoteFile);
+    assert_eq!((r.rule.id, r.principal), (RuleId::R6, Principal::Computer));
+    let text = r.explain(&LATEST, &owner).to_string();
+    assert!(text.contains("the owner S-1-5-18 is LocalSystem"), "{text}");
+    // An NTLM challenge answered with the implicit credentials of a NetworkService helper:
+    // the computer's identity goes only through Negotiate, so nothing usable is presented.
+    let ntlm = alice_job(NET, Some(Identity::NETWORK_SERVICE))
+        .with_credentials(implicit(AuthTarget::Server, AuthScheme::Ntlm));
+    let r = route(&LATEST, &ntlm, Access::ServerChallenge(AuthScheme::Ntlm));
+    assert_eq!(r.rule.reason, Reason::ComputerOnlyThroughNegotiate);
+    assert_eq!(
+        r.explain(&LATEST, &ntlm).to_string(),
+        "server_challenge_ntlm: no credentials (R-6: the helper token S-1-5-20 is \
+         NetworkService, which appears on the network as the computer, and the computer's \
+         identity is presented only through Negotiate: BITS answers the server's NTLM \
+         challenge with no usable credentials)"
+    );
+}
+
+#[test]
 fn r1_r7_access_names_deserialize_strictly_and_say_what_is_expected() {
     for &a in Access::ALL {
         let json = serde_json::to_value(a).unwrap();
