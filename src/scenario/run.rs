@@ -153,13 +153,8 @@ impl Session {
             .get(&scenario.job.owner)
             .copied()
             .ok_or_else(|| unknown_token(None, &scenario.job.owner))?;
-        if matches!(
-            (scenario.job.job_type, scenario.job.remote),
-            (
-                crate::state::JobType::UploadReply,
-                crate::state::Remote::Smb
-            )
-        ) {
+        let job = scenario.job_of(owner);
+        if !job.facts().can_exist() {
             return Err(ScenarioError {
                 step: None,
                 kind: ScenarioErrorKind::JobCannotExist,
@@ -178,7 +173,7 @@ impl Session {
             header,
             identities,
             handles: BTreeMap::new(),
-            job: scenario.job_of(owner),
+            job,
             steps: 0,
             last: None,
         })
