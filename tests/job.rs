@@ -149,6 +149,9 @@ fn l5_logoff_puts_an_unfinished_job_with_flags_in_error() {
     assert_eq!(job.helper_token(), None);
     let err = job.error().unwrap();
     assert_eq!(err.hresult, HResult::BG_E_TOKEN_REQUIRED);
+    assert_eq!(err.to_string(), format!("{} ({})", err.hresult, err.rule));
+    assert!(err.to_string().starts_with("0x"), "{err}");
+    assert!(err.to_string().contains("L-5"), "{err}");
 }
 
 #[test]
@@ -795,6 +798,28 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
          the helper token; the unfinished job still uses it for LOCAL_FILE, so it goes to ERROR \
          (recover: set a new token, or set the flags to 0, then resume)"
     );
+    // The other two ends of the token's session (L-5), each named in its own words.
+    for (event, ended) in [
+        (
+            Job::helper_session_ended as fn(&mut Job) -> Decision,
+            "helper_session_ended returns 0x00000000 (S_OK): L-5: the helper token's session ended",
+        ),
+        (
+            Job::service_stop,
+            "service_stop returns 0x00000000 (S_OK): L-5: the BITS service stopped",
+        ),
+    ] {
+        let mut other = job.clone();
+        other.resume();
+        other.logon_owner();
+        h.set_helper_token(&mut other, Impersonation::of(&helper))
+            .unwrap();
+        let text = said(&mut other, event);
+        assert!(
+            text.starts_with(ended) && text.contains("and BITS discarded the helper token"),
+            "{text}"
+        );
+    }
     assert_eq!(
         said(&mut job, Job::cancel),
         "cancel returns 0x00000000 (S_OK): T-7: the job went from error to cancelled"
