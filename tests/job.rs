@@ -445,6 +445,13 @@ fn a_handle_works_only_on_the_job_it_was_obtained_on() {
             .unwrap()
             .is_allowed()
     );
+    // Equality is the job's state, not its id: the copy is equal until it changes.
+    assert_eq!(copy.id(), bob_job.id());
+    assert_ne!(copy, bob_job, "the copy's flags changed");
+    let twin = Job::new(Profile::default(), &bob());
+    assert_ne!(twin.id(), bob_job.id());
+    assert_eq!(twin, Job::new(Profile::default(), &bob()));
+    assert_ne!(twin, Job::new(Profile::default(), &alice()));
     // A store's own ids.
     let stored = Job::new(Profile::default(), &bob()).with_id(JobId::new(42));
     assert_eq!(stored.id().get(), 42);
