@@ -452,6 +452,14 @@ fn a_handle_works_only_on_the_job_it_was_obtained_on() {
     assert_ne!(twin.id(), bob_job.id());
     assert_eq!(twin, Job::new(Profile::default(), &bob()));
     assert_ne!(twin, Job::new(Profile::default(), &alice()));
+    // The hash follows equality: the id is left out, the state is hashed.
+    let hash = |job: &Job| {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(job)
+    };
+    assert_eq!(hash(&twin), hash(&Job::new(Profile::default(), &bob())));
+    assert_ne!(hash(&twin), hash(&Job::new(Profile::default(), &alice())));
+    assert_ne!(hash(&copy), hash(&bob_job));
     // A store's own ids.
     let stored = Job::new(Profile::default(), &bob()).with_id(JobId::new(42));
     assert_eq!(stored.id().get(), 42);
