@@ -11,10 +11,12 @@ use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle,
 use windows::Win32::Foundation::{E_ACCESSDENIED, ERROR_NO_TOKEN, HANDLE};
 use windows::Win32::Security::{
     CheckTokenMembership, CreateRestrictedToken, DuplicateTokenEx, GetTokenInformation,
-    ImpersonateLoggedOnUser, RevertToSelf, SID_AND_ATTRIBUTES, SecurityImpersonation,
-    TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE,
-    TOKEN_INFORMATION_CLASS, TOKEN_QUERY, TOKEN_TYPE, TokenElevation, TokenGroups,
-    TokenImpersonation, TokenIntegrityLevel, TokenPrimary, TokenType, TokenUser,
+    ImpersonateLoggedOnUser, RevertToSelf, SECURITY_IMPERSONATION_LEVEL, SID_AND_ATTRIBUTES,
+    SecurityAnonymous, SecurityDelegation, SecurityIdentification, SecurityImpersonation,
+    SetTokenInformation, TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE,
+    TOKEN_INFORMATION_CLASS, TOKEN_MANDATORY_LABEL, TOKEN_QUERY, TOKEN_TYPE, TokenElevation,
+    TokenGroups, TokenImpersonation, TokenImpersonationLevel, TokenIntegrityLevel, TokenPrimary,
+    TokenType, TokenUser,
 };
 use windows::Win32::System::Threading::{
     GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken,
@@ -36,6 +38,45 @@ pub enum TokenKind {
     Impersonation,
 }
 
+/// `SECURITY_IMPERSONATION_LEVEL`: how far a server may act as the client whose
+/// impersonation token this is. Below [`Impersonation`](ImpersonationLevel::Impersonation)
+/// the token can be read but not used for access — what A-9 calls "less than
+/// impersonate-level access".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ImpersonationLevel {
+    /// `SecurityAnonymous`: the server cannot even identify the client.
+    Anonymous,
+    /// `SecurityIdentification`: the server can read the token, not act with it.
+    Identification,
+    /// `SecurityImpersonation`: the server can act as the client on this machine.
+    Impersonation,
+    /// `SecurityDelegation`: and on other machines.
+    Delegation,
+}
+
+impl ImpersonationLevel {
+    fn to_win32(self) -> SECURITY_IMPERSONATION_LEVEL {
+        match self {
+            ImpersonationLevel::Anonymous => SecurityAnonymous,
+            ImpersonationLevel::Identification => SecurityIdentification,
+            ImpersonationLevel::Impersonation => SecurityImpersonation,
+            ImpersonationLevel::Delegation => SecurityDelegation,
+        }
+    }
+
+    fn from_win32(level: SECURITY_IMPERSONATION_LEVEL) -> Option<ImpersonationLevel> {
+        [
+            ImpersonationLevel::Anonymous,
+            ImpersonationLevel::Identification,
+            ImpersonationLevel::Impersonation,
+            ImpersonationLevel::Delegation,
+        ]
+        .into_iter()
+        .find(|l| l.to_win32() == level)
+    }
+}
+
 /// A real Windows access token: an owned handle (closed on drop) and what the rules read
 /// of it — the user SID and the groups with their attributes (T-4).
 ///
@@ -55,6 +96,7 @@ pub struct WindowsToken {
     elevated: bool,
     integrity: IntegrityLevel,
     kind: TokenKind,
+    level: Option<ImpersonationLevel>,
 }
 
 /// Rights we ask for: read, plus what duplicating and impersonating need.
@@ -120,20 +162,27 @@ impl WindowsToken {
     /// Wraps a token handle you own (opened with at least `TOKEN_QUERY`) and reads it.
     /// On error the handle is closed.
     pub fn from_handle(handle: OwnedHandle) -> Result<WindowsToken, TokenError> {
-        let (info, elevated, integrity, kind) = read(raw(&handle))?;
+        let (info, elevated, integrity, kind, level) = read(raw(&handle))?;
         Ok(WindowsToken {
             handle,
             info,
             elevated,
             integrity,
             kind,
+            level,
         })
     }
 
     /// Reads user, groups, elevation and kind again (a token's groups can be changed with
     /// `AdjustTokenGroups`).
     pub fn refresh(&mut self) -> Result<(), TokenError> {
-        (self.info, self.elevated, self.integrity, self.kind) = read(raw(&self.handle))?;
+        (
+            self.info,
+            self.elevated,
+            self.integrity,
+            self.kind,
+            self.level,
+        ) = read(raw(&self.handle))?;
         Ok(())
     }
 
@@ -167,6 +216,12 @@ impl WindowsToken {
         self.kind
     }
 
+    /// `TokenImpersonationLevel` of an impersonation token; `None` for a primary token,
+    /// which has no such level.
+    pub fn impersonation_level(&self) -> Option<ImpersonationLevel> {
+        self.level
+    }
+
     /// `CheckTokenMembership`: whether `sid` is an enabled, not deny-only group of this
     /// token, as Windows answers it (the oracle for T-5). A primary token is first
     /// duplicated to an impersonation token, as the function requires.
@@ -195,6 +250,22 @@ impl WindowsToken {
             TokenKind::Primary => TokenPrimary,
             TokenKind::Impersonation => TokenImpersonation,
         };
+        self.duplicate_as(kind, SecurityImpersonation)
+    }
+
+    /// `DuplicateTokenEx` as an impersonation token at `level`: with
+    /// [`ImpersonationLevel::Identification`], a token a thread can impersonate but a
+    /// server cannot act with (A-9). Needs `TOKEN_DUPLICATE` on this handle; a level above
+    /// this token's own is refused by Windows.
+    pub fn duplicate_at(&self, level: ImpersonationLevel) -> Result<WindowsToken, TokenError> {
+        self.duplicate_as(TokenImpersonation, level.to_win32())
+    }
+
+    fn duplicate_as(
+        &self,
+        kind: TOKEN_TYPE,
+        level: SECURITY_IMPERSONATION_LEVEL,
+    ) -> Result<WindowsToken, TokenError> {
         let mut raw_new = HANDLE::default();
         // SAFETY: the source is a live token handle owned by `self`; no security
         // attributes; `raw_new` is a live local the call writes the new handle to.
@@ -203,7 +274,7 @@ impl WindowsToken {
                 raw(&self.handle),
                 FULL_ACCESS,
                 None,
-                SecurityImpersonation,
+                level,
                 kind,
                 &mut raw_new,
             )
@@ -245,6 +316,44 @@ impl WindowsToken {
         // SAFETY: `raw_new` was just returned by a successful `CreateRestrictedToken`: a
         // valid handle that nothing else owns.
         WindowsToken::from_handle(unsafe { OwnedHandle::from_raw_handle(raw_new.0) })
+    }
+
+    /// A primary copy of this token at integrity level `level`: `DuplicateTokenEx`, then
+    /// `SetTokenInformation(TokenIntegrityLevel)`, then read back (T-8). Windows lets a
+    /// token go down, not up, without a privilege. The level is read back, never assumed:
+    /// Wine 8 accepts the call and keeps the old level, and the copy says so.
+    pub fn with_integrity(&self, level: IntegrityLevel) -> Result<WindowsToken, TokenError> {
+        /// `SE_GROUP_INTEGRITY` (winnt.h): the label is the token's integrity level.
+        const SE_GROUP_INTEGRITY: u32 = 0x20;
+        let mut copy = self.duplicate(TokenKind::Primary)?;
+        let label_sid =
+            WindowsSid::from(
+                Sid::new(16, &[level.rid()]).map_err(|_| TokenError::Malformed {
+                    what: "TokenIntegrityLevel",
+                    detail: "no label SID for this level",
+                })?,
+            );
+        let label = TOKEN_MANDATORY_LABEL {
+            Label: SID_AND_ATTRIBUTES {
+                Sid: label_sid.as_psid(),
+                Attributes: SE_GROUP_INTEGRITY,
+            },
+        };
+        let size = u32::try_from(size_of::<TOKEN_MANDATORY_LABEL>()).unwrap_or(u32::MAX);
+        // SAFETY: `copy` owns a live token handle opened with full access by
+        // DuplicateTokenEx; `label` and the SID it points to (`label_sid`) outlive the
+        // call, and the length is the structure's own size.
+        unsafe {
+            SetTokenInformation(
+                raw(&copy.handle),
+                TokenIntegrityLevel,
+                (&raw const label).cast(),
+                size,
+            )
+        }
+        .map_err(|e| TokenError::win32("SetTokenInformation", &e))?;
+        copy.refresh()?;
+        Ok(copy)
     }
 
     /// Makes the current thread impersonate this token (`ImpersonateLoggedOnUser`) until
@@ -354,8 +463,18 @@ fn with_fallback(
     }
 }
 
+/// What [`read`] gives: user and groups, elevation, integrity level, kind, and the
+/// impersonation level of an impersonation token.
+type Reading = (
+    TokenInfo,
+    bool,
+    IntegrityLevel,
+    TokenKind,
+    Option<ImpersonationLevel>,
+);
+
 /// Reads what the rules need of a token.
-fn read(token: HANDLE) -> Result<(TokenInfo, bool, IntegrityLevel, TokenKind), TokenError> {
+fn read(token: HANDLE) -> Result<Reading, TokenError> {
     let user = InfoBuffer::query(token, TokenUser, "TokenUser")?.token_user()?;
     let groups = InfoBuffer::query(token, TokenGroups, "TokenGroups")?.token_groups()?;
     let elevation: TOKEN_ELEVATION = read_fixed(token, TokenElevation, "TokenElevation")?;
@@ -380,11 +499,25 @@ fn read(token: HANDLE) -> Result<(TokenInfo, bool, IntegrityLevel, TokenKind), T
             detail: "neither TokenPrimary nor TokenImpersonation",
         });
     };
+    let level = match kind {
+        TokenKind::Primary => None,
+        TokenKind::Impersonation => {
+            let level: SECURITY_IMPERSONATION_LEVEL =
+                read_fixed(token, TokenImpersonationLevel, "TokenImpersonationLevel")?;
+            Some(
+                ImpersonationLevel::from_win32(level).ok_or(TokenError::Malformed {
+                    what: "TokenImpersonationLevel",
+                    detail: "not one of the four SECURITY_IMPERSONATION_LEVEL values",
+                })?,
+            )
+        }
+    };
     Ok((
         TokenInfo::new(user, groups),
         elevation.TokenIsElevated != 0,
         integrity,
         kind,
+        level,
     ))
 }
 
@@ -392,6 +525,7 @@ fn read(token: HANDLE) -> Result<(TokenInfo, bool, IntegrityLevel, TokenKind), T
 trait Fixed: Default {}
 impl Fixed for TOKEN_ELEVATION {}
 impl Fixed for TOKEN_TYPE {}
+impl Fixed for SECURITY_IMPERSONATION_LEVEL {}
 
 /// Queries a fixed-size information class into a `T`.
 fn read_fixed<T: Fixed>(
