@@ -11,15 +11,22 @@
 //!   `TokenElevation`) and every SID is copied into a [`Sid`](crate::Sid) through its
 //!   binary form (T-2). [`WindowsToken::snapshot`] gives a plain-data
 //!   [`TokenInfo`](crate::TokenInfo).
+//! - [`ComJob`]: `IBitsTokenOptions` as a real COM object for a BITS reimplementation
+//!   to hand its clients. [`ComJob::query_interface`] stands for the job's
+//!   `QueryInterface` (A-1: it reads the identity of the client COM presents); every
+//!   method asks the model's [`TokenOptions`](crate::TokenOptions) and applies its
+//!   decision; `SetHelperToken` takes the client's token at call time and keeps a
+//!   duplicated handle for the accesses make with it.
 //! - Conversions: [`HResult`](crate::HResult) ↔ `windows::core::HRESULT`,
 //!   [`TokenUsage`](crate::TokenUsage) ↔ `BG_TOKEN`, [`Sid`](crate::Sid) ↔
 //!   [`WindowsSid`] (an owned, aligned Windows SID). A compile-time check pins the
 //!   crate's named HRESULTs (T-6), group attributes (T-4) and usage flags (T-1) to
 //!   windows-rs's.
 //!
-//! `windows` types appear in the public API only in the conversion impls and in
-//! [`WindowsSid::as_psid`], all in one file (`conv.rs`), so a windows-rs release that
-//! renames its modules is absorbed there.
+//! `windows` types appear in the public API only in the conversion impls and
+//! [`WindowsSid::as_psid`] (`conv.rs`), and in the interface [`ComJob::query_interface`]
+//! returns (`com.rs`), so a windows-rs release that renames its modules is absorbed there.
+//! No `windows` type appears outside this module.
 //!
 //! Every `unsafe` block in this module carries a `SAFETY:` comment; the rest of the crate
 //! forbids `unsafe`.
@@ -40,11 +47,13 @@
 
 extern crate std;
 
+mod com;
 mod conv;
 mod error;
 mod info;
 mod token;
 
+pub use com::{ComError, ComJob};
 pub use conv::WindowsSid;
 pub use error::TokenError;
-pub use token::{ImpersonationGuard, TokenKind, WindowsToken};
+pub use token::{ImpersonationGuard, ImpersonationLevel, TokenKind, WindowsToken};
