@@ -48,6 +48,7 @@
 extern crate std;
 
 mod com;
+pub mod conformance;
 mod conv;
 mod error;
 mod info;

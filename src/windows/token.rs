@@ -111,7 +111,8 @@ impl WindowsToken {
     /// COM hands BITS the thread's impersonation token only when the process enabled
     /// cloaking (`CoInitializeSecurity` with `EOAC_DYNAMIC_CLOAKING` or
     /// `EOAC_STATIC_CLOAKING`); without it BITS sees the process token whatever the thread
-    /// does. The probe (`examples/probe.rs`) enables dynamic cloaking.
+    /// does. The conformance runner (`examples/conformance.rs`) enables dynamic
+    /// cloaking.
     pub fn caller() -> Result<WindowsToken, TokenError> {
         match WindowsToken::thread()? {
             Some(token) => Ok(token),
