@@ -257,6 +257,12 @@ pub enum Step {
     },
     /// `IBackgroundCopyJob::Cancel` by the runner (T-7; Q-3 for the calls after it).
     Cancel,
+    /// `IBackgroundCopyJob::TakeOwnership` while impersonating `by` (L-7; Q-6 for the
+    /// helper token).
+    TakeOwnership {
+        /// Who takes the job.
+        by: Role,
+    },
 }
 
 impl Step {
@@ -264,6 +270,7 @@ impl Step {
         match self {
             Step::QueryInterface { caller, .. } => Some(caller),
             Step::SetToken { helper, .. } => Some(helper),
+            Step::TakeOwnership { by } => Some(by),
             _ => None,
         }
     }
@@ -276,7 +283,7 @@ impl Step {
             | Step::SetToken { handle, .. }
             | Step::Clear { handle }
             | Step::GetSid { handle } => handle,
-            Step::Cancel => 0,
+            Step::Cancel | Step::TakeOwnership { .. } => 0,
         }
     }
 }
@@ -297,6 +304,7 @@ impl fmt::Display for Step {
             Step::Clear { handle } => write!(f, "h{handle}.ClearHelperToken"),
             Step::GetSid { handle } => write!(f, "h{handle}.GetHelperTokenSid"),
             Step::Cancel => f.write_str("job.Cancel"),
+            Step::TakeOwnership { by } => write!(f, "job.TakeOwnership as {by}"),
         }
     }
 }
@@ -329,7 +337,10 @@ impl Scenario {
     }
 }
 
-use Step::{Cancel, Clear, GetFlags, GetSid, QueryInterface as Qi, SetFlags, SetToken};
+use Step::{
+    Cancel, Clear, GetFlags, GetSid, QueryInterface as Qi, SetFlags, SetToken,
+    TakeOwnership as Take,
+};
 
 /// The scenarios: every rule of SPEC §2 and §3 a set of roles can reach through the
 /// interface (the lifecycle events of §3 that need a logoff or a transfer are not in reach
@@ -421,6 +432,52 @@ pub const SCENARIOS: &[Scenario] = &[
             },
             Clear { handle: 0 },
             GetSid { handle: 0 },
+        ],
+    },
+    Scenario {
+        name: "take-ownership",
+        rules: &["L-7", "Q-6", "A-11"],
+        owner: Role::Current,
+        steps: &[
+            Qi {
+                caller: Role::Current,
+                handle: 0,
+            },
+            SetFlags {
+                handle: 0,
+                flags: 0x1,
+            },
+            SetToken {
+                handle: 0,
+                helper: Role::Filtered,
+            },
+            Take { by: Role::Filtered },
+            GetSid { handle: 0 },
+            Take { by: Role::Current },
+            GetSid { handle: 0 },
+            GetFlags { handle: 0 },
+        ],
+    },
+    Scenario {
+        name: "take-another-users-job",
+        rules: &["L-7", "A-5", "Q-6"],
+        owner: Role::Other,
+        steps: &[
+            Qi {
+                caller: Role::Current,
+                handle: 0,
+            },
+            SetFlags {
+                handle: 0,
+                flags: 0x1,
+            },
+            Take { by: Role::Current },
+            Qi {
+                caller: Role::Current,
+                handle: 1,
+            },
+            GetFlags { handle: 1 },
+            GetSid { handle: 1 },
         ],
     },
     Scenario {
@@ -615,6 +672,8 @@ pub trait ProviderJob {
     fn query_interface(&self) -> Result<IBitsTokenOptions, HResult>;
     /// `IBackgroundCopyJob::Cancel`.
     fn cancel(&self) -> HResult;
+    /// `IBackgroundCopyJob::TakeOwnership` on the thread's current token.
+    fn take_ownership(&self) -> HResult;
 }
 
 /// The real BITS of this machine (`BackgroundCopyManager`). The caller must have
@@ -680,6 +739,13 @@ impl ProviderJob for RealJob {
         // SAFETY: a live job interface we own.
         HResult::from(unsafe { self.job.Cancel() }.map_or_else(|e| e.code(), |()| HRESULT(0)))
     }
+
+    fn take_ownership(&self) -> HResult {
+        HResult::from(
+            // SAFETY: a live job interface we own.
+            unsafe { self.job.TakeOwnership() }.map_or_else(|e| e.code(), |()| HRESULT(0)),
+        )
+    }
 }
 
 /// The model's own COM object ([`ComJob`]) under `profile`: against the runner's model it
@@ -714,6 +780,15 @@ impl ProviderJob for ModelJob {
 
     fn cancel(&self) -> HResult {
         self.0.update(|job| job.cancel()).hresult()
+    }
+
+    /// In process, the caller is the thread's token (its impersonation token, else the
+    /// process token), as `ComJob::query_interface` reads it outside a COM call.
+    fn take_ownership(&self) -> HResult {
+        match WindowsToken::caller() {
+            Ok(caller) => self.0.update(|job| job.take_ownership(&caller)).hresult(),
+            Err(e) => e.code().unwrap_or(HResult::E_FAIL),
+        }
     }
 }
 
@@ -850,6 +925,13 @@ fn model_answers(
                 let d = job.cancel();
                 (bare(d.hresult()), d.rule().id.name())
             }
+            Step::TakeOwnership { by } => {
+                let Ok(token) = cast.token(by) else {
+                    return out;
+                };
+                let d = job.take_ownership(token);
+                (bare(d.hresult()), d.rule().id.name())
+            }
             Step::QueryInterface { caller, .. } => {
                 let Ok(token) = cast.token(caller) else {
                     return out;
@@ -889,7 +971,7 @@ fn model_answers(
                     }
                     Step::Clear { .. } => h.clear_helper_token(&mut job),
                     Step::GetSid { .. } => h.get_helper_token_sid(&job),
-                    Step::QueryInterface { .. } | Step::Cancel => {
+                    Step::QueryInterface { .. } | Step::Cancel | Step::TakeOwnership { .. } => {
                         out.push((no_handle(), "-"));
                         continue;
                     }
@@ -962,6 +1044,15 @@ fn play(
         }
         let real = match *step {
             Step::Cancel => bare(job.cancel()),
+            Step::TakeOwnership { by } => {
+                let t = token(by)?;
+                let guard = t
+                    .impersonate()
+                    .map_err(|e| format!("impersonate {by}: {e}"))?;
+                let hr = job.take_ownership();
+                drop(guard);
+                bare(hr)
+            }
             Step::QueryInterface { caller, .. } => {
                 let t = token(caller)?;
                 let guard = t
@@ -1057,7 +1148,9 @@ fn call(h: &IBitsTokenOptions, step: Step, cast: &Cast) -> Result<Answer, String
             // BITS's text in the canonical form when it parses strictly (T-2).
             s.parse::<Sid>().map_or(s, |sid| sid.to_string())
         })),
-        Step::QueryInterface { .. } | Step::Cancel => bare(HResult::E_FAIL),
+        Step::QueryInterface { .. } | Step::Cancel | Step::TakeOwnership { .. } => {
+            bare(HResult::E_FAIL)
+        }
     })
 }
 
