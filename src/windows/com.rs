@@ -41,7 +41,7 @@ use windows::Win32::System::Com::{
 };
 use windows::core::{GUID, HRESULT, IUnknown, IUnknown_Vtbl, Interface, PWSTR};
 
-use super::{ImpersonationLevel, TokenError, TokenKind, WindowsToken};
+use super::{TokenError, TokenKind, WindowsToken};
 use crate::decide::{Decision, Impersonation, Value};
 use crate::hresult::HResult;
 use crate::job::{Job, QueryInterfaceError, TokenOptions, WrongJob};
@@ -248,11 +248,7 @@ fn impersonate_client() -> Result<(Impersonation, Option<WindowsToken>), TokenEr
         Err(NoClient::Refused(_)) => return Ok((Impersonation::Denied, None)),
         Err(NoClient::Token(e)) => return Err(e),
     };
-    let usable = token.kind() == TokenKind::Primary
-        || token
-            .impersonation_level()
-            .is_some_and(|level| level >= ImpersonationLevel::Impersonation);
-    if !usable {
+    if !token.allows_impersonation() {
         return Ok((Impersonation::Denied, None));
     }
     let duplicate = token.duplicate(TokenKind::Impersonation)?;

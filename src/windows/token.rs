@@ -223,6 +223,18 @@ impl WindowsToken {
         self.level
     }
 
+    /// Whether a server can act with this token: a primary token, or an impersonation token
+    /// at impersonation or delegation level. An identification- or anonymous-level token is
+    /// what A-9 calls less than impersonate-level access.
+    pub fn allows_impersonation(&self) -> bool {
+        match self.kind {
+            TokenKind::Primary => true,
+            TokenKind::Impersonation => self
+                .level
+                .is_some_and(|level| level >= ImpersonationLevel::Impersonation),
+        }
+    }
+
     /// `CheckTokenMembership`: whether `sid` is an enabled, not deny-only group of this
     /// token, as Windows answers it (the oracle for T-5). A primary token is first
     /// duplicated to an impersonation token, as the function requires.
