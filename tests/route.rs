@@ -116,6 +116,24 @@ fn r1_local_files_follow_local_file() {
     }
 }
 
+/// A route's short form names its access, its principal and its rule, in that order; the
+/// sentence with the facts is `Route::explain`'s.
+#[test]
+fn a_route_displays_its_access_principal_and_rule() {
+    let job = alice_job(LOCAL, Some(bob_id())).with_job_type(JobType::UploadReply);
+    assert_eq!(
+        route(&LATEST, &job, Access::ReplyFileRename).to_string(),
+        "reply_file_rename: helper (R-1 (flag_set))"
+    );
+    for access in Access::ALL.iter().copied() {
+        let r = route(&LATEST, &alice_job(BOTH, Some(bob_id())), access);
+        assert_eq!(
+            r.to_string(),
+            format!("{}: {} ({})", r.access, r.principal, r.rule)
+        );
+    }
+}
+
 #[test]
 fn r1_an_upload_reply_job_opens_its_local_file_too() {
     let job = alice_job(LOCAL, Some(bob_id())).with_job_type(JobType::UploadReply);
