@@ -228,3 +228,29 @@ fn jobs_in_unreachable_states_are_refused() {
         assert!(e.contains(needle), "{bad}: {e}");
     }
 }
+
+/// A job's serialized form keeps every fact: what it was built with comes back, network
+/// environment, challenges and IE settings included.
+#[test]
+fn a_job_round_trips_with_every_fact() {
+    let owner = Identity::new("S-1-5-21-1-2-3-1001".parse().unwrap(), false);
+    let mut facts = JobFacts::new(owner);
+    facts.flags = TokenUsage::NETWORK;
+    facts.helper = Some(owner);
+    facts.client_certificate = true;
+    facts.remote = Remote::Http;
+    facts.job_type = JobType::Upload;
+    facts.proxy = ProxyUsage::NoProxy;
+    facts.environment = NetworkEnvironment::new(0, 5).unwrap();
+    facts.owner_logged_on = false;
+    facts.challenges = Challenges::NONE
+        .with(AuthTarget::Server, AuthScheme::Ntlm)
+        .with(AuthTarget::Proxy, AuthScheme::Negotiate);
+    facts.ie_settings = IeSettings::Autodetect;
+    assert!(facts.can_exist());
+    let job = Job::with_facts(Profile::default(), facts);
+    let json = to_value(&job).unwrap();
+    let back: Job = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back.facts(), &facts, "{json}");
+    assert_eq!(back, job);
+}

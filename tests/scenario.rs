@@ -230,3 +230,76 @@ fn a_session_plays_one_step_at_a_time_and_a_refused_step_changes_nothing() {
     assert_eq!(&t.job, session.job());
     assert_eq!(session.into_job(), t.job);
 }
+
+/// A written scenario says only what differs from a fresh job and the default profile:
+/// fields at their defaults are left out, and the parser puts them back.
+#[test]
+fn a_serialized_scenario_leaves_out_its_defaults() {
+    let set = |can_impersonate| Step::SetHelperToken {
+        handle: h(),
+        impersonating: "svc".into(),
+        can_impersonate,
+    };
+    let plain = scenario(vec![set(true)]);
+    let json = serde_json::to_value(&plain).unwrap();
+    assert_eq!(json["job"], json!({"owner": "svc"}), "{json}");
+    assert!(json.get("knobs").is_none(), "{json}");
+    assert!(json.get("environment").is_none(), "{json}");
+    assert_eq!(
+        json["steps"],
+        json!([{"op": "set_helper_token", "handle": "h", "impersonating": "svc"}])
+    );
+    assert_eq!(serde_json::from_value::<Scenario>(json).unwrap(), plain);
+
+    let mut full = scenario(vec![set(false)]);
+    full.knobs.admin_bypass = AdminBypass::NoBypass;
+    full.environment = NetworkEnvironment::new(0, 5).unwrap();
+    full.job.job_type = JobType::Upload;
+    full.job.remote = Remote::Http;
+    full.job.client_certificate = true;
+    full.job.proxy = ProxyUsage::NoProxy;
+    full.job.ie_settings = IeSettings::Pac;
+    let json = serde_json::to_value(&full).unwrap();
+    for key in [
+        "type",
+        "remote",
+        "client_certificate",
+        "proxy",
+        "ie_settings",
+    ] {
+        assert!(json["job"].get(key).is_some(), "job.{key}: {json}");
+    }
+    assert!(json.get("knobs").is_some(), "{json}");
+    assert!(json.get("environment").is_some(), "{json}");
+    assert_eq!(json["steps"][0]["can_impersonate"], json!(false));
+    assert_eq!(serde_json::from_value::<Scenario>(json).unwrap(), full);
+}
+
+/// The tokens must be an object of objects and the steps an array of objects; anything
+/// else is refused, saying what was expected.
+#[test]
+fn tokens_and_steps_of_the_wrong_shape_are_refused_saying_what_is_expected() {
+    let base = json!({
+        "tokens": {"svc": {"user": "S-1-5-20", "groups": []}},
+        "job": {"owner": "svc"},
+        "steps": []
+    });
+    assert!(serde_json::from_value::<Scenario>(base.clone()).is_ok());
+    for (field, bad, expected) in [
+        ("tokens", json!(5), "expected a JSON object of JSON objects"),
+        (
+            "tokens",
+            json!([]),
+            "expected a JSON object of JSON objects",
+        ),
+        ("steps", json!(5), "expected an array of JSON objects"),
+        ("steps", json!({}), "expected an array of JSON objects"),
+    ] {
+        let mut doc = base.clone();
+        doc[field] = bad.clone();
+        let e = serde_json::from_value::<Scenario>(doc)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expected), "{field}: {bad}: {e}");
+    }
+}

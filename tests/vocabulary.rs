@@ -389,6 +389,146 @@ fn t3_token_constructors() {
     );
 }
 
+/// T-8: each level's label rid, and the level of every rid, at both edges of each range;
+/// a rid between two named levels is the lower one.
+#[test]
+fn t8_integrity_rids_and_their_levels() {
+    use IntegrityLevel::*;
+    let table = [
+        (Untrusted, 0x0000, 0x0FFF),
+        (Low, 0x1000, 0x1FFF),
+        (Medium, 0x2000, 0x20FF),
+        (MediumPlus, 0x2100, 0x2FFF),
+        (High, 0x3000, 0x3FFF),
+        (System, 0x4000, 0x4FFF),
+        (Protected, 0x5000, u32::MAX),
+    ];
+    for (level, first, last) in table {
+        assert_eq!(level.rid(), first, "{level}");
+        assert_eq!(level.sid(), Sid::new(16, &[first]).unwrap(), "{level}");
+        for rid in [first, first + 1, last / 2 + first / 2, last] {
+            assert_eq!(IntegrityLevel::from_rid(rid), level, "{rid:#x}");
+        }
+    }
+}
+
+/// A token that says only its user and groups: the trait's defaults speak for the rest.
+struct Minimal(Sid, Vec<Group>);
+
+impl Token for Minimal {
+    fn user(&self) -> Sid {
+        self.0
+    }
+    fn groups(&self) -> &[Group] {
+        &self.1
+    }
+}
+
+/// T-8: a token's label is the `S-1-16-<rid>` group with `SE_GROUP_INTEGRITY`, nothing
+/// less: not another authority, not two sub-authorities, not without the attribute.
+#[test]
+fn t8_the_label_is_the_one_integrity_group() {
+    let user = sid("S-1-5-21-1-2-3-1001");
+    let label = GroupAttributes::INTEGRITY | GroupAttributes::INTEGRITY_ENABLED;
+    let with = |g: &str, attributes: GroupAttributes| {
+        let groups = vec![Group::new(sid(g), attributes)];
+        let stated = TokenInfo::new(user, groups.clone()).integrity();
+        assert_eq!(Minimal(user, groups).integrity(), stated, "{g}");
+        stated
+    };
+    assert_eq!(with("S-1-16-4096", label), Some(IntegrityLevel::Low));
+    assert_eq!(
+        with("S-1-16-12288", GroupAttributes::INTEGRITY),
+        Some(IntegrityLevel::High)
+    );
+    assert_eq!(with("S-1-16-4096", GroupAttributes::DEFAULT_ENABLED), None);
+    assert_eq!(with("S-1-16-4096-1", label), None);
+    assert_eq!(with("S-1-5-4096", label), None);
+    assert_eq!(with("S-1-5-32-544", label), None);
+    // The label decides the identity's level; without one, T-8 infers it.
+    let low = vec![Group::new(sid("S-1-16-4096"), label)];
+    assert_eq!(
+        Identity::of(&Minimal(user, low)).integrity,
+        IntegrityLevel::Low
+    );
+    assert_eq!(
+        Identity::of(&Minimal(user, vec![])).integrity,
+        IntegrityLevel::Medium
+    );
+}
+
+/// T-9: a token that does not say whether it is elevated is elevated exactly when it has
+/// the Administrators group enabled.
+#[test]
+fn t9_elevation_unsaid_is_inferred() {
+    let user = sid("S-1-5-21-1-2-3-500");
+    let admins = vec![Group::new(
+        Sid::BUILTIN_ADMINISTRATORS,
+        GroupAttributes::DEFAULT_ENABLED,
+    )];
+    assert_eq!(Minimal(user, admins.clone()).elevated(), None);
+    assert_eq!(Minimal(user, vec![]).elevated(), None);
+    assert!(Identity::of(&Minimal(user, admins)).elevated);
+    assert!(!Identity::of(&Minimal(user, vec![])).elevated);
+}
+
+/// T-8, T-9: what a token states wins over the inference, through a reference too, and an
+/// identity states both.
+#[test]
+fn t8_t9_stated_elevation_and_integrity_win() {
+    let u = sid("S-1-5-21-1-2-3-500");
+    let said = [
+        TokenInfo::elevated_administrator(u)
+            .with_elevated(false)
+            .with_integrity(IntegrityLevel::Medium),
+        TokenInfo::standard_user(u)
+            .with_elevated(true)
+            .with_integrity(IntegrityLevel::Low),
+    ];
+    for t in &said {
+        let r: &TokenInfo = t;
+        assert_eq!(<&TokenInfo as Token>::elevated(&r), t.elevated);
+        assert_eq!(<&TokenInfo as Token>::integrity(&r), t.integrity);
+        let id = Identity::of(&r);
+        assert_eq!(Some(id.elevated), t.elevated);
+        assert_eq!(Some(id.integrity), t.integrity);
+        assert_ne!(id.elevated, t.has_admin_enabled());
+    }
+    for id in [
+        Identity::new(u, false).with_elevated(true),
+        Identity::new(u, true).with_elevated(false),
+    ] {
+        let id = id.with_integrity(IntegrityLevel::Low);
+        assert_eq!(id.elevated(), Some(id.elevated));
+        assert_eq!(id.integrity(), Some(IntegrityLevel::Low));
+        assert_eq!(Identity::of(&id), id);
+    }
+}
+
+/// T-3, T-8: the three service accounts are `S-1-5-18`, `-19`, `-20` exactly; the same
+/// last sub-authority under another authority or after more sub-authorities is not one.
+#[test]
+fn t3_t8_service_accounts_are_exact() {
+    let level = |s: &str| IntegrityLevel::inferred(&sid(s), false);
+    for s in ["S-1-5-18", "S-1-5-19", "S-1-5-20"] {
+        assert_eq!(level(s), IntegrityLevel::System, "{s}");
+    }
+    for s in [
+        "S-1-5-17",
+        "S-1-5-21",
+        "S-1-16-18",
+        "S-1-1-19",
+        "S-1-5-32-18",
+        "S-1-5-21-1-2-3-20",
+    ] {
+        assert_eq!(level(s), IntegrityLevel::Medium, "{s}");
+    }
+    assert_eq!(
+        IntegrityLevel::inferred(&sid("S-1-5-21-1-2-3-500"), true),
+        IntegrityLevel::High
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // The name tables
 // ---------------------------------------------------------------------------------------
