@@ -659,3 +659,79 @@ fn minimize_keeps_a_scenario_that_agrees_out() {
         (1, Some(Mismatch::Missing), 1)
     );
 }
+
+/// A BITS built on the model whose every answer to `op` at one of `positions` (counting
+/// steps from 0) is `E_FAIL`: a bug that depends on where the step falls.
+fn fails_at(op: &'static str, positions: &'static [usize]) -> impl SystemUnderTest {
+    Planted(move |session: &mut Session, step: &Step| {
+        let position = session.steps_taken();
+        let r = session.step(step).ok()?;
+        let mut o = observe(&r, session.job());
+        o.rule = None;
+        if step.op() == op && positions.contains(&position) {
+            o = Observed::hresult(HResult::E_FAIL).with_job(JobSnapshot::of(session.job()));
+        }
+        Some(o)
+    })
+}
+
+#[test]
+fn minimize_keeps_the_disagreeing_step_itself() {
+    // The disagreement is at the last step, on handle b. Dropping handle b whole would
+    // leave `get(a)` last, at a position where this system also fails: a smaller
+    // scenario, but another step's disagreement. The shrinker keeps the last step's handle.
+    let get = |h: &str| Step::GetHelperTokenFlags { handle: h.into() };
+    let query = |h: &str| Step::QueryInterface {
+        caller: "svc".into(),
+        handle: h.into(),
+    };
+    let s = scenario_of(vec![query("a"), query("b"), get("b"), get("a"), get("b")]);
+    let mut sut = fails_at("get_helper_token_flags", &[1, 4]);
+    let d = minimize(&mut sut, &s, Compare::Values).expect("step 5 disagrees");
+    assert_eq!(d.scenario.steps.last(), Some(&get("b")), "{d}");
+    assert_eq!(d.step, d.scenario.steps.len(), "{d}");
+}
+
+#[test]
+fn minimize_counts_impersonated_tokens_as_used() {
+    // Three tokens of one identity: the shrinker may call with any of them, and prefers
+    // the first by name. "alice" appears only as the impersonated token: it is in use, so
+    // it is kept, and the caller becomes it.
+    let mut s = scenario_of(vec![
+        Step::QueryInterface {
+            caller: "zed".into(),
+            handle: "h".into(),
+        },
+        Step::SetHelperToken {
+            handle: "h".into(),
+            impersonating: "alice".into(),
+            can_impersonate: true,
+        },
+    ]);
+    for name in ["alice", "zed"] {
+        s.tokens.insert(name.into(), TokenInfo::network_service());
+    }
+    let mut sut = fails_at("set_helper_token", &[1]);
+    let d = minimize(&mut sut, &s, Compare::Values).expect("step 2 disagrees");
+    assert_eq!(
+        d.scenario.steps[0],
+        Step::QueryInterface {
+            caller: "alice".into(),
+            handle: "h".into()
+        },
+        "{d}"
+    );
+    assert_eq!(
+        d.scenario.tokens.keys().collect::<Vec<_>>(),
+        ["alice", "svc"],
+        "{d}"
+    );
+}
+
+/// A scenario of the network service's job, with its token named "svc".
+fn scenario_of(steps: Vec<Step>) -> Scenario {
+    let mut s = Scenario::new("svc");
+    s.tokens.insert("svc".into(), TokenInfo::network_service());
+    s.steps = steps;
+    s
+}

@@ -323,6 +323,22 @@ fn l7_take_ownership_needs_an_administrator() {
     assert_eq!(e.hresult(), HResult::E_ACCESSDENIED);
     assert_eq!(e.rule().reason, Reason::TakeOwnershipNeedsAdministrator);
     assert_eq!(job, before);
+    // Both halves are needed: an administrator whose token is not elevated, and an
+    // elevated token without the Administrators group, are refused alike.
+    let a = id(&admin()).sid;
+    for half in [
+        Identity::new(a, true).with_elevated(false),
+        Identity::new(a, false).with_elevated(true),
+    ] {
+        let e = job.take_ownership(&half);
+        assert_eq!(e.hresult(), HResult::E_ACCESSDENIED, "{half:?}");
+        assert_eq!(
+            e.rule().reason,
+            Reason::TakeOwnershipNeedsAdministrator,
+            "{half:?}"
+        );
+        assert_eq!(job, before);
+    }
 
     let e = job.take_ownership(&admin());
     assert_eq!(e.hresult(), HResult::S_OK);
