@@ -6,7 +6,9 @@ use bits_helper_token::scenario::{Scenario, Step};
 use bits_helper_token::support::proptest::*;
 use bits_helper_token::*;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
+use std::collections::BTreeSet;
 
 fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
     let mut runner = TestRunner::new(Config {
@@ -301,4 +303,53 @@ fn the_single_step_strategy_always_gives_a_step_the_session_accepts() {
     }
     // Every op is generated.
     assert_eq!(ops.len(), 20, "{ops:?}");
+}
+
+/// Draws `n` values of `strategy` with a deterministic runner.
+fn draws<S: Strategy>(strategy: &S, n: usize) -> Vec<S::Value> {
+    let mut runner = TestRunner::deterministic();
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).unwrap().current())
+        .collect()
+}
+
+#[test]
+fn challenges_cover_every_set_and_shrink_to_none() {
+    // the server and the proxy each challenge with any subset of the five schemes:
+    // 1,024 sets, nearly all of them in 8,192 draws, the empty and the full one included.
+    let every = AuthTarget::ALL.iter().fold(Challenges::NONE, |c, &t| {
+        AuthScheme::ALL.iter().fold(c, |c, &s| c.with(t, s))
+    });
+    let seen: std::collections::HashSet<Challenges> =
+        draws(&challenges(), 8192).into_iter().collect();
+    assert!(seen.len() > 1000, "{} distinct sets", seen.len());
+    assert!(seen.contains(&Challenges::NONE) && seen.contains(&every));
+    // Shrinking goes to no challenge at all.
+    let mut runner = TestRunner::deterministic();
+    for _ in 0..16 {
+        let mut tree = challenges().new_tree(&mut runner).unwrap();
+        while tree.simplify() {}
+        assert_eq!(tree.current(), Challenges::NONE);
+    }
+}
+
+#[test]
+fn generated_scenarios_cover_every_remote_and_every_caller() {
+    // Every remote protocol, and every named token as a caller (randomly made tokens too).
+    let scenarios = draws(&scenario(ScenarioParams::default()), 512);
+    let remotes: BTreeSet<_> = scenarios.iter().map(|s| s.job.remote).collect();
+    assert_eq!(remotes.len(), Remote::ALL.len(), "{remotes:?}");
+    let callers: BTreeSet<&str> = scenarios
+        .iter()
+        .flat_map(|s| &s.steps)
+        .filter_map(|step| match step {
+            Step::QueryInterface { caller, .. } => Some(caller.as_str()),
+            _ => None,
+        })
+        .collect();
+    let missing: Vec<String> = named_tokens()
+        .into_keys()
+        .filter(|name| !callers.contains(name.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "never a caller: {missing:?}");
 }
