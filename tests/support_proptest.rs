@@ -268,6 +268,7 @@ fn the_single_step_strategy_always_gives_a_step_the_session_accepts() {
     use bits_helper_token::scenario::Session;
     let mut runner = TestRunner::deterministic();
     let mut ops = std::collections::BTreeSet::new();
+    let mut callers = BTreeSet::new();
     for params in [ScenarioParams::default(), {
         let mut p = ScenarioParams::default();
         p.random_knobs = true;
@@ -298,11 +299,19 @@ fn the_single_step_strategy_always_gives_a_step_the_session_accepts() {
                     );
                 }
                 ops.insert(next.op());
+                if let Step::QueryInterface { caller, .. } = &next {
+                    callers.insert(caller.clone());
+                }
             }
         }
     }
-    // Every op is generated.
+    // Every op is generated, and every named token queries.
     assert_eq!(ops.len(), 20, "{ops:?}");
+    let missing: Vec<String> = named_tokens()
+        .into_keys()
+        .filter(|name| !callers.contains(name))
+        .collect();
+    assert!(missing.is_empty(), "never a caller: {missing:?}");
 }
 
 /// Draws `n` values of `strategy` with a deterministic runner.
