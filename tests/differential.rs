@@ -660,19 +660,25 @@ fn minimize_keeps_a_scenario_that_agrees_out() {
     );
 }
 
-/// A BITS built on the model whose every answer to `op` at one of `positions` (counting
-/// steps from 0) is `E_FAIL`: a bug that depends on where the step falls.
-fn fails_at(op: &'static str, positions: &'static [usize]) -> impl SystemUnderTest {
+/// A BITS built on the model that answers `E_FAIL` wherever `bug(position, step)` holds
+/// (positions count steps from 0), and as the model everywhere else.
+fn fails_when(bug: impl Fn(usize, &Step) -> bool) -> impl SystemUnderTest {
     Planted(move |session: &mut Session, step: &Step| {
         let position = session.steps_taken();
         let r = session.step(step).ok()?;
         let mut o = observe(&r, session.job());
         o.rule = None;
-        if step.op() == op && positions.contains(&position) {
+        if bug(position, step) {
             o = Observed::hresult(HResult::E_FAIL).with_job(JobSnapshot::of(session.job()));
         }
         Some(o)
     })
+}
+
+/// Every answer to `op` at one of `positions` is `E_FAIL`: a bug that depends on where
+/// the step falls.
+fn fails_at(op: &'static str, positions: &'static [usize]) -> impl SystemUnderTest {
+    fails_when(move |position, step| step.op() == op && positions.contains(&position))
 }
 
 #[test]
@@ -736,20 +742,11 @@ fn scenario_of(steps: Vec<Step>) -> Scenario {
     s
 }
 
-/// A BITS built on the model that answers `E_FAIL` to every `SetHelperTokenFlags` whose
-/// flags pass `bug`.
+/// Every `SetHelperTokenFlags` whose flags pass `bug` is answered `E_FAIL`.
 fn fails_set_flags_when(bug: fn(u32) -> bool) -> impl SystemUnderTest {
-    Planted(move |session: &mut Session, step: &Step| {
-        let r = session.step(step).ok()?;
-        let mut o = observe(&r, session.job());
-        o.rule = None;
-        if let Step::SetHelperTokenFlags { flags, .. } = step {
-            if bug(*flags) {
-                o = Observed::hresult(HResult::E_FAIL).with_job(JobSnapshot::of(session.job()));
-            }
-        }
-        Some(o)
-    })
+    fails_when(
+        move |_, step| matches!(step, Step::SetHelperTokenFlags { flags, .. } if bug(*flags)),
+    )
 }
 
 /// The flags the shrunk scenario's last step sets.
