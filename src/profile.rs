@@ -1,4 +1,5 @@
-//! The Windows release being modelled (SPEC) and the knobs of SPEC §6 (Q-1…Q-7).
+//! The Windows release being modelled (SPEC) and the knobs of SPEC §6 (Q-1…Q-9;
+//! Q-4, the precedence, is fixed by the decision functions, not a knob).
 #![forbid(unsafe_code)]
 
 use crate::hresult::HResult;

@@ -1,0 +1,492 @@
+//! Scenario strategies: the named tokens, whole [`Scenario`]s ([`scenario`]), their start
+//! ([`scenario_header`]) and single valid steps for stateful tests ([`step`]).
+
+use super::{challenges, pool, profile, raw_flags};
+use crate::access::Access;
+use crate::challenge::IeSettings;
+use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
+use crate::profile::Release;
+use crate::scenario::{HandleName, JobSpec, Scenario, Session, Step};
+use crate::state::{JobType, Remote};
+use crate::token::{IntegrityLevel, TokenInfo};
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use proptest::prelude::*;
+
+/// The named tokens every generated scenario has: `system`, `local_service`,
+/// `network_service`, `alice`, `bob` (standard users), `alice_low` (Alice at Low
+/// integrity, T-8), `admin` (elevated) and `admin_filtered` (the same user, UAC-filtered,
+/// T-5, T-9).
+pub fn named_tokens() -> BTreeMap<String, TokenInfo> {
+    let [_, _, _, alice, bob, admin] = pool();
+    let mut tokens = BTreeMap::new();
+    tokens.insert("system".to_string(), TokenInfo::local_system());
+    tokens.insert("local_service".to_string(), TokenInfo::local_service());
+    tokens.insert("network_service".to_string(), TokenInfo::network_service());
+    tokens.insert("alice".to_string(), TokenInfo::standard_user(alice));
+    tokens.insert("bob".to_string(), TokenInfo::standard_user(bob));
+    tokens.insert(
+        "alice_low".to_string(),
+        TokenInfo::standard_user(alice).with_integrity(IntegrityLevel::Low),
+    );
+    tokens.insert(
+        "admin".to_string(),
+        TokenInfo::elevated_administrator(admin),
+    );
+    tokens.insert(
+        "admin_filtered".to_string(),
+        TokenInfo::filtered_administrator(admin),
+    );
+    tokens
+}
+
+/// How generated scenarios are steered.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ScenarioParams {
+    /// The releases to draw from (empty: all).
+    pub releases: Vec<Release>,
+    /// Whether the knobs are random (otherwise the SPEC defaults).
+    pub random_knobs: bool,
+    /// The most steps in one scenario (at least 1).
+    pub max_steps: usize,
+    /// Whether `SetHelperTokenFlags` may get unknown bits.
+    pub unknown_flags: bool,
+    /// Whether lifecycle events (logoff, resume, transfer, cancel, complete, take
+    /// ownership) are generated.
+    pub events: bool,
+    /// Whether network settings and `route` questions are generated.
+    pub network: bool,
+    /// Whether two random extra tokens (`t0`, `t1`, any Administrators state) join the
+    /// named ones.
+    pub random_tokens: bool,
+}
+
+impl Default for ScenarioParams {
+    fn default() -> ScenarioParams {
+        ScenarioParams {
+            releases: Vec::new(),
+            random_knobs: false,
+            max_steps: 24,
+            unknown_flags: true,
+            events: true,
+            network: true,
+            random_tokens: true,
+        }
+    }
+}
+
+/// A step before handles are fixed up: handle slots are small numbers.
+#[derive(Clone, Debug)]
+enum RawStep {
+    Query { who: usize, slot: u64 },
+    Step(Step),
+}
+
+fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawStep> {
+    let who = proptest::sample::select(names);
+    let slot = 1u64..4;
+    let h = slot.clone().prop_map(HandleName::Number);
+    let flags = raw_flags(p.unknown_flags);
+    let mut arms: Vec<(u32, BoxedStrategy<RawStep>)> = alloc::vec![
+        (
+            3,
+            (0usize..64, slot)
+                .prop_map(|(who, slot)| RawStep::Query { who, slot })
+                .boxed()
+        ),
+        (
+            6,
+            (h.clone(), flags)
+                .prop_map(|(handle, flags)| RawStep::Step(Step::SetHelperTokenFlags {
+                    handle,
+                    flags
+                }))
+                .boxed()
+        ),
+        (
+            2,
+            h.clone()
+                .prop_map(|handle| RawStep::Step(Step::GetHelperTokenFlags { handle }))
+                .boxed()
+        ),
+        (
+            5,
+            (h.clone(), who.clone(), proptest::bool::weighted(0.9))
+                .prop_map(|(handle, impersonating, can_impersonate)| {
+                    RawStep::Step(Step::SetHelperToken {
+                        handle,
+                        impersonating,
+                        can_impersonate,
+                    })
+                })
+                .boxed(),
+        ),
+        (
+            2,
+            h.clone()
+                .prop_map(|handle| RawStep::Step(Step::ClearHelperToken { handle }))
+                .boxed()
+        ),
+        (
+            2,
+            h.prop_map(|handle| RawStep::Step(Step::GetHelperTokenSid { handle }))
+                .boxed()
+        ),
+    ];
+    if p.events {
+        arms.push((
+            5,
+            prop_oneof![
+                prop_oneof![
+                    Just(Step::LogoffOwner {}),
+                    Just(Step::LogonOwner {}),
+                    Just(Step::HelperSessionEnded {}),
+                    Just(Step::ServiceStop {}),
+                ],
+                Just(Step::Resume {}),
+                Just(Step::Resume {}),
+                Just(Step::Transfer {}),
+                Just(Step::Transfer {}),
+                Just(Step::Cancel {}),
+                Just(Step::Complete {}),
+                who.prop_map(|caller| Step::TakeOwnership { caller }),
+            ]
+            .prop_map(RawStep::Step)
+            .boxed(),
+        ));
+    }
+    if p.network {
+        let access = proptest::sample::select(Access::ALL.to_vec());
+        let target = proptest::sample::select(AuthTarget::ALL.to_vec());
+        let scheme = proptest::sample::select(AuthScheme::ALL.to_vec());
+        let credential =
+            proptest::sample::select(alloc::vec![Credential::Explicit, Credential::Implicit]);
+        arms.push((
+            4,
+            prop_oneof![
+                3 => access.prop_map(|access| Step::Route { access }),
+                2 => (target.clone(), scheme.clone(), credential)
+                    .prop_map(|(target, scheme, credential)| Step::SetCredentials { target, scheme, credential }),
+                1 => (target, scheme).prop_map(|(target, scheme)| Step::RemoveCredentials { target, scheme }),
+                1 => proptest::sample::select(ProxyUsage::ALL.to_vec()).prop_map(|usage| Step::SetProxyUsage { usage }),
+                1 => any::<bool>().prop_map(|present| Step::SetClientCertificate { present }),
+            ]
+            .prop_map(RawStep::Step)
+            .boxed(),
+        ));
+    }
+    proptest::strategy::Union::new_weighted(arms).boxed()
+}
+
+/// Turns raw steps into a valid scenario: a handle used before it is defined gets a
+/// `query_interface` just before its first use, and a query for a defined slot defines a
+/// fresh one instead. The implicit query's caller is `names[(slot + position) % len]`
+/// (`position`: the steps before it), so every token can be the one whose access check a
+/// handle gets (A-1, Q-9), not only the first name. Deterministic, so shrinking works.
+fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
+    let mut defined: Vec<u64> = Vec::new();
+    let mut steps = Vec::with_capacity(raw.len() + 3);
+    let pick = |i: usize| names[i % names.len()].clone();
+    for r in raw {
+        match r {
+            RawStep::Query { who, slot } => {
+                let mut slot = slot;
+                while defined.contains(&slot) {
+                    slot += 1;
+                }
+                defined.push(slot);
+                steps.push(Step::QueryInterface {
+                    caller: pick(who),
+                    handle: HandleName::Number(slot),
+                });
+            }
+            RawStep::Step(step) => {
+                let used = match &step {
+                    Step::SetHelperTokenFlags { handle, .. }
+                    | Step::GetHelperTokenFlags { handle }
+                    | Step::SetHelperToken { handle, .. }
+                    | Step::ClearHelperToken { handle }
+                    | Step::GetHelperTokenSid { handle } => Some(handle.clone()),
+                    _ => None,
+                };
+                if let Some(HandleName::Number(slot)) = used {
+                    if !defined.contains(&slot) {
+                        defined.push(slot);
+                        let caller = pick(slot as usize + steps.len());
+                        steps.push(Step::QueryInterface {
+                            caller,
+                            handle: HandleName::Number(slot),
+                        });
+                    }
+                }
+                steps.push(step);
+            }
+        }
+    }
+    steps
+}
+
+/// The start of a scenario, steered by `params`, without steps: the release and knobs, the
+/// network environment, the named tokens (and two random ones with
+/// [`ScenarioParams::random_tokens`]), and a job of one of them. For stateful tests that
+/// generate the steps one at a time ([`step`]).
+pub fn scenario_header(params: ScenarioParams) -> BoxedStrategy<Scenario> {
+    let base = named_tokens();
+    let extra = if params.random_tokens {
+        proptest::collection::vec(any::<TokenInfo>(), 2).boxed()
+    } else {
+        Just(Vec::new()).boxed()
+    };
+    let profile = profile(&params.releases, !params.random_knobs);
+    extra
+        .prop_flat_map(move |extra| {
+            let mut tokens = base.clone();
+            for (i, t) in extra.into_iter().enumerate() {
+                tokens.insert(alloc::format!("t{i}"), t);
+            }
+            let names: Vec<String> = tokens.keys().cloned().collect();
+            let job = (
+                proptest::sample::select(names),
+                (
+                    proptest::option::weighted(0.1, any::<bool>()),
+                    proptest::option::weighted(0.1, any::<IntegrityLevel>()),
+                ),
+                any::<JobType>(),
+                any::<Remote>(),
+                (
+                    proptest::bool::weighted(0.2),
+                    // X-3, R-7: who challenges with what, and the IE settings.
+                    (challenges(), any::<IeSettings>()),
+                ),
+                proptest::sample::select(ProxyUsage::ALL.to_vec()),
+            );
+            (
+                Just(tokens),
+                profile.clone(),
+                any::<NetworkEnvironment>(),
+                job,
+            )
+        })
+        .prop_map(|(tokens, profile, environment, job)| {
+            let (
+                owner,
+                (owner_elevated, owner_integrity),
+                job_type,
+                remote,
+                (client_certificate, (challenges, ie_settings)),
+                proxy,
+            ) = job;
+            let mut spec = JobSpec::new(&owner);
+            spec.owner_elevated = owner_elevated;
+            spec.owner_integrity = owner_integrity;
+            spec.job_type = job_type;
+            // T-7: an upload-reply job over SMB cannot exist; generate jobs that can.
+            spec.remote = if job_type == JobType::UploadReply && remote == Remote::Smb {
+                Remote::Https
+            } else {
+                remote
+            };
+            spec.client_certificate = client_certificate;
+            spec.proxy = proxy;
+            spec.ie_settings = ie_settings;
+            spec.challenges = challenges;
+            let mut s = Scenario::new(&owner);
+            s.release = profile.release;
+            s.knobs = profile.knobs;
+            s.environment = environment;
+            s.tokens = tokens;
+            s.job = spec;
+            s
+        })
+        .boxed()
+}
+
+/// Whole scenarios, steered by `params`: a [`scenario_header`] and a sequence of calls and
+/// events on its job. Every generated scenario runs ([`Scenario::run`] is `Ok`): a step
+/// through a handle whose `query_interface` the access check refused (A-11 under Q-9) is
+/// left out.
+pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
+    let max = params.max_steps.max(1);
+    scenario_header(params.clone())
+        .prop_flat_map(move |header| {
+            let names: Vec<String> = header.tokens.keys().cloned().collect();
+            let steps = proptest::collection::vec(step_strategy(&params, names.clone()), 1..=max);
+            (Just(header), Just(names), steps)
+        })
+        .prop_map(|(mut header, names, raw)| {
+            header.steps = playable(&header, fix_handles(raw, &names));
+            header
+        })
+        .boxed()
+}
+
+/// The steps a session of `header` accepts, in order (the others are left out).
+fn playable(header: &Scenario, steps: Vec<Step>) -> Vec<Step> {
+    let Ok(mut session) = Session::new(header) else {
+        return steps;
+    };
+    steps
+        .into_iter()
+        .filter(|step| session.step(step).is_ok())
+        .collect()
+}
+
+/// One step that `session` can apply now ([`Session::check`] passes), steered by `params`
+/// like the steps of [`scenario`]: a `query_interface` defines the next free handle number;
+/// a method goes through a handle obtained so far (a `query_interface` instead, while there
+/// is none); events and network steps as `params` allows.
+///
+/// ```
+/// use bits_helper_token::scenario::Session;
+/// use bits_helper_token::support::proptest::{scenario_header, step, ScenarioParams};
+/// use proptest::strategy::{Strategy, ValueTree};
+/// use proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let params = ScenarioParams::default();
+/// let header = scenario_header(params.clone()).new_tree(&mut runner).unwrap().current();
+/// let mut session = Session::new(&header).unwrap();
+/// for _ in 0..50 {
+///     let next = step(&params, &session).new_tree(&mut runner).unwrap().current();
+///     session.step(&next).expect("a generated step is always valid");
+/// }
+/// assert_eq!(session.steps_taken(), 50);
+/// ```
+pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
+    let names: Vec<String> = session.token_names().map(String::from).collect();
+    let obtained: Vec<HandleName> = session
+        .handles()
+        .filter(|&(_, obtained)| obtained)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut fresh = 1u64;
+    while session
+        .handles()
+        .any(|(name, _)| *name == HandleName::Number(fresh))
+    {
+        fresh += 1;
+    }
+    let query = {
+        let names = names.clone();
+        move |who: usize| Step::QueryInterface {
+            caller: names[who % names.len()].clone(),
+            handle: HandleName::Number(fresh),
+        }
+    };
+    step_strategy(params, names.clone())
+        .prop_map(move |raw| match raw {
+            RawStep::Query { who, .. } => query(who),
+            RawStep::Step(mut step) => {
+                let Some(handle) = handle_mut(&mut step) else {
+                    return step;
+                };
+                let HandleName::Number(slot) = *handle else {
+                    return step;
+                };
+                if obtained.is_empty() {
+                    return query(slot as usize);
+                }
+                *handle = obtained[slot as usize % obtained.len()].clone();
+                step
+            }
+        })
+        .boxed()
+}
+
+/// The handle a step goes through, to rewrite.
+fn handle_mut(step: &mut Step) -> Option<&mut HandleName> {
+    match step {
+        Step::SetHelperTokenFlags { handle, .. }
+        | Step::GetHelperTokenFlags { handle }
+        | Step::SetHelperToken { handle, .. }
+        | Step::ClearHelperToken { handle }
+        | Step::GetHelperTokenSid { handle } => Some(handle),
+        _ => None,
+    }
+}
+
+impl Arbitrary for Scenario {
+    type Parameters = ScenarioParams;
+    type Strategy = BoxedStrategy<Scenario>;
+    fn arbitrary_with(params: ScenarioParams) -> Self::Strategy {
+        scenario(params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn names() -> Vec<String> {
+        named_tokens().into_keys().collect()
+    }
+
+    fn get(slot: u64) -> RawStep {
+        RawStep::Step(Step::GetHelperTokenFlags {
+            handle: HandleName::Number(slot),
+        })
+    }
+
+    fn query(caller: &str, slot: u64) -> Step {
+        Step::QueryInterface {
+            caller: caller.to_string(),
+            handle: HandleName::Number(slot),
+        }
+    }
+
+    #[test]
+    fn a_first_use_gets_a_query_whose_caller_depends_on_the_slot() {
+        let names = names();
+        for slot in 0..names.len() as u64 {
+            let steps = fix_handles(vec![get(slot)], &names);
+            assert_eq!(
+                steps,
+                [
+                    query(&names[slot as usize], slot),
+                    Step::GetHelperTokenFlags {
+                        handle: HandleName::Number(slot)
+                    }
+                ],
+                "slot {slot}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_first_use_later_on_shifts_the_caller_by_its_position() {
+        let names = names();
+        // Position 2 (after the query of 1 and its use): the caller of 3's query is 3 + 2.
+        let steps = fix_handles(vec![get(1), get(3)], &names);
+        assert_eq!(steps[0], query(&names[1], 1));
+        assert_eq!(steps[2], query(&names[5 % names.len()], 3));
+        assert_eq!(steps.len(), 4, "{steps:?}");
+    }
+
+    #[test]
+    fn a_defined_handle_is_not_queried_again_and_a_requery_takes_a_fresh_slot() {
+        let names = names();
+        let raw = vec![
+            RawStep::Query { who: 4, slot: 1 },
+            get(1),
+            RawStep::Query { who: 0, slot: 1 },
+            get(2),
+        ];
+        let steps = fix_handles(raw, &names);
+        assert_eq!(
+            steps,
+            [
+                query(&names[4], 1),
+                Step::GetHelperTokenFlags {
+                    handle: HandleName::Number(1)
+                },
+                query(&names[0], 2),
+                Step::GetHelperTokenFlags {
+                    handle: HandleName::Number(2)
+                },
+            ]
+        );
+    }
+}
