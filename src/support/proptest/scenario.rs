@@ -202,16 +202,8 @@ fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
                     handle: HandleName::Number(slot),
                 });
             }
-            RawStep::Step(step) => {
-                let used = match &step {
-                    Step::SetHelperTokenFlags { handle, .. }
-                    | Step::GetHelperTokenFlags { handle }
-                    | Step::SetHelperToken { handle, .. }
-                    | Step::ClearHelperToken { handle }
-                    | Step::GetHelperTokenSid { handle } => Some(handle.clone()),
-                    _ => None,
-                };
-                if let Some(HandleName::Number(slot)) = used {
+            RawStep::Step(mut step) => {
+                if let Some(&mut HandleName::Number(slot)) = handle_mut(&mut step) {
                     if !defined.contains(&slot) {
                         defined.push(slot);
                         let caller = pick(slot as usize + steps.len());
@@ -395,7 +387,7 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
         .boxed()
 }
 
-/// The handle a step goes through, to rewrite.
+/// The handle a step goes through (to read, or to rewrite).
 fn handle_mut(step: &mut Step) -> Option<&mut HandleName> {
     match step {
         Step::SetHelperTokenFlags { handle, .. }
