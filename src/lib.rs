@@ -62,7 +62,7 @@ mod usage;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-/// The normative rules this crate models: `SPEC.md`, version 2. Every rule id a decision
+/// The normative rules this crate models: `SPEC.md`, version 3 (the model follows version 2 until the "Fidelity v3" work lands). Every rule id a decision
 /// reports ([`RuleId`]) is defined here.
 #[doc = include_str!("../SPEC.md")]
 pub mod spec {}
