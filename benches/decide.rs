@@ -15,7 +15,7 @@
 //! ```
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 use criterion::{BenchmarkId, Criterion, SamplingMode, black_box, criterion_group, criterion_main};
 use std::fmt::Write;
 use std::time::Duration;

@@ -11,7 +11,8 @@
 //! cargo run --example job_store
 //! ```
 
-use bits_helper_token::*;
+use bits_helper_token::explain::Explained;
+use bits_helper_token::{decide::*, error::*, job::*, profile::*, token::*};
 use std::collections::HashMap;
 
 /// Why the store could not serve a call (not a BITS answer: those are [`Decision`]s).
@@ -57,11 +58,14 @@ impl Store {
         &mut self,
         opts: &TokenOptions,
         flags: u32,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Explained<Decision>, StoreError> {
         Ok(opts.set_helper_token_flags(self.job_mut(opts.job())?, flags)?)
     }
 
-    fn get_helper_token_flags(&self, opts: &TokenOptions) -> Result<Decision, StoreError> {
+    fn get_helper_token_flags(
+        &self,
+        opts: &TokenOptions,
+    ) -> Result<Explained<Decision>, StoreError> {
         Ok(opts.get_helper_token_flags(self.job(opts.job())?)?)
     }
 
@@ -70,20 +74,23 @@ impl Store {
         &mut self,
         opts: &TokenOptions,
         impersonating: &TokenInfo,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Explained<Decision>, StoreError> {
         Ok(opts.set_helper_token(self.job_mut(opts.job())?, Impersonation::of(impersonating))?)
     }
 
-    fn clear_helper_token(&mut self, opts: &TokenOptions) -> Result<Decision, StoreError> {
+    fn clear_helper_token(
+        &mut self,
+        opts: &TokenOptions,
+    ) -> Result<Explained<Decision>, StoreError> {
         Ok(opts.clear_helper_token(self.job_mut(opts.job())?)?)
     }
 
-    fn get_helper_token_sid(&self, opts: &TokenOptions) -> Result<Decision, StoreError> {
+    fn get_helper_token_sid(&self, opts: &TokenOptions) -> Result<Explained<Decision>, StoreError> {
         Ok(opts.get_helper_token_sid(self.job(opts.job())?)?)
     }
 }
 
-fn show(what: &str, d: Result<Decision, StoreError>) {
+fn show(what: &str, d: Result<Explained<Decision>, StoreError>) {
     match d {
         Ok(d) => println!("  {what:<56} {d}"),
         Err(e) => println!("  {what:<56} store error: {e}"),

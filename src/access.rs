@@ -18,13 +18,13 @@ use crate::usage::TokenUsage;
 /// `ntlm`, `negotiate`, `passport`), `client_certificate_key`, `other`.
 ///
 /// ```
-/// use bits_helper_token::{Access, AuthScheme, RuleId};
+/// use bits_helper_token::{Access, net::AuthScheme, RuleId};
 /// let a: Access = "server_challenge_negotiate".parse()?;
 /// assert_eq!(a, Access::ServerChallenge(AuthScheme::Negotiate));
 /// assert_eq!(Access::ReplyFileRename.name(), "reply_file_rename");
 /// assert_eq!(Access::ALL.len(), 20);
 /// assert_eq!(Access::UploadLocalFile.rule_id(), RuleId::R1);
-/// # Ok::<(), bits_helper_token::ParseNameError>(())
+/// # Ok::<(), bits_helper_token::error::ParseNameError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 #[non_exhaustive]

@@ -12,7 +12,7 @@ use crate::net::{AuthScheme, AuthTarget};
 /// each a list of scheme names; a scheme named twice or an unknown name is refused.
 ///
 /// ```
-/// use bits_helper_token::{AuthScheme, AuthTarget, Challenges};
+/// use bits_helper_token::{net::AuthScheme, net::AuthTarget, net::Challenges};
 /// let c = Challenges::NONE.with(AuthTarget::Server, AuthScheme::Negotiate);
 /// assert!(c.asks(AuthTarget::Server, AuthScheme::Negotiate));
 /// assert!(!c.asks(AuthTarget::Proxy, AuthScheme::Negotiate));

@@ -1,42 +1,66 @@
-//! Sentences that explain decisions and routes, built on demand from a decision's rule and
-//! the inputs it was made on. Nothing here decides: every fact in a sentence is read from
-//! the inputs or from the decision.
+//! Sentences that explain decisions, routes and transfer plans. An explanation is made
+//! from what was decided and the facts it was decided on, captured together where the
+//! decision was made ([`Explained`]): the [`Job`](crate::Job) and
+//! [`TokenOptions`](crate::TokenOptions) methods return one, and [`route`] and
+//! [`transfer_plan`] decide and capture in one call. No public path pairs a decision with
+//! other facts, and nothing here decides: every fact in a sentence is read from the
+//! captured facts or from the decision. Every [`Reason`] has its sentence in each match
+//! (no catch-all arm), so a new reason does not compile without one.
 #![forbid(unsafe_code)]
 
 use crate::access::Access;
-use crate::decide::{Decision, Impersonation};
+use crate::decide::route::{ImplicitAllowed, Principal, Route};
+use crate::decide::transfer::TransferPlan;
+use crate::decide::{Decision, Event, Impersonation, Operation};
 use crate::facts::{Effect, JobFacts};
 use crate::net::{AuthTarget, UseLmCompat};
-use crate::plan::transfer_plan;
 use crate::profile::{Profile, TakeOwnership};
-use crate::route::{ImplicitAllowed, Principal, Route, implicit_allowed};
 use crate::rule::Reason;
 use crate::sid::Sid;
 use crate::token::Identity;
 use crate::usage::TokenUsage;
 use core::fmt;
 
-/// The inputs a decision was made on: the profile, the job as it was before the call, and
-/// whichever of the caller, the flags argument and the impersonated token the call had.
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub struct Inputs<'a> {
-    /// The profile.
-    pub profile: &'a Profile,
-    /// The job before the call.
-    pub job: &'a JobFacts,
-    /// The caller remembered at QueryInterface (or TakeOwnership's caller).
-    pub caller: Option<Identity>,
-    /// `SetHelperTokenFlags`'s argument.
-    pub flags: Option<u32>,
-    /// `SetHelperToken`'s impersonation.
-    pub impersonation: Option<Impersonation>,
+/// What was decided — a [`Decision`], a [`Route`] or a [`TransferPlan`] — with the facts it
+/// was decided on, captured where it was decided. It dereferences to what was decided; its
+/// `Display` is the sentence, which can only speak of those facts.
+///
+/// ```
+/// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
+/// let owner = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
+/// let stranger = Identity::new("S-1-5-21-1-2-3-1002".parse()?, false);
+/// let profile = Profile::default().with_knobs(profile::Knobs::default()
+///     .with_access_check(profile::AccessCheck::PerCall));
+/// let mut job = Job::with_owner(profile, owner);
+/// let handle = job.query_interface(&stranger).expect("per_call: QueryInterface passes");
+/// let d = handle.set_helper_token_flags(&mut job, 0x1)?;
+/// assert_eq!(d.hresult(), HResult::E_ACCESSDENIED);
+/// assert_eq!(d.to_string(),
+///     "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-5: the caller S-1-5-21-1-2-3-1002 is not an administrator and does not own the job (owner S-1-5-21-1-2-3-1001)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Explained<T> {
+    made: T,
+    on: Context,
 }
 
-impl<'a> Inputs<'a> {
-    /// The profile and the job; add the call's arguments with the other methods.
-    pub const fn new(profile: &'a Profile, job: &'a JobFacts) -> Inputs<'a> {
-        Inputs {
+/// The facts a decision was made on: the profile, the job before the call, and whichever of
+/// the caller, the flags argument and the impersonated token the call had.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct Context {
+    pub(crate) profile: Profile,
+    pub(crate) job: JobFacts,
+    pub(crate) caller: Option<Identity>,
+    pub(crate) flags: Option<u32>,
+    pub(crate) impersonation: Option<Impersonation>,
+}
+
+impl Context {
+    /// The profile and the job before the call; the call's arguments are added with the
+    /// builders below.
+    pub(crate) const fn new(profile: Profile, job: JobFacts) -> Context {
+        Context {
             profile,
             job,
             caller: None,
@@ -45,29 +69,86 @@ impl<'a> Inputs<'a> {
         }
     }
 
-    /// With the caller.
-    pub const fn caller(self, caller: Identity) -> Inputs<'a> {
-        Inputs {
+    pub(crate) const fn caller(self, caller: Identity) -> Context {
+        Context {
             caller: Some(caller),
             ..self
         }
     }
 
-    /// With `SetHelperTokenFlags`'s argument.
-    pub const fn flags(self, flags: u32) -> Inputs<'a> {
-        Inputs {
+    pub(crate) const fn flags(self, flags: u32) -> Context {
+        Context {
             flags: Some(flags),
             ..self
         }
     }
 
-    /// With `SetHelperToken`'s impersonation.
-    pub const fn impersonation(self, impersonation: Impersonation) -> Inputs<'a> {
-        Inputs {
+    pub(crate) const fn impersonation(self, impersonation: Impersonation) -> Context {
+        Context {
             impersonation: Some(impersonation),
             ..self
         }
     }
+
+    /// `made`, decided on these facts.
+    pub(crate) const fn explains<T>(self, made: T) -> Explained<T> {
+        Explained { made, on: self }
+    }
+}
+
+impl<T> Explained<T> {
+    /// What was decided.
+    pub const fn get(&self) -> &T {
+        &self.made
+    }
+
+    /// What was decided, without its facts.
+    pub fn into_inner(self) -> T {
+        self.made
+    }
+
+    /// The job as it was when the decision was made (before any effect was applied).
+    pub const fn facts(&self) -> &JobFacts {
+        &self.on.job
+    }
+
+    /// The profile the decision was made under.
+    pub const fn profile(&self) -> &Profile {
+        &self.on.profile
+    }
+
+    /// The caller the decision judged, if the call had one.
+    pub const fn caller(&self) -> Option<Identity> {
+        self.on.caller
+    }
+}
+
+impl<T> core::ops::Deref for Explained<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.made
+    }
+}
+
+/// Routes `access` for a transfer of `job` ([`crate::route()`]) and keeps the facts, so
+/// the route can be explained.
+///
+/// ```
+/// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
+/// let job = JobFacts::new(Identity::NETWORK_SERVICE);
+/// let r = explain::route(&Profile::default(), &job, Access::ServerChallenge(net::AuthScheme::Ntlm));
+/// assert_eq!(r.principal, decide::Principal::NotApplicable);
+/// assert_eq!(r.to_string(),
+///     "server_challenge_ntlm: not applicable (R-2: the server does not challenge with NTLM, so BITS never answers it)");
+/// ```
+pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Explained<Route> {
+    Context::new(*profile, *job).explains(crate::decide::route::route(profile, job, access))
+}
+
+/// Plans a whole transfer of `job` ([`crate::transfer_plan()`]) and keeps the facts, so the
+/// plan can be explained: one line per access, then the outcome.
+pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> Explained<TransferPlan> {
+    Context::new(*profile, *job).explains(crate::decide::transfer::transfer_plan(profile, job))
 }
 
 /// A SID, or a dash where the inputs did not give it.
@@ -76,38 +157,27 @@ struct MaybeSid(Option<Sid>);
 impl fmt::Display for MaybeSid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(sid) => sid.fmt(f),
+            Some(sid) => Account(sid).fmt(f),
             None => f.write_str("(unknown)"),
         }
     }
 }
 
-/// The sentence of a [`Decision`]: [`Decision::explain`].
-#[derive(Clone, Copy)]
-pub struct Explanation<'a> {
-    decision: &'a Decision,
-    inputs: &'a Inputs<'a>,
-}
-
-impl<'a> Explanation<'a> {
-    pub(crate) const fn decision(decision: &'a Decision, inputs: &'a Inputs<'a>) -> Self {
-        Explanation { decision, inputs }
-    }
-}
-
-impl fmt::Display for Explanation<'_> {
+/// The sentence: what the call returns, the rule and the facts that decided.
+impl fmt::Display for Explained<Decision> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Inputs { profile, job, .. } = *self.inputs;
-        let rule = self.decision.rule();
+        let decision = &self.made;
+        let Context { profile, job, .. } = &self.on;
+        let rule = decision.rule();
         let id = rule.id;
-        let caller = MaybeSid(self.inputs.caller.map(|c| c.sid));
-        let owner = job.owner.sid;
-        let unknown = TokenUsage::from_bits_retain(self.inputs.flags.unwrap_or(0)).unknown_bits();
+        let caller = MaybeSid(self.on.caller.map(|c| c.sid));
+        let owner = Account(job.owner.sid);
+        let unknown = TokenUsage::from_bits_retain(self.on.flags.unwrap_or(0)).unknown_bits();
         write!(
             f,
             "{} returns {}: ",
-            self.decision.operation(),
-            self.decision.hresult()
+            decision.operation(),
+            decision.hresult()
         )?;
         match rule.reason {
             Reason::InterfaceUnavailable => write!(
@@ -122,7 +192,7 @@ impl fmt::Display for Explanation<'_> {
             Reason::CallerIntegrityTooLow => write!(
                 f,
                 "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}); no one, administrator or owner, may act on it from there",
-                self.inputs
+                self.on
                     .caller
                     .map_or(crate::token::IntegrityLevel::Untrusted, |c| c.integrity),
                 job.owner.integrity
@@ -161,7 +231,7 @@ impl fmt::Display for Explanation<'_> {
                 MaybeSid(job.helper.map(|h| h.sid))
             ),
             Reason::NewTokenIsAdministrator => {
-                let token = match self.inputs.impersonation {
+                let token = match self.on.impersonation {
                     Some(Impersonation::Allowed(t)) => Some(t.sid),
                     _ => None,
                 };
@@ -191,13 +261,13 @@ impl fmt::Display for Explanation<'_> {
             Reason::TokenDiscarded => write!(
                 f,
                 "{id}: {} and BITS discarded the helper token; the job is finished or its flags are 0, so it is unaffected",
-                Ended(self.decision.operation())
+                Ended(decision.operation())
             ),
             Reason::TokenRequiredAfterLogoff => write!(
                 f,
                 "{id}: {} and BITS discarded the helper token; the unfinished job still uses it for {}, so it goes to ERROR (recover: set a new token, or set the flags to 0, then resume)",
-                Ended(self.decision.operation()),
-                job.flags
+                Ended(decision.operation()),
+                Flags(job.flags)
             ),
             Reason::ServiceAccountStaysLoggedOn => write!(
                 f,
@@ -206,7 +276,7 @@ impl fmt::Display for Explanation<'_> {
             Reason::NoTokenToDiscard => write!(
                 f,
                 "{id}: the job holds no helper token, so {} leaves it untouched",
-                Ended(self.decision.operation())
+                Ended(decision.operation())
             ),
             Reason::OwnerLoggedOff => write!(
                 f,
@@ -248,8 +318,7 @@ impl fmt::Display for Explanation<'_> {
             ),
             Reason::NothingToRemove => write!(f, "{id}: there is nothing to remove"),
             Reason::ServerChallengeUnanswered | Reason::ProxyChallengeUnanswered => {
-                let plan = transfer_plan(profile, job);
-                let step = plan.failing_step().map(|r| r.access);
+                let step = decision.failed_at();
                 write!(
                     f,
                     "{id}: the {} challenges{}, and nothing answers: no explicit credentials for it, and implicit ones not allowed (R-3) or not usable (R-6)",
@@ -270,7 +339,7 @@ impl fmt::Display for Explanation<'_> {
                     }
                 )
             }
-            Reason::StateChanged => match self.decision.effect() {
+            Reason::StateChanged => match decision.effect() {
                 Effect::Enter(to) => write!(f, "{id}: the job went from {} to {to}", job.state),
                 _ => write!(f, "{id}: the job changed state"),
             },
@@ -296,23 +365,37 @@ impl fmt::Display for Explanation<'_> {
                 }
             ),
             Reason::HelperTokenMissing => {
-                let plan = transfer_plan(profile, job);
-                let usage = plan
-                    .failing_step()
-                    .and_then(|r| r.access.flag())
+                let usage = decision
+                    .failed_at()
+                    .and_then(|a| a.flag())
                     .unwrap_or(job.flags);
                 write!(
                     f,
-                    "{id}: the flags route an access of this transfer to the helper token ({usage}), and no helper token is stored"
+                    "{id}: the flags route an access of this transfer to the helper token ({}), and no helper token is stored",
+                    Flags(usage)
                 )
             }
             Reason::ClientCertificateWithNetwork => write!(
                 f,
                 "{id}: the job has a client certificate, its owner {owner} is not LocalSystem and NETWORK is set, so its HTTPS transfer fails: the private key is reached as the owner, the connection as the helper"
             ),
-            other => write!(f, "{id}: {other}"),
+            // Reasons of routes and settings: their id and name say it all.
+            Reason::SettingStored
+            | Reason::FlagSet
+            | Reason::FlagClear
+            | Reason::ImplicitAsHelper
+            | Reason::ImplicitAsOwner
+            | Reason::ServiceOwnerOnNetwork
+            | Reason::ComputerOnlyThroughNegotiate
+            | Reason::PreconfigAsOwner
+            | Reason::ClientCertificateKey
+            | Reason::ExplicitCredentials
+            | Reason::ImplicitNotAllowed
+            | Reason::NoImplicitForScheme
+            | Reason::OwnerAccess
+            | Reason::NotApplicable => write!(f, "{id}: {}", rule.reason),
         }?;
-        if let Some(failure) = self.decision.transfer_failure() {
+        if let Some(failure) = decision.transfer_failure() {
             write!(
                 f,
                 "; the transfer will fail with {}: {}",
@@ -323,33 +406,17 @@ impl fmt::Display for Explanation<'_> {
     }
 }
 
-/// The sentence of a [`Route`]: [`Route::explain`].
-#[derive(Clone, Copy)]
-pub struct RouteExplanation<'a> {
-    route: &'a Route,
-    profile: &'a Profile,
-    job: &'a JobFacts,
-}
-
-impl<'a> RouteExplanation<'a> {
-    pub(crate) const fn new(route: &'a Route, profile: &'a Profile, job: &'a JobFacts) -> Self {
-        RouteExplanation {
-            route,
-            profile,
-            job,
-        }
-    }
-}
-
-impl fmt::Display for RouteExplanation<'_> {
+/// `access: who (rule: why)`.
+impl fmt::Display for Explained<Route> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Route {
             access,
             principal,
             rule,
-        } = *self.route;
-        let job = self.job;
-        let owner = job.owner.sid;
+            implicit,
+        } = self.made;
+        let Context { profile, job, .. } = &self.on;
+        let owner = Account(job.owner.sid);
         let helper = MaybeSid(job.helper.map(|h| h.sid));
         let id = rule.id;
         let challenge = access.as_challenge();
@@ -373,7 +440,7 @@ impl fmt::Display for RouteExplanation<'_> {
             }
         }
         f.write_str(" (")?;
-        let usage = access.flag().unwrap_or(TokenUsage::empty());
+        let usage = Flags(access.flag().unwrap_or(TokenUsage::empty()));
         let doing = Doing(access);
         match rule.reason {
             Reason::FlagSet => write!(
@@ -387,29 +454,21 @@ impl fmt::Display for RouteExplanation<'_> {
             Reason::ImplicitAsHelper => write!(
                 f,
                 "{id}: NETWORK is set, so BITS {doing} with the implicit credentials of the helper token {helper} (R-3 allows them: {})",
-                Allowed(implicit_allowed(job, target), job)
+                Allowed(implicit, job)
             ),
             Reason::ImplicitAsOwner => write!(
                 f,
                 "{id}: NETWORK is not set, so BITS {doing} with the implicit credentials of the owner {owner} (R-3 allows them: {})",
-                Allowed(implicit_allowed(job, target), job)
+                Allowed(implicit, job)
             ),
             Reason::ServiceOwnerOnNetwork | Reason::ComputerOnlyThroughNegotiate => {
                 // Whose token: the helper's when the access's flag is set, else the owner's.
                 let helper_in_play = access.flag().is_some_and(|u| job.flags.contains(u));
                 let (whose, sid) = match job.helper {
                     Some(h) if helper_in_play => ("helper token", h.sid),
-                    _ => ("owner", owner),
+                    _ => ("owner", job.owner.sid),
                 };
-                let account = if sid == Sid::LOCAL_SYSTEM {
-                    "LocalSystem"
-                } else if sid == Sid::LOCAL_SERVICE {
-                    "LocalService"
-                } else if sid == Sid::NETWORK_SERVICE {
-                    "NetworkService"
-                } else {
-                    "a service account"
-                };
+                let account = sid.service_account_name().unwrap_or("a service account");
                 match (rule.reason, principal) {
                     (Reason::ComputerOnlyThroughNegotiate, _) => write!(
                         f,
@@ -428,7 +487,7 @@ impl fmt::Display for RouteExplanation<'_> {
             Reason::PreconfigAsOwner => write!(
                 f,
                 "{id}: before Windows 10 1809 (here {}) BITS reads the IE proxy settings as the owner {owner}, even with NETWORK set",
-                self.profile.release
+                profile.release
             ),
             Reason::ClientCertificateKey => write!(
                 f,
@@ -474,67 +533,104 @@ impl fmt::Display for RouteExplanation<'_> {
                 "{id}: no flag names this access, so BITS {} as the owner {owner}",
                 Doing(Access::Other)
             ),
-            Reason::NotApplicable => write!(
-                f,
-                "{id}: a {} job over {} with proxy usage {} and {} client certificate never {}",
-                job.job_type,
-                job.remote,
-                job.proxy,
-                if job.client_certificate { "a" } else { "no" },
-                NeverDoes(access)
-            ),
-            other => write!(f, "{id}: {other}"),
+            Reason::NotApplicable => match challenge {
+                // X-3: a challenge nobody sends is not answered by anyone.
+                Some(_) if !job.remote.is_http() => write!(
+                    f,
+                    "{id}: an SMB transfer meets no HTTP challenge, so BITS never answers one"
+                ),
+                Some((AuthTarget::Proxy, _)) if !job.through_proxy() => write!(
+                    f,
+                    "{id}: the transfer goes through no proxy (proxy usage {}), so no proxy challenges",
+                    job.proxy
+                ),
+                Some(_) => write!(
+                    f,
+                    "{id}: the {target} does not challenge with {scheme}, so BITS never answers it"
+                ),
+                None => write!(
+                    f,
+                    "{id}: a {} job over {} with proxy usage {} and {} client certificate never {}",
+                    job.job_type,
+                    job.remote,
+                    job.proxy,
+                    if job.client_certificate { "a" } else { "no" },
+                    NeverDoes(access)
+                ),
+            },
+            // Reasons of calls and events, never of a route.
+            Reason::InterfaceUnavailable
+            | Reason::InterfaceObtained
+            | Reason::CallerIntegrityTooLow
+            | Reason::CallerNotElevated
+            | Reason::LegacyCallerNotAdministrator
+            | Reason::LegacyOwnerNotElevated
+            | Reason::LegacyAdministrator
+            | Reason::LegacyOwnerElevated
+            | Reason::NotJobOwner
+            | Reason::OwnerCaller
+            | Reason::AdministratorCaller
+            | Reason::StoredTokenIsAdministrator
+            | Reason::NewTokenIsAdministrator
+            | Reason::JobDone
+            | Reason::UnknownFlags
+            | Reason::UnknownFlagsMasked
+            | Reason::CannotImpersonate
+            | Reason::TokenDiscarded
+            | Reason::TokenRequiredAfterLogoff
+            | Reason::ServiceAccountStaysLoggedOn
+            | Reason::NoTokenToDiscard
+            | Reason::OwnerLoggedOff
+            | Reason::OwnerLoggedOn
+            | Reason::OwnerNotLoggedOn
+            | Reason::AlreadyResumed
+            | Reason::Resumed
+            | Reason::Completed
+            | Reason::PartiallyCompleted
+            | Reason::UploadNotTransferred
+            | Reason::CompleteNeedsHelperToken
+            | Reason::StateChanged
+            | Reason::NothingToDo
+            | Reason::JobFinished
+            | Reason::TakeOwnershipNeedsAdministrator
+            | Reason::OwnershipTaken
+            | Reason::ServerChallengeUnanswered
+            | Reason::ProxyChallengeUnanswered
+            | Reason::ClientCertificateWithNetwork
+            | Reason::SettingStored
+            | Reason::NothingToRemove => write!(f, "{id}: {}", rule.reason),
         }?;
         f.write_str(")")
     }
 }
 
-/// The lines of a [`TransferPlan`](crate::TransferPlan): [`TransferPlan::explain`](crate::TransferPlan::explain).
-#[derive(Clone, Copy)]
-pub struct PlanExplanation<'a> {
-    plan: &'a crate::plan::TransferPlan,
-    profile: &'a Profile,
-    job: &'a JobFacts,
-}
-
-impl<'a> PlanExplanation<'a> {
-    pub(crate) const fn new(
-        plan: &'a crate::plan::TransferPlan,
-        profile: &'a Profile,
-        job: &'a JobFacts,
-    ) -> Self {
-        PlanExplanation { plan, profile, job }
-    }
-}
-
 /// One line per step, then `=> TRANSFERRED` or `=> ERROR: …`.
-impl fmt::Display for PlanExplanation<'_> {
+impl fmt::Display for Explained<TransferPlan> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, step) in self.plan.iter().enumerate() {
-            writeln!(f, "{}. {}", n + 1, step.explain(self.profile, self.job))?;
+        for (n, step) in self.made.iter().enumerate() {
+            writeln!(f, "{}. {}", n + 1, self.on.explains(*step))?;
         }
-        match self.plan.outcome().failure() {
+        match self.made.outcome().failure() {
             None => f.write_str("=> TRANSFERRED"),
             Some(e) => {
                 let d = Decision::new(
-                    crate::decide::Operation::Event(crate::decide::Event::Transfer),
+                    Operation::Event(Event::Transfer),
                     e.hresult,
                     e.rule,
                     Effect::Fail(e),
-                );
-                let inputs = Inputs::new(self.profile, self.job);
-                write!(f, "=> ERROR: {}", d.explain(&inputs))
+                )
+                .failing_at(self.made.failing_step().map(|r| r.access));
+                write!(f, "=> ERROR: {}", self.on.explains(d))
             }
         }
     }
 }
 
 /// What ended the helper token's session, in words.
-struct Ended(crate::decide::Operation);
+struct Ended(Operation);
 
 impl fmt::Display for Ended {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::decide::{Event, Operation};
         f.write_str(match self.0 {
             Operation::Event(Event::HelperSessionEnded) => "the helper token's session ended",
             Operation::Event(Event::ServiceStop) => "the BITS service stopped",
@@ -545,6 +641,42 @@ impl fmt::Display for Ended {
 
 /// Why R-3 allowed implicit credentials, in words.
 struct Allowed<'a>(Option<ImplicitAllowed>, &'a JobFacts);
+
+/// A SID, with the name of a well-known account: `S-1-5-20 (NetworkService)`.
+struct Account(Sid);
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.service_account_name() {
+            Some(name) => write!(f, "{} ({name})", self.0),
+            None => self.0.fmt(f),
+        }
+    }
+}
+
+/// Usage flags as `bits4_0.h` names them: `BG_TOKEN_LOCAL_FILE | BG_TOKEN_NETWORK`.
+struct Flags(TokenUsage);
+
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        for (name, flag) in [
+            ("BG_TOKEN_LOCAL_FILE", TokenUsage::LOCAL_FILE),
+            ("BG_TOKEN_NETWORK", TokenUsage::NETWORK),
+        ] {
+            if self.0.contains(flag) {
+                write!(f, "{sep}{name}")?;
+                sep = " | ";
+            }
+        }
+        if self.0.has_unknown_bits() {
+            write!(f, "{sep}0x{:X}", self.0.unknown_bits())?;
+        } else if sep.is_empty() {
+            f.write_str("0")?;
+        }
+        Ok(())
+    }
+}
 
 impl fmt::Display for Allowed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

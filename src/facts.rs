@@ -10,7 +10,7 @@ use crate::challenge::{Challenges, IeSettings};
 use crate::hresult::HResult;
 use crate::net::{Credentials, NetworkEnvironment, ProxyUsage};
 use crate::profile::TakeOwnership;
-use crate::rule::{Reason, Rule};
+use crate::rule::{Reason, Rule, rule};
 use crate::state::{JobState, JobType, Remote};
 use crate::token::Identity;
 use crate::usage::TokenUsage;
@@ -32,21 +32,27 @@ impl JobError {
     /// The error of this reason, if the model ever produces one: L-5's and L-6's
     /// `BG_E_TOKEN_REQUIRED`, X-1's `0x80072F9A`, X-3's `BG_E_HTTP_ERROR_401` / `407`.
     pub const fn of(reason: Reason) -> Option<JobError> {
-        let hresult = match reason {
-            Reason::TokenRequiredAfterLogoff | Reason::HelperTokenMissing => {
-                HResult::BG_E_TOKEN_REQUIRED
-            }
-            Reason::ClientCertificateWithNetwork => {
-                HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY
-            }
-            Reason::ServerChallengeUnanswered => HResult::BG_E_HTTP_ERROR_401,
-            Reason::ProxyChallengeUnanswered => HResult::BG_E_HTTP_ERROR_407,
+        let (hresult, rule) = match reason {
+            Reason::TokenRequiredAfterLogoff => (
+                HResult::BG_E_TOKEN_REQUIRED,
+                rule!(TokenRequiredAfterLogoff),
+            ),
+            Reason::HelperTokenMissing => (HResult::BG_E_TOKEN_REQUIRED, rule!(HelperTokenMissing)),
+            Reason::ClientCertificateWithNetwork => (
+                HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY,
+                rule!(ClientCertificateWithNetwork),
+            ),
+            Reason::ServerChallengeUnanswered => (
+                HResult::BG_E_HTTP_ERROR_401,
+                rule!(ServerChallengeUnanswered),
+            ),
+            Reason::ProxyChallengeUnanswered => (
+                HResult::BG_E_HTTP_ERROR_407,
+                rule!(ProxyChallengeUnanswered),
+            ),
             _ => return None,
         };
-        Some(JobError {
-            hresult,
-            rule: Rule::of(reason),
-        })
+        Some(JobError { hresult, rule })
     }
 }
 
@@ -61,7 +67,7 @@ impl core::fmt::Display for JobError {
 /// one per call.
 ///
 /// ```
-/// use bits_helper_token::{Identity, JobFacts, JobState, Remote, TokenUsage};
+/// use bits_helper_token::{Identity, JobFacts, JobState, job::Remote, TokenUsage};
 /// let job = JobFacts::new(Identity::NETWORK_SERVICE);
 /// assert_eq!(job.state, JobState::Suspended); // a fresh job (T-7)
 /// assert_eq!(job.flags, TokenUsage::empty()); // a fresh job has 0 (T-1)
@@ -220,7 +226,7 @@ impl JobFacts {
     /// says.
     ///
     /// ```
-    /// use bits_helper_token::*;
+    /// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
     /// let mut job = JobFacts::new(Identity::NETWORK_SERVICE);
     /// let d = set_helper_token_flags(&Profile::default(), Identity::NETWORK_SERVICE, &job, 2);
     /// job.apply(&d.effect());

@@ -22,7 +22,7 @@ use core::str::FromStr;
 /// assert_eq!(HResult::from_win32(12186), HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY);
 /// assert_eq!("E_INVALIDARG".parse::<HResult>()?, HResult::E_INVALIDARG);
 /// assert_eq!("0x80200056".parse::<HResult>()?, HResult::BG_E_TOKEN_REQUIRED);
-/// # Ok::<(), bits_helper_token::ParseHResultError>(())
+/// # Ok::<(), bits_helper_token::error::ParseHResultError>(())
 /// ```
 ///
 /// Serialized (feature `serde`) as the string `"0x"` + 8 upper-case hex digits, e.g.

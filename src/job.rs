@@ -2,16 +2,22 @@
 //! caller (A-1).
 //!
 //! `Job` decides nothing. Every call and event asks its pure decision in
-//! [`crate::decide`] and applies the decision's [`Effect`](crate::Effect) with
-//! [`JobFacts::apply`]. A refused call changes nothing.
+//! [`crate::decide`], made on the job's own facts, and applies the decision's
+//! [`Effect`](crate::job::Effect) with [`JobFacts::apply`]: no public method changes the
+//! facts any other way. Each returns the decision [`Explained`] with the facts it was made
+//! on. A refused call changes nothing.
 #![forbid(unsafe_code)]
 
-use crate::decide::{Decision, Impersonation, lifecycle, methods};
-use crate::facts::{JobError, JobFacts};
-use crate::net::{Credentials, NetworkEnvironment, ProxyUsage};
+pub use crate::facts::{Effect, JobError, JobFacts};
+pub use crate::state::{JobState, JobType, Remote};
+
+use crate::access::Access;
+use crate::decide::route::Route;
+use crate::decide::transfer::TransferPlan;
+use crate::decide::{Decision, Impersonation, lifecycle, methods, settings};
+use crate::explain::{Context, Explained};
+use crate::net::{AuthScheme, AuthTarget, Credential, Credentials, NetworkEnvironment, ProxyUsage};
 use crate::profile::Profile;
-use crate::sid::Sid;
-use crate::state::{JobState, JobType, Remote};
 use crate::token::{Identity, Token};
 use crate::usage::TokenUsage;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +26,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 /// [`Profile`] it behaves by.
 ///
 /// ```
-/// use bits_helper_token::*;
+/// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
 ///
 /// // Any `Token` will do: a `TokenInfo`, a Windows token, or an `Identity` as here.
 /// let owner = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
@@ -127,13 +133,12 @@ pub struct TokenOptions {
 /// release that refused it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct QueryInterfaceError {
-    decision: Decision,
-    release: crate::profile::Release,
+    decision: Explained<Decision>,
 }
 
 impl QueryInterfaceError {
-    /// The refusal.
-    pub const fn decision(&self) -> &Decision {
+    /// The refusal, with the facts it was made on.
+    pub const fn decision(&self) -> &Explained<Decision> {
         &self.decision
     }
 }
@@ -142,7 +147,12 @@ impl QueryInterfaceError {
 /// pre_bits4`.
 impl core::fmt::Display for QueryInterfaceError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} on {}", self.decision, self.release)
+        write!(
+            f,
+            "{} on {}",
+            *self.decision,
+            self.decision.profile().release
+        )
     }
 }
 
@@ -256,9 +266,38 @@ impl Job {
         self.facts.environment
     }
 
-    fn applied(&mut self, d: Decision) -> Decision {
+    /// The facts a decision about to be made on this job reads.
+    const fn context(&self) -> Context {
+        Context::new(self.profile, self.facts)
+    }
+
+    /// Applies `d`, decided on `on` (this job's facts, captured before the decision), and
+    /// returns it with those facts.
+    fn applied(&mut self, on: Context, d: Decision) -> Explained<Decision> {
         self.facts.apply(&d.effect());
-        d
+        on.explains(d)
+    }
+
+    /// Decides `decide` on the job's facts and applies it.
+    fn decided(
+        &mut self,
+        decide: impl FnOnce(&Profile, &JobFacts) -> Decision,
+    ) -> Explained<Decision> {
+        let on = self.context();
+        let d = decide(&self.profile, &self.facts);
+        self.applied(on, d)
+    }
+
+    /// As whom BITS makes `access` when this job transfers ([`crate::route()`]), with the
+    /// facts it was routed on.
+    pub fn route(&self, access: Access) -> Explained<Route> {
+        crate::explain::route(&self.profile, &self.facts, access)
+    }
+
+    /// The accesses a whole transfer of this job makes and how it ends
+    /// ([`crate::transfer_plan()`]), with the facts it was planned on.
+    pub fn transfer_plan(&self) -> Explained<TransferPlan> {
+        crate::explain::transfer_plan(&self.profile, &self.facts)
     }
 
     /// `IBackgroundCopyJob::QueryInterface(IID_IBitsTokenOptions)` on the caller's token
@@ -269,108 +308,105 @@ impl Job {
         &self,
         caller: &T,
     ) -> Result<TokenOptions, QueryInterfaceError> {
-        let caller = Identity::of(caller);
-        let d = lifecycle::query_interface(&self.profile, caller, &self.facts);
-        if d.is_allowed() {
-            Ok(TokenOptions {
-                caller,
-                job: self.id,
-            })
-        } else {
-            Err(QueryInterfaceError {
-                decision: d,
-                release: self.profile.release,
-            })
+        match self.query(Identity::of(caller)) {
+            (_, Some(handle)) => Ok(handle),
+            (decision, None) => Err(QueryInterfaceError { decision }),
         }
     }
 
+    /// QueryInterface's decision, and the handle when it succeeds.
+    pub(crate) fn query(&self, caller: Identity) -> (Explained<Decision>, Option<TokenOptions>) {
+        let on = self.context().caller(caller);
+        let d = lifecycle::query_interface(&self.profile, caller, &self.facts);
+        let handle = d.is_allowed().then_some(TokenOptions {
+            caller,
+            job: self.id,
+        });
+        (on.explains(d), handle)
+    }
+
     /// `IBackgroundCopyJobHttpOptions::SetClientCertificateByID/ByName` (`true`) or
-    /// `RemoveClientCertificate` (`false`). The model does not judge who may call it.
-    pub fn set_client_certificate(&mut self, present: bool) {
-        self.facts.client_certificate = present;
+    /// `RemoveClientCertificate` (`false`), decided by [`settings::set_client_certificate`]
+    /// (R-4, T-7) and applied.
+    pub fn set_client_certificate(&mut self, present: bool) -> Explained<Decision> {
+        self.decided(|_, job| settings::set_client_certificate(job, present))
     }
 
-    /// `IBackgroundCopyJob2::SetCredentials` / `RemoveCredentials`, as a whole new set.
-    pub fn set_credentials(&mut self, credentials: Credentials) {
-        self.facts.credentials = credentials;
+    /// `IBackgroundCopyJob2::SetCredentials(target, scheme, …)`: explicit credentials (R-5)
+    /// or `NULL, NULL` (R-3), decided by [`settings::set_credentials`] and applied.
+    pub fn set_credentials(
+        &mut self,
+        target: AuthTarget,
+        scheme: AuthScheme,
+        credential: Credential,
+    ) -> Explained<Decision> {
+        self.decided(|_, job| settings::set_credentials(job, target, scheme, credential))
     }
 
-    /// `IBackgroundCopyJob::SetProxySettings` (the usage only).
-    pub fn set_proxy(&mut self, proxy: ProxyUsage) {
-        self.facts.proxy = proxy;
+    /// `IBackgroundCopyJob2::RemoveCredentials(target, scheme)`, decided by
+    /// [`settings::remove_credentials`] and applied.
+    pub fn remove_credentials(
+        &mut self,
+        target: AuthTarget,
+        scheme: AuthScheme,
+    ) -> Explained<Decision> {
+        self.decided(|_, job| settings::remove_credentials(job, target, scheme))
     }
 
-    /// The schemes the server and the proxy will challenge with (X-3): a fact of the
-    /// world, not a setting of the job.
-    pub fn set_challenges(&mut self, challenges: crate::challenge::Challenges) {
-        self.facts.challenges = challenges;
-    }
-
-    /// What `PRECONFIG` finds in the IE proxy settings (R-7): a fact of the machine.
-    pub fn set_ie_settings(&mut self, ie_settings: crate::challenge::IeSettings) {
-        self.facts.ie_settings = ie_settings;
-    }
-
-    /// Applies a decision made elsewhere on this job's facts (a setting's, say) and
-    /// returns it.
-    pub fn apply(&mut self, d: Decision) -> Decision {
-        self.applied(d)
+    /// `IBackgroundCopyJob::SetProxySettings` (the usage only, R-7), decided by
+    /// [`settings::set_proxy_usage`] and applied.
+    pub fn set_proxy_usage(&mut self, usage: ProxyUsage) -> Explained<Decision> {
+        self.decided(|_, job| settings::set_proxy_usage(job, usage))
     }
 
     /// The owner logs off (L-5, L-8), decided by [`lifecycle::logoff_owner`] and applied.
-    pub fn logoff_owner(&mut self) -> Decision {
-        let d = lifecycle::logoff_owner(&self.facts);
-        self.applied(d)
+    pub fn logoff_owner(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| lifecycle::logoff_owner(job))
     }
 
     /// The owner logs on (L-8), decided by [`lifecycle::logon_owner`] and applied.
-    pub fn logon_owner(&mut self) -> Decision {
-        let d = lifecycle::logon_owner(&self.facts);
-        self.applied(d)
+    pub fn logon_owner(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| lifecycle::logon_owner(job))
     }
 
     /// The helper token's session ends (L-5), decided by
     /// [`lifecycle::helper_session_ended`] and applied.
-    pub fn helper_session_ended(&mut self) -> Decision {
-        let d = lifecycle::helper_session_ended(&self.facts);
-        self.applied(d)
+    pub fn helper_session_ended(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| lifecycle::helper_session_ended(job))
     }
 
     /// The BITS service stops (L-5), decided by [`lifecycle::service_stop`] and applied.
-    pub fn service_stop(&mut self) -> Decision {
-        let d = lifecycle::service_stop(&self.facts);
-        self.applied(d)
+    pub fn service_stop(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| lifecycle::service_stop(job))
     }
 
     /// `IBackgroundCopyJob::Resume`, decided by [`lifecycle::resume`] and applied.
-    pub fn resume(&mut self) -> Decision {
-        let d = lifecycle::resume(&self.facts);
-        self.applied(d)
+    pub fn resume(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| lifecycle::resume(job))
     }
 
     /// One whole transfer, decided by [`lifecycle::transfer`] and applied.
-    pub fn transfer(&mut self) -> Decision {
-        let d = lifecycle::transfer(&self.profile, &self.facts);
-        self.applied(d)
+    pub fn transfer(&mut self) -> Explained<Decision> {
+        self.decided(lifecycle::transfer)
     }
 
     /// `IBackgroundCopyJob::Cancel`, decided by [`lifecycle::cancel`] and applied.
-    pub fn cancel(&mut self) -> Decision {
-        let d = lifecycle::cancel(&self.facts);
-        self.applied(d)
+    pub fn cancel(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| lifecycle::cancel(job))
     }
 
     /// `IBackgroundCopyJob::Complete`, decided by [`lifecycle::complete`] and applied.
-    pub fn complete(&mut self) -> Decision {
-        let d = lifecycle::complete(&self.facts);
-        self.applied(d)
+    pub fn complete(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| lifecycle::complete(job))
     }
 
     /// `IBackgroundCopyJob::TakeOwnership` by `caller`'s token, decided by
     /// [`lifecycle::take_ownership`] and applied.
-    pub fn take_ownership<T: Token + ?Sized>(&mut self, caller: &T) -> Decision {
-        let d = lifecycle::take_ownership(&self.profile, Identity::of(caller), &self.facts);
-        self.applied(d)
+    pub fn take_ownership<T: Token + ?Sized>(&mut self, caller: &T) -> Explained<Decision> {
+        let caller = Identity::of(caller);
+        let on = self.context().caller(caller);
+        let d = lifecycle::take_ownership(&self.profile, caller, &self.facts);
+        self.applied(on, d)
     }
 }
 
@@ -405,20 +441,26 @@ impl TokenOptions {
     }
 
     /// `SetHelperTokenFlags`, decided by [`methods::set_helper_token_flags`] and applied.
-    pub fn set_helper_token_flags(&self, job: &mut Job, flags: u32) -> Result<Decision, WrongJob> {
+    pub fn set_helper_token_flags(
+        &self,
+        job: &mut Job,
+        flags: u32,
+    ) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        let on = job.context().caller(self.caller).flags(flags);
         let d = methods::set_helper_token_flags(&job.profile, self.caller, &job.facts, flags);
-        Ok(job.applied(d))
+        Ok(job.applied(on, d))
     }
 
     /// `GetHelperTokenFlags`, decided by [`methods::get_helper_token_flags`].
-    pub fn get_helper_token_flags(&self, job: &Job) -> Result<Decision, WrongJob> {
+    pub fn get_helper_token_flags(&self, job: &Job) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
-        Ok(methods::get_helper_token_flags(
+        let on = job.context().caller(self.caller);
+        Ok(on.explains(methods::get_helper_token_flags(
             &job.profile,
             self.caller,
             &job.facts,
-        ))
+        )))
     }
 
     /// `SetHelperToken` while the caller impersonates the token in `impersonation` (taken
@@ -427,39 +469,32 @@ impl TokenOptions {
         &self,
         job: &mut Job,
         impersonation: Impersonation,
-    ) -> Result<Decision, WrongJob> {
+    ) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        let on = job
+            .context()
+            .caller(self.caller)
+            .impersonation(impersonation);
         let d = methods::set_helper_token(&job.profile, self.caller, &job.facts, impersonation);
-        Ok(job.applied(d))
+        Ok(job.applied(on, d))
     }
 
     /// `ClearHelperToken`, decided by [`methods::clear_helper_token`] and applied.
-    pub fn clear_helper_token(&self, job: &mut Job) -> Result<Decision, WrongJob> {
+    pub fn clear_helper_token(&self, job: &mut Job) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        let on = job.context().caller(self.caller);
         let d = methods::clear_helper_token(&job.profile, self.caller, &job.facts);
-        Ok(job.applied(d))
+        Ok(job.applied(on, d))
     }
 
     /// `GetHelperTokenSid`, decided by [`methods::get_helper_token_sid`].
-    pub fn get_helper_token_sid(&self, job: &Job) -> Result<Decision, WrongJob> {
+    pub fn get_helper_token_sid(&self, job: &Job) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
-        Ok(methods::get_helper_token_sid(
+        let on = job.context().caller(self.caller);
+        Ok(on.explains(methods::get_helper_token_sid(
             &job.profile,
             self.caller,
             &job.facts,
-        ))
-    }
-}
-
-/// The job owner's SID, for callers that only have a [`Job`].
-impl crate::token::JobOwner for Job {
-    fn owner_sid(&self) -> Sid {
-        self.facts.owner.sid
-    }
-    fn owner_elevated(&self) -> bool {
-        self.facts.owner.elevated
-    }
-    fn owner_integrity(&self) -> crate::token::IntegrityLevel {
-        self.facts.owner.integrity
+        )))
     }
 }

@@ -10,51 +10,36 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
-/// Serde for a `bitflags` type as its raw `u32`, unknown bits retained (never dropped):
-/// the format is ours, not `bitflags`'s, so an upgrade cannot change it.
-#[cfg(feature = "serde")]
-macro_rules! serde_as_raw_bits {
-    ($ty:ty) => {
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_u32(self.bits())
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
-                <u32 as serde::Deserialize>::deserialize(deserializer).map(<$ty>::from_bits_retain)
-            }
-        }
-    };
-}
-#[cfg(feature = "serde")]
-pub(crate) use serde_as_raw_bits;
-
+// The layers, each importing only from the ones above it in this list (a test,
+// `tests/layers.rs`, reads every `use crate::…` and fails on an upward one):
+// 0 vocabulary: sid, hresult, usage, names, token, profile, net, access, challenge, state,
+//   rule, text, strict
+// 1 facts · 2 decide (every rule) · 3 explain · 4 job · 5 scenario, serde_impl
+// 6 support, windows, error (the crate's front door), bin
 mod access;
 mod challenge;
 pub mod decide;
-mod explain;
+pub mod error;
+pub mod explain;
 mod facts;
 mod hresult;
-mod job;
+pub mod job;
 mod names;
-mod net;
-mod plan;
-mod profile;
-mod route;
+pub mod net;
+pub mod profile;
 mod rule;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod scenario;
 #[cfg(feature = "serde")]
 mod serde_impl;
-mod sid;
+pub mod sid;
 mod state;
 #[cfg(all(feature = "serde", feature = "alloc"))]
 mod strict;
 #[cfg(feature = "serde")]
 mod text;
-mod token;
+pub mod token;
 mod usage;
 
 /// The README's code examples, compiled and run as doctests (not part of the API).
@@ -82,42 +67,15 @@ pub mod support {
 pub mod windows;
 
 pub use access::Access;
-pub use challenge::{Challenges, IeSettings};
-pub use decide::lifecycle::{
-    cancel, complete, helper_session_ended, logoff_owner, logon_owner, query_interface, resume,
-    service_stop, take_ownership, transfer,
-};
-pub use decide::methods::{
-    clear_helper_token, client_certificate_failure, get_helper_token_flags, get_helper_token_sid,
-    set_helper_token, set_helper_token_flags,
-};
-pub use decide::{Decision, Event, Impersonation, Method, Operation, Value};
-pub use explain::{Explanation, Inputs, PlanExplanation, RouteExplanation};
-pub use facts::{Effect, JobError, JobFacts};
-pub use hresult::{HResult, ParseHResultError};
-pub use job::{Job, JobId, QueryInterfaceError, TokenOptions, WrongJob};
-pub use names::ParseNameError;
-pub use net::{
-    AuthScheme, AuthTarget, Credential, Credentials, InvalidRegistryValue, LmCompatibilityLevel,
-    NetworkEnvironment, NullCredentialsError, ProxyUsage, UseLmCompat,
-};
-pub use plan::{PLAN_CAPACITY, TransferOutcome, TransferPlan, transfer_makes, transfer_plan};
-pub use profile::{
-    AccessCheck, AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, NotAFailure, Profile,
-    Release, TakeOwnership, TokenCheck, UnknownFlags,
-};
-pub use route::{ImplicitAllowed, Principal, Route, implicit_allowed, route};
-pub use rule::{Reason, Rule, RuleId};
-#[cfg(feature = "serde")]
-#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-pub use serde_impl::InvalidJob;
-pub use sid::{
-    InvalidSid, MAX_AUTHORITY, MAX_BINARY_LEN, MAX_SUB_AUTHORITIES, ParseSidError, Sid, SidBytes,
-    SidBytesError,
-};
-pub use state::{JobState, JobType, Remote};
-#[cfg(feature = "alloc")]
-#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-pub use token::TokenInfo;
-pub use token::{Group, GroupAttributes, Identity, IntegrityLevel, JobOwner, Token};
-pub use usage::{ParseUsageError, TokenUsage};
+pub use decide::route::{Route, route};
+pub use decide::transfer::{TransferPlan, transfer_plan};
+pub use decide::{Decision, RuleId};
+pub use error::Error;
+pub use facts::JobFacts;
+pub use hresult::HResult;
+pub use job::{Job, TokenOptions};
+pub use profile::Profile;
+pub use sid::Sid;
+pub use state::JobState;
+pub use token::{Identity, Token};
+pub use usage::TokenUsage;

@@ -125,3 +125,23 @@ macro_rules! join {
     };
 }
 pub(crate) use join;
+
+/// Serde for a `bitflags` type as its raw `u32`, unknown bits retained (never dropped):
+/// the format is ours, not `bitflags`'s, so an upgrade cannot change it.
+#[cfg(feature = "serde")]
+macro_rules! serde_as_raw_bits {
+    ($ty:ty) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_u32(self.bits())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                <u32 as serde::Deserialize>::deserialize(deserializer).map(<$ty>::from_bits_retain)
+            }
+        }
+    };
+}
+#[cfg(feature = "serde")]
+pub(crate) use serde_as_raw_bits;

@@ -5,6 +5,9 @@
 //! [`crate::route`] and [`crate::plan`].
 #![forbid(unsafe_code)]
 
+pub use crate::access::Access;
+pub use crate::challenge::{Challenges, IeSettings};
+
 use crate::hresult::HResult;
 use crate::names::names;
 use core::fmt;
@@ -16,7 +19,7 @@ use core::fmt;
 /// `BG_AUTH_TARGET`: whom a set of credentials answers.
 ///
 /// ```
-/// use bits_helper_token::AuthTarget;
+/// use bits_helper_token::net::AuthTarget;
 /// assert_eq!(AuthTarget::Proxy.value(), 2); // BG_AUTH_TARGET_PROXY
 /// assert_eq!("server".parse::<AuthTarget>(), Ok(AuthTarget::Server));
 /// ```
@@ -55,7 +58,7 @@ names! { AuthTarget, "authentication target"; Server => "server", Proxy => "prox
 /// Only NTLM and Negotiate have *implicit* credentials (the logon identity, R-2, R-3).
 ///
 /// ```
-/// use bits_helper_token::AuthScheme;
+/// use bits_helper_token::net::AuthScheme;
 /// assert_eq!(AuthScheme::Negotiate.value(), 4); // BG_AUTH_SCHEME_NEGOTIATE
 /// assert!(AuthScheme::Ntlm.has_implicit_credentials());
 /// assert!(!AuthScheme::Passport.has_implicit_credentials());
@@ -173,7 +176,7 @@ impl NullCredentialsError {
 /// target × scheme (R-3, R-5). Fixed size, `Copy`, no heap.
 ///
 /// ```
-/// use bits_helper_token::{AuthScheme, AuthTarget, Credential, Credentials};
+/// use bits_helper_token::{net::AuthScheme, net::AuthTarget, net::Credential, net::Credentials};
 ///
 /// // SetCredentials(proxy, Negotiate, NULL, NULL) and explicit Basic for the server.
 /// let creds = Credentials::NONE
@@ -186,7 +189,7 @@ impl NullCredentialsError {
 /// // Basic and Digest need a user name.
 /// let refused = Credentials::NONE.set(AuthTarget::Server, AuthScheme::Digest, Credential::Implicit);
 /// assert_eq!(refused.unwrap_err().scheme, AuthScheme::Digest);
-/// # Ok::<(), bits_helper_token::NullCredentialsError>(())
+/// # Ok::<(), bits_helper_token::error::NullCredentialsError>(())
 /// ```
 ///
 /// **Serialized form** (feature `serde`): an object per target with one field per scheme
@@ -394,10 +397,9 @@ mod credentials_serde {
 /// `BG_JOB_PROXY_USAGE`: how the job finds its proxy (`SetProxySettings`).
 ///
 /// ```
-/// use bits_helper_token::ProxyUsage;
+/// use bits_helper_token::net::ProxyUsage;
 /// assert_eq!(ProxyUsage::default(), ProxyUsage::Preconfig);
 /// assert_eq!(ProxyUsage::Autodetect.value(), 3);
-/// assert!(!ProxyUsage::NoProxy.uses_proxy());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
 #[allow(clippy::exhaustive_enums)] // BG_JOB_PROXY_USAGE has exactly these four values
@@ -434,12 +436,6 @@ impl ProxyUsage {
             _ => None,
         }
     }
-
-    /// Whether a proxy may stand between BITS and the server (everything but
-    /// `NO_PROXY`). The model assumes discovery finds one.
-    pub const fn uses_proxy(self) -> bool {
-        !matches!(self, ProxyUsage::NoProxy)
-    }
 }
 
 names! { ProxyUsage, "proxy usage";
@@ -464,7 +460,7 @@ pub struct InvalidRegistryValue {
 /// which widens when BITS sends implicit credentials (R-3).
 ///
 /// ```
-/// use bits_helper_token::UseLmCompat;
+/// use bits_helper_token::net::UseLmCompat;
 /// assert_eq!(UseLmCompat::default(), UseLmCompat::AfterSetCredentials);
 /// assert_eq!(UseLmCompat::from_value(0), Ok(UseLmCompat::Always));
 /// assert_eq!(UseLmCompat::from_value(3).unwrap_err().to_string(), "UseLMCompat is 3; valid values are 0 to 2");
@@ -534,7 +530,7 @@ impl From<UseLmCompat> for u32 {
 /// 0 to 5. Read by R-3 when `UseLMCompat` is 1.
 ///
 /// ```
-/// use bits_helper_token::LmCompatibilityLevel;
+/// use bits_helper_token::net::LmCompatibilityLevel;
 /// assert_eq!(LmCompatibilityLevel::default().value(), 3); // Windows 7 and later
 /// assert!(LmCompatibilityLevel::new(6).is_err());
 /// ```
@@ -600,13 +596,13 @@ impl From<LmCompatibilityLevel> for u32 {
 /// The machine settings R-3 reads: `UseLMCompat` and `LMCompatibilityLevel`.
 ///
 /// ```
-/// use bits_helper_token::{NetworkEnvironment, UseLmCompat};
+/// use bits_helper_token::{net::NetworkEnvironment, net::UseLmCompat};
 /// let env = NetworkEnvironment::new(1, 2)?;
 /// assert_eq!(env.use_lm_compat, UseLmCompat::WhenLmCompatibilityLevel2);
 /// assert_eq!(env.lm_compatibility_level.value(), 2);
 /// assert!(NetworkEnvironment::new(2, 9).is_err());
 /// assert_eq!(NetworkEnvironment::default(), NetworkEnvironment::new(2, 3)?);
-/// # Ok::<(), bits_helper_token::InvalidRegistryValue>(())
+/// # Ok::<(), bits_helper_token::error::InvalidRegistryValue>(())
 /// ```
 ///
 /// Serialized as `{"use_lm_compat": 2, "lm_compatibility_level": 3}`; missing fields take

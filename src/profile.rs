@@ -209,7 +209,7 @@ impl From<FailureCode> for HResult {
 /// change fields:
 ///
 /// ```
-/// use bits_helper_token::{Knobs, UnknownFlags};
+/// use bits_helper_token::{profile::Knobs, profile::UnknownFlags};
 /// let mut knobs = Knobs::DEFAULT;
 /// knobs.unknown_flags = UnknownFlags::InvalidArg;
 /// assert_ne!(knobs, Knobs::default());
@@ -254,6 +254,64 @@ impl Knobs {
         token_check: TokenCheck::Eager,
         access_check: AccessCheck::PerCall,
     };
+
+    /// The same knobs with Q-1 (`unknown_flags`) set.
+    pub const fn with_unknown_flags(self, unknown_flags: UnknownFlags) -> Knobs {
+        Knobs {
+            unknown_flags,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-2 (`admin_bypass`) set.
+    pub const fn with_admin_bypass(self, admin_bypass: AdminBypass) -> Knobs {
+        Knobs {
+            admin_bypass,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-3 (`done_jobs`) set.
+    pub const fn with_done_jobs(self, done_jobs: DoneJobs) -> Knobs {
+        Knobs { done_jobs, ..self }
+    }
+
+    /// The same knobs with Q-5 (`denial`) set.
+    pub const fn with_denial(self, denial: FailureCode) -> Knobs {
+        Knobs { denial, ..self }
+    }
+
+    /// The same knobs with Q-6 (`take_ownership`) set.
+    pub const fn with_take_ownership(self, take_ownership: TakeOwnership) -> Knobs {
+        Knobs {
+            take_ownership,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-7 (`legacy_set_token`) set.
+    pub const fn with_legacy_set_token(self, legacy_set_token: LegacySetToken) -> Knobs {
+        Knobs {
+            legacy_set_token,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-8 (`token_check`) set.
+    pub const fn with_token_check(self, token_check: TokenCheck) -> Knobs {
+        Knobs {
+            token_check,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-9 (`access_check`) set.
+    pub const fn with_access_check(self, access_check: AccessCheck) -> Knobs {
+        Knobs {
+            access_check,
+            ..self
+        }
+    }
 }
 
 impl Default for Knobs {
@@ -265,7 +323,7 @@ impl Default for Knobs {
 /// What the model is asked to behave like: a [`Release`] and the [`Knobs`].
 ///
 /// ```
-/// use bits_helper_token::{Profile, Release};
+/// use bits_helper_token::{Profile, profile::Release};
 /// let p = Profile::new(Release::Legacy);
 /// assert_eq!(p.release, Release::Legacy);
 /// assert_eq!(Profile::default(), Profile::new(Release::LATEST));

@@ -327,15 +327,16 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The rule of a reason whose id is fixed.
-    pub(crate) const fn of(reason: Reason) -> Rule {
+    /// The rule of a reason whose id is fixed. Only for [`rule!`], which evaluates it at
+    /// compile time: a reason without a fixed id is a build error there, never a runtime
+    /// answer with an invented id.
+    #[doc(hidden)]
+    pub(crate) const fn fixed(reason: Reason) -> Rule {
         match reason.fixed_id() {
             Some(id) => Rule { id, reason },
-            // Unreachable for the reasons callers pass; a wrong call still answers.
-            None => Rule {
-                id: RuleId::T7,
-                reason,
-            },
+            None => panic!(
+                "this reason takes its rule id from the access or the setting: use Rule::new"
+            ),
         }
     }
 
@@ -350,3 +351,12 @@ impl core::fmt::Display for Rule {
         write!(f, "{} ({})", self.id, self.reason)
     }
 }
+
+/// `rule!(NotJobOwner)`: the [`Rule`] of a reason whose id is fixed, computed at compile
+/// time (a reason whose id depends on the access does not compile here; use [`Rule::new`]).
+macro_rules! rule {
+    ($reason:ident) => {
+        const { $crate::rule::Rule::fixed($crate::rule::Reason::$reason) }
+    };
+}
+pub(crate) use rule;

@@ -199,7 +199,7 @@ impl<'de> Deserialize<'de> for Job {
 
 /// `{"access": "reply_file_rename", "principal": "helper", "rule": "R-1", "reason":
 /// "flag_set"}` (serialization only: a route is an output).
-impl Serialize for crate::route::Route {
+impl Serialize for crate::decide::route::Route {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("Route", 4)?;
@@ -212,9 +212,9 @@ impl Serialize for crate::route::Route {
 }
 
 /// `"transferred"`, or `{"error": {…the job error…}}`.
-impl Serialize for crate::plan::TransferOutcome {
+impl Serialize for crate::decide::transfer::TransferOutcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use crate::plan::TransferOutcome;
+        use crate::decide::transfer::TransferOutcome;
         use serde::ser::SerializeMap;
         match self {
             TransferOutcome::Transferred => serializer.serialize_str("transferred"),
@@ -228,7 +228,7 @@ impl Serialize for crate::plan::TransferOutcome {
 }
 
 /// `{"steps": [route, …], "outcome": …}` (serialization only: a plan is an output).
-impl Serialize for crate::plan::TransferPlan {
+impl Serialize for crate::decide::transfer::TransferPlan {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("TransferPlan", 2)?;

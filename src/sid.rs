@@ -274,7 +274,7 @@ impl Sid {
     /// Builds a SID from its identifier authority and sub-authorities (T-2).
     ///
     /// ```
-    /// use bits_helper_token::{Sid, InvalidSid};
+    /// use bits_helper_token::{Sid, error::InvalidSid};
     /// assert_eq!(Sid::new(5, &[18]), Ok(Sid::LOCAL_SYSTEM));
     /// assert_eq!(Sid::new(5, &[]), Err(InvalidSid::SubAuthorityCount(0)));
     /// assert_eq!(Sid::new(1 << 48, &[0]), Err(InvalidSid::AuthorityTooLarge(1 << 48)));
@@ -325,7 +325,7 @@ impl Sid {
     /// Parses the Windows binary form (T-2), exactly: the slice must hold one whole SID.
     ///
     /// ```
-    /// use bits_helper_token::{Sid, SidBytesError};
+    /// use bits_helper_token::{Sid, error::SidBytesError};
     /// let bytes = [1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0];
     /// assert_eq!(Sid::from_bytes(&bytes), Ok(Sid::LOCAL_SYSTEM));
     /// assert!(matches!(Sid::from_bytes(&bytes[..11]), Err(SidBytesError::Truncated { .. })));
@@ -419,6 +419,32 @@ impl Sid {
     /// Whether this is LocalSystem, `S-1-5-18` (T-3).
     pub const fn is_local_system(&self) -> bool {
         self.authority == 5 && self.count == 1 && self.subs[0] == 18
+    }
+
+    /// Whether this is one of the three service accounts of T-3 — LocalSystem
+    /// `S-1-5-18`, LocalService `S-1-5-19`, NetworkService `S-1-5-20` — the one test of
+    /// "is a service account" every rule asks.
+    ///
+    /// ```
+    /// use bits_helper_token::Sid;
+    /// assert!(Sid::NETWORK_SERVICE.is_service_account());
+    /// assert!(!Sid::BUILTIN_ADMINISTRATORS.is_service_account());
+    /// ```
+    pub const fn is_service_account(&self) -> bool {
+        self.authority == 5 && self.count == 1 && matches!(self.subs[0], 18..=20)
+    }
+
+    /// The account name of a service account (T-3): `LocalSystem`, `LocalService` or
+    /// `NetworkService`.
+    pub const fn service_account_name(&self) -> Option<&'static str> {
+        if !self.is_service_account() {
+            return None;
+        }
+        Some(match self.subs[0] {
+            18 => "LocalSystem",
+            19 => "LocalService",
+            _ => "NetworkService",
+        })
     }
 }
 

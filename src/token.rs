@@ -1,5 +1,5 @@
 //! Tokens and identities: group attributes (SPEC T-4), "has the administrators SID
-//! enabled" (T-5), integrity levels (T-8), elevation (T-9), the [`Token`] and [`JobOwner`]
+//! enabled" (T-5), integrity levels (T-8), elevation (T-9), the [`Token`]
 //! traits, and plain-data identities.
 #![forbid(unsafe_code)]
 
@@ -10,7 +10,7 @@ use crate::sid::Sid;
 /// Levels compare by their rid.
 ///
 /// ```
-/// use bits_helper_token::IntegrityLevel;
+/// use bits_helper_token::token::IntegrityLevel;
 /// assert!(IntegrityLevel::High < IntegrityLevel::System);
 /// assert_eq!(IntegrityLevel::MediumPlus.rid(), 0x2100);
 /// assert_eq!(IntegrityLevel::from_rid(0x3000), IntegrityLevel::High);
@@ -80,7 +80,7 @@ impl IntegrityLevel {
     /// T-8's inference for a token that states no label: System for the service accounts,
     /// High with the administrators SID enabled, Medium otherwise.
     pub const fn inferred(user: &Sid, admin: bool) -> IntegrityLevel {
-        if is_service_account(user) {
+        if user.is_service_account() {
             IntegrityLevel::System
         } else if admin {
             IntegrityLevel::High
@@ -121,7 +121,7 @@ bitflags::bitflags! {
 }
 
 #[cfg(feature = "serde")]
-crate::serde_as_raw_bits!(GroupAttributes);
+crate::names::serde_as_raw_bits!(GroupAttributes);
 
 impl GroupAttributes {
     /// The usual attributes of a group in a normal token: mandatory, enabled by default,
@@ -134,7 +134,7 @@ impl GroupAttributes {
     /// "member": `SE_GROUP_ENABLED` set and `SE_GROUP_USE_FOR_DENY_ONLY` clear (T-5).
     ///
     /// ```
-    /// use bits_helper_token::GroupAttributes;
+    /// use bits_helper_token::token::GroupAttributes;
     /// assert!(GroupAttributes::from_bits_retain(0xF).is_enabled_for_allow());
     /// assert!(!GroupAttributes::from_bits_retain(0x10).is_enabled_for_allow()); // UAC-filtered
     /// assert!(!GroupAttributes::from_bits_retain(0x19).is_enabled_for_allow()); // restricted
@@ -217,18 +217,6 @@ impl<T: Token + ?Sized> Token for &T {
     }
 }
 
-/// What a job remembers of its owner (T-9): its SID, and the elevation and integrity
-/// level of the token that created the job or last took ownership of it
-/// (`GetOwnerElevationState`, `GetOwnerIntegrityLevel`).
-pub trait JobOwner {
-    /// The owner's user SID.
-    fn owner_sid(&self) -> Sid;
-    /// Whether the owner's token was elevated (T-9; A-4, A-11).
-    fn owner_elevated(&self) -> bool;
-    /// The owner's token's integrity level (T-8; A-11).
-    fn owner_integrity(&self) -> IntegrityLevel;
-}
-
 /// The facts the rules read from any token: its user SID, whether it has the
 /// administrators SID enabled (T-5), whether it is elevated (T-9) and its integrity level
 /// (T-8).
@@ -238,7 +226,7 @@ pub trait JobOwner {
 ///
 /// ```
 /// # #[cfg(feature = "alloc")] {
-/// use bits_helper_token::{Identity, Sid, TokenInfo};
+/// use bits_helper_token::{Identity, Sid, token::TokenInfo};
 ///
 /// let admin = TokenInfo::elevated_administrator("S-1-5-21-1-2-3-500".parse()?);
 /// let who = Identity::of(&admin);
@@ -249,7 +237,7 @@ pub trait JobOwner {
 /// let filtered = TokenInfo::filtered_administrator(who.sid);
 /// assert!(!Identity::of(&filtered).admin);
 /// # }
-/// # Ok::<(), bits_helper_token::ParseSidError>(())
+/// # Ok::<(), bits_helper_token::error::ParseSidError>(())
 /// ```
 ///
 /// Serialized (feature `serde`) as `{"sid", "admin", "elevated", "integrity"}`; a missing
@@ -303,17 +291,6 @@ impl Identity {
             elevated: token.elevated().unwrap_or(inferred.elevated),
             integrity: token.integrity().unwrap_or(inferred.integrity),
             ..inferred
-        }
-    }
-
-    /// The identity a job remembers of its owner. `admin` is the owner's elevation: the
-    /// rules read nothing else of an owner's groups.
-    pub fn of_owner<O: JobOwner + ?Sized>(owner: &O) -> Identity {
-        Identity {
-            sid: owner.owner_sid(),
-            admin: owner.owner_elevated(),
-            elevated: owner.owner_elevated(),
-            integrity: owner.owner_integrity(),
         }
     }
 
@@ -373,11 +350,6 @@ pub(crate) fn label_of(groups: &[Group]) -> Option<IntegrityLevel> {
     })
 }
 
-/// T-3: the three service accounts, `S-1-5-18`, `-19`, `-20`.
-pub(crate) const fn is_service_account(sid: &Sid) -> bool {
-    sid.authority() == 5 && sid.binary_len() == 12 && matches!(sid.rid(), 18..=20)
-}
-
 /// The Administrators group as an [`Identity`] with `admin` presents it (`0xF`).
 const IDENTITY_ADMIN_GROUPS: [Group; 1] = [Group::new(
     Sid::BUILTIN_ADMINISTRATORS,
@@ -406,24 +378,12 @@ impl Token for Identity {
     }
 }
 
-impl JobOwner for Identity {
-    fn owner_sid(&self) -> Sid {
-        self.sid
-    }
-    fn owner_elevated(&self) -> bool {
-        self.elevated
-    }
-    fn owner_integrity(&self) -> IntegrityLevel {
-        self.integrity
-    }
-}
-
 #[cfg(feature = "alloc")]
 pub use plain::TokenInfo;
 
 #[cfg(feature = "alloc")]
 mod plain {
-    use super::{Group, GroupAttributes, Identity, IntegrityLevel, JobOwner, Token};
+    use super::{Group, GroupAttributes, Identity, IntegrityLevel, Token};
     use crate::sid::Sid;
     use alloc::vec;
     use alloc::vec::Vec;
@@ -435,7 +395,7 @@ mod plain {
     /// Users, Everyone, Authenticated Users, and the logon-type groups).
     ///
     /// ```
-    /// use bits_helper_token::{GroupAttributes, Sid, Token, TokenInfo};
+    /// use bits_helper_token::{token::GroupAttributes, Sid, Token, token::TokenInfo};
     ///
     /// let system = TokenInfo::local_system();
     /// assert!(system.has_admin_enabled());
@@ -597,20 +557,6 @@ mod plain {
             self.elevated
         }
     }
-
-    /// A token as a job owner: its elevation and integrity level as stated, else as T-8
-    /// and T-9 infer them.
-    impl JobOwner for TokenInfo {
-        fn owner_sid(&self) -> Sid {
-            self.user
-        }
-        fn owner_elevated(&self) -> bool {
-            Identity::of(self).elevated
-        }
-        fn owner_integrity(&self) -> IntegrityLevel {
-            Identity::of(self).integrity
-        }
-    }
 }
 
 #[cfg(all(test, feature = "alloc"))]
@@ -690,6 +636,6 @@ mod tests {
         assert!(!TokenInfo::standard_user(user).has_admin_enabled());
         assert!(TokenInfo::elevated_administrator(user).has_admin_enabled());
         assert!(!TokenInfo::filtered_administrator(user).has_admin_enabled());
-        assert!(TokenInfo::elevated_administrator(user).owner_elevated());
+        assert!(TokenInfo::elevated_administrator(user).identity().elevated);
     }
 }

@@ -25,7 +25,7 @@ bitflags::bitflags! {
     /// assert_eq!(raw.unknown_bits(), 0x4); // kept for the decision (T-1, Q-1)
     /// assert_eq!(raw.to_string(), "NETWORK | 0x4");
     /// assert_eq!(TokenUsage::empty().to_string(), "0");
-    /// # Ok::<(), bits_helper_token::ParseUsageError>(())
+    /// # Ok::<(), bits_helper_token::error::ParseUsageError>(())
     /// ```
     ///
     /// **Serialized form** (feature `serde`), chosen to be the `DWORD` the API takes:
@@ -133,7 +133,7 @@ fn parse_hex(s: &str) -> Option<u32> {
 }
 
 #[cfg(feature = "serde")]
-crate::serde_as_raw_bits!(TokenUsage);
+crate::names::serde_as_raw_bits!(TokenUsage);
 
 #[cfg(test)]
 mod tests {

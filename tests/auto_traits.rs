@@ -1,7 +1,7 @@
 //! Every public type is `Send + Sync` (and the plain-data ones `Unpin`): cheap to check,
 //! costly to lose.
 
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*, *};
 
 fn assert_auto<T: Send + Sync + Unpin>() {}
 
@@ -46,8 +46,9 @@ fn public_types_are_send_and_sync() {
     assert_auto::<TokenOptions>();
     assert_auto::<Event>();
     assert_auto::<Operation>();
-    assert_auto::<Explanation<'static>>();
-    assert_auto::<Inputs<'static>>();
+    assert_auto::<bits_helper_token::explain::Explained<Decision>>();
+    assert_auto::<bits_helper_token::explain::Explained<Route>>();
+    assert_auto::<bits_helper_token::explain::Explained<TransferPlan>>();
     assert_auto::<QueryInterfaceError>();
     assert_auto::<InvalidJob>();
     // routing

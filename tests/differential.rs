@@ -19,7 +19,8 @@ use bits_helper_token::support::harness::{
 };
 use bits_helper_token::support::proptest::{AdminGroup, ScenarioParams, token};
 use bits_helper_token::{
-    HResult, Identity, IntegrityLevel, Release, RuleId, Sid, Token, TokenInfo, TokenUsage,
+    HResult, Identity, RuleId, Sid, Token, TokenUsage, profile::Release, token::IntegrityLevel,
+    token::TokenInfo,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;

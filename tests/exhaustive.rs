@@ -15,7 +15,7 @@
 //!   at call time; the impersonated token only matters to and what is stored;
 //! * **precedence** (A-10): availability, then access, then state, then arguments.
 
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, profile::*, sid::*, token::*, *};
 
 fn sid(rid: u32) -> Sid {
     Sid::new(5, &[21, 1, 2, 3, rid]).unwrap()
@@ -319,7 +319,7 @@ fn check_job_model(c: &mut Checker, p: &Profile, caller: Identity, facts: &JobFa
     let got = handle
         .set_helper_token_flags(&mut job, 2)
         .expect("the job's own handle");
-    c.check(got == expected, || {
+    c.check(*got == expected, || {
         format!("the handle decided differently from its remembered caller: {got} vs {expected}")
     });
     let impersonated = Identity::new(sid(2002), false);
@@ -327,7 +327,7 @@ fn check_job_model(c: &mut Checker, p: &Profile, caller: Identity, facts: &JobFa
     let got = handle
         .set_helper_token(&mut job, Impersonation::Allowed(impersonated))
         .expect("the job's own handle");
-    c.check(got == expected, || {
+    c.check(*got == expected, || {
         format!("SetHelperToken through the handle differs: {got} vs {expected}")
     });
 }

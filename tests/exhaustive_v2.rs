@@ -15,7 +15,7 @@
 //! error; a done job keeps its state, error and flags; only TakeOwnership changes the owner;
 //! a transfer that runs ends as its plan says).
 
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 
 fn sid(rid: u32) -> Sid {
     Sid::new(5, &[21, 1, 2, 3, rid]).unwrap()

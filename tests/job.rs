@@ -2,7 +2,7 @@
 //! state, and properties over random call sequences.
 
 mod common;
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, error::*, explain::Explained, job::*, profile::*, token::*, *};
 use common::*;
 use proptest::prelude::*;
 
@@ -645,14 +645,16 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
                         prop_assert_eq!(h.caller(), caller);
                         handles.push(h);
                     }
-                    Err(e) => prop_assert_eq!(*e.decision(), pure),
+                    Err(e) => prop_assert_eq!(*e.decision().get(), pure),
                 }
                 (None, pure, pure)
             }
             Op::SetFlags { h, flags } => match handle(h) {
                 Some(o) => (
                     Some(o.caller()),
-                    o.set_helper_token_flags(&mut job, *flags).unwrap(),
+                    o.set_helper_token_flags(&mut job, *flags)
+                        .unwrap()
+                        .into_inner(),
                     set_helper_token_flags(&profile, o.caller(), &facts, *flags),
                 ),
                 None => continue,
@@ -660,7 +662,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::GetFlags { h } => match handle(h) {
                 Some(o) => (
                     Some(o.caller()),
-                    o.get_helper_token_flags(&job).unwrap(),
+                    o.get_helper_token_flags(&job).unwrap().into_inner(),
                     get_helper_token_flags(&profile, o.caller(), &facts),
                 ),
                 None => continue,
@@ -678,7 +680,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
                     };
                     (
                         Some(o.caller()),
-                        o.set_helper_token(&mut job, imp).unwrap(),
+                        o.set_helper_token(&mut job, imp).unwrap().into_inner(),
                         set_helper_token(&profile, o.caller(), &facts, imp),
                     )
                 }
@@ -686,7 +688,7 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
             },
             Op::Clear { h } => match handle(h) {
                 Some(o) => {
-                    let d = o.clear_helper_token(&mut job).unwrap();
+                    let d = o.clear_helper_token(&mut job).unwrap().into_inner();
                     // L-3: flags survive ClearHelperToken, whatever it returns.
                     prop_assert_eq!(job.flags(), before.flags());
                     (
@@ -700,28 +702,32 @@ fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> 
             Op::GetSid { h } => match handle(h) {
                 Some(o) => (
                     Some(o.caller()),
-                    o.get_helper_token_sid(&job).unwrap(),
+                    o.get_helper_token_sid(&job).unwrap().into_inner(),
                     get_helper_token_sid(&profile, o.caller(), &facts),
                 ),
                 None => continue,
             },
-            Op::Logoff => (None, job.logoff_owner(), logoff_owner(&facts)),
-            Op::Logon => (None, job.logon_owner(), logon_owner(&facts)),
+            Op::Logoff => (None, job.logoff_owner().into_inner(), logoff_owner(&facts)),
+            Op::Logon => (None, job.logon_owner().into_inner(), logon_owner(&facts)),
             Op::SessionEnd => (
                 None,
-                job.helper_session_ended(),
+                job.helper_session_ended().into_inner(),
                 helper_session_ended(&facts),
             ),
-            Op::ServiceStop => (None, job.service_stop(), service_stop(&facts)),
-            Op::Resume => (None, job.resume(), resume(&facts)),
-            Op::Transfer => (None, job.transfer(), transfer(&profile, &facts)),
-            Op::Cancel => (None, job.cancel(), cancel(&facts)),
-            Op::Complete => (None, job.complete(), complete(&facts)),
+            Op::ServiceStop => (None, job.service_stop().into_inner(), service_stop(&facts)),
+            Op::Resume => (None, job.resume().into_inner(), resume(&facts)),
+            Op::Transfer => (
+                None,
+                job.transfer().into_inner(),
+                transfer(&profile, &facts),
+            ),
+            Op::Cancel => (None, job.cancel().into_inner(), cancel(&facts)),
+            Op::Complete => (None, job.complete().into_inner(), complete(&facts)),
             Op::TakeOwnership { who } => {
                 let caller = Identity::of(&people[*who]);
                 (
                     None,
-                    job.take_ownership(&people[*who]),
+                    job.take_ownership(&people[*who]).into_inner(),
                     take_ownership(&profile, caller, &facts),
                 )
             }
@@ -795,12 +801,7 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
     let user = TokenInfo::standard_user("S-1-5-21-1-2-3-1001".parse().unwrap());
     let mut job = Job::new(Profile::default(), &user);
     // The sentence of a decision, from the job as it was before the event.
-    let said = |job: &mut Job, event: fn(&mut Job) -> Decision| {
-        let before = job.clone();
-        let d = event(job);
-        d.explain(&Inputs::new(before.profile(), before.facts()))
-            .to_string()
-    };
+    let said = |job: &mut Job, event: fn(&mut Job) -> Explained<Decision>| event(job).to_string();
     assert_eq!(
         said(&mut job, Job::resume),
         "resume returns 0x00000000 (S_OK): L-9: the job went from suspended to queued"
@@ -832,7 +833,7 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
     // The other two ends of the token's session (L-5), each named in its own words.
     for (event, ended) in [
         (
-            Job::helper_session_ended as fn(&mut Job) -> Decision,
+            Job::helper_session_ended as fn(&mut Job) -> Explained<Decision>,
             "helper_session_ended returns 0x00000000 (S_OK): L-5: the helper token's session ended",
         ),
         (

@@ -3,7 +3,7 @@
 //! Q-5, Q-7, L-2, L-3, L-4).
 
 mod common;
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, profile::*, token::*, *};
 use common::*;
 
 const LATEST: Profile = Profile::new(Release::Win10_1809);
@@ -110,43 +110,31 @@ fn l2_set_helper_token_stores_the_impersonated_token() {
 
 #[test]
 fn explanations_name_the_caller_and_the_token_being_set() {
-    let job = JobFacts::new(id(&alice()));
-    let inputs = Inputs::new(&LATEST, &job);
-    // A-1: the handle remembers the caller, named by its SID.
-    let qi = query_interface(&LATEST, id(&bob()), &job);
-    let with_caller = inputs.caller(id(&bob()));
+    // The sentence is built from the facts the decision was made on, captured by the job.
+    let mut job = Job::with_facts(LATEST, JobFacts::new(id(&alice())));
+    // A-5: the refused QueryInterface (Q-9 at QueryInterface) names the caller and owner.
+    let at_qi = LATEST.with_knobs(Knobs::default().with_access_check(AccessCheck::QueryInterface));
+    let strict = Job::with_facts(at_qi, JobFacts::new(id(&alice())));
+    let refused = strict.query_interface(&bob()).unwrap_err();
     assert_eq!(
-        qi.explain(&with_caller).to_string(),
+        refused.decision().to_string(),
         format!(
-            "query_interface returns 0x00000000 (S_OK): A-1: QueryInterface succeeds and \
-             the handle remembers the caller {}",
-            bob().user
+            "query_interface returns 0x80070005 (E_ACCESSDENIED): A-5: the caller {} is not \
+             an administrator and does not own the job (owner {})",
+            bob().user,
+            alice().user
         )
-    );
-    // Without the caller among the inputs, the sentence says so rather than guess.
-    assert!(
-        qi.explain(&inputs)
-            .to_string()
-            .ends_with("the caller (unknown)")
     );
     // A-7: the sentence names the administrator token being set.
-    let d = set_helper_token(&LATEST, id(&alice()), &job, Impersonation::of(&admin()));
-    let text = d
-        .explain(
-            &inputs
-                .caller(id(&alice()))
-                .impersonation(Impersonation::of(&admin())),
-        )
-        .to_string();
+    let handle = job.query_interface(&alice()).unwrap();
+    let d = handle
+        .set_helper_token(&mut job, Impersonation::of(&admin()))
+        .unwrap();
+    assert_eq!(d.rule().reason, Reason::NewTokenIsAdministrator);
+    let text = d.to_string();
     assert!(
         text.contains(&format!("the token being set ({})", admin().user)),
         "{text}"
-    );
-    assert!(
-        d.explain(&inputs)
-            .to_string()
-            .contains("the token being set ((unknown))"),
-        "without the impersonation among the inputs"
     );
 }
 

@@ -2,7 +2,7 @@
 //! every method and lifecycle decision, every route and every transfer plan.
 
 mod common;
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, token::*, *};
 use common::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -4,7 +4,7 @@
 //! code says. `UPDATE_README=1 cargo test --test readme_routing` rewrites the section (and
 //! inserts it before `## Commands` when the markers are missing).
 
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 use std::fmt::Write as _;
 
 const START: &str = "<!-- routing-table:start -->";

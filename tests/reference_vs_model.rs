@@ -26,7 +26,7 @@ mod reference;
 
 use bits_helper_token::scenario::{Scenario, StepValue};
 use bits_helper_token::support::proptest::{ScenarioParams, scenario};
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 use proptest::test_runner::{Config, TestError, TestRunner};
 use reference as r;
 use std::io::Write;
@@ -447,7 +447,7 @@ fn t5_agrees_on_every_token_class() {
         let expected = r::has_admin_enabled(t);
         assert_eq!(t.has_admin_enabled(), expected, "T-5 of {t:?}");
         assert_eq!(Identity::of(t).admin, expected, "Identity::of {t:?}");
-        assert_eq!(t.owner_elevated(), expected, "JobOwner for {t:?}");
+        assert_eq!(Identity::of(t).elevated, expected, "T-9 for {t:?}");
         admins += usize::from(expected);
     }
     report(&format!(
@@ -701,7 +701,7 @@ fn compare_routes(release: Release, case: &RouteCase, accesses: &[Access]) -> us
             (x.steps.clone(), x.failure, failing),
             "transfer plan of {:?} ({release:?}, {token_check:?}); model: {}",
             case.model,
-            plan.explain(&profile, &case.model)
+            bits_helper_token::explain::transfer_plan(&profile, &case.model)
         );
     }
     accesses.len() + 1
@@ -867,12 +867,13 @@ fn job_pair(
     let creds = Credentials::NONE
         .set(AuthTarget::Server, AuthScheme::Basic, Credential::Explicit)
         .expect("explicit Basic");
-    let mut base = bits_helper_token::Job::with_owner(profile, owner)
+    let facts = JobFacts::new(owner)
         .with_job_type(shape.0)
-        .with_remote(shape.1);
-    base.set_client_certificate(certificate);
-    base.set_credentials(creds);
-    base.set_proxy(shape.2);
+        .with_remote(shape.1)
+        .with_client_certificate(certificate)
+        .with_credentials(creds)
+        .with_proxy(shape.2);
+    let base = bits_helper_token::Job::with_facts(profile, facts);
     let mut json = serde_json::to_value(base).expect("a job serializes");
     json["state"] = serde_json::to_value(state).expect("state");
     json["flags"] = serde_json::json!(flags);
@@ -1030,41 +1031,49 @@ fn lifecycle_events_agree_from_every_state() {
                                 let mut events: Vec<Ev> = vec![
                                     (
                                         "logoff",
-                                        Box::new(|j| j.logoff_owner()),
+                                        Box::new(|j| j.logoff_owner().into_inner()),
                                         Box::new(|j| j.logoff_owner()),
                                     ),
                                     (
                                         "logon",
-                                        Box::new(|j| j.logon_owner()),
+                                        Box::new(|j| j.logon_owner().into_inner()),
                                         Box::new(|j| j.logon_owner()),
                                     ),
                                     (
                                         "helper_session_ended",
-                                        Box::new(|j| j.helper_session_ended()),
+                                        Box::new(|j| j.helper_session_ended().into_inner()),
                                         Box::new(|j| j.helper_session_ended()),
                                     ),
                                     (
                                         "service_stop",
-                                        Box::new(|j| j.service_stop()),
+                                        Box::new(|j| j.service_stop().into_inner()),
                                         Box::new(|j| j.helper_session_ended()),
                                     ),
-                                    ("resume", Box::new(|j| j.resume()), Box::new(|j| j.resume())),
+                                    (
+                                        "resume",
+                                        Box::new(|j| j.resume().into_inner()),
+                                        Box::new(|j| j.resume()),
+                                    ),
                                     (
                                         "transfer",
-                                        Box::new(|j| j.transfer()),
+                                        Box::new(|j| j.transfer().into_inner()),
                                         Box::new(|j| j.transfer()),
                                     ),
-                                    ("cancel", Box::new(|j| j.cancel()), Box::new(|j| j.cancel())),
+                                    (
+                                        "cancel",
+                                        Box::new(|j| j.cancel().into_inner()),
+                                        Box::new(|j| j.cancel()),
+                                    ),
                                     (
                                         "complete",
-                                        Box::new(|j| j.complete()),
+                                        Box::new(|j| j.complete().into_inner()),
                                         Box::new(|j| j.complete()),
                                     ),
                                 ];
                                 for t in &takers {
                                     events.push((
                                         "take_ownership",
-                                        Box::new(move |j| j.take_ownership(t)),
+                                        Box::new(move |j| j.take_ownership(t).into_inner()),
                                         Box::new(move |j| j.take_ownership(t)),
                                     ));
                                 }

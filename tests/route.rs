@@ -6,7 +6,7 @@
 //! `tests/reference_vs_model.rs`, and `tests/no_alloc.rs` proves routing allocates nothing.
 
 mod common;
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 use common::*;
 use proptest::prelude::*;
 use serde_json::json;
@@ -79,7 +79,7 @@ fn helper_used() -> Principal {
 /// the principal.
 fn sentence(profile: &Profile, job: &JobFacts, access: Access) -> String {
     let r = route(profile, job, access);
-    let full = r.explain(profile, job).to_string();
+    let full = bits_helper_token::explain::route(profile, job, r.access).to_string();
     let start = full
         .find(&format!(" ({}: ", r.rule.id))
         .unwrap_or_else(|| panic!("{full}"));
@@ -294,9 +294,13 @@ fn r3_use_lm_compat_1_sends_when_lm_compatibility_level_is_2_or_more() {
                 implicit_allowed(&job, AuthTarget::Server),
                 Some(ImplicitAllowed::LmCompatibilityLevel)
             );
-            assert!(r.explain(&LATEST, &job).to_string().contains(&format!(
-                "UseLMCompat is 1 and LMCompatibilityLevel is {level}"
-            )));
+            assert!(
+                bits_helper_token::explain::route(&LATEST, &job, r.access)
+                    .to_string()
+                    .contains(&format!(
+                        "UseLMCompat is 1 and LMCompatibilityLevel is {level}"
+                    ))
+            );
         } else {
             assert_eq!(r.principal, Principal::NoCredentials, "level {level}");
             assert_eq!(
@@ -1005,7 +1009,7 @@ fn x2_l6_q8_a_job_with_flags_and_no_helper_fails_with_token_required() {
         Some(Access::ProxyIeSettings)
     );
     assert_eq!(
-        plan.explain(&lazy, &preconfig)
+        bits_helper_token::explain::transfer_plan(&lazy, &preconfig)
             .to_string()
             .lines()
             .last()
@@ -1118,9 +1122,7 @@ fn plan_display_lists_the_steps_and_the_outcome() {
         .with_job_type(JobType::Upload)
         .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
     assert_eq!(
-        transfer_plan(&LATEST, &job)
-            .explain(&LATEST, &job)
-            .to_string(),
+        bits_helper_token::explain::transfer_plan(&LATEST, &job).to_string(),
         "1. upload_local_file: the owner S-1-5-21-1-2-3-1001 (R-1: LOCAL_FILE is not set, so BITS opens the upload's local file as the owner S-1-5-21-1-2-3-1001)\n\
          2. server_challenge_negotiate: the helper token S-1-5-21-1-2-3-1002 (R-2: NETWORK is set, so BITS answers the server's Negotiate challenge with the implicit credentials of the helper token S-1-5-21-1-2-3-1002 (R-3 allows them: SetCredentials(NULL, NULL) was called for this target))\n\
          => TRANSFERRED"
@@ -1248,9 +1250,9 @@ proptest! {
     ) {
         let job = job.with_flags(NONE);
         let r = route(&p, &job, access);
-        prop_assert!(r.principal != Principal::Helper, "{}", r.explain(&p, &job));
-        prop_assert!(r.principal != Principal::MissingHelper, "{}", r.explain(&p, &job));
-        prop_assert!(r.failure().is_none_or(|f| f.rule.id == RuleId::X3), "{}", r.explain(&p, &job));
+        prop_assert!(r.principal != Principal::Helper, "{}", bits_helper_token::explain::route(&p, &job, r.access));
+        prop_assert!(r.principal != Principal::MissingHelper, "{}", bits_helper_token::explain::route(&p, &job, r.access));
+        prop_assert!(r.failure().is_none_or(|f| f.rule.id == RuleId::X3), "{}", bits_helper_token::explain::route(&p, &job, r.access));
         let plan = transfer_plan(&p, &job);
         prop_assert!(plan.outcome().failure().is_none_or(|f| f.rule.id == RuleId::X3));
         prop_assert_eq!(client_certificate_failure(&job, NONE), None);
@@ -1277,7 +1279,7 @@ proptest! {
         match r.principal {
             Principal::Helper => {
                 let flag = naming_flag(access);
-                prop_assert!(flag.is_some_and(|f| job.flags.contains(f)), "{}", r.explain(&p, &job));
+                prop_assert!(flag.is_some_and(|f| job.flags.contains(f)), "{}", bits_helper_token::explain::route(&p, &job, r.access));
                 prop_assert_eq!(r.principal.sid(&job), job.helper.map(|h| h.sid));
                 prop_assert!(job.helper.is_some());
             }
@@ -1566,8 +1568,24 @@ fn r7_proxy_usages_are_the_bg_job_proxy_usage_values() {
         assert_eq!(p.to_string(), p.name());
     }
     assert_eq!(ProxyUsage::from_value(4), None);
-    let uses: Vec<bool> = ProxyUsage::ALL.iter().map(|p| p.uses_proxy()).collect();
-    assert_eq!(uses, [true, false, true, true]);
+    // X-3: whether a transfer goes through a proxy is the job's (JobFacts::through_proxy),
+    // for PRECONFIG decided by the IE settings.
+    let through = |p: ProxyUsage, ie: IeSettings| {
+        alice_job(TokenUsage::empty(), None)
+            .with_proxy(p)
+            .with_ie_settings(ie)
+            .through_proxy()
+    };
+    let direct: Vec<bool> = ProxyUsage::ALL
+        .iter()
+        .map(|&p| through(p, IeSettings::Direct))
+        .collect();
+    assert_eq!(direct, [false, false, true, true]);
+    let pac: Vec<bool> = ProxyUsage::ALL
+        .iter()
+        .map(|&p| through(p, IeSettings::Pac))
+        .collect();
+    assert_eq!(pac, [true, false, true, true]);
 }
 
 #[test]
@@ -1705,7 +1723,7 @@ fn r6_service_owners_are_named_in_the_rule_text() {
         assert_eq!(r.rule.id, RuleId::R6);
         let job = world(owner).with_remote(Remote::Smb);
         assert_eq!(
-            r.explain(&Profile::default(), &job).to_string(),
+            bits_helper_token::explain::route(&Profile::default(), &job, r.access).to_string(),
             format!(
                 "smb_remote_file: {} (R-6: the owner {who}, so BITS opens the remote \
                  file on the SMB share {appears})",
@@ -1726,7 +1744,7 @@ fn r6_explanations_name_whose_token_is_seen_and_the_negotiate_limit() {
     let helper = alice_job(NET, Some(Identity::NETWORK_SERVICE)).with_remote(Remote::Smb);
     let r = route(&LATEST, &helper, Access::SmbRemoteFile);
     assert_eq!((r.rule.id, r.principal), (RuleId::R6, Principal::Computer));
-    let text = r.explain(&LATEST, &helper).to_string();
+    let text = bits_helper_token::explain::route(&LATEST, &helper, r.access).to_string();
     assert!(
         text.contains("the helper token S-1-5-20 is NetworkService"),
         "{text}"
@@ -1737,7 +1755,7 @@ fn r6_explanations_name_whose_token_is_seen_and_the_negotiate_limit() {
         .with_remote(Remote::Smb);
     let r = route(&LATEST, &owner, Access::SmbRemoteFile);
     assert_eq!((r.rule.id, r.principal), (RuleId::R6, Principal::Computer));
-    let text = r.explain(&LATEST, &owner).to_string();
+    let text = bits_helper_token::explain::route(&LATEST, &owner, r.access).to_string();
     assert!(text.contains("the owner S-1-5-18 is LocalSystem"), "{text}");
     // An NTLM challenge answered with the implicit credentials of a NetworkService helper:
     // the computer's identity goes only through Negotiate, so nothing usable is presented.
@@ -1746,7 +1764,7 @@ fn r6_explanations_name_whose_token_is_seen_and_the_negotiate_limit() {
     let r = route(&LATEST, &ntlm, Access::ServerChallenge(AuthScheme::Ntlm));
     assert_eq!(r.rule.reason, Reason::ComputerOnlyThroughNegotiate);
     assert_eq!(
-        r.explain(&LATEST, &ntlm).to_string(),
+        bits_helper_token::explain::route(&LATEST, &ntlm, r.access).to_string(),
         "server_challenge_ntlm: no credentials (R-6: the helper token S-1-5-20 is \
          NetworkService, which appears on the network as the computer, and the computer's \
          identity is presented only through Negotiate: BITS answers the server's NTLM \

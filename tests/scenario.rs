@@ -2,7 +2,7 @@
 //! handles a scenario defines, and the JSON form of its transcript.
 
 use bits_helper_token::scenario::{HandleName, Scenario, ScenarioErrorKind, Step};
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, token::*, *};
 use serde_json::json;
 
 fn scenario(steps: Vec<Step>) -> Scenario {

@@ -9,7 +9,7 @@
 mod oracle_line;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, token::*, *};
 use jsonschema::Validator;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

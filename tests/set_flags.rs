@@ -2,7 +2,7 @@
 //! profile, and the properties of issue 2.
 
 mod common;
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, profile::*, sid::*, token::*, *};
 use common::*;
 use proptest::prelude::*;
 
@@ -11,6 +11,21 @@ const P1607: Profile = Profile::new(Release::Win10_1607);
 const LEGACY: Profile = Profile::new(Release::Legacy);
 const PRE: Profile = Profile::new(Release::PreBits4);
 const RELAXED: [Profile; 2] = [P1607, LATEST];
+
+/// The sentence of `SetHelperTokenFlags(flags)` by `caller` on a job with these facts.
+fn explained_set_flags(
+    profile: &Profile,
+    caller: &TokenInfo,
+    facts: JobFacts,
+    flags: u32,
+) -> String {
+    let mut job = Job::with_facts(*profile, facts);
+    let handle = job.query_interface(caller).expect("the handle");
+    handle
+        .set_helper_token_flags(&mut job, flags)
+        .unwrap()
+        .to_string()
+}
 
 fn job_of(owner: Identity) -> JobFacts {
     JobFacts::new(owner)
@@ -172,8 +187,7 @@ fn q1_unknown_bits_refused_by_default_and_by_knob() {
     assert_eq!(d.rule().reason, Reason::UnknownFlags);
     assert_eq!(d.effect(), Effect::Unchanged);
     assert_eq!(
-        d.explain(&Inputs::new(&LATEST, &job).caller(id(&alice())).flags(0x6))
-            .to_string(),
+        explained_set_flags(&LATEST, &alice(), job, 0x6),
         "SetHelperTokenFlags returns 0x80004001 (E_NOTIMPL): Q-1: the flags carry unknown bits 0x4 (only LOCAL_FILE 0x1 and NETWORK 0x2 exist)"
     );
 
@@ -301,10 +315,9 @@ fn x1_client_certificate_with_network_predicts_the_failure() {
 #[test]
 fn decision_display_reads_as_a_sentence() {
     let job = job_of(id(&alice())).with_helper(Some(id(&admin())));
-    let d = set_helper_token_flags(&LATEST, id(&alice()), &job, 0x1);
+    let _d = set_helper_token_flags(&LATEST, id(&alice()), &job, 0x1);
     assert_eq!(
-        d.explain(&Inputs::new(&LATEST, &job).caller(id(&alice())))
-            .to_string(),
+        explained_set_flags(&LATEST, &alice(), job, 0x1),
         "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-6: the helper token stored on the job (S-1-5-21-1-2-3-500) has the Administrators group enabled, so only an administrator may change its flags"
     );
 }

@@ -2,7 +2,8 @@
 //! well-known SIDs.
 
 use bits_helper_token::{
-    MAX_AUTHORITY, MAX_BINARY_LEN, MAX_SUB_AUTHORITIES, ParseSidError, Sid, SidBytesError,
+    Sid, error::ParseSidError, error::SidBytesError, sid::MAX_AUTHORITY, sid::MAX_BINARY_LEN,
+    sid::MAX_SUB_AUTHORITIES,
 };
 use proptest::prelude::*;
 
@@ -299,7 +300,7 @@ fn t2_serde_is_the_canonical_string_and_as_strict_as_fromstr() {
 
 fn any_sid() -> impl Strategy<Value = Sid> {
     (
-        0u64..=bits_helper_token::MAX_AUTHORITY,
+        0u64..=bits_helper_token::sid::MAX_AUTHORITY,
         prop::collection::vec(any::<u32>(), 1..=15),
     )
         .prop_map(|(a, subs)| Sid::new(a, &subs).unwrap())

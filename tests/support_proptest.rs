@@ -4,7 +4,7 @@
 
 use bits_helper_token::scenario::{Scenario, Step};
 use bits_helper_token::support::proptest::*;
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};

@@ -14,7 +14,7 @@
 mod oracle_line;
 
 use bits_helper_token::scenario::Scenario;
-use bits_helper_token::{Access, Reason, Release, RuleId};
+use bits_helper_token::{Access, RuleId, decide::Reason, profile::Release};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::PathBuf;

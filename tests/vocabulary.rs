@@ -2,7 +2,7 @@
 //! (T-7), releases, tokens and identities (T-4, T-5), and the name tables every
 //! vocabulary enum shares.
 
-use bits_helper_token::*;
+use bits_helper_token::{decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*, *};
 
 fn sid(s: &str) -> Sid {
     s.parse().unwrap()
@@ -300,14 +300,13 @@ fn t5_a_reference_to_a_token_is_the_same_token() {
 #[test]
 fn t5_job_owner_identity() {
     let a = sid("S-1-5-21-1-2-3-500");
-    let owner = Identity::of_owner(&TokenInfo::elevated_administrator(a));
+    // T-9: what a job remembers of the token that created it.
+    let owner = Job::new(Profile::default(), &TokenInfo::elevated_administrator(a)).owner();
     assert_eq!(owner, Identity::new(a, true));
-    let owner = Identity::of_owner(&TokenInfo::filtered_administrator(a));
+    let owner = Job::new(Profile::default(), &TokenInfo::filtered_administrator(a)).owner();
     assert_eq!(owner, Identity::new(a, false));
     for id in [Identity::new(a, true), Identity::NETWORK_SERVICE] {
-        assert_eq!(id.owner_sid(), id.sid);
-        assert_eq!(id.owner_elevated(), id.admin);
-        assert_eq!(Identity::of_owner(&id), id);
+        assert_eq!(Identity::of(&id), id);
     }
     // An Identity as a token: the Administrators group exactly when `admin` is set.
     assert!(Identity::new(a, false).groups().is_empty());
@@ -317,11 +316,11 @@ fn t5_job_owner_identity() {
         Sid::BUILTIN_ADMINISTRATORS
     );
     assert_eq!(Identity::new(a, true).user(), a);
-    // A job is a job owner: its owner's SID and elevation.
+    // A job remembers its owner as given.
     let job = Job::with_owner(Profile::default(), Identity::new(a, true));
-    assert_eq!(Identity::of_owner(&job), Identity::new(a, true));
+    assert_eq!(job.owner(), Identity::new(a, true));
     let job = Job::with_owner(Profile::default(), Identity::NETWORK_SERVICE);
-    assert_eq!(Identity::of_owner(&job), Identity::NETWORK_SERVICE);
+    assert_eq!(job.owner(), Identity::NETWORK_SERVICE);
 }
 
 #[test]

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use bits_helper_token::windows::{ComError, ComJob, ImpersonationLevel, TokenKind, WindowsToken};
 use bits_helper_token::{
-    AccessCheck, Decision, HResult, Identity, Impersonation, IntegrityLevel, Job, Knobs, Profile,
-    Release, RuleId, Sid, TokenOptions, TokenUsage, Value,
+    Decision, HResult, Identity, Job, Profile, RuleId, Sid, TokenOptions, TokenUsage,
+    decide::Impersonation, decide::Value, profile::AccessCheck, profile::Knobs, profile::Release,
+    token::IntegrityLevel,
 };
 use windows::Win32::Foundation::{E_NOINTERFACE, E_POINTER, S_OK};
 use windows::Win32::Networking::BackgroundIntelligentTransferService::{

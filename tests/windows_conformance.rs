@@ -8,7 +8,7 @@
 mod windows_oracle;
 
 use bits_helper_token::windows::conformance::{self, Cast, ModelObject, RealBits, Role, SCENARIOS};
-use bits_helper_token::{HResult, Knobs, Profile, UnknownFlags};
+use bits_helper_token::{HResult, Profile, profile::Knobs, profile::UnknownFlags};
 use windows::Win32::System::Com::{COINIT_MULTITHREADED, CoInitializeEx};
 
 use windows_oracle::under_wine;

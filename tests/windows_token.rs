@@ -7,7 +7,9 @@ mod windows_oracle;
 use std::os::windows::io::{AsHandle, FromRawHandle, OwnedHandle};
 
 use bits_helper_token::windows::{TokenError, TokenKind, WindowsToken};
-use bits_helper_token::{GroupAttributes, Identity, IntegrityLevel, Sid, Token, TokenInfo};
+use bits_helper_token::{
+    Identity, Sid, Token, token::GroupAttributes, token::IntegrityLevel, token::TokenInfo,
+};
 use windows::Win32::Foundation::HANDLE;
 use windows::Win32::Security::{TOKEN_DUPLICATE, TOKEN_QUERY};
 use windows::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};

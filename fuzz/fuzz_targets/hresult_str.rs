@@ -2,7 +2,7 @@
 //! the `0x%08X` form and the name re-parse to the same value.
 #![no_main]
 
-use bits_helper_token::{HResult, ParseHResultError};
+use bits_helper_token::{HResult, error::ParseHResultError};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,12 +7,7 @@
 use std::fmt::Debug;
 
 use bits_helper_token::scenario::Scenario;
-use bits_helper_token::{
-    Access, AuthScheme, AuthTarget, Challenges, Credentials, Group, GroupAttributes, HResult,
-    Identity, IeSettings, IntegrityLevel, Job, JobError, JobState, JobType, Knobs,
-    NetworkEnvironment, Principal, Profile, ProxyUsage, Reason, Release, Remote, RuleId, Sid,
-    TokenInfo, TokenUsage,
-};
+use bits_helper_token::{Access, net::AuthScheme, net::AuthTarget, net::Challenges, net::Credentials, token::Group, token::GroupAttributes, HResult, Identity, net::IeSettings, token::IntegrityLevel, Job, job::JobError, JobState, job::JobType, profile::Knobs, net::NetworkEnvironment, decide::Principal, Profile, net::ProxyUsage, decide::Reason, profile::Release, job::Remote, RuleId, Sid, token::TokenInfo, TokenUsage};
 use libfuzzer_sys::fuzz_target;
 use serde::{Serialize, de::DeserializeOwned};
 

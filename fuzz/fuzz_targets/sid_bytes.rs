@@ -2,7 +2,7 @@
 //! byte for byte and survives the string round trip.
 #![no_main]
 
-use bits_helper_token::{Sid, SidBytesError};
+use bits_helper_token::{Sid, error::SidBytesError};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! position inside the input and a readable message.
 #![no_main]
 
-use bits_helper_token::{MAX_AUTHORITY, MAX_SUB_AUTHORITIES, ParseSidError, Sid};
+use bits_helper_token::{sid::MAX_AUTHORITY, sid::MAX_SUB_AUTHORITIES, error::ParseSidError, Sid};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

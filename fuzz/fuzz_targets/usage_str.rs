@@ -2,7 +2,7 @@
 //! re-parses to the same bits, unknown bits included.
 #![no_main]
 
-use bits_helper_token::{ParseUsageError, TokenUsage};
+use bits_helper_token::{error::ParseUsageError, TokenUsage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,16 +2,17 @@
 //! transfer through [`crate::transfer_plan()`]), each a pure decision like the methods.
 #![forbid(unsafe_code)]
 
+use crate::rule::rule;
+
 use super::methods::{access, gate, interface};
 use super::{Decision, Event, Method, Operation};
+use crate::decide::transfer::{TransferOutcome, transfer_plan};
 use crate::facts::{Effect, JobError, JobFacts};
 use crate::hresult::HResult;
-use crate::plan::{TransferOutcome, transfer_plan};
 use crate::profile::{AccessCheck, Profile};
-use crate::rule::{Reason, Rule};
+use crate::rule::Reason;
 use crate::state::{JobState, JobType};
 use crate::token::Identity;
-use crate::token::is_service_account;
 use crate::usage::TokenUsage;
 
 const fn event(e: Event) -> Operation {
@@ -20,25 +21,12 @@ const fn event(e: Event) -> Operation {
 
 /// T-7: every event is refused on an ACKNOWLEDGED or CANCELLED job.
 const fn finished(e: Event, job: &JobFacts) -> Option<Decision> {
-    if job.state.is_done() {
-        Some(Decision::refuse(
-            event(e),
-            HResult::BG_E_INVALID_STATE,
-            Reason::JobFinished,
-        ))
-    } else {
-        None
-    }
+    super::refused_when_done(event(e), job)
 }
 
 /// T-7: the job enters `to`.
 const fn enter(e: Event, hresult: HResult, to: JobState) -> Decision {
-    Decision::new(
-        event(e),
-        hresult,
-        Rule::of(Reason::StateChanged),
-        Effect::Enter(to),
-    )
+    Decision::new(event(e), hresult, rule!(StateChanged), Effect::Enter(to))
 }
 
 /// T-7: nothing to do in this state (`S_FALSE`).
@@ -46,7 +34,7 @@ const fn nothing_to_do(e: Event) -> Decision {
     Decision::new(
         event(e),
         HResult::S_FALSE,
-        Rule::of(Reason::NothingToDo),
+        rule!(NothingToDo),
         Effect::Unchanged,
     )
 }
@@ -73,7 +61,7 @@ pub fn query_interface(profile: &Profile, caller: Identity, job: &JobFacts) -> D
         Ok(()) => Decision::new(
             op,
             HResult::S_OK,
-            Rule::of(Reason::InterfaceObtained),
+            rule!(InterfaceObtained),
             Effect::Unchanged,
         ),
         Err((hresult, reason)) => Decision::refuse(op, hresult, reason),
@@ -96,27 +84,27 @@ const fn discard_error(job: &JobFacts) -> Option<JobError> {
 /// CONNECTING or TRANSFERRING job that L-5 did not put in ERROR goes back to QUEUED (L-8).
 pub fn logoff_owner(job: &JobFacts) -> Decision {
     let op = event(Event::LogoffOwner);
-    if is_service_account(&job.owner.sid) {
+    if job.owner.sid.is_service_account() {
         return Decision::new(
             op,
             HResult::S_OK,
-            Rule::of(Reason::ServiceAccountStaysLoggedOn),
+            rule!(ServiceAccountStaysLoggedOn),
             Effect::Unchanged,
         );
     }
     let error = discard_error(job);
     let requeue = matches!(job.state, JobState::Connecting | JobState::Transferring);
     let reason = if error.is_some() {
-        Reason::TokenRequiredAfterLogoff
+        rule!(TokenRequiredAfterLogoff)
     } else if job.helper.is_some() {
-        Reason::TokenDiscarded
+        rule!(TokenDiscarded)
     } else {
-        Reason::OwnerLoggedOff
+        rule!(OwnerLoggedOff)
     };
     Decision::new(
         op,
         HResult::S_OK,
-        Rule::of(reason),
+        reason,
         Effect::OwnerLoggedOff { error, requeue },
     )
 }
@@ -132,7 +120,7 @@ pub fn logon_owner(job: &JobFacts) -> Decision {
     Decision::new(
         event(Event::LogonOwner),
         HResult::S_OK,
-        Rule::of(Reason::OwnerLoggedOn),
+        rule!(OwnerLoggedOn),
         effect,
     )
 }
@@ -145,20 +133,20 @@ fn discard(e: Event, job: &JobFacts) -> Decision {
         return Decision::new(
             event(e),
             HResult::S_OK,
-            Rule::of(Reason::NoTokenToDiscard),
+            rule!(NoTokenToDiscard),
             Effect::Unchanged,
         );
     }
     let error = discard_error(job);
     let reason = if error.is_some() {
-        Reason::TokenRequiredAfterLogoff
+        rule!(TokenRequiredAfterLogoff)
     } else {
-        Reason::TokenDiscarded
+        rule!(TokenDiscarded)
     };
     Decision::new(
         event(e),
         HResult::S_OK,
-        Rule::of(reason),
+        reason,
         Effect::DiscardHelper { error },
     )
 }
@@ -186,13 +174,13 @@ pub fn resume(job: &JobFacts) -> Decision {
         JobState::Suspended | JobState::Error | JobState::TransientError => Decision::new(
             event(Event::Resume),
             HResult::S_OK,
-            Rule::of(Reason::Resumed),
+            rule!(Resumed),
             Effect::Enter(JobState::Queued),
         ),
         _ => Decision::new(
             event(Event::Resume),
             HResult::S_OK,
-            Rule::of(Reason::AlreadyResumed),
+            rule!(AlreadyResumed),
             Effect::Unchanged,
         ),
     }
@@ -213,15 +201,16 @@ pub fn transfer(profile: &Profile, job: &JobFacts) -> Decision {
         return nothing_to_do(Event::Transfer);
     }
     // L-8: a user's job transfers only while the user is logged on.
-    if !job.owner_logged_on && !is_service_account(&job.owner.sid) {
+    if !job.owner_logged_on && !job.owner.sid.is_service_account() {
         return Decision::new(
             event(Event::Transfer),
             HResult::S_FALSE,
-            Rule::of(Reason::OwnerNotLoggedOn),
+            rule!(OwnerNotLoggedOn),
             Effect::Unchanged,
         );
     }
-    match transfer_plan(profile, job).outcome() {
+    let plan = transfer_plan(profile, job);
+    match plan.outcome() {
         TransferOutcome::Transferred => {
             enter(Event::Transfer, HResult::S_OK, JobState::Transferred)
         }
@@ -230,7 +219,8 @@ pub fn transfer(profile: &Profile, job: &JobFacts) -> Decision {
             error.hresult,
             error.rule,
             Effect::Fail(error),
-        ),
+        )
+        .failing_at(plan.failing_step().map(|r| r.access)),
     }
 }
 
@@ -262,26 +252,22 @@ pub fn complete(job: &JobFacts) -> Decision {
             Decision::refuse(
                 op,
                 HResult::BG_E_TOKEN_REQUIRED,
-                Reason::CompleteNeedsHelperToken,
+                rule!(CompleteNeedsHelperToken),
             )
         }
         JobState::Transferred => Decision::new(
             op,
             HResult::S_OK,
-            Rule::of(Reason::Completed),
+            rule!(Completed),
             Effect::Enter(JobState::Acknowledged),
         ),
         _ if matches!(job.job_type, JobType::Download) => Decision::new(
             op,
             HResult::BG_S_PARTIAL_COMPLETE,
-            Rule::of(Reason::PartiallyCompleted),
+            rule!(PartiallyCompleted),
             Effect::Enter(JobState::Acknowledged),
         ),
-        _ => Decision::refuse(
-            op,
-            HResult::BG_E_INVALID_STATE,
-            Reason::UploadNotTransferred,
-        ),
+        _ => Decision::refuse(op, HResult::BG_E_INVALID_STATE, rule!(UploadNotTransferred)),
     }
 }
 
@@ -300,7 +286,7 @@ pub fn take_ownership(profile: &Profile, caller: Identity, job: &JobFacts) -> De
         return Decision::refuse(
             op,
             HResult::E_ACCESSDENIED,
-            Reason::TakeOwnershipNeedsAdministrator,
+            rule!(TakeOwnershipNeedsAdministrator),
         );
     }
     if let Some(refused) = finished(Event::TakeOwnership, job) {
@@ -309,7 +295,7 @@ pub fn take_ownership(profile: &Profile, caller: Identity, job: &JobFacts) -> De
     Decision::new(
         op,
         HResult::S_OK,
-        Rule::of(Reason::OwnershipTaken),
+        rule!(OwnershipTaken),
         Effect::NewOwner {
             owner: caller,
             helper: profile.knobs.take_ownership,

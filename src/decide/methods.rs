@@ -6,23 +6,26 @@
 //! call has [`Effect::Unchanged`].
 #![forbid(unsafe_code)]
 
+use crate::rule::rule;
+
 use super::{Decision, Impersonation, Method, Operation, Value};
-use crate::facts::{Effect, JobError, JobFacts};
+use crate::decide::transfer::client_certificate_failure;
+use crate::facts::{Effect, JobFacts};
 use crate::hresult::HResult;
 use crate::profile::{AdminBypass, DoneJobs, LegacySetToken, Profile, UnknownFlags};
-use crate::rule::{Reason, Rule};
+use crate::rule::Rule;
 use crate::token::Identity;
 use crate::usage::TokenUsage;
 
 /// A refusal: the code and the reason.
-type Refusal = (HResult, Reason);
+type Refusal = (HResult, Rule);
 
 /// whether the release has `IBitsTokenOptions` at all.
 pub(crate) const fn interface(profile: &Profile) -> Result<(), Refusal> {
     if profile.release.has_token_options() {
         Ok(())
     } else {
-        Err((HResult::E_NOINTERFACE, Reason::InterfaceUnavailable))
+        Err((HResult::E_NOINTERFACE, rule!(InterfaceUnavailable)))
     }
 }
 
@@ -32,10 +35,10 @@ pub(crate) const fn interface(profile: &Profile) -> Result<(), Refusal> {
 /// Administrators do not bypass it.
 pub(crate) fn gate(caller: Identity, job: &JobFacts) -> Result<(), Refusal> {
     if caller.integrity < job.owner.integrity {
-        return Err((HResult::E_ACCESSDENIED, Reason::CallerIntegrityTooLow));
+        return Err((HResult::E_ACCESSDENIED, rule!(CallerIntegrityTooLow)));
     }
     if job.owner.elevated && !caller.elevated {
-        return Err((HResult::E_ACCESSDENIED, Reason::CallerNotElevated));
+        return Err((HResult::E_ACCESSDENIED, rule!(CallerNotElevated)));
     }
     Ok(())
 }
@@ -47,7 +50,7 @@ pub(crate) fn access(
     method: Method,
     caller: Identity,
     job: &JobFacts,
-) -> Result<Reason, Refusal> {
+) -> Result<Rule, Refusal> {
     let knobs = &profile.knobs;
     // the documented E_ACCESSDENIED for A-4 on SetHelperToken; the knob for A-4 on the
     // other four methods, and for on all five.
@@ -64,34 +67,34 @@ pub(crate) fn access(
             _ => denial,
         };
         if caller_must && !caller.admin {
-            return Err((legacy_denial, Reason::LegacyCallerNotAdministrator));
+            return Err((legacy_denial, rule!(LegacyCallerNotAdministrator)));
         }
         if owner_must && !job.owner.elevated {
-            return Err((legacy_denial, Reason::LegacyOwnerNotElevated));
+            return Err((legacy_denial, rule!(LegacyOwnerNotElevated)));
         }
         return Ok(if caller_must {
-            Reason::LegacyAdministrator
+            rule!(LegacyAdministrator)
         } else {
-            Reason::LegacyOwnerElevated
+            rule!(LegacyOwnerElevated)
         });
     }
     // an administrator skips the owner rule unless the knob says otherwise.
     let skips_owner_rule = caller.admin && knobs.admin_bypass != AdminBypass::NoBypass;
     // A-5 / A-8 (Q-5 code): a non-administrator acts only on its own job.
     if !skips_owner_rule && caller.sid != job.owner.sid {
-        return Err((denial, Reason::NotJobOwner));
+        return Err((denial, rule!(NotJobOwner)));
     }
     // A-6 (Q-5 code): the stored token's veto on SetHelperTokenFlags.
     if method == Method::SetHelperTokenFlags
         && !skips_vetoes(profile, caller)
         && job.helper.is_some_and(|h| h.admin)
     {
-        return Err((denial, Reason::StoredTokenIsAdministrator));
+        return Err((denial, rule!(StoredTokenIsAdministrator)));
     }
     Ok(if skips_owner_rule {
-        Reason::AdministratorCaller
+        rule!(AdministratorCaller)
     } else {
-        Reason::OwnerCaller
+        rule!(OwnerCaller)
     })
 }
 
@@ -103,38 +106,19 @@ fn skips_vetoes(profile: &Profile, caller: Identity) -> bool {
 /// a mutating method on a done job.
 fn job_state(profile: &Profile, job: &JobFacts) -> Result<(), Refusal> {
     if job.state.is_done() && profile.knobs.done_jobs == DoneJobs::InvalidState {
-        return Err((HResult::BG_E_INVALID_STATE, Reason::JobDone));
+        return Err((HResult::BG_E_INVALID_STATE, rule!(JobDone)));
     }
     Ok(())
 }
 
-/// the failure a transfer of this job will meet with these flags once it transfers
-/// with a helper token, if certain.
-///
-/// A job with a client certificate, an owner other than LocalSystem and NETWORK set fails
-/// its HTTPS transfer with `ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY`, whatever
-/// order the certificate and the flags were set in: the certificate is used in the TLS
-/// handshake, whose connection the helper makes. Plain HTTP has no TLS (reading).
-pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Option<JobError> {
-    if job.client_certificate
-        && flags.contains(TokenUsage::NETWORK)
-        && matches!(job.remote, crate::state::Remote::Https)
-        && !job.owner.sid.is_local_system()
-    {
-        JobError::of(Reason::ClientCertificateWithNetwork)
-    } else {
-        None
-    }
-}
-
 /// The common prefix of A-10 for `method`: availability, the access gate, the owner rule
-/// and, for the mutating methods, job state. Returns the granting reason.
+/// and, for the mutating methods, job state. Returns the granting rule.
 fn precheck(
     profile: &Profile,
     method: Method,
     caller: Identity,
     job: &JobFacts,
-) -> Result<Reason, Decision> {
+) -> Result<Rule, Decision> {
     let refuse = |(hr, reason): Refusal| Decision::refuse(Operation::Method(method), hr, reason);
     interface(profile).map_err(refuse)?;
     gate(caller, job).map_err(refuse)?;
@@ -175,23 +159,18 @@ pub fn set_helper_token_flags(
     if usage.has_unknown_bits() {
         match profile.knobs.unknown_flags {
             UnknownFlags::InvalidArg => {
-                return Decision::refuse(op, HResult::E_INVALIDARG, Reason::UnknownFlags);
+                return Decision::refuse(op, HResult::E_INVALIDARG, rule!(UnknownFlags));
             }
             UnknownFlags::NotImpl => {
-                return Decision::refuse(op, HResult::E_NOTIMPL, Reason::UnknownFlags);
+                return Decision::refuse(op, HResult::E_NOTIMPL, rule!(UnknownFlags));
             }
-            UnknownFlags::Mask => reason = Reason::UnknownFlagsMasked,
+            UnknownFlags::Mask => reason = rule!(UnknownFlagsMasked),
         }
     }
     // L-1: store the known flags; X-1: predict the transfer failure they cause.
     let stored = usage.intersection(TokenUsage::all());
-    Decision::new(
-        op,
-        HResult::S_OK,
-        Rule::of(reason),
-        Effect::StoreFlags(stored),
-    )
-    .predicting(client_certificate_failure(job, stored))
+    Decision::new(op, HResult::S_OK, reason, Effect::StoreFlags(stored))
+        .predicting(client_certificate_failure(job, stored))
 }
 
 /// `IBitsTokenOptions::GetHelperTokenFlags`: the stored flags, under the owner rule
@@ -199,11 +178,7 @@ pub fn set_helper_token_flags(
 pub fn get_helper_token_flags(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
     let method = Method::GetHelperTokenFlags;
     match precheck(profile, method, caller, job) {
-        Ok(grant) => Decision::answer(
-            Operation::Method(method),
-            Rule::of(grant),
-            Value::Flags(job.flags),
-        ),
+        Ok(grant) => Decision::answer(Operation::Method(method), grant, Value::Flags(job.flags)),
         Err(refused) => refused,
     }
 }
@@ -232,19 +207,14 @@ pub fn set_helper_token(
         return Decision::refuse(
             op,
             HResult::CO_E_FAILEDTOIMPERSONATE,
-            Reason::CannotImpersonate,
+            rule!(CannotImpersonate),
         );
     };
     // a non-administrator may not set an administrator token (1607 and later).
     if profile.release.has_owner_rules() && token.admin && !skips_vetoes(profile, caller) {
-        return Decision::refuse(op, HResult::E_ACCESSDENIED, Reason::NewTokenIsAdministrator);
+        return Decision::refuse(op, HResult::E_ACCESSDENIED, rule!(NewTokenIsAdministrator));
     }
-    Decision::new(
-        op,
-        HResult::S_OK,
-        Rule::of(grant),
-        Effect::StoreHelper(token),
-    )
+    Decision::new(op, HResult::S_OK, grant, Effect::StoreHelper(token))
 }
 
 /// `IBitsTokenOptions::ClearHelperToken`: drops the token and keeps the flags (L-3),
@@ -255,7 +225,7 @@ pub fn clear_helper_token(profile: &Profile, caller: Identity, job: &JobFacts) -
         Ok(grant) => Decision::new(
             Operation::Method(method),
             HResult::S_OK,
-            Rule::of(grant),
+            grant,
             Effect::ClearHelper,
         ),
         Err(refused) => refused,
@@ -269,7 +239,7 @@ pub fn get_helper_token_sid(profile: &Profile, caller: Identity, job: &JobFacts)
     match precheck(profile, method, caller, job) {
         Ok(grant) => Decision::answer(
             Operation::Method(method),
-            Rule::of(grant),
+            grant,
             Value::HelperSid(job.helper.map(|h| h.sid)),
         ),
         Err(refused) => refused,

@@ -7,16 +7,30 @@
 //! (id and reason, never copies of the inputs), the [`Effect`] to apply or the [`Value`] a
 //! getter returns, and, for `SetHelperTokenFlags`, the failure the accepted flags will
 //! cause when the job transfers (X-1). They do no I/O, never allocate and never panic.
-//! [`Decision::explain`] turns a decision and its inputs back into a sentence.
+//! The sentences live one layer up, in [`crate::explain`].
 #![forbid(unsafe_code)]
 
 pub mod lifecycle;
+pub mod route;
+pub mod transfer;
+
+pub use crate::rule::{Reason, Rule, RuleId};
+pub use lifecycle::{
+    cancel, complete, helper_session_ended, logoff_owner, logon_owner, query_interface, resume,
+    service_stop, take_ownership, transfer,
+};
+pub use methods::{
+    clear_helper_token, get_helper_token_flags, get_helper_token_sid, set_helper_token,
+    set_helper_token_flags,
+};
+pub use route::{ImplicitAllowed, Principal, implicit_allowed, route, transfer_makes};
+pub use transfer::{PLAN_CAPACITY, TransferOutcome, client_certificate_failure, transfer_plan};
 pub mod methods;
 
+use crate::access::Access;
 use crate::facts::{Effect, JobError};
 use crate::hresult::HResult;
 use crate::names::names;
-use crate::rule::{Reason, Rule, RuleId};
 use crate::sid::Sid;
 use crate::token::Identity;
 use crate::usage::TokenUsage;
@@ -149,7 +163,7 @@ enum Outcome {
 /// carries the rule's id and reason, not copies of the inputs.
 ///
 /// ```
-/// use bits_helper_token::*;
+/// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
 ///
 /// let job = JobFacts::new(Identity::NETWORK_SERVICE);
 /// let d = set_helper_token_flags(&Profile::default(), Identity::NETWORK_SERVICE, &job, 0x2);
@@ -165,6 +179,7 @@ pub struct Decision {
     rule: Rule,
     outcome: Outcome,
     transfer_failure: Option<JobError>,
+    failed_at: Option<Access>,
 }
 
 impl Decision {
@@ -175,11 +190,12 @@ impl Decision {
             rule,
             outcome: Outcome::Effect(effect),
             transfer_failure: None,
+            failed_at: None,
         }
     }
 
-    pub(crate) const fn refuse(op: Operation, hresult: HResult, reason: Reason) -> Self {
-        Decision::new(op, hresult, Rule::of(reason), Effect::Unchanged)
+    pub(crate) const fn refuse(op: Operation, hresult: HResult, rule: Rule) -> Self {
+        Decision::new(op, hresult, rule, Effect::Unchanged)
     }
 
     pub(crate) const fn answer(op: Operation, rule: Rule, value: Value) -> Self {
@@ -189,6 +205,7 @@ impl Decision {
             rule,
             outcome: Outcome::Value(value),
             transfer_failure: None,
+            failed_at: None,
         }
     }
 
@@ -197,6 +214,16 @@ impl Decision {
             transfer_failure: failure,
             ..self
         }
+    }
+
+    pub(crate) const fn failing_at(self, failed_at: Option<Access>) -> Self {
+        Decision { failed_at, ..self }
+    }
+
+    /// For a failed transfer: the access where it failed (L-6 lazy, X-1, X-3), as the
+    /// transfer plan found it; `None` when it failed before any access (an eager L-6).
+    pub const fn failed_at(&self) -> Option<Access> {
+        self.failed_at
     }
 
     /// The method or event decided.
@@ -262,33 +289,31 @@ impl Decision {
     pub const fn transfer_failure(&self) -> Option<JobError> {
         self.transfer_failure
     }
-
-    /// The sentence that explains this decision with the facts it was made on: the same
-    /// inputs the decision function was given.
-    ///
-    /// ```
-    /// use bits_helper_token::*;
-    /// let owner = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
-    /// let stranger = Identity::new("S-1-5-21-1-2-3-1002".parse()?, false);
-    /// let job = JobFacts::new(owner);
-    /// let profile = Profile::default();
-    /// let d = set_helper_token_flags(&profile, stranger, &job, 0x1);
-    /// assert_eq!(d.explain(&Inputs::new(&profile, &job).caller(stranger)).to_string(),
-    ///     "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-5: the caller S-1-5-21-1-2-3-1002 is not an administrator and does not own the job (owner S-1-5-21-1-2-3-1001)");
-    /// # Ok::<(), ParseSidError>(())
-    /// ```
-    pub const fn explain<'a>(
-        &'a self,
-        inputs: &'a crate::explain::Inputs<'a>,
-    ) -> crate::explain::Explanation<'a> {
-        crate::explain::Explanation::decision(self, inputs)
-    }
 }
 
 pub mod settings;
 
+/// T-7, the one home of the done-job refusal: once a job is ACKNOWLEDGED or CANCELLED,
+/// every state-changing method, event and setter fails with `BG_E_INVALID_STATE` and
+/// changes nothing. (The five methods' own done-job rule is Q-3, a knob.)
+pub(crate) const fn refused_when_done(
+    op: Operation,
+    job: &crate::facts::JobFacts,
+) -> Option<Decision> {
+    if job.state.is_done() {
+        Some(Decision::refuse(
+            op,
+            HResult::BG_E_INVALID_STATE,
+            crate::rule::rule!(JobFinished),
+        ))
+    } else {
+        None
+    }
+}
+
 /// The short form: `SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-6
-/// (stored_token_is_administrator)`. [`Decision::explain`] gives the sentence with its facts.
+/// (stored_token_is_administrator)`. [`Explained`](crate::explain::Explained) gives the
+/// sentence with the facts it was made on.
 impl core::fmt::Display for Decision {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{} returns {}: {}", self.op, self.hresult, self.rule)

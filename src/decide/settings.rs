@@ -26,17 +26,9 @@ const fn stored(id: RuleId, effect: Effect) -> Decision {
     )
 }
 
-/// T-7: once done, every state-changing method fails with `BG_E_INVALID_STATE`.
+/// T-7: a done job refuses every setter.
 const fn done(job: &JobFacts) -> Option<Decision> {
-    if job.state.is_done() {
-        Some(Decision::refuse(
-            op(),
-            HResult::BG_E_INVALID_STATE,
-            Reason::JobFinished,
-        ))
-    } else {
-        None
-    }
+    super::refused_when_done(op(), job)
 }
 
 /// Nothing to remove: `S_FALSE`, nothing changes.

@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 use super::{StepResult, StepValue, Transcript};
-use crate::route::Principal;
+use crate::decide::route::Principal;
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::ser::{Serialize, SerializeMap, Serializer};

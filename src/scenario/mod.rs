@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use bits_helper_token::scenario::{Scenario, Step};
-//! use bits_helper_token::{HResult, TokenInfo};
+//! use bits_helper_token::{HResult, token::TokenInfo};
 //!
 //! let mut s = Scenario::new("svc");
 //! s.tokens.insert("svc".into(), TokenInfo::network_service());
@@ -24,11 +24,11 @@
 
 use crate::access::Access;
 use crate::challenge::{Challenges, IeSettings};
+use crate::decide::route::Principal;
 use crate::hresult::HResult;
 use crate::job::Job;
 use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
 use crate::profile::{Knobs, Release};
-use crate::route::Principal;
 use crate::rule::RuleId;
 use crate::sid::Sid;
 use crate::state::{JobType, Remote};

@@ -6,13 +6,14 @@ use super::{
     HandleName, JobSpec, Scenario, ScenarioError, ScenarioErrorKind, Step, StepResult, StepValue,
     Transcript,
 };
-use crate::decide::{Decision, Impersonation, Value, settings};
-use crate::explain::Inputs;
+use crate::decide::route::Route;
+use crate::decide::{Decision, Impersonation, Value};
+use crate::explain::Explained;
+use crate::facts::JobFacts;
 use crate::hresult::HResult;
 use crate::job::{Job, TokenOptions};
 use crate::net::NetworkEnvironment;
 use crate::profile::{Knobs, Profile, Release};
-use crate::route::route;
 use crate::rule::Reason;
 use crate::token::Identity;
 use alloc::collections::BTreeMap;
@@ -57,15 +58,15 @@ impl Scenario {
         if let Some(integrity) = self.job.owner_integrity {
             owner.integrity = integrity;
         }
-        let mut job = Job::with_owner(self.profile(), owner)
+        let facts = JobFacts::new(owner)
             .with_job_type(self.job.job_type)
             .with_remote(self.job.remote)
-            .with_environment(self.environment);
-        job.set_client_certificate(self.job.client_certificate);
-        job.set_proxy(self.job.proxy);
-        job.set_challenges(self.job.challenges);
-        job.set_ie_settings(self.job.ie_settings);
-        job
+            .with_environment(self.environment)
+            .with_client_certificate(self.job.client_certificate)
+            .with_proxy(self.job.proxy)
+            .with_challenges(self.job.challenges)
+            .with_ie_settings(self.job.ie_settings);
+        Job::with_facts(self.profile(), facts)
     }
 
     /// Checks every name: tokens exist, handles are defined once by a `query_interface`
@@ -113,7 +114,7 @@ impl Scenario {
 ///
 /// ```
 /// use bits_helper_token::scenario::{Scenario, Session, Step};
-/// use bits_helper_token::{HResult, RuleId, TokenInfo};
+/// use bits_helper_token::{HResult, RuleId, token::TokenInfo};
 ///
 /// let mut s = Scenario::new("svc");
 /// s.tokens.insert("svc".into(), TokenInfo::network_service());
@@ -240,11 +241,10 @@ impl Session {
         explain: bool,
     ) -> Result<(StepResult, Option<String>), ScenarioError> {
         let typed = self.resolve(step)?;
-        let before = self.job.clone();
         let answered = self.apply(&typed);
         self.steps += 1;
-        let explanation = explain.then(|| answered.explanation(&before));
-        let result = answered.result(&before);
+        let explanation = explain.then(|| answered.explanation());
+        let result = answered.result();
         self.last = Some(result);
         Ok((result, explanation))
     }
@@ -321,75 +321,36 @@ impl Session {
     fn apply(&mut self, step: &Typed<'_>) -> Answered {
         let job = &mut self.job;
         let on = |h: &HandleName| self.handles.get(h).copied().flatten();
-        let with =
-            |o: TokenOptions, decision: Result<Decision, crate::job::WrongJob>| match decision {
-                Ok(decision) => Answered::Decision {
-                    decision,
-                    caller: Some(o.caller()),
-                    flags: None,
-                    impersonation: None,
-                },
-                Err(_) => Answered::Unresolved,
+        // `resolve` admits only handles this session obtained on this job: a missing or
+        // foreign handle cannot reach here.
+        let through =
+            |h: &HandleName,
+             call: &mut dyn FnMut(
+                TokenOptions,
+            )
+                -> Result<Explained<Decision>, crate::job::WrongJob>| {
+                on(h)
+                    .and_then(|o| call(o).ok())
+                    .map_or(Answered::Unresolved, Answered::Decision)
             };
         match *step {
             Typed::QueryInterface(caller, handle) => {
-                let d =
-                    crate::decide::lifecycle::query_interface(job.profile(), caller, job.facts());
                 // No interface: calls through this name answer like the missing interface
                 // would (A-2), so one scenario runs on every release. A QueryInterface the
                 // access check refused (A-11, Q-9) gives no handle at all.
-                let obtained = d.is_allowed() || d.rule().reason == Reason::InterfaceUnavailable;
-                let opts = obtained.then(|| TokenOptions::remembering(caller, job.id()));
-                self.handles.insert(handle.clone(), opts);
-                Answered::Decision {
-                    decision: d,
-                    caller: Some(caller),
-                    flags: None,
-                    impersonation: None,
+                let (d, mut opts) = job.query(caller);
+                if d.rule().reason == Reason::InterfaceUnavailable {
+                    opts = Some(TokenOptions::remembering(caller, job.id()));
                 }
+                self.handles.insert(handle.clone(), opts);
+                Answered::Decision(d)
             }
-            Typed::SetFlags(h, flags) => match on(h) {
-                Some(o) => match o.set_helper_token_flags(job, flags) {
-                    Ok(decision) => Answered::Decision {
-                        decision,
-                        caller: Some(o.caller()),
-                        flags: Some(flags),
-                        impersonation: None,
-                    },
-                    Err(_) => Answered::Unresolved,
-                },
-                None => Answered::Unresolved,
-            },
-            Typed::GetFlags(h) => match on(h) {
-                Some(o) => with(o, o.get_helper_token_flags(job)),
-                None => Answered::Unresolved,
-            },
-            Typed::SetToken(h, imp) => match on(h) {
-                Some(o) => match o.set_helper_token(job, imp) {
-                    Ok(decision) => Answered::Decision {
-                        decision,
-                        caller: Some(o.caller()),
-                        flags: None,
-                        impersonation: Some(imp),
-                    },
-                    Err(_) => Answered::Unresolved,
-                },
-                None => Answered::Unresolved,
-            },
-            Typed::Clear(h) => match on(h) {
-                Some(o) => with(o, o.clear_helper_token(job)),
-                None => Answered::Unresolved,
-            },
-            Typed::GetSid(h) => match on(h) {
-                Some(o) => with(o, o.get_helper_token_sid(job)),
-                None => Answered::Unresolved,
-            },
-            Typed::TakeOwnership(caller) => Answered::Decision {
-                decision: job.take_ownership(&caller),
-                caller: Some(caller),
-                flags: None,
-                impersonation: None,
-            },
+            Typed::SetFlags(h, flags) => through(h, &mut |o| o.set_helper_token_flags(job, flags)),
+            Typed::GetFlags(h) => through(h, &mut |o| o.get_helper_token_flags(job)),
+            Typed::SetToken(h, imp) => through(h, &mut |o| o.set_helper_token(job, imp)),
+            Typed::Clear(h) => through(h, &mut |o| o.clear_helper_token(job)),
+            Typed::GetSid(h) => through(h, &mut |o| o.get_helper_token_sid(job)),
+            Typed::TakeOwnership(caller) => Answered::Decision(job.take_ownership(&caller)),
             Typed::Plain(step) => plain(step, job),
         }
     }
@@ -428,33 +389,19 @@ impl<'s> Typed<'s> {
     }
 }
 
-/// What one step produced, before it is reported: a decision with the arguments the
-/// explanation needs, or a route.
+/// What one step produced, before it is reported: a decision or a route, each with the
+/// facts it was made on.
 #[allow(clippy::large_enum_variant)] // a transient value of one step, never stored
 enum Answered {
-    Decision {
-        decision: Decision,
-        caller: Option<Identity>,
-        flags: Option<u32>,
-        impersonation: Option<Impersonation>,
-    },
-    Route(crate::route::Route),
+    Decision(Explained<Decision>),
+    Route(Explained<Route>),
     Unresolved,
 }
 
 impl Answered {
-    const fn of(decision: Decision) -> Answered {
-        Answered::Decision {
-            decision,
-            caller: None,
-            flags: None,
-            impersonation: None,
-        }
-    }
-
-    fn result(&self, before: &Job) -> StepResult {
+    fn result(&self) -> StepResult {
         match self {
-            Answered::Decision { decision: d, .. } => {
+            Answered::Decision(d) => {
                 let value = match d.value() {
                     Some(Value::Flags(flags)) => Some(StepValue::Flags(flags)),
                     Some(Value::HelperSid(sid)) => Some(StepValue::Sid(sid)),
@@ -466,7 +413,7 @@ impl Answered {
                 let hresult = r.failure().map_or(HResult::S_OK, |f| f.hresult);
                 let value = StepValue::Route {
                     principal: r.principal,
-                    sid: r.principal.sid(before.facts()),
+                    sid: r.principal.sid(r.facts()),
                     access: r.access,
                 };
                 StepResult::new(hresult, r.rule.id, Some(value))
@@ -475,22 +422,11 @@ impl Answered {
         }
     }
 
-    /// The sentence, from the job as it was before the step.
-    fn explanation(&self, before: &Job) -> String {
-        match *self {
-            Answered::Decision {
-                ref decision,
-                caller,
-                flags,
-                impersonation,
-            } => {
-                let mut inputs = Inputs::new(before.profile(), before.facts());
-                inputs.caller = caller;
-                inputs.flags = flags;
-                inputs.impersonation = impersonation;
-                decision.explain(&inputs).to_string()
-            }
-            Answered::Route(ref r) => r.explain(before.profile(), before.facts()).to_string(),
+    /// The sentence, from the facts the answer was made on.
+    fn explanation(&self) -> String {
+        match self {
+            Answered::Decision(d) => d.to_string(),
+            Answered::Route(r) => r.to_string(),
             Answered::Unresolved => String::new(),
         }
     }
@@ -507,26 +443,15 @@ fn plain(step: &Step, job: &mut Job) -> Answered {
         Step::Transfer {} => job.transfer(),
         Step::Cancel {} => job.cancel(),
         Step::Complete {} => job.complete(),
-        Step::Route { access } => {
-            return Answered::Route(route(job.profile(), job.facts(), access));
-        }
+        Step::Route { access } => return Answered::Route(job.route(access)),
         Step::SetCredentials {
             target,
             scheme,
             credential,
-        } => job.apply(settings::set_credentials(
-            job.facts(),
-            target,
-            scheme,
-            credential,
-        )),
-        Step::RemoveCredentials { target, scheme } => {
-            job.apply(settings::remove_credentials(job.facts(), target, scheme))
-        }
-        Step::SetProxyUsage { usage } => job.apply(settings::set_proxy_usage(job.facts(), usage)),
-        Step::SetClientCertificate { present } => {
-            job.apply(settings::set_client_certificate(job.facts(), present))
-        }
+        } => job.set_credentials(target, scheme, credential),
+        Step::RemoveCredentials { target, scheme } => job.remove_credentials(target, scheme),
+        Step::SetProxyUsage { usage } => job.set_proxy_usage(usage),
+        Step::SetClientCertificate { present } => job.set_client_certificate(present),
         // Resolved into typed steps before replay.
         Step::QueryInterface { .. }
         | Step::SetHelperTokenFlags { .. }
@@ -536,5 +461,5 @@ fn plain(step: &Step, job: &mut Job) -> Answered {
         | Step::GetHelperTokenSid { .. }
         | Step::TakeOwnership { .. } => return Answered::Unresolved,
     };
-    Answered::of(d)
+    Answered::Decision(d)
 }

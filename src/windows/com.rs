@@ -52,7 +52,7 @@ use crate::job::{Job, QueryInterfaceError, TokenOptions, WrongJob};
 /// ```no_run
 /// use bits_helper_token::windows::ComJob;
 /// use bits_helper_token::windows::WindowsToken;
-/// use bits_helper_token::{Job, Profile, Release};
+/// use bits_helper_token::{Job, Profile, profile::Release};
 ///
 /// // The job's owner is whoever creates it; here, this process.
 /// let owner = WindowsToken::caller()?;

@@ -10,7 +10,7 @@
 //!   Its user and groups are read with `GetTokenInformation` (`TokenUser`, `TokenGroups`,
 //!   `TokenElevation`) and every SID is copied into a [`Sid`](crate::Sid) through its
 //!   binary form (T-2). [`WindowsToken::snapshot`] gives a plain-data
-//!   [`TokenInfo`](crate::TokenInfo).
+//!   [`TokenInfo`](crate::token::TokenInfo).
 //! - [`ComJob`]: `IBitsTokenOptions` as a real COM object for a BITS reimplementation
 //!   to hand its clients. [`ComJob::query_interface`] stands for the job's
 //!   `QueryInterface` (A-1: it reads the identity of the client COM presents); every

@@ -1,7 +1,7 @@
 //! Shared fixtures for the integration tests.
 #![allow(dead_code)]
 
-use bits_helper_token::{Identity, Sid, TokenInfo};
+use bits_helper_token::{Identity, Sid, token::TokenInfo};
 
 pub fn sid(s: &str) -> Sid {
     s.parse().unwrap()

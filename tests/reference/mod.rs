@@ -20,9 +20,11 @@
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::{
-    Access, AccessCheck, AdminBypass, AuthScheme, AuthTarget, Credential, DoneJobs, HResult,
-    IeSettings, IntegrityLevel, JobState, JobType, LegacySetToken, Profile, ProxyUsage, Release,
-    Remote, Sid, TakeOwnership, TokenCheck, TokenInfo, UnknownFlags, UseLmCompat,
+    Access, HResult, JobState, Profile, Sid, job::JobType, job::Remote, net::AuthScheme,
+    net::AuthTarget, net::Credential, net::IeSettings, net::ProxyUsage, net::UseLmCompat,
+    profile::AccessCheck, profile::AdminBypass, profile::DoneJobs, profile::LegacySetToken,
+    profile::Release, profile::TakeOwnership, profile::TokenCheck, profile::UnknownFlags,
+    token::IntegrityLevel, token::TokenInfo,
 };
 use std::collections::BTreeMap;
 

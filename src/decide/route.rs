@@ -7,7 +7,7 @@
 //! # Readings of the SPEC
 //!
 //! - **Not applicable.** An access the job never makes (see
-//!   [`transfer_makes`](crate::plan::transfer_makes)) routes to [`Principal::NotApplicable`],
+//!   [`transfer_makes`](crate::decide::transfer::transfer_makes)) routes to [`Principal::NotApplicable`],
 //!   with the id of the rule that names the access.
 //! - **R-6** applies to the accesses that authenticate to a remote party with the owner's
 //!   *implicit network identity*: the SMB remote file and an implicit-credential answer to
@@ -26,14 +26,16 @@
 //!   auto-detection or a PAC URL; the IE settings are read only for `PRECONFIG`.
 #![forbid(unsafe_code)]
 
+use crate::rule::rule;
+
 use crate::access::Access;
 use crate::facts::{JobError, JobFacts};
 use crate::names::names;
-use crate::net::{AuthScheme, AuthTarget, Credential, UseLmCompat};
-use crate::plan::transfer_makes;
+use crate::net::{AuthScheme, AuthTarget, Credential, ProxyUsage, UseLmCompat};
 use crate::profile::Profile;
 use crate::rule::{Reason, Rule};
 use crate::sid::Sid;
+use crate::state::{JobType, Remote};
 use crate::usage::TokenUsage;
 
 /// Whose identity BITS presents for an access — or why none is presented.
@@ -82,7 +84,7 @@ impl Principal {
 /// decided.
 ///
 /// ```
-/// use bits_helper_token::*;
+/// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
 /// let helper = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
 /// let job = JobFacts::new(Identity::NETWORK_SERVICE)
 ///     .with_flags(TokenUsage::LOCAL_FILE)
@@ -90,9 +92,12 @@ impl Principal {
 /// let r = route(&Profile::default(), &job, Access::DownloadTempFileCreate);
 /// assert_eq!(r.principal, Principal::Helper);
 /// assert_eq!(r.rule.id, RuleId::R1);
+/// // The sentence comes with the facts it was routed on: `explain::route`.
 /// assert_eq!(
-///     r.explain(&Profile::default(), &job).to_string(),
-///     "download_temp_file_create: the helper token S-1-5-21-1-2-3-1001 (R-1: LOCAL_FILE is set, so BITS creates the download's temporary file as the helper token S-1-5-21-1-2-3-1001)"
+///     explain::route(&Profile::default(), &job, Access::DownloadTempFileCreate).to_string(),
+///     "download_temp_file_create: the helper token S-1-5-21-1-2-3-1001 (R-1: \
+///      BG_TOKEN_LOCAL_FILE is set, so BITS creates the download's temporary file as the \
+///      helper token S-1-5-21-1-2-3-1001)"
 /// );
 /// # Ok::<(), ParseSidError>(())
 /// ```
@@ -105,10 +110,13 @@ pub struct Route {
     pub principal: Principal,
     /// The rule that decided.
     pub rule: Rule,
+    /// For an implicit answer to a challenge (and the refusals of one): why R-3 allowed
+    /// implicit credentials for the target, as the decision found it.
+    pub implicit: Option<ImplicitAllowed>,
 }
 
-/// The short form: `reply_file_rename: helper (R-1 (flag_set))`. [`Route::explain`] gives
-/// the sentence with its facts.
+/// The short form: `reply_file_rename: helper (R-1 (flag_set))`.
+/// [`explain::route`](crate::explain::route) gives the sentence with its facts.
 impl core::fmt::Display for Route {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{}: {} ({})", self.access, self.principal, self.rule)
@@ -132,15 +140,6 @@ impl Route {
             }
             _ => None,
         }
-    }
-
-    /// The sentence that explains this route with the job it was decided on.
-    pub const fn explain<'a>(
-        &'a self,
-        profile: &'a Profile,
-        job: &'a JobFacts,
-    ) -> crate::explain::RouteExplanation<'a> {
-        crate::explain::RouteExplanation::new(self, profile, job)
     }
 }
 
@@ -195,50 +194,74 @@ pub const fn implicit_allowed(job: &JobFacts, target: AuthTarget) -> Option<Impl
 /// service-account owner on the network with no helper in play is the computer or
 /// anonymous (R-6).
 pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
-    let (principal, rule) = decide(profile, job, access);
-    Route {
+    let made = |(principal, rule): (Principal, Rule)| Route {
         access,
         principal,
         rule,
-    }
-}
-
-fn decide(profile: &Profile, job: &JobFacts, access: Access) -> (Principal, Rule) {
+        implicit: None,
+    };
     // The job never makes this access: not applicable (the access's own rule names it).
     if !transfer_makes(job, access) {
-        let rule = Rule::new(access.rule_id(), Reason::NotApplicable);
-        return (Principal::NotApplicable, rule);
+        return made((
+            Principal::NotApplicable,
+            Rule::new(access.rule_id(), Reason::NotApplicable),
+        ));
     }
-    decide_made(profile, job, access)
+    match access {
+        Access::ProxyChallenge(scheme) => challenge(job, access, AuthTarget::Proxy, scheme),
+        Access::ServerChallenge(scheme) => challenge(job, access, AuthTarget::Server, scheme),
+        _ => made(decide_made(profile, job, access)),
+    }
 }
 
-/// The route of an access the job makes (a transfer plan already knows it does).
-pub(crate) fn route_made(profile: &Profile, job: &JobFacts, access: Access) -> Route {
-    let (principal, rule) = decide_made(profile, job, access);
-    Route {
-        access,
-        principal,
-        rule,
+/// Whether a transfer of this job makes this access at all: local files by job type
+/// (an upload-reply job also opens its local file), the SMB file for SMB jobs, WPAD for
+/// `AUTODETECT` and for `PRECONFIG` whose IE settings ask for discovery (R-7), the IE
+/// settings for `PRECONFIG`, a challenge when the server — or the proxy the transfer goes
+/// through — asks for that scheme (X-3), the certificate's key in the TLS handshake of an
+/// HTTPS job with a certificate (X-1). HTTP accesses only over HTTP(S).
+pub const fn transfer_makes(job: &JobFacts, access: Access) -> bool {
+    let http = job.remote.is_http();
+    match access {
+        Access::UploadLocalFile => matches!(job.job_type, JobType::Upload | JobType::UploadReply),
+        Access::DownloadTempFileCreate | Access::DownloadTempFileRename => {
+            matches!(job.job_type, JobType::Download)
+        }
+        Access::ReplyFileCreate | Access::ReplyFileRename => {
+            matches!(job.job_type, JobType::UploadReply)
+        }
+        Access::SmbRemoteFile => matches!(job.remote, Remote::Smb),
+        Access::ProxyAutoDetect => {
+            http && (matches!(job.proxy, ProxyUsage::Autodetect)
+                || (matches!(job.proxy, ProxyUsage::Preconfig) && job.ie_settings.discovers()))
+        }
+        Access::ProxyIeSettings => http && matches!(job.proxy, ProxyUsage::Preconfig),
+        Access::ProxyChallenge(s) => {
+            http && job.through_proxy() && job.challenges.asks(AuthTarget::Proxy, s)
+        }
+        Access::ServerChallenge(s) => http && job.challenges.asks(AuthTarget::Server, s),
+        Access::ClientCertificateKey => {
+            matches!(job.remote, Remote::Https) && job.client_certificate
+        }
+        Access::Other => true,
     }
 }
 
 fn decide_made(profile: &Profile, job: &JobFacts, access: Access) -> (Principal, Rule) {
     match access {
-        Access::ProxyChallenge(scheme) => challenge(job, AuthTarget::Proxy, scheme),
-        Access::ServerChallenge(scheme) => challenge(job, AuthTarget::Server, scheme),
         // R-4: the private key is always the owner's.
-        Access::ClientCertificateKey => (Principal::Owner, Rule::of(Reason::ClientCertificateKey)),
+        Access::ClientCertificateKey => (Principal::Owner, rule!(ClientCertificateKey)),
         // R-7: the IE settings as the helper only from 1809; before, as the owner.
         Access::ProxyIeSettings
             if job.flags.contains(TokenUsage::NETWORK)
                 && !profile.release.preconfig_proxy_as_helper() =>
         {
-            (Principal::Owner, Rule::of(Reason::PreconfigAsOwner))
+            (Principal::Owner, rule!(PreconfigAsOwner))
         }
         // R-1, R-2, R-7: the access follows its flag; R-0: no flag, the owner.
         _ => match access.flag() {
             Some(usage) => by_flag(job, access, usage),
-            None => (Principal::Owner, Rule::of(Reason::OwnerAccess)),
+            None => (Principal::Owner, rule!(OwnerAccess)),
         },
     }
 }
@@ -268,10 +291,7 @@ fn by_flag(job: &JobFacts, access: Access, usage: TokenUsage) -> (Principal, Rul
 const fn as_helper(job: &JobFacts, granted: Rule) -> (Principal, Rule) {
     match job.helper {
         Some(_) => (Principal::Helper, granted),
-        None => (
-            Principal::MissingHelper,
-            Rule::of(Reason::HelperTokenMissing),
-        ),
+        None => (Principal::MissingHelper, rule!(HelperTokenMissing)),
     }
 }
 
@@ -289,56 +309,60 @@ fn on_network(
         if matches!(scheme, Some(AuthScheme::Ntlm)) {
             return (
                 Principal::NoCredentials,
-                Rule::of(Reason::ComputerOnlyThroughNegotiate),
+                rule!(ComputerOnlyThroughNegotiate),
             );
         }
-        (Principal::Computer, Rule::of(Reason::ServiceOwnerOnNetwork))
+        (Principal::Computer, rule!(ServiceOwnerOnNetwork))
     } else if sid == Sid::LOCAL_SERVICE {
-        (
-            Principal::Anonymous,
-            Rule::of(Reason::ServiceOwnerOnNetwork),
-        )
+        (Principal::Anonymous, rule!(ServiceOwnerOnNetwork))
     } else {
         otherwise
     }
 }
 
 /// R-5, R-3, R-2 (with R-6 and L-6): who answers this target's challenge in this scheme.
-fn challenge(job: &JobFacts, target: AuthTarget, scheme: AuthScheme) -> (Principal, Rule) {
+fn challenge(job: &JobFacts, access: Access, target: AuthTarget, scheme: AuthScheme) -> Route {
+    let made = |implicit: Option<ImplicitAllowed>, (principal, rule): (Principal, Rule)| Route {
+        access,
+        principal,
+        rule,
+        implicit,
+    };
     // R-5: explicit credentials for this target and scheme are sent as given.
     if matches!(
         job.credentials.get(target, scheme),
         Some(Credential::Explicit)
     ) {
-        return (
-            Principal::ExplicitCredentials,
-            Rule::of(Reason::ExplicitCredentials),
+        return made(
+            None,
+            (Principal::ExplicitCredentials, rule!(ExplicitCredentials)),
         );
     }
     // R-3: Basic, Digest and Passport have no implicit credentials.
-    let Some(usage) = Access::challenge(target, scheme).flag() else {
-        return (
-            Principal::NoCredentials,
-            Rule::of(Reason::NoImplicitForScheme),
-        );
+    let Some(usage) = access.flag() else {
+        return made(None, (Principal::NoCredentials, rule!(NoImplicitForScheme)));
     };
     // R-3: implicit credentials only when allowed.
-    if implicit_allowed(job, target).is_none() {
-        return (
-            Principal::NoCredentials,
-            Rule::of(Reason::ImplicitNotAllowed),
-        );
+    let allowed = implicit_allowed(job, target);
+    if allowed.is_none() {
+        return made(None, (Principal::NoCredentials, rule!(ImplicitNotAllowed)));
     }
     // R-2: NETWORK sends the helper's implicit credentials (L-6 when it is missing), seen
     // through R-6.
     if job.flags.contains(usage) {
-        let granted = Rule::of(Reason::ImplicitAsHelper);
-        return match job.helper {
-            Some(helper) => on_network(helper.sid, Some(scheme), (Principal::Helper, granted)),
-            None => as_helper(job, granted),
-        };
+        let granted = rule!(ImplicitAsHelper);
+        return made(
+            allowed,
+            match job.helper {
+                Some(helper) => on_network(helper.sid, Some(scheme), (Principal::Helper, granted)),
+                None => as_helper(job, granted),
+            },
+        );
     }
     // R-2 with NETWORK clear: the owner's implicit credentials, seen through R-6.
-    let granted = Rule::of(Reason::ImplicitAsOwner);
-    on_network(job.owner.sid, Some(scheme), (Principal::Owner, granted))
+    let granted = rule!(ImplicitAsOwner);
+    made(
+        allowed,
+        on_network(job.owner.sid, Some(scheme), (Principal::Owner, granted)),
+    )
 }

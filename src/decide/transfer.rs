@@ -3,13 +3,13 @@
 #![forbid(unsafe_code)]
 
 use crate::access::Access;
-use crate::decide::methods::client_certificate_failure;
+use crate::decide::route::{Principal, Route, route};
 use crate::facts::{JobError, JobFacts};
-use crate::net::{AuthScheme, AuthTarget, ProxyUsage};
+use crate::net::{AuthScheme, AuthTarget};
 use crate::profile::{Profile, TokenCheck};
-use crate::route::{Principal, Route, route_made};
 use crate::rule::{Reason, Rule, RuleId};
-use crate::state::{JobState, JobType, Remote};
+use crate::state::JobState;
+use crate::usage::TokenUsage;
 
 /// How a transfer ends, as far as this crate models it (X-1, X-2).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -47,6 +47,7 @@ const EMPTY: Route = Route {
     access: Access::Other,
     principal: Principal::NotApplicable,
     rule: Rule::new(RuleId::R0, Reason::NotApplicable),
+    implicit: None,
 };
 
 /// The accesses a whole transfer of a job makes, in order, each with its [`Route`], and
@@ -88,16 +89,6 @@ impl TransferPlan {
         self.failing.and_then(|i| self.steps().get(usize::from(i)))
     }
 
-    /// One line per step with its explanation, then the outcome: the plan of `job` on
-    /// `profile`, as it was computed.
-    pub const fn explain<'a>(
-        &'a self,
-        profile: &'a Profile,
-        job: &'a JobFacts,
-    ) -> crate::explain::PlanExplanation<'a> {
-        crate::explain::PlanExplanation::new(self, profile, job)
-    }
-
     fn push(&mut self, route: Route) {
         if let Some(slot) = self.steps.get_mut(usize::from(self.len)) {
             *slot = route;
@@ -133,36 +124,22 @@ impl<'a> IntoIterator for &'a TransferPlan {
     }
 }
 
-/// Whether a transfer of this job makes this access at all: local files by job type
-/// (an upload-reply job also opens its local file), the SMB file for SMB jobs, WPAD for
-/// `AUTODETECT` and for `PRECONFIG` whose IE settings ask for discovery (R-7), the IE
-/// settings for `PRECONFIG`, a challenge when the server — or the proxy the transfer goes
-/// through — asks for that scheme (X-3), the certificate's key in the TLS handshake of an
-/// HTTPS job with a certificate (X-1). HTTP accesses only over HTTP(S).
-pub const fn transfer_makes(job: &JobFacts, access: Access) -> bool {
-    let http = job.remote.is_http();
-    match access {
-        Access::UploadLocalFile => matches!(job.job_type, JobType::Upload | JobType::UploadReply),
-        Access::DownloadTempFileCreate | Access::DownloadTempFileRename => {
-            matches!(job.job_type, JobType::Download)
-        }
-        Access::ReplyFileCreate | Access::ReplyFileRename => {
-            matches!(job.job_type, JobType::UploadReply)
-        }
-        Access::SmbRemoteFile => matches!(job.remote, Remote::Smb),
-        Access::ProxyAutoDetect => {
-            http && (matches!(job.proxy, ProxyUsage::Autodetect)
-                || (matches!(job.proxy, ProxyUsage::Preconfig) && job.ie_settings.discovers()))
-        }
-        Access::ProxyIeSettings => http && matches!(job.proxy, ProxyUsage::Preconfig),
-        Access::ProxyChallenge(s) => {
-            http && job.through_proxy() && job.challenges.asks(AuthTarget::Proxy, s)
-        }
-        Access::ServerChallenge(s) => http && job.challenges.asks(AuthTarget::Server, s),
-        Access::ClientCertificateKey => {
-            matches!(job.remote, Remote::Https) && job.client_certificate
-        }
-        Access::Other => true,
+/// X-1: the failure a transfer of this job will meet with these flags once it transfers
+/// with a helper token, if certain.
+///
+/// A job with a client certificate, an owner other than LocalSystem and NETWORK set fails
+/// its HTTPS transfer with `ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY`, whatever
+/// order the certificate and the flags were set in: the certificate is used in the TLS
+/// handshake, whose connection the helper makes. Plain HTTP has no TLS (reading).
+pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Option<JobError> {
+    if job.client_certificate
+        && flags.contains(TokenUsage::NETWORK)
+        && matches!(job.remote, crate::state::Remote::Https)
+        && !job.owner.sid.is_local_system()
+    {
+        JobError::of(Reason::ClientCertificateWithNetwork)
+    } else {
+        None
     }
 }
 
@@ -198,7 +175,7 @@ fn challenge_schemes(job: &JobFacts, target: AuthTarget) -> impl Iterator<Item =
 /// connection, reading). Otherwise TRANSFERRED. The job's state is not read.
 ///
 /// ```
-/// use bits_helper_token::*;
+/// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
 ///
 /// // X-1: a NetworkService job with a client certificate and NETWORK set, over HTTPS.
 /// let helper = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
@@ -237,8 +214,9 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
         outcome: TransferOutcome::Transferred,
     };
     let mut add = |access: Access| {
-        if transfer_makes(job, access) {
-            plan.push(route_made(profile, job, access));
+        let step = route(profile, job, access);
+        if step.principal != Principal::NotApplicable {
+            plan.push(step);
         }
     };
     add(Access::UploadLocalFile);
@@ -291,7 +269,9 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Credential, Credentials};
+    use crate::decide::route::transfer_makes;
+    use crate::net::{Credential, Credentials, ProxyUsage};
+    use crate::state::{JobType, Remote};
     use crate::token::Identity;
 
     /// Every combination of the facts that change which accesses a plan holds fits in
