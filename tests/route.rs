@@ -3,7 +3,7 @@
 //!
 //! Hand-written tests per rule first, then the properties and the serialized forms. The
 //! exhaustive matrix is checked against the independent reference in
-//! `tests/reference_vs_model.rs`, and `tests/no_alloc.rs` proves routing allocates nothing.
+//! `tests/against_reference.rs`, and `tests/no_alloc.rs` proves routing allocates nothing.
 
 mod common;
 use bits_helper_token::*;
