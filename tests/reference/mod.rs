@@ -1,5 +1,5 @@
 //! An independent reference for the helper-token rules, written straight from
-//! `../shared/SPEC.md` as **tables**, to hold the model to it (issue 5, item 2).
+//! `../shared/SPEC.md` as **tables**, to hold the model to it.
 //!
 //! It shares no code with the model. From the crate it takes only plain data: `Sid` (built
 //! with `Sid::new` from the numbers of T-3), `HResult` (built with `HResult::from_u32` from
