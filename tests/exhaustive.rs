@@ -1,4 +1,4 @@
-//! Exhaustive checking (issue 7): every decision function over the whole finite space of
+//! Exhaustive checking: every decision function over the whole finite space of
 //! its equivalence classes — release × knobs × caller kind × owner relation × stored token
 //! × new token × job state × flag class × certificate × protocol — against global
 //! properties. A normal libtest test (it answers `--list` and honours filters, as

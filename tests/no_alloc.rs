@@ -228,7 +228,7 @@ fn one_knob_profiles() -> Vec<Profile> {
     out
 }
 
-/// Issue 14: every pure decision entry point — the five methods, QueryInterface and every
+/// Every pure decision entry point — the five methods, QueryInterface and every
 /// lifecycle event, the settings, routes, plans and their helpers — and the stateful `Job`
 /// and `TokenOptions` paths allocate nothing, over every knob (Q-8 and Q-9 included),
 /// callers and owners at every integrity level and elevation, and every network

@@ -1,4 +1,4 @@
-//! The language-neutral oracle's contract (README "The oracle"): defaults, values, and
+//! The language-neutral oracle's contract (`docs/oracle.md`): defaults, values, and
 //! invalid lines, through the line handler and through the real process.
 
 #[path = "../src/bin/bits-helper-token-oracle/line.rs"]
@@ -385,13 +385,14 @@ fn explanations_come_on_request_with_the_facts() {
     assert_eq!(stripped["results"][1], plain["results"][1]);
 }
 
-/// README "A worked example": the `echo '…'` line, answered, is the JSON block below it.
+/// `docs/oracle.md` "A worked example": the `echo '…'` line, answered, is the JSON block
+/// below it.
 #[test]
-fn the_readme_worked_example_answers_as_shown() {
-    let readme = include_str!("../README.md");
+fn the_worked_example_answers_as_shown() {
+    let readme = include_str!("../docs/oracle.md");
     let from = readme
         .find("**A worked example**")
-        .expect("README has its worked example");
+        .expect("docs/oracle.md has its worked example");
     let rest = &readme[from..];
     let input = rest
         .split_once("echo '")

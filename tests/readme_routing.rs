@@ -1,5 +1,5 @@
-//! The README's routing table (access × flags → identity, SPEC §4) is generated from
-//! `route`: this test fails when the section between the markers
+//! The routing table of `docs/rules.md` (access × flags → identity, SPEC §4) is generated
+//! from `route`: this test fails when the section between the markers
 //! `<!-- routing-table:start -->` and `<!-- routing-table:end -->` differs from what the
 //! code says. `UPDATE_README=1 cargo test --test readme_routing` rewrites the section (and
 //! inserts it before `## Commands` when the markers are missing).
@@ -199,11 +199,11 @@ fn section() -> String {
     out
 }
 
-fn readme_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")
+fn rules_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md")
 }
 
-/// The README with its routing section replaced by `section` (inserted before
+/// The document with its routing section replaced by `section` (inserted before
 /// `## Commands` when the markers are missing), or `None` when neither is possible.
 fn with_section(readme: &str, section: &str) -> Option<String> {
     if let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) {
@@ -218,8 +218,8 @@ fn with_section(readme: &str, section: &str) -> Option<String> {
 
 #[test]
 fn readme_routing_table_matches_the_code() {
-    let path = readme_path();
-    let readme = std::fs::read_to_string(&path).expect("README.md is readable");
+    let path = rules_path();
+    let readme = std::fs::read_to_string(&path).expect("docs/rules.md is readable");
     let expected = section();
     let current = match (readme.find(START), readme.find(END)) {
         (Some(start), Some(end)) if start < end => Some(&readme[start..end + END.len()]),
@@ -229,12 +229,12 @@ fn readme_routing_table_matches_the_code() {
         return;
     }
     if std::env::var_os("UPDATE_README").is_some_and(|v| v == "1") {
-        let updated = with_section(&readme, &expected).expect("README.md has `## Commands`");
-        std::fs::write(&path, updated).expect("README.md is writable");
+        let updated = with_section(&readme, &expected).expect("docs/rules.md has `## Commands`");
+        std::fs::write(&path, updated).expect("docs/rules.md is writable");
         return;
     }
     panic!(
-        "README.md's routing section differs from the code. Run\n\
+        "docs/rules.md's routing section differs from the code. Run\n\
          `UPDATE_README=1 cargo test --test readme_routing`, or paste this between the markers:\n\n{expected}"
     );
 }

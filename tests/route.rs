@@ -1,9 +1,9 @@
 //! Routing (SPEC §4, R-1…R-7) and transfer-time failures (§5, X-1, X-2 via L-6): which
-//! identity BITS uses for each access, and how a whole transfer ends (issue 4).
+//! identity BITS uses for each access, and how a whole transfer ends.
 //!
 //! Hand-written tests per rule first, then the properties and the serialized forms. The
 //! exhaustive matrix is checked against the independent reference in
-//! `tests/reference_vs_model.rs`, and `tests/no_alloc.rs` proves routing allocates nothing.
+//! `tests/against_reference.rs`, and `tests/no_alloc.rs` proves routing allocates nothing.
 
 mod common;
 use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};

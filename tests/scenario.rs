@@ -1,4 +1,4 @@
-//! The scenario layer (README "The oracle"): names resolved before anything runs, the
+//! The scenario layer (`docs/oracle.md`): names resolved before anything runs, the
 //! handles a scenario defines, and the JSON form of its transcript.
 
 use bits_helper_token::scenario::{HandleName, Scenario, ScenarioErrorKind, Step};

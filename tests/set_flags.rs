@@ -1,5 +1,5 @@
 //! `SetHelperTokenFlags`: every rule of SPEC §2 that applies to it, on every release
-//! profile, and the properties of issue 2.
+//! profile, and its properties over generated inputs (A-5, Q-1, A-10, T-5, A-6, X-1).
 
 mod common;
 use bits_helper_token::{decide::*, job::*, profile::*, sid::*, token::*, *};
@@ -442,7 +442,7 @@ proptest! {
     }
 }
 
-/// Decisions carry ids and outcomes, not copies of their inputs (Architecture v2).
+/// Decisions carry ids and outcomes, not copies of their inputs.
 #[test]
 fn decision_is_at_most_128_bytes() {
     let size = core::mem::size_of::<Decision>();

@@ -1,6 +1,6 @@
-//! The model-backed `IBitsTokenOptions` COM object (issue 13, item 1), called through its
-//! real vtable while the thread impersonates real tokens, every answer checked against
-//! the pure model fed the identities Windows reports for those tokens.
+//! The model-backed `IBitsTokenOptions` COM object, called through its real vtable while
+//! the thread impersonates real tokens, every answer checked against the pure model fed the
+//! identities Windows reports for those tokens.
 //! Runs on Windows and, cross-compiled, under Wine (`scripts/test-windows`).
 #![cfg(all(windows, feature = "windows"))]
 #![allow(unsafe_code)]

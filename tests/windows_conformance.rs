@@ -1,4 +1,4 @@
-//! The conformance runner (issue 13, item 2) against the model's own COM object: every
+//! The conformance runner against the model's own COM object: every
 //! scenario whose roles this machine can cast agrees with the model; a provider with one
 //! rule changed (a knob) is caught at the scenario and step, with the knob named; and the
 //! real BITS of the machine is asked too (under Wine: `E_NOINTERFACE`, A-2).

@@ -1,5 +1,5 @@
-//! The conversions of the `windows` feature, and our SID forms against Win32's
-//! (issue 6, items 3 and 5). Runs on Windows and under Wine (`scripts/test-windows`).
+//! The conversions of the `windows` feature, and our SID forms against Win32's. Runs on
+//! Windows and under Wine (`scripts/test-windows`).
 #![cfg(all(windows, feature = "windows"))]
 
 mod windows_oracle;

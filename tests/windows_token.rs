@@ -1,4 +1,4 @@
-//! Real tokens read through the binding, checked against Win32 itself (issue 6, item 5).
+//! Real tokens read through the binding, checked against Win32 itself.
 //! Runs on Windows and, cross-compiled, under Wine (`scripts/test-windows`).
 #![cfg(all(windows, feature = "windows"))]
 

@@ -1,4 +1,4 @@
-//! `oracle_line` (issue 7, item 3): the oracle's line handling, on arbitrary bytes.
+//! `oracle_line`: the oracle's line handling, on arbitrary bytes.
 //!
 //! Whatever the line, the handler never panics and gives exactly one single-line JSON
 //! answer: a transcript `{"results", "job"}` with one result per step, or

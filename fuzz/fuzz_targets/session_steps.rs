@@ -1,4 +1,4 @@
-//! `session_steps` (issue 14): the step-at-a-time model on arbitrary scenarios.
+//! `session_steps`: the step-at-a-time model on arbitrary scenarios.
 //!
 //! Whatever JSON scenario the bytes hold, a `Session` plays its steps one at a time
 //! without panicking; a step it refuses is refused by `check` with the same error and

@@ -1,5 +1,5 @@
 //! An independent reference for the helper-token rules, written straight from
-//! `../shared/SPEC.md` as **tables**, to hold the model to it (issue 5, item 2).
+//! `../shared/SPEC.md` as **tables**, to hold the model to it.
 //!
 //! It shares no code with the model. From the crate it takes only plain data: `Sid` (built
 //! with `Sid::new` from the numbers of T-3), `HResult` (built with `HResult::from_u32` from
@@ -12,9 +12,9 @@
 //! (`is_done`, `is_http`, `uses_proxy`, `has_owner_rules`, `unknown_bits`, `applies_to`,
 //! `Credentials::has_implicit`, …): every such fact has a row in a table below.
 //!
-//! Where the SPEC is silent, the reference follows a choice the crate *documents* (README,
-//! rustdoc of `route`, `job`, `scenario`, `Knobs`); each such place is marked
-//! **Documented choice** with the reason. Everything else is the SPEC's own text.
+//! Where the SPEC is silent, the reference follows a choice the crate *documents*
+//! (`docs/rules.md`, rustdoc of `route`, `job`, `scenario`, `Knobs`); each such place is
+//! marked **Documented choice** with the reason. Everything else is the SPEC's own text.
 
 #![allow(dead_code)]
 
@@ -464,8 +464,8 @@ const DECISIONS: &[Row] = &[
     Row { release: LEGACY, method: SET_TOKEN, legacy_set: OWNER_ONLY,
           verdict: Verdict::Grant("Q-7"), ..ROW },
     Row { release: LEGACY, verdict: Verdict::Grant("A-4"), ..ROW },
-    // Documented choice (README table rows 8/9): an administrator who skips the owner rule
-    // is let through by Q-2 even when it also owns the job.
+    // Documented choice (`docs/rules.md`, rows 10/11 of the `SetHelperTokenFlags` table): an
+    // administrator who skips the owner rule is let through by Q-2 even when it also owns the job.
     Row { release: OWNER_RULES, caller_admin: YES, bypass: SKIP_ALL | SKIP_OWNER_RULE,
           verdict: Verdict::Grant("Q-2"), ..ROW },
     Row { release: OWNER_RULES, caller_owns: YES, verdict: Verdict::Grant("A-5"), ..ROW },
@@ -1457,8 +1457,8 @@ impl Job {
         d
     }
 
-    /// Documented choice (README "ACKNOWLEDGED and CANCELLED jobs refuse every change";
-    /// `Job::resume`): every event but logoff is refused on a done job with
+    /// Documented choice (`docs/rules.md`: "ACKNOWLEDGED and CANCELLED jobs refuse every
+    /// change"; `Job::resume`): every event but logoff is refused on a done job with
     /// `BG_E_INVALID_STATE` under T-7, whatever the Q-3 knob (which is about the three
     /// methods only).
     fn refused_when_done(&self) -> Option<Answer> {

@@ -1,5 +1,5 @@
 //! The model against an independent reference (`tests/reference/`, written from
-//! `../shared/SPEC.md` as tables, sharing no code with the model): issue 5, item 2.
+//! `../shared/SPEC.md` as tables, sharing no code with the model).
 //!
 //! 1. Exhaustive: every equivalence class of the inputs of the five decision functions
 //!    (every release and knob value; callers administrator / standard / UAC-filtered ×
@@ -19,7 +19,7 @@
 //! A larger random run (the step count is a floor):
 //!
 //! ```sh
-//! REFERENCE_STEPS=2000000 cargo test --release --all-features --test reference_vs_model -- --nocapture
+//! REFERENCE_STEPS=2000000 cargo test --release --all-features --test against_reference -- --nocapture
 //! ```
 
 mod reference;
@@ -33,7 +33,7 @@ use std::io::Write;
 
 /// A line in the test output, shown whether the test passes or fails.
 fn report(line: &str) {
-    let _ = writeln!(std::io::stderr(), "reference_vs_model: {line}");
+    let _ = writeln!(std::io::stderr(), "against_reference: {line}");
 }
 
 fn sid(s: &str) -> Sid {

@@ -1,6 +1,11 @@
-//! What SPEC version 2 changed, answer by answer, through the language-neutral oracle: each
-//! row of issue 11's table (the model's old answer, SPEC v2's) as a scenario line, and the
-//! bad input on the new fields, refused with a positioned error while the oracle goes on.
+//! Rules answered through the language-neutral oracle, a scenario line each, where a
+//! plausible reading gives another answer (a comment in each test says which): the access
+//! gate, complete and resume (L-10, L-9), logoff and service stop (L-5), flags
+//! without a token (L-6, Q-8), a client certificate over HTTP, challenges nothing
+//! answers, an upload-reply job over SMB (T-7), unknown flag bits and
+//! TakeOwnership; and bad input — an integrity level, a challenge scheme, IE settings
+//! or a Q-8 value that does not exist, a step through a handle Q-9 refused — refused with a
+//! positioned error while the oracle goes on.
 
 #[path = "../src/bin/bits-helper-token-oracle/line.rs"]
 mod oracle_line;
@@ -69,7 +74,7 @@ fn pair(name: &str, rule: &str) -> (String, String) {
 
 #[test]
 fn a11_an_elevated_administrator_cannot_touch_a_local_system_job() {
-    // Row 1: the Q-2 bypass used to let it through; A-11a (integrity level) refuses.
+    // Not let through by the Q-2 bypass: A-11a (integrity level) refuses.
     for step in [
         json!({"op": "set_helper_token_flags", "handle": 1, "flags": 2}),
         json!({"op": "set_helper_token", "handle": 1, "impersonating": "admin"}),
@@ -91,7 +96,7 @@ fn a11_an_elevated_administrator_cannot_touch_a_local_system_job() {
 
 #[test]
 fn a11_the_uac_split_refuses_the_same_user_from_a_non_elevated_window() {
-    // Row 2: same SID as the elevated creator, so A-5 used to grant; A-11b refuses.
+    // Same SID as the elevated creator, so A-5 would grant; A-11b refuses first.
     let v = answer(&line(
         json!({"owner": "admin"}),
         json!([
@@ -109,7 +114,7 @@ fn a11_the_uac_split_refuses_the_same_user_from_a_non_elevated_window() {
 
 #[test]
 fn l10_complete_on_an_upload_that_is_not_transferred_is_refused() {
-    // Row 3: used to answer BG_S_PARTIAL_COMPLETE and acknowledge the job.
+    // Not BG_S_PARTIAL_COMPLETE with the job acknowledged.
     let v = answer(&line(
         json!({"owner": "alice", "type": "upload"}),
         json!([{"op": "resume"}, {"op": "complete"}]),
@@ -120,7 +125,7 @@ fn l10_complete_on_an_upload_that_is_not_transferred_is_refused() {
 
 #[test]
 fn l9_resume_on_a_queued_job_answers_s_ok() {
-    // Row 4: used to answer S_FALSE.
+    // Not S_FALSE.
     let v = answer(&line(
         json!({"owner": "alice"}),
         json!([{"op": "resume"}, {"op": "resume"}]),
@@ -130,7 +135,7 @@ fn l9_resume_on_a_queued_job_answers_s_ok() {
 
 #[test]
 fn l5_a_logoff_leaves_a_job_that_never_held_a_token_untouched() {
-    // Row 5: flags but no token used to put the job in ERROR at logoff.
+    // Flags but no token: the logoff does not put the job in ERROR.
     let v = answer(&line(
         json!({"owner": "alice"}),
         json!([
@@ -146,7 +151,7 @@ fn l5_a_logoff_leaves_a_job_that_never_held_a_token_untouched() {
 
 #[test]
 fn l5_a_service_account_never_logs_off_but_a_service_stop_discards_the_token() {
-    // Row 6: a NetworkService "logoff" used to put the job in ERROR.
+    // A NetworkService "logoff" does not put the job in ERROR.
     let setup = json!([
         {"op": "query_interface", "caller": "network_service", "handle": 1},
         {"op": "set_helper_token", "handle": 1, "impersonating": "bob"},
@@ -173,7 +178,7 @@ fn l5_a_service_account_never_logs_off_but_a_service_stop_discards_the_token() {
 
 #[test]
 fn l6_q8_flags_without_a_token_fail_even_when_no_access_needs_the_helper() {
-    // Row 7: used to transfer (no access routed to the helper); eager L-6 fails it.
+    // No access is routed to the helper, yet eager L-6 fails the transfer.
     let steps = json!([
         {"op": "query_interface", "caller": "alice", "handle": 1},
         {"op": "set_helper_token_flags", "handle": 1, "flags": 2},
@@ -184,7 +189,7 @@ fn l6_q8_flags_without_a_token_fail_even_when_no_access_needs_the_helper() {
     let v = answer(&line(job.clone(), steps.clone()));
     assert_eq!(last(&v), pair("BG_E_TOKEN_REQUIRED", "L-6"));
     assert_eq!(v["job"]["state"], "error");
-    // Q-8 lazy keeps the old answer.
+    // Q-8 lazy lets it transfer.
     let mut lazy = line(job, steps);
     lazy["knobs"] = json!({"token_check": "lazy"});
     assert_eq!(answer(&lazy)["job"]["state"], "transferred");
@@ -192,7 +197,7 @@ fn l6_q8_flags_without_a_token_fail_even_when_no_access_needs_the_helper() {
 
 #[test]
 fn x1_a_client_certificate_over_plain_http_transfers() {
-    // Row 8: used to fail with 0x80072F9A; without TLS no certificate is presented.
+    // Not 0x80072F9A: without TLS no certificate is presented.
     let steps = json!([
         {"op": "query_interface", "caller": "network_service", "handle": 1},
         {"op": "set_helper_token", "handle": 1, "impersonating": "bob"},
@@ -213,7 +218,7 @@ fn x1_a_client_certificate_over_plain_http_transfers() {
 
 #[test]
 fn x3_a_challenge_nothing_answers_fails_with_401_or_407() {
-    // Row 9: used to transfer.
+    // Not a transfer: the job fails.
     let steps = json!([{"op": "resume"}, {"op": "transfer"}]);
     let server = json!({"owner": "alice", "challenges": {"server": ["ntlm"]}});
     let v = answer(&line(server, steps.clone()));
@@ -226,7 +231,7 @@ fn x3_a_challenge_nothing_answers_fails_with_401_or_407() {
 
 #[test]
 fn t7_an_upload_reply_job_over_smb_cannot_exist() {
-    // Row 10: used to transfer.
+    // Not a job that transfers: the line is refused.
     let e = refusal(
         &line(
             json!({"owner": "alice", "type": "upload_reply", "remote": "smb"}),
@@ -242,7 +247,7 @@ fn t7_an_upload_reply_job_over_smb_cannot_exist() {
 
 #[test]
 fn q1_unknown_flag_bits_answer_e_notimpl() {
-    // Row 11: used to answer E_INVALIDARG.
+    // Not E_INVALIDARG.
     let v = answer(&line(
         json!({"owner": "alice"}),
         json!([
@@ -256,7 +261,7 @@ fn q1_unknown_flag_bits_answer_e_notimpl() {
 
 #[test]
 fn q6_take_ownership_drops_the_token_and_keeps_the_flags() {
-    // Row 12: used to keep the token.
+    // The token is not kept.
     let v = answer(&line(
         json!({"owner": "alice"}),
         json!([
@@ -273,7 +278,7 @@ fn q6_take_ownership_drops_the_token_and_keeps_the_flags() {
 }
 
 #[test]
-fn bad_input_on_the_new_fields_is_refused_where_it_is_and_the_oracle_goes_on() {
+fn bad_input_is_refused_where_it_is_and_the_oracle_goes_on() {
     let with = |job: Value, knobs: Value, steps: Value| {
         json!({"tokens": tokens(), "knobs": knobs, "job": job, "steps": steps}).to_string()
     };

@@ -1,11 +1,11 @@
-//! Exhaustive classes of SPEC v2 (issue 14): the dimensions `tests/exhaustive.rs` does not
-//! walk — integrity levels and elevation of caller and owner with Q-9, the lifecycle
+//! Exhaustive classes of the dimensions `tests/exhaustive.rs` does not walk: integrity
+//! levels and elevation of caller and owner (the access gate, A-11) with Q-9, the lifecycle
 //! decisions (logoff, logon, helper-session end, service stop, resume, transfer, cancel,
 //! complete, TakeOwnership) with, and the network (challenges × credentials ×
 //! proxy usage × IE settings, X-3, R-7). Every class of each dimension is enumerated, but
 //! for the 1,024 challenge combinations, stood for by 24 (no scheme, each alone, two, all
 //! five for the server; none, one, all for the proxy). Each test prints its count
-//! (`cargo test --test exhaustive_v2 -- --nocapture`).
+//! (`cargo test --test exhaustive_gate_lifecycle_network -- --nocapture`).
 //!
 //! Properties: fail closed (a refusal returns a failure code, changes nothing and gives no
 //! value), determinism, administrators never pass A-11 by being administrators (the gate
