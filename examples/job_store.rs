@@ -20,8 +20,9 @@ use std::collections::HashMap;
 enum StoreError {
     #[error("no job {0}")]
     NoSuchJob(JobId),
+    /// Boxed: the refusal carries the facts its sentence speaks of (a few hundred bytes).
     #[error("QueryInterface: {0}")]
-    QueryInterface(#[from] QueryInterfaceError),
+    QueryInterface(Box<QueryInterfaceError>),
     #[error(transparent)]
     WrongJob(#[from] WrongJob),
 }
@@ -51,7 +52,9 @@ impl Store {
 
     /// `QueryInterface(IID_IBitsTokenOptions)` on a job, as `caller`'s token.
     fn query_interface(&self, id: JobId, caller: &TokenInfo) -> Result<TokenOptions, StoreError> {
-        Ok(self.job(id)?.query_interface(caller)?)
+        self.job(id)?
+            .query_interface(caller)
+            .map_err(|e| StoreError::QueryInterface(Box::new(e)))
     }
 
     fn set_helper_token_flags(

@@ -9,7 +9,7 @@ use bits_helper_token::net::ProxyUsage;
 use bits_helper_token::net::{AuthScheme, AuthTarget, Challenges, Credential, IeSettings};
 use bits_helper_token::profile::Release;
 use bits_helper_token::token::TokenInfo;
-use bits_helper_token::{Decision, Identity, Job, JobFacts, Profile, Sid, TokenUsage};
+use bits_helper_token::{Decision, Job, JobFacts, Profile, Sid, TokenUsage};
 
 /// The widest line the tour prints.
 const WIDTH: usize = 100;
@@ -23,7 +23,7 @@ fn sid(s: &str) -> Sid {
 fn wrapped(first: &str, text: &str, indent: usize) {
     let mut line = String::from(first);
     for word in text.split(' ') {
-        if line.len() + 1 + word.len() > WIDTH && line.trim().len() > 0 {
+        if line.len() + 1 + word.len() > WIDTH && !line.trim().is_empty() {
             println!("{}", line.trim_end());
             line = " ".repeat(indent);
         }
@@ -395,5 +395,4 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
     step("The owner logs off", &svc, d);
     let d = svc.service_stop();
     step("The BITS service stops", &svc, d);
-    let _ = Identity::NETWORK_SERVICE;
 }

@@ -29,6 +29,9 @@ pub use crate::usage::ParseUsageError;
 /// message (`Display` is transparent) and its position where it has one.
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
+// The refusal of QueryInterface keeps the facts its sentence speaks of (a few hundred bytes,
+// inline: the core has no allocator); errors are not a hot path.
+#[allow(clippy::large_enum_variant)]
 pub enum Error {
     /// A SID string refused by the strict parser (T-2).
     #[error(transparent)]

@@ -248,7 +248,7 @@ impl fmt::Display for Explained<Decision> {
             ),
             Reason::UnknownFlags => write!(
                 f,
-                "{id}: the flags carry unknown bits 0x{unknown:X} (only LOCAL_FILE 0x1 and NETWORK 0x2 exist)"
+                "{id}: the flags carry unknown bits 0x{unknown:X} (only BG_TOKEN_LOCAL_FILE 0x1 and BG_TOKEN_NETWORK 0x2 exist)"
             ),
             Reason::UnknownFlagsMasked => write!(
                 f,
@@ -314,7 +314,7 @@ impl fmt::Display for Explained<Decision> {
             ),
             Reason::CompleteNeedsHelperToken => write!(
                 f,
-                "{id}: LOCAL_FILE routes renaming the files to the helper token, and none is stored: the job stays transferred"
+                "{id}: BG_TOKEN_LOCAL_FILE routes renaming the files to the helper token, and none is stored: the job stays transferred"
             ),
             Reason::NothingToRemove => write!(f, "{id}: there is nothing to remove"),
             Reason::ServerChallengeUnanswered | Reason::ProxyChallengeUnanswered => {
@@ -377,7 +377,7 @@ impl fmt::Display for Explained<Decision> {
             }
             Reason::ClientCertificateWithNetwork => write!(
                 f,
-                "{id}: the job has a client certificate, its owner {owner} is not LocalSystem and NETWORK is set, so its HTTPS transfer fails: the private key is reached as the owner, the connection as the helper"
+                "{id}: the job has a client certificate, its owner {owner} is not LocalSystem and BG_TOKEN_NETWORK is set, so its HTTPS transfer fails: the private key is reached as the owner, the connection as the helper"
             ),
             // Reasons of routes and settings: their id and name say it all.
             Reason::SettingStored
@@ -453,12 +453,12 @@ impl fmt::Display for Explained<Route> {
             ),
             Reason::ImplicitAsHelper => write!(
                 f,
-                "{id}: NETWORK is set, so BITS {doing} with the implicit credentials of the helper token {helper} (R-3 allows them: {})",
+                "{id}: BG_TOKEN_NETWORK is set, so BITS {doing} with the implicit credentials of the helper token {helper} (R-3 allows them: {})",
                 Allowed(implicit, job)
             ),
             Reason::ImplicitAsOwner => write!(
                 f,
-                "{id}: NETWORK is not set, so BITS {doing} with the implicit credentials of the owner {owner} (R-3 allows them: {})",
+                "{id}: BG_TOKEN_NETWORK is not set, so BITS {doing} with the implicit credentials of the owner {owner} (R-3 allows them: {})",
                 Allowed(implicit, job)
             ),
             Reason::ServiceOwnerOnNetwork | Reason::ComputerOnlyThroughNegotiate => {
@@ -486,7 +486,7 @@ impl fmt::Display for Explained<Route> {
             }
             Reason::PreconfigAsOwner => write!(
                 f,
-                "{id}: before Windows 10 1809 (here {}) BITS reads the IE proxy settings as the owner {owner}, even with NETWORK set",
+                "{id}: before Windows 10 1809 (here {}) BITS reads the IE proxy settings as the owner {owner}, even with BG_TOKEN_NETWORK set",
                 profile.release
             ),
             Reason::ClientCertificateKey => write!(

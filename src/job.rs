@@ -3,7 +3,7 @@
 //!
 //! `Job` decides nothing. Every call and event asks its pure decision in
 //! [`crate::decide`], made on the job's own facts, and applies the decision's
-//! [`Effect`](crate::job::Effect) with [`JobFacts::apply`]: no public method changes the
+//! [`Effect`] with [`JobFacts::apply`]: no public method changes the
 //! facts any other way. Each returns the decision [`Explained`] with the facts it was made
 //! on. A refused call changes nothing.
 #![forbid(unsafe_code)]
@@ -129,8 +129,9 @@ pub struct TokenOptions {
     job: JobId,
 }
 
-/// `QueryInterface` for `IBitsTokenOptions` was refused: the decision, and the
-/// release that refused it.
+/// `QueryInterface` for `IBitsTokenOptions` was refused (A-2, or the access check under
+/// the decision with the facts it was made on. It is a few hundred bytes (the facts
+/// inline: the core has no allocator); box it inside your own error types.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct QueryInterfaceError {
     decision: Explained<Decision>,
@@ -304,6 +305,8 @@ impl Job {
     /// decided by [`lifecycle::query_interface`]: the handle remembers the caller's
     /// identity. Fails with `E_NOINTERFACE` before BITS 4.0, and with
     /// `E_ACCESSDENIED` when Q-9 checks access here and refuses.
+    // The refusal keeps the facts its sentence speaks of, inline (no allocator in the core).
+    #[allow(clippy::result_large_err)]
     pub fn query_interface<T: Token + ?Sized>(
         &self,
         caller: &T,

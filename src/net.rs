@@ -2,7 +2,7 @@
 //! entries, the proxy usage, and the `UseLMCompat` / `LMCompatibilityLevel` registry values.
 //!
 //! Vocabulary only: the rules that read these live in
-//! [`crate::route`] and [`crate::plan`].
+//! [`crate::route()`] and [`crate::transfer_plan()`].
 #![forbid(unsafe_code)]
 
 pub use crate::access::Access;

@@ -88,7 +88,7 @@ names! { RuleId, "SPEC rule id";
 }
 
 /// Which branch of a rule decided. Fieldless: the facts behind it are the decision's
-/// inputs, and [`Decision::explain`](crate::Decision::explain) puts them back into a sentence on demand.
+/// inputs, and [`explain`](crate::explain) puts them back into a sentence on demand.
 ///
 /// Serialized as its snake_case name (`"not_job_owner"`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]

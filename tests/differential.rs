@@ -282,7 +282,7 @@ fn a_disagreement_says_which_step_both_answers_and_the_scenario_line() {
     };
     let model = "  the model says:  0x00000000 (S_OK), rule A-1\n    because query_interface \
                  returns 0x00000000 (S_OK): A-1: QueryInterface succeeds and the handle \
-                 remembers the caller S-1-5-20";
+                 remembers the caller S-1-5-20 (NetworkService)";
     // A different HRESULT at step 1.
     let wrong = vec![Observed::hresult(HResult::E_ACCESSDENIED)];
     let d = compare(&mut Fixed(Ok(wrong)), &s, Compare::HResult).unwrap_err();

@@ -827,7 +827,7 @@ fn t7_l5_event_decisions_explain_themselves_citing_the_rule() {
     assert_eq!(
         said(&mut job, Job::logoff_owner),
         "logoff_owner returns 0x00000000 (S_OK): L-5: the owner logged off and BITS discarded \
-         the helper token; the unfinished job still uses it for LOCAL_FILE, so it goes to ERROR \
+         the helper token; the unfinished job still uses it for BG_TOKEN_LOCAL_FILE, so it goes to ERROR \
          (recover: set a new token, or set the flags to 0, then resume)"
     );
     // The other two ends of the token's session (L-5), each named in its own words.

@@ -370,12 +370,12 @@ fn explanations_come_on_request_with_the_facts() {
         v["results"][1]["explanation"],
         "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-11: the caller \
          S-1-5-21-1-2-3-1001 runs at integrity level medium, below the job's system (owner \
-         S-1-5-20); no one, administrator or owner, may act on it from there"
+         S-1-5-20 (NetworkService)); no one, administrator or owner, may act on it from there"
     );
     assert_eq!(
         v["results"][2]["explanation"],
-        "other: the owner S-1-5-20 (R-0: no flag names this access, so BITS makes any other \
-         access for the job as the owner S-1-5-20)"
+        "other: the owner S-1-5-20 (NetworkService) (R-0: no flag names this access, so BITS \
+         makes any other access for the job as the owner S-1-5-20 (NetworkService))"
     );
     // Apart from the explanations, the answers are the same.
     let mut stripped = v.clone();

@@ -670,7 +670,7 @@ fn r7_ie_settings_run_as_the_helper_only_from_1809() {
     assert_eq!(r.rule.id, RuleId::L6);
     assert_eq!(
         sentence(&P1607, &job, Access::ProxyIeSettings),
-        "R-7: before Windows 10 1809 (here win10_1607) BITS reads the IE proxy settings as the owner S-1-5-21-1-2-3-1001, even with NETWORK set"
+        "R-7: before Windows 10 1809 (here win10_1607) BITS reads the IE proxy settings as the owner S-1-5-21-1-2-3-1001, even with BG_TOKEN_NETWORK set"
     );
 }
 
@@ -724,7 +724,7 @@ fn l6_an_access_routed_to_a_missing_helper_fails_with_token_required() {
             &alice_job(LOCAL, None),
             Access::DownloadTempFileRename
         ),
-        "L-6: LOCAL_FILE routes the access where BITS renames the download's temporary file to its final name to the helper token, and no helper token is stored: the job goes to ERROR with BG_E_TOKEN_REQUIRED"
+        "L-6: BG_TOKEN_LOCAL_FILE routes the access where BITS renames the download's temporary file to its final name to the helper token, and no helper token is stored: the job goes to ERROR with BG_E_TOKEN_REQUIRED"
     );
 }
 
@@ -1014,7 +1014,7 @@ fn x2_l6_q8_a_job_with_flags_and_no_helper_fails_with_token_required() {
             .lines()
             .last()
             .unwrap(),
-        "=> ERROR: transfer returns 0x80200056 (BG_E_TOKEN_REQUIRED): L-6: the flags route an access of this transfer to the helper token (NETWORK), and no helper token is stored"
+        "=> ERROR: transfer returns 0x80200056 (BG_E_TOKEN_REQUIRED): L-6: the flags route an access of this transfer to the helper token (BG_TOKEN_NETWORK), and no helper token is stored"
     );
 }
 
@@ -1123,8 +1123,8 @@ fn plan_display_lists_the_steps_and_the_outcome() {
         .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
     assert_eq!(
         bits_helper_token::explain::transfer_plan(&LATEST, &job).to_string(),
-        "1. upload_local_file: the owner S-1-5-21-1-2-3-1001 (R-1: LOCAL_FILE is not set, so BITS opens the upload's local file as the owner S-1-5-21-1-2-3-1001)\n\
-         2. server_challenge_negotiate: the helper token S-1-5-21-1-2-3-1002 (R-2: NETWORK is set, so BITS answers the server's Negotiate challenge with the implicit credentials of the helper token S-1-5-21-1-2-3-1002 (R-3 allows them: SetCredentials(NULL, NULL) was called for this target))\n\
+        "1. upload_local_file: the owner S-1-5-21-1-2-3-1001 (R-1: BG_TOKEN_LOCAL_FILE is not set, so BITS opens the upload's local file as the owner S-1-5-21-1-2-3-1001)\n\
+         2. server_challenge_negotiate: the helper token S-1-5-21-1-2-3-1002 (R-2: BG_TOKEN_NETWORK is set, so BITS answers the server's Negotiate challenge with the implicit credentials of the helper token S-1-5-21-1-2-3-1002 (R-3 allows them: SetCredentials(NULL, NULL) was called for this target))\n\
          => TRANSFERRED"
     );
 }

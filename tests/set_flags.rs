@@ -188,7 +188,7 @@ fn q1_unknown_bits_refused_by_default_and_by_knob() {
     assert_eq!(d.effect(), Effect::Unchanged);
     assert_eq!(
         explained_set_flags(&LATEST, &alice(), job, 0x6),
-        "SetHelperTokenFlags returns 0x80004001 (E_NOTIMPL): Q-1: the flags carry unknown bits 0x4 (only LOCAL_FILE 0x1 and NETWORK 0x2 exist)"
+        "SetHelperTokenFlags returns 0x80004001 (E_NOTIMPL): Q-1: the flags carry unknown bits 0x4 (only BG_TOKEN_LOCAL_FILE 0x1 and BG_TOKEN_NETWORK 0x2 exist)"
     );
 
     let mut p = LATEST;

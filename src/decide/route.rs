@@ -7,7 +7,7 @@
 //! # Readings of the SPEC
 //!
 //! - **Not applicable.** An access the job never makes (see
-//!   [`transfer_makes`](crate::decide::transfer::transfer_makes)) routes to [`Principal::NotApplicable`],
+//!   [`transfer_makes`]) routes to [`Principal::NotApplicable`],
 //!   with the id of the rule that names the access.
 //! - **R-6** applies to the accesses that authenticate to a remote party with the owner's
 //!   *implicit network identity*: the SMB remote file and an implicit-credential answer to
