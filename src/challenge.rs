@@ -118,13 +118,15 @@ mod serde_impl {
     }
 
     #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
+    #[serde(remote = "Self", deny_unknown_fields)]
     struct Repr {
         #[serde(default)]
         server: alloc_free::Schemes,
         #[serde(default)]
         proxy: alloc_free::Schemes,
     }
+
+    crate::names::strict_object!(deserialize Repr, "challenges");
 
     /// A list of scheme names without an allocation: at most the five schemes.
     mod alloc_free {
@@ -164,7 +166,7 @@ mod serde_impl {
 
     impl<'de> Deserialize<'de> for Challenges {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Challenges, D::Error> {
-            let r = Repr::deserialize(d)?;
+            let r = <Repr as Deserialize>::deserialize(d)?;
             let mut c = Challenges::NONE;
             for &t in AuthTarget::ALL {
                 let set = match t {

@@ -18,6 +18,8 @@ pub use crate::job::{QueryInterfaceError, WrongJob};
 pub use crate::names::ParseNameError;
 pub use crate::net::{InvalidRegistryValue, NullCredentialsError};
 pub use crate::profile::NotAFailure;
+#[cfg(feature = "json")]
+pub use crate::scenario::JsonError;
 #[cfg(feature = "alloc")]
 pub use crate::scenario::{ScenarioError, ScenarioErrorKind};
 #[cfg(feature = "serde")]
@@ -70,6 +72,10 @@ pub enum Error {
     #[cfg(feature = "serde")]
     #[error(transparent)]
     InvalidJob(#[from] InvalidJob),
+    /// A JSON line that is not a scenario, with its position.
+    #[cfg(feature = "json")]
+    #[error(transparent)]
+    Json(#[from] JsonError),
     /// A scenario refused, with its step.
     #[cfg(feature = "alloc")]
     #[error(transparent)]

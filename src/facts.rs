@@ -134,7 +134,20 @@ impl JobFacts {
         JobFacts { owner, ..self }
     }
 
-    /// The same job in another state.
+    /// The same job with this error (a job in ERROR has one; no other job does).
+    pub const fn with_error(self, error: Option<JobError>) -> JobFacts {
+        JobFacts { error, ..self }
+    }
+
+    /// The same job with its owner logged on or not (L-8); the service accounts always are.
+    pub const fn with_owner_logged_on(self, owner_logged_on: bool) -> JobFacts {
+        JobFacts {
+            owner_logged_on,
+            ..self
+        }
+    }
+
+    /// The same job in another state (its error unchanged: see [`JobFacts::with_error`]).
     pub const fn with_state(self, state: JobState) -> JobFacts {
         JobFacts { state, ..self }
     }

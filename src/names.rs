@@ -145,3 +145,40 @@ macro_rules! serde_as_raw_bits {
 }
 #[cfg(feature = "serde")]
 pub(crate) use serde_as_raw_bits;
+
+/// `strict_object!(Type, "what")`: serde for a type whose derives carry
+/// `#[serde(remote = "Self")]` (so they generate inherent `serialize`/`deserialize`),
+/// implementing the traits so that the type deserializes **only from a JSON object** —
+/// serde's derive also takes a struct as an array, and an internally tagged enum as an
+/// array whose first element is the tag. Duplicate and unknown fields are refused by the
+/// derive itself (`deny_unknown_fields` on the type).
+#[cfg(feature = "serde")]
+macro_rules! strict_object {
+    ($ty:ty, $what:literal) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                <$ty>::serialize(self, serializer)
+            }
+        }
+        $crate::names::strict_object!(deserialize $ty, $what);
+    };
+    (deserialize $ty:ty, $what:literal) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                struct ObjectOnly;
+                impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                        f.write_str(concat!($what, " as a JSON object"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$ty, A::Error> {
+                        <$ty>::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                deserializer.deserialize_map(ObjectOnly)
+            }
+        }
+    };
+}
+#[cfg(feature = "serde")]
+pub(crate) use strict_object;

@@ -315,7 +315,7 @@ mod credentials_serde {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     #[derive(Serialize, Deserialize, Default)]
-    #[serde(default, deny_unknown_fields)]
+    #[serde(remote = "Self", default, deny_unknown_fields)]
     struct TargetRepr {
         #[serde(skip_serializing_if = "Option::is_none")]
         basic: Option<Credential>,
@@ -329,12 +329,16 @@ mod credentials_serde {
         passport: Option<Credential>,
     }
 
+    crate::names::strict_object!(TargetRepr, "credentials of a target");
+
     #[derive(Serialize, Deserialize, Default)]
-    #[serde(default, deny_unknown_fields)]
+    #[serde(remote = "Self", default, deny_unknown_fields)]
     struct CredentialsRepr {
         server: TargetRepr,
         proxy: TargetRepr,
     }
+
+    crate::names::strict_object!(CredentialsRepr, "credentials");
 
     impl TargetRepr {
         fn of(c: &Credentials, t: AuthTarget) -> TargetRepr {
@@ -371,7 +375,7 @@ mod credentials_serde {
     /// Refuses what `SetCredentials` refuses (implicit Basic or Digest).
     impl<'de> Deserialize<'de> for Credentials {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Credentials, D::Error> {
-            let repr = CredentialsRepr::deserialize(deserializer)?;
+            let repr = <CredentialsRepr as Deserialize>::deserialize(deserializer)?;
             let mut creds = Credentials::NONE;
             for (target, slots) in [
                 (AuthTarget::Server, &repr.server),
@@ -609,7 +613,10 @@ impl From<LmCompatibilityLevel> for u32 {
 /// their default, unknown fields are refused.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(remote = "Self", default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct NetworkEnvironment {
     /// The BITS `UseLMCompat` value (default 2).
@@ -617,6 +624,9 @@ pub struct NetworkEnvironment {
     /// The system's `LMCompatibilityLevel` (default 3).
     pub lm_compatibility_level: LmCompatibilityLevel,
 }
+
+#[cfg(feature = "serde")]
+crate::names::strict_object!(NetworkEnvironment, "a network environment");
 
 impl NetworkEnvironment {
     /// `UseLMCompat` 2 and `LMCompatibilityLevel` 3: a machine where nobody set either.

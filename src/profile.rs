@@ -219,7 +219,10 @@ impl From<FailureCode> for HResult {
 /// their default, unknown fields are refused.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(remote = "Self", default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct Knobs {
     /// Q-1: unknown flag bits.
@@ -241,6 +244,9 @@ pub struct Knobs {
     /// Q-9: where the access check refuses.
     pub access_check: AccessCheck,
 }
+
+#[cfg(feature = "serde")]
+crate::names::strict_object!(Knobs, "knobs");
 
 impl Knobs {
     /// Every knob at its SPEC default.
@@ -330,7 +336,10 @@ impl Default for Knobs {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[cfg_attr(
+    feature = "serde",
+    serde(remote = "Self", default, deny_unknown_fields)
+)]
 #[non_exhaustive]
 pub struct Profile {
     /// The Windows release.
@@ -338,6 +347,9 @@ pub struct Profile {
     /// The Q-knobs.
     pub knobs: Knobs,
 }
+
+#[cfg(feature = "serde")]
+crate::names::strict_object!(Profile, "a profile");
 
 impl Profile {
     /// The given release with every knob at its SPEC default.

@@ -24,6 +24,9 @@ pub enum InvalidJob {
     /// An error is recorded on a job that is not in ERROR.
     #[error("error: a job in state {0} has no error (only ERROR has one)")]
     ErrorOutsideErrorState(JobState),
+    /// A `profile` in the facts of a job (it belongs to the job, not to its facts).
+    #[error("profile: the facts of a job have no profile (a Job has one)")]
+    ProfileInFacts,
     /// An upload-reply job over SMB (T-7).
     #[error("an upload-reply job cannot use SMB")]
     CannotExist,
@@ -43,12 +46,14 @@ pub enum InvalidJob {
 }
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 struct ErrorRepr {
     hresult: HResult,
     rule: RuleId,
     reason: Reason,
 }
+
+crate::names::strict_object!(ErrorRepr, "a job error");
 
 impl Serialize for JobError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -63,7 +68,7 @@ impl Serialize for JobError {
 
 impl<'de> Deserialize<'de> for JobError {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<JobError, D::Error> {
-        let r = ErrorRepr::deserialize(deserializer)?;
+        let r = <ErrorRepr as Deserialize>::deserialize(deserializer)?;
         match JobError::of(r.reason) {
             Some(e) if e.hresult == r.hresult && e.rule.id == r.rule => Ok(e),
             _ => Err(serde::de::Error::custom(InvalidJob::ImpossibleError {
@@ -83,10 +88,10 @@ impl Serialize for Rule {
 
 /// The serialized form of a [`Job`].
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 struct JobRepr {
-    #[serde(default)]
-    profile: Profile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<Profile>,
     owner: Identity,
     #[serde(default, rename = "type")]
     job_type: JobType,
@@ -116,13 +121,16 @@ struct JobRepr {
     ie_settings: IeSettings,
 }
 
+crate::names::strict_object!(JobRepr, "a job");
+
 const fn logged_on() -> bool {
     true
 }
 
-impl TryFrom<JobRepr> for Job {
-    type Error = InvalidJob;
-    fn try_from(r: JobRepr) -> Result<Job, InvalidJob> {
+impl JobRepr {
+    /// The facts, checked: a serialized job must be one the model can reach.
+    fn facts(&self) -> Result<JobFacts, InvalidJob> {
+        let r = self;
         if r.flags.has_unknown_bits() {
             return Err(InvalidJob::UnknownFlags(r.flags.unknown_bits()));
         }
@@ -133,34 +141,29 @@ impl TryFrom<JobRepr> for Job {
             }
             _ => {}
         }
-        let facts = JobFacts {
-            state: r.state,
-            error: r.error,
-            flags: r.flags,
-            helper: r.helper_token,
-            client_certificate: r.client_certificate,
-            remote: r.remote,
-            job_type: r.job_type,
-            credentials: r.credentials,
-            proxy: r.proxy,
-            environment: r.environment,
-            owner_logged_on: r.owner_logged_on,
-            challenges: r.challenges,
-            ie_settings: r.ie_settings,
-            ..JobFacts::new(r.owner)
-        };
+        let facts = JobFacts::new(r.owner)
+            .with_state(r.state)
+            .with_error(r.error)
+            .with_flags(r.flags)
+            .with_helper(r.helper_token)
+            .with_client_certificate(r.client_certificate)
+            .with_remote(r.remote)
+            .with_job_type(r.job_type)
+            .with_credentials(r.credentials)
+            .with_proxy(r.proxy)
+            .with_environment(r.environment)
+            .with_owner_logged_on(r.owner_logged_on)
+            .with_challenges(r.challenges)
+            .with_ie_settings(r.ie_settings);
         if !facts.can_exist() {
             return Err(InvalidJob::CannotExist);
         }
-        Ok(Job::with_facts(r.profile, facts))
+        Ok(facts)
     }
-}
 
-impl From<&Job> for JobRepr {
-    fn from(j: &Job) -> JobRepr {
-        let f = j.facts();
+    fn of(profile: Option<Profile>, f: &JobFacts) -> JobRepr {
         JobRepr {
-            profile: *j.profile(),
+            profile,
             owner: f.owner,
             job_type: f.job_type,
             remote: f.remote,
@@ -179,21 +182,41 @@ impl From<&Job> for JobRepr {
     }
 }
 
-/// Serialized as an object with every field of the job's state, so a scenario can be
-/// saved and resumed.
+/// Serialized as an object with every fact and the profile, so a scenario can be saved
+/// and resumed.
 impl Serialize for Job {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        JobRepr::from(self).serialize(serializer)
+        JobRepr::of(Some(*self.profile()), self.facts()).serialize(serializer)
     }
 }
 
 /// Refuses unknown fields and states the model cannot reach (stored flags with unknown
 /// bits, an error on a job that is not in ERROR, ERROR without an error, an error its
-/// reason never produces).
+/// reason never produces). A missing profile is the default one.
 impl<'de> Deserialize<'de> for Job {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Job, D::Error> {
-        let repr = JobRepr::deserialize(deserializer)?;
-        Job::try_from(repr).map_err(serde::de::Error::custom)
+        let repr = <JobRepr as Deserialize>::deserialize(deserializer)?;
+        let facts = repr.facts().map_err(serde::de::Error::custom)?;
+        Ok(Job::with_facts(repr.profile.unwrap_or_default(), facts))
+    }
+}
+
+/// The same object as a [`Job`]'s, without `profile`: the facts belong to a job, the profile
+/// to the model that judges it.
+impl Serialize for JobFacts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JobRepr::of(None, self).serialize(serializer)
+    }
+}
+
+/// As strict as a [`Job`]'s, and a `profile` field is refused.
+impl<'de> Deserialize<'de> for JobFacts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<JobFacts, D::Error> {
+        let repr = <JobRepr as Deserialize>::deserialize(deserializer)?;
+        if repr.profile.is_some() {
+            return Err(serde::de::Error::custom(InvalidJob::ProfileInFacts));
+        }
+        repr.facts().map_err(serde::de::Error::custom)
     }
 }
 

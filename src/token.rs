@@ -149,7 +149,7 @@ impl GroupAttributes {
 /// One group of a token: a SID and its attributes (T-4).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(remote = "Self", deny_unknown_fields))]
 #[allow(clippy::exhaustive_structs)] // SID_AND_ATTRIBUTES: exactly these two
 pub struct Group {
     /// The group's SID.
@@ -157,6 +157,9 @@ pub struct Group {
     /// Its attributes.
     pub attributes: GroupAttributes,
 }
+
+#[cfg(feature = "serde")]
+crate::names::strict_object!(Group, "a group");
 
 impl Group {
     /// A group with the given SID and attributes.
@@ -308,7 +311,7 @@ mod serde_repr {
     use crate::sid::Sid;
 
     #[derive(serde::Serialize, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
+    #[serde(remote = "Self", deny_unknown_fields)]
     pub(super) struct IdentityRepr {
         sid: Sid,
         admin: bool,
@@ -318,14 +321,31 @@ mod serde_repr {
         integrity: Option<IntegrityLevel>,
     }
 
+    crate::names::strict_object!(IdentityRepr, "an identity");
+
+    /// A serialized identity is a token that states what it states: [`Identity::of`] infers
+    /// the rest (T-8, T-9), the one home of that inference.
+    impl super::Token for IdentityRepr {
+        fn user(&self) -> Sid {
+            self.sid
+        }
+        fn groups(&self) -> &[super::Group] {
+            &[]
+        }
+        fn has_admin_enabled(&self) -> bool {
+            self.admin
+        }
+        fn integrity(&self) -> Option<IntegrityLevel> {
+            self.integrity
+        }
+        fn elevated(&self) -> Option<bool> {
+            self.elevated
+        }
+    }
+
     impl From<IdentityRepr> for Identity {
         fn from(r: IdentityRepr) -> Identity {
-            let inferred = Identity::new(r.sid, r.admin);
-            Identity {
-                elevated: r.elevated.unwrap_or(inferred.elevated),
-                integrity: r.integrity.unwrap_or(inferred.integrity),
-                ..inferred
-            }
+            Identity::of(&r)
         }
     }
 
@@ -407,7 +427,7 @@ mod plain {
     /// ```
     #[derive(Clone, PartialEq, Eq, Hash, Debug)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-    #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+    #[cfg_attr(feature = "serde", serde(remote = "Self", deny_unknown_fields))]
     #[non_exhaustive]
     pub struct TokenInfo {
         /// The user SID.
@@ -430,6 +450,9 @@ mod plain {
         )]
         pub integrity: Option<IntegrityLevel>,
     }
+
+    #[cfg(feature = "serde")]
+    crate::names::strict_object!(TokenInfo, "a token");
 
     #[cfg(feature = "serde")]
     fn groups<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Group>, D::Error> {

@@ -254,3 +254,96 @@ fn a_job_round_trips_with_every_fact() {
     assert_eq!(back.facts(), &facts, "{json}");
     assert_eq!(back, job);
 }
+
+/// The library is as strict as the oracle: every type that deserializes from an object
+/// refuses the array form serde's derive would also take, a field given twice and an
+/// unknown field — `serde_json::from_str` on the type itself, not only through the binary.
+#[test]
+fn every_object_type_refuses_arrays_duplicates_and_unknown_fields() {
+    fn strict<T: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug + PartialEq>(
+        value: T,
+    ) {
+        let name = std::any::type_name::<T>();
+        let object = to_value(&value).unwrap();
+        let map = object
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} is an object"));
+        // It round-trips.
+        assert_eq!(from_str::<T>(&object.to_string()).unwrap(), value, "{name}");
+        // The array form of the same fields.
+        let array = serde_json::Value::Array(map.values().cloned().collect());
+        let err = from_str::<T>(&array.to_string())
+            .expect_err(name)
+            .to_string();
+        assert!(err.contains("as a JSON object"), "{name}: {err}");
+        // A field given twice: the object's text with its first field repeated.
+        let (key, first) = map
+            .iter()
+            .next()
+            .unwrap_or_else(|| panic!("{name} has a field"));
+        let text = object.to_string();
+        let twice = format!("{{{}:{},{}", json!(key), first, &text[1..]);
+        let err = from_str::<T>(&twice).expect_err(&twice).to_string();
+        assert!(err.contains("duplicate field"), "{name}: {err}");
+        // An unknown field.
+        let unknown = format!("{{\"no_such_field\":1,{}", &text[1..]);
+        let err = from_str::<T>(&unknown).expect_err(&unknown).to_string();
+        assert!(err.contains("unknown field"), "{name}: {err}");
+    }
+    let owner = id(&alice());
+    let facts = JobFacts::new(owner)
+        .with_flags(TokenUsage::NETWORK)
+        .with_helper(Some(id(&bob())))
+        .with_client_certificate(true)
+        .with_proxy(ProxyUsage::Override)
+        .with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Ntlm))
+        .with_credentials(
+            Credentials::NONE
+                .set(
+                    AuthTarget::Proxy,
+                    AuthScheme::Negotiate,
+                    Credential::Implicit,
+                )
+                .unwrap(),
+        );
+    strict(facts);
+    strict(Job::with_facts(Profile::new(Release::Legacy), facts));
+    strict(owner);
+    strict(alice());
+    strict(Group::new(
+        Sid::BUILTIN_ADMINISTRATORS,
+        GroupAttributes::DEFAULT_ENABLED,
+    ));
+    strict(Profile::new(Release::Win10_1607));
+    strict(Knobs::default().with_token_check(TokenCheck::Lazy));
+    strict(NetworkEnvironment::DEFAULT);
+    strict(
+        Credentials::NONE
+            .set(AuthTarget::Server, AuthScheme::Basic, Credential::Explicit)
+            .unwrap(),
+    );
+    let failed = JobFacts::new(owner).with_flags(TokenUsage::LOCAL_FILE);
+    let mut job = Job::with_facts(Profile::default(), failed);
+    job.resume();
+    job.transfer();
+    strict(job.error().expect("L-6: BG_E_TOKEN_REQUIRED"));
+    let line = r#"{"tokens": {"a": {"user": "S-1-5-21-1-2-3-1001"}}, "job": {"owner": "a", "proxy": "override"}, "steps": [{"op": "query_interface", "caller": "a", "handle": 1}]}"#;
+    let scenario = bits_helper_token::scenario::Scenario::from_json_line(line).unwrap();
+    strict(scenario.job.clone());
+    strict(scenario.steps[0].clone());
+    strict(scenario);
+}
+
+/// A `JobFacts` has no profile: a job's serialized form with one is refused as facts.
+#[test]
+fn job_facts_refuse_a_profile() {
+    let job = Job::with_owner(Profile::default(), Identity::NETWORK_SERVICE);
+    let text = serde_json::to_string(&job).unwrap();
+    assert!(text.contains("\"profile\""));
+    let err = from_str::<JobFacts>(&text).unwrap_err().to_string();
+    assert!(err.contains("the facts of a job have no profile"), "{err}");
+    assert_eq!(
+        from_str::<JobFacts>(&serde_json::to_string(job.facts()).unwrap()).unwrap(),
+        *job.facts()
+    );
+}

@@ -107,7 +107,10 @@ fn no_module_imports_from_a_layer_above_it() {
             climbing.push(format!("{}:{hit}", relative.display()));
         }
     }
-    assert!(checked > 30, "only {checked} files read: is src/ where it was?");
+    assert!(
+        checked > 30,
+        "only {checked} files read: is src/ where it was?"
+    );
     assert!(
         climbing.is_empty(),
         "imports that climb the one-way stack:\n{}",

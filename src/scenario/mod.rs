@@ -78,7 +78,7 @@ impl fmt::Display for HandleName {
 /// elevated exactly when its token has the Administrators group enabled (T-5).
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(remote = "Self", deny_unknown_fields))]
 #[non_exhaustive]
 pub struct JobSpec {
     /// The name of the owner's token in [`Scenario::tokens`].
@@ -125,6 +125,9 @@ pub struct JobSpec {
     pub ie_settings: IeSettings,
 }
 
+#[cfg(feature = "serde")]
+crate::names::strict_object!(JobSpec, "a job");
+
 impl JobSpec {
     /// A fresh job of the owner named `owner`.
     pub fn new(owner: &str) -> JobSpec {
@@ -150,7 +153,12 @@ impl JobSpec {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
-    serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)
+    serde(
+        remote = "Self",
+        tag = "op",
+        rename_all = "snake_case",
+        deny_unknown_fields
+    )
 )]
 #[non_exhaustive]
 pub enum Step {
@@ -252,6 +260,9 @@ pub enum Step {
 }
 
 #[cfg(feature = "serde")]
+crate::names::strict_object!(Step, "a step");
+
+#[cfg(feature = "serde")]
 const fn yes() -> bool {
     true
 }
@@ -314,7 +325,7 @@ impl Step {
 /// `tokens`, `job.owner` and `steps` are required.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[cfg_attr(feature = "serde", serde(remote = "Self", deny_unknown_fields))]
 #[non_exhaustive]
 pub struct Scenario {
     /// The release (default: the latest, A-3).
@@ -356,6 +367,9 @@ pub struct Scenario {
     )]
     pub explain: bool,
 }
+
+#[cfg(feature = "serde")]
+crate::names::strict_object!(Scenario, "a scenario");
 
 /// What a getter or a routing question returned.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -467,3 +481,9 @@ mod json;
 mod run;
 
 pub use run::Session;
+
+#[cfg(feature = "json")]
+mod line;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub use line::JsonError;

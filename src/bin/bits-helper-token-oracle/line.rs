@@ -16,17 +16,13 @@ pub fn answer(number: usize, line: &[u8]) -> Result<String, String> {
     let Ok(text) = std::str::from_utf8(line) else {
         return fail("not valid UTF-8".into());
     };
-    // A scenario is a JSON object (serde would also take a struct as an array).
-    if !text.trim_start().starts_with('{') {
-        return fail("invalid scenario: a scenario is a JSON object".into());
-    }
-    // Straight into the typed scenario: no intermediate JSON tree.
-    let scenario: Scenario = match serde_json::from_str(text) {
+    // Straight into the typed scenario, as strictly as the library reads it.
+    let scenario = match Scenario::from_json_line(text) {
         Ok(s) => s,
         Err(e) => return fail(format!("invalid scenario: {e}")),
     };
     match scenario.run() {
-        Ok(transcript) => match serde_json::to_string(&transcript) {
+        Ok(transcript) => match transcript.to_json_line() {
             Ok(json) => Ok(json),
             Err(e) => fail(format!("cannot write the transcript: {e}")),
         },
