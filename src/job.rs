@@ -450,20 +450,28 @@ impl TokenOptions {
         flags: u32,
     ) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        Ok(self.set_flags_on(job, flags))
+    }
+
+    pub(crate) fn set_flags_on(&self, job: &mut Job, flags: u32) -> Explained<Decision> {
         let on = job.context().caller(self.caller).flags(flags);
         let d = methods::set_helper_token_flags(&job.profile, self.caller, &job.facts, flags);
-        Ok(job.applied(on, d))
+        job.applied(on, d)
     }
 
     /// `GetHelperTokenFlags`, decided by [`methods::get_helper_token_flags`].
     pub fn get_helper_token_flags(&self, job: &Job) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        Ok(self.get_flags_on(job))
+    }
+
+    pub(crate) fn get_flags_on(&self, job: &Job) -> Explained<Decision> {
         let on = job.context().caller(self.caller);
-        Ok(on.explains(methods::get_helper_token_flags(
+        on.explains(methods::get_helper_token_flags(
             &job.profile,
             self.caller,
             &job.facts,
-        )))
+        ))
     }
 
     /// `SetHelperToken` while the caller impersonates the token in `impersonation` (taken
@@ -474,30 +482,46 @@ impl TokenOptions {
         impersonation: Impersonation,
     ) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        Ok(self.set_token_on(job, impersonation))
+    }
+
+    pub(crate) fn set_token_on(
+        &self,
+        job: &mut Job,
+        impersonation: Impersonation,
+    ) -> Explained<Decision> {
         let on = job
             .context()
             .caller(self.caller)
             .impersonation(impersonation);
         let d = methods::set_helper_token(&job.profile, self.caller, &job.facts, impersonation);
-        Ok(job.applied(on, d))
+        job.applied(on, d)
     }
 
     /// `ClearHelperToken`, decided by [`methods::clear_helper_token`] and applied.
     pub fn clear_helper_token(&self, job: &mut Job) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        Ok(self.clear_on(job))
+    }
+
+    pub(crate) fn clear_on(&self, job: &mut Job) -> Explained<Decision> {
         let on = job.context().caller(self.caller);
         let d = methods::clear_helper_token(&job.profile, self.caller, &job.facts);
-        Ok(job.applied(on, d))
+        job.applied(on, d)
     }
 
     /// `GetHelperTokenSid`, decided by [`methods::get_helper_token_sid`].
     pub fn get_helper_token_sid(&self, job: &Job) -> Result<Explained<Decision>, WrongJob> {
         self.check(job)?;
+        Ok(self.get_sid_on(job))
+    }
+
+    pub(crate) fn get_sid_on(&self, job: &Job) -> Explained<Decision> {
         let on = job.context().caller(self.caller);
-        Ok(on.explains(methods::get_helper_token_sid(
+        on.explains(methods::get_helper_token_sid(
             &job.profile,
             self.caller,
             &job.facts,
-        )))
+        ))
     }
 }

@@ -370,11 +370,16 @@ pub(crate) fn label_of(groups: &[Group]) -> Option<IntegrityLevel> {
     })
 }
 
-/// The Administrators group as an [`Identity`] with `admin` presents it (`0xF`).
-const IDENTITY_ADMIN_GROUPS: [Group; 1] = [Group::new(
+/// Administrators as an elevated token carries it: mandatory, enabled by default,
+/// enabled, owner (`0xF`) — as an [`Identity`] with `admin` presents it, and as
+/// [`TokenInfo::elevated_administrator`] lists it.
+const ADMINS_ENABLED: Group = Group::new(
     Sid::BUILTIN_ADMINISTRATORS,
     GroupAttributes::DEFAULT_ENABLED.union(GroupAttributes::OWNER),
-)];
+);
+
+/// The groups of an [`Identity`] with `admin`.
+const IDENTITY_ADMIN_GROUPS: [Group; 1] = [ADMINS_ENABLED];
 
 /// An identity is the smallest token: its user, the Administrators group enabled exactly
 /// when `admin` is set, and its stated elevation and integrity level. So
@@ -403,7 +408,7 @@ pub use plain::TokenInfo;
 
 #[cfg(feature = "alloc")]
 mod plain {
-    use super::{Group, GroupAttributes, Identity, IntegrityLevel, Token};
+    use super::{ADMINS_ENABLED, Group, GroupAttributes, Identity, IntegrityLevel, Token};
     use crate::sid::Sid;
     use alloc::vec;
     use alloc::vec::Vec;
@@ -462,13 +467,6 @@ mod plain {
     const fn enabled(sid: Sid) -> Group {
         Group::new(sid, GroupAttributes::DEFAULT_ENABLED)
     }
-
-    /// Administrators as an elevated token carries it: mandatory, enabled by default,
-    /// enabled, owner (`0xF`).
-    const ADMINS_ENABLED: Group = Group::new(
-        Sid::BUILTIN_ADMINISTRATORS,
-        GroupAttributes::DEFAULT_ENABLED.union(GroupAttributes::OWNER),
-    );
 
     /// Administrators as a UAC-filtered token carries it: deny-only (`0x10`).
     const ADMINS_DENY_ONLY: Group = Group::new(

@@ -291,6 +291,40 @@ fn steps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> 
 }
 
 impl Step {
+    /// The handle the step goes through: the five `IBitsTokenOptions` methods.
+    /// `query_interface` names the handle it defines, and goes through none.
+    pub fn handle(&self) -> Option<&HandleName> {
+        match self {
+            Step::SetHelperTokenFlags { handle, .. }
+            | Step::GetHelperTokenFlags { handle }
+            | Step::SetHelperToken { handle, .. }
+            | Step::ClearHelperToken { handle }
+            | Step::GetHelperTokenSid { handle } => Some(handle),
+            _ => None,
+        }
+    }
+
+    /// The token the step names (its caller, or the token it impersonates), if any.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller } => Some(caller),
+            Step::SetHelperToken { impersonating, .. } => Some(impersonating),
+            _ => None,
+        }
+    }
+
+    /// [`Step::handle`], to rename it.
+    pub fn handle_mut(&mut self) -> Option<&mut HandleName> {
+        match self {
+            Step::SetHelperTokenFlags { handle, .. }
+            | Step::GetHelperTokenFlags { handle }
+            | Step::SetHelperToken { handle, .. }
+            | Step::ClearHelperToken { handle }
+            | Step::GetHelperTokenSid { handle } => Some(handle),
+            _ => None,
+        }
+    }
+
     /// The step's `"op"` name.
     pub const fn op(&self) -> &'static str {
         match self {
@@ -410,12 +444,6 @@ impl StepResult {
             rule,
             value,
         }
-    }
-
-    /// A step whose handle did not resolve: unreachable, since [`Scenario::run`]
-    /// resolves every name first; answered as the missing interface would.
-    const fn unresolved() -> StepResult {
-        StepResult::new(HResult::E_NOINTERFACE, RuleId::A2, None)
     }
 }
 

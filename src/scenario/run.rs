@@ -6,6 +6,7 @@ use super::{
     HandleName, JobSpec, Scenario, ScenarioError, ScenarioErrorKind, Step, StepResult, StepValue,
     Transcript,
 };
+use crate::access::Access;
 use crate::decide::route::Route;
 use crate::decide::{Decision, Impersonation, Value};
 use crate::explain::Explained;
@@ -13,6 +14,7 @@ use crate::facts::JobFacts;
 use crate::hresult::HResult;
 use crate::job::{Job, TokenOptions};
 use crate::net::NetworkEnvironment;
+use crate::net::{AuthScheme, AuthTarget, Credential, ProxyUsage};
 use crate::profile::{Knobs, Profile, Release};
 use crate::rule::Reason;
 use crate::token::Identity;
@@ -41,13 +43,21 @@ impl Scenario {
         Profile::new(self.release).with_knobs(self.knobs)
     }
 
-    /// The job the scenario starts with.
+    /// The job the scenario starts with. Refused when the owner is not a token, or when
+    /// the job cannot exist (T-7).
     pub fn initial_job(&self) -> Result<Job, ScenarioError> {
         let owner = self
             .tokens
             .get(&self.job.owner)
             .ok_or_else(|| unknown_token(None, &self.job.owner))?;
-        Ok(self.job_of(Identity::of(owner)))
+        let job = self.job_of(Identity::of(owner));
+        if !job.facts().can_exist() {
+            return Err(ScenarioError {
+                step: None,
+                kind: ScenarioErrorKind::JobCannotExist,
+            });
+        }
+        Ok(job)
     }
 
     fn job_of(&self, mut owner: Identity) -> Job {
@@ -69,20 +79,31 @@ impl Scenario {
         Job::with_facts(self.profile(), facts)
     }
 
-    /// Checks every name: tokens exist, handles are defined once by a `query_interface`
-    /// before they are used. Nothing runs. Linear in the scenario's size.
+    /// Checks every name without running anything: the owner and every caller are tokens,
+    /// a handle is defined once by a `query_interface` before it is used, the job can
+    /// exist. Linear in the scenario's size.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let session = Session::new(self)?;
+        self.initial_job()?;
         let mut defined: BTreeSet<&HandleName> = BTreeSet::new();
         for (i, step) in self.steps.iter().enumerate() {
-            let typed = session
-                .typed(step, |h| defined.contains(h))
-                .map_err(|kind| ScenarioError {
-                    step: Some(i + 1),
-                    kind,
-                })?;
-            if let Typed::QueryInterface(_, handle) = typed {
-                defined.insert(handle);
+            let at = |kind| ScenarioError {
+                step: Some(i + 1),
+                kind,
+            };
+            if let Some(name) = step.token() {
+                if !self.tokens.contains_key(name) {
+                    return Err(at(ScenarioErrorKind::UnknownToken(name.into())));
+                }
+            }
+            if let Step::QueryInterface { handle, .. } = step {
+                if !defined.insert(handle) {
+                    return Err(at(ScenarioErrorKind::HandleRedefined(handle.clone())));
+                }
+            }
+            if let Some(handle) = step.handle() {
+                if !defined.contains(handle) {
+                    return Err(at(ScenarioErrorKind::UnknownHandle(handle.clone())));
+                }
             }
         }
         Ok(())
@@ -150,17 +171,7 @@ impl Session {
             .iter()
             .map(|(name, token)| (name.clone(), Identity::of(token)))
             .collect();
-        let owner = identities
-            .get(&scenario.job.owner)
-            .copied()
-            .ok_or_else(|| unknown_token(None, &scenario.job.owner))?;
-        let job = scenario.job_of(owner);
-        if !job.facts().can_exist() {
-            return Err(ScenarioError {
-                step: None,
-                kind: ScenarioErrorKind::JobCannotExist,
-            });
-        }
+        let job = scenario.initial_job()?;
         let header = Scenario {
             release: scenario.release,
             knobs: scenario.knobs,
@@ -249,56 +260,39 @@ impl Session {
         Ok((result, explanation))
     }
 
-    /// The step with its names resolved, or why it cannot be applied now.
+    /// The step with its names resolved — tokens to identities, a handle to the handle
+    /// obtained — or why it cannot be applied now.
     fn resolve<'s>(&self, step: &'s Step) -> Result<Typed<'s>, ScenarioError> {
-        let at = Some(self.steps + 1);
-        let typed = self
-            .typed(step, |h| self.handles.contains_key(h))
-            .map_err(|kind| ScenarioError { step: at, kind })?;
-        // A handle whose QueryInterface was refused was never obtained.
-        if let Some(h) = typed.handle() {
-            if !matches!(self.handles.get(h), Some(Some(_))) {
-                return Err(ScenarioError {
-                    step: at,
-                    kind: ScenarioErrorKind::HandleRefused(h.clone()),
-                });
-            }
-        }
-        Ok(typed)
-    }
-
-    /// The one name resolution, shared by [`Scenario::validate`] (which only knows which
-    /// handles are defined) and [`Session::check`].
-    fn typed<'s>(
-        &self,
-        step: &'s Step,
-        defined: impl Fn(&HandleName) -> bool,
-    ) -> Result<Typed<'s>, ScenarioErrorKind> {
+        let at = |kind| ScenarioError {
+            step: Some(self.steps + 1),
+            kind,
+        };
         let identity = |name: &str| {
             self.identities
                 .get(name)
                 .copied()
-                .ok_or_else(|| ScenarioErrorKind::UnknownToken(name.into()))
+                .ok_or_else(|| at(ScenarioErrorKind::UnknownToken(name.into())))
         };
-        let handle = |h: &'s HandleName| {
-            if defined(h) {
-                Ok(h)
-            } else {
-                Err(ScenarioErrorKind::UnknownHandle(h.clone()))
-            }
+        // A handle whose QueryInterface was refused was never obtained.
+        let obtained = |h: &HandleName| match self.handles.get(h) {
+            Some(Some(handle)) => Ok(*handle),
+            Some(None) => Err(at(ScenarioErrorKind::HandleRefused(h.clone()))),
+            None => Err(at(ScenarioErrorKind::UnknownHandle(h.clone()))),
         };
         Ok(match step {
             Step::QueryInterface { caller, handle } => {
                 let caller = identity(caller)?;
-                if defined(handle) {
-                    return Err(ScenarioErrorKind::HandleRedefined(handle.clone()));
+                if self.handles.contains_key(handle) {
+                    return Err(at(ScenarioErrorKind::HandleRedefined(handle.clone())));
                 }
                 Typed::QueryInterface(caller, handle)
             }
-            Step::SetHelperTokenFlags { handle: h, flags } => Typed::SetFlags(handle(h)?, *flags),
-            Step::GetHelperTokenFlags { handle: h } => Typed::GetFlags(handle(h)?),
+            Step::SetHelperTokenFlags { handle, flags } => {
+                Typed::SetFlags(obtained(handle)?, *flags)
+            }
+            Step::GetHelperTokenFlags { handle } => Typed::GetFlags(obtained(handle)?),
             Step::SetHelperToken {
-                handle: h,
+                handle,
                 impersonating,
                 can_impersonate,
             } => {
@@ -308,51 +302,64 @@ impl Session {
                 } else {
                     Impersonation::Denied
                 };
-                Typed::SetToken(handle(h)?, imp)
+                Typed::SetToken(obtained(handle)?, imp)
             }
-            Step::ClearHelperToken { handle: h } => Typed::Clear(handle(h)?),
-            Step::GetHelperTokenSid { handle: h } => Typed::GetSid(handle(h)?),
+            Step::ClearHelperToken { handle } => Typed::Clear(obtained(handle)?),
+            Step::GetHelperTokenSid { handle } => Typed::GetSid(obtained(handle)?),
             Step::TakeOwnership { caller } => Typed::TakeOwnership(identity(caller)?),
-            other => Typed::Plain(other),
+            Step::LogoffOwner {} => Typed::Event(Job::logoff_owner),
+            Step::LogonOwner {} => Typed::Event(Job::logon_owner),
+            Step::HelperSessionEnded {} => Typed::Event(Job::helper_session_ended),
+            Step::ServiceStop {} => Typed::Event(Job::service_stop),
+            Step::Resume {} => Typed::Event(Job::resume),
+            Step::Transfer {} => Typed::Event(Job::transfer),
+            Step::Cancel {} => Typed::Event(Job::cancel),
+            Step::Complete {} => Typed::Event(Job::complete),
+            Step::Route { access } => Typed::Route(*access),
+            Step::SetCredentials {
+                target,
+                scheme,
+                credential,
+            } => Typed::SetCredentials(*target, *scheme, *credential),
+            Step::RemoveCredentials { target, scheme } => {
+                Typed::RemoveCredentials(*target, *scheme)
+            }
+            Step::SetProxyUsage { usage } => Typed::SetProxyUsage(*usage),
+            Step::SetClientCertificate { present } => Typed::SetClientCertificate(*present),
         })
     }
 
     /// One resolved step, decided by the model and applied to the job.
     fn apply(&mut self, step: &Typed<'_>) -> Answered {
         let job = &mut self.job;
-        let on = |h: &HandleName| self.handles.get(h).copied().flatten();
-        // `resolve` admits only handles this session obtained on this job: a missing or
-        // foreign handle cannot reach here.
-        let through =
-            |h: &HandleName,
-             call: &mut dyn FnMut(
-                TokenOptions,
-            )
-                -> Result<Explained<Decision>, crate::job::WrongJob>| {
-                on(h)
-                    .and_then(|o| call(o).ok())
-                    .map_or(Answered::Unresolved, Answered::Decision)
-            };
-        match *step {
+        Answered::Decision(match *step {
             Typed::QueryInterface(caller, handle) => {
                 // No interface: calls through this name answer like the missing interface
                 // would, so one scenario runs on every release. A QueryInterface the
                 // access check refused gives no handle at all.
-                let (d, mut opts) = job.query(caller);
+                let (d, mut obtained) = job.query(caller);
                 if d.rule().reason == Reason::InterfaceUnavailable {
-                    opts = Some(TokenOptions::remembering(caller, job.id()));
+                    obtained = Some(TokenOptions::remembering(caller, job.id()));
                 }
-                self.handles.insert(handle.clone(), opts);
-                Answered::Decision(d)
+                self.handles.insert(handle.clone(), obtained);
+                d
             }
-            Typed::SetFlags(h, flags) => through(h, &mut |o| o.set_helper_token_flags(job, flags)),
-            Typed::GetFlags(h) => through(h, &mut |o| o.get_helper_token_flags(job)),
-            Typed::SetToken(h, imp) => through(h, &mut |o| o.set_helper_token(job, imp)),
-            Typed::Clear(h) => through(h, &mut |o| o.clear_helper_token(job)),
-            Typed::GetSid(h) => through(h, &mut |o| o.get_helper_token_sid(job)),
-            Typed::TakeOwnership(caller) => Answered::Decision(job.take_ownership(&caller)),
-            Typed::Plain(step) => plain(step, job),
-        }
+            // The session's handles were obtained on the session's job: no id to check.
+            Typed::SetFlags(o, flags) => o.set_flags_on(job, flags),
+            Typed::GetFlags(o) => o.get_flags_on(job),
+            Typed::SetToken(o, imp) => o.set_token_on(job, imp),
+            Typed::Clear(o) => o.clear_on(job),
+            Typed::GetSid(o) => o.get_sid_on(job),
+            Typed::TakeOwnership(caller) => job.take_ownership(&caller),
+            Typed::Event(event) => event(job),
+            Typed::Route(access) => return Answered::Route(job.route(access)),
+            Typed::SetCredentials(target, scheme, credential) => {
+                job.set_credentials(target, scheme, credential)
+            }
+            Typed::RemoveCredentials(target, scheme) => job.remove_credentials(target, scheme),
+            Typed::SetProxyUsage(usage) => job.set_proxy_usage(usage),
+            Typed::SetClientCertificate(present) => job.set_client_certificate(present),
+        })
     }
 }
 
@@ -363,30 +370,22 @@ fn unknown_token(step: Option<usize>, name: &str) -> ScenarioError {
     }
 }
 
-/// A step with its names resolved: identities looked up, handles checked.
+/// A step with its names resolved: identities looked up, handles obtained.
 enum Typed<'s> {
     QueryInterface(Identity, &'s HandleName),
-    SetFlags(&'s HandleName, u32),
-    GetFlags(&'s HandleName),
-    SetToken(&'s HandleName, Impersonation),
-    Clear(&'s HandleName),
-    GetSid(&'s HandleName),
+    SetFlags(TokenOptions, u32),
+    GetFlags(TokenOptions),
+    SetToken(TokenOptions, Impersonation),
+    Clear(TokenOptions),
+    GetSid(TokenOptions),
     TakeOwnership(Identity),
-    Plain(&'s Step),
-}
-
-impl<'s> Typed<'s> {
-    /// The handle a step goes through, if any.
-    const fn handle(&self) -> Option<&'s HandleName> {
-        match *self {
-            Typed::SetFlags(h, _)
-            | Typed::GetFlags(h)
-            | Typed::SetToken(h, _)
-            | Typed::Clear(h)
-            | Typed::GetSid(h) => Some(h),
-            _ => None,
-        }
-    }
+    /// An event or job method without arguments.
+    Event(fn(&mut Job) -> Explained<Decision>),
+    Route(Access),
+    SetCredentials(AuthTarget, AuthScheme, Credential),
+    RemoveCredentials(AuthTarget, AuthScheme),
+    SetProxyUsage(ProxyUsage),
+    SetClientCertificate(bool),
 }
 
 /// What one step produced, before it is reported: a decision or a route, each with the
@@ -395,7 +394,6 @@ impl<'s> Typed<'s> {
 enum Answered {
     Decision(Explained<Decision>),
     Route(Explained<Route>),
-    Unresolved,
 }
 
 impl Answered {
@@ -418,7 +416,6 @@ impl Answered {
                 };
                 StepResult::new(hresult, r.rule.id, Some(value))
             }
-            Answered::Unresolved => StepResult::unresolved(),
         }
     }
 
@@ -427,39 +424,6 @@ impl Answered {
         match self {
             Answered::Decision(d) => d.to_string(),
             Answered::Route(r) => r.to_string(),
-            Answered::Unresolved => String::new(),
         }
     }
-}
-
-/// The steps that name no token or handle.
-fn plain(step: &Step, job: &mut Job) -> Answered {
-    let d = match *step {
-        Step::LogoffOwner {} => job.logoff_owner(),
-        Step::LogonOwner {} => job.logon_owner(),
-        Step::HelperSessionEnded {} => job.helper_session_ended(),
-        Step::ServiceStop {} => job.service_stop(),
-        Step::Resume {} => job.resume(),
-        Step::Transfer {} => job.transfer(),
-        Step::Cancel {} => job.cancel(),
-        Step::Complete {} => job.complete(),
-        Step::Route { access } => return Answered::Route(job.route(access)),
-        Step::SetCredentials {
-            target,
-            scheme,
-            credential,
-        } => job.set_credentials(target, scheme, credential),
-        Step::RemoveCredentials { target, scheme } => job.remove_credentials(target, scheme),
-        Step::SetProxyUsage { usage } => job.set_proxy_usage(usage),
-        Step::SetClientCertificate { present } => job.set_client_certificate(present),
-        // Resolved into typed steps before replay.
-        Step::QueryInterface { .. }
-        | Step::SetHelperTokenFlags { .. }
-        | Step::GetHelperTokenFlags { .. }
-        | Step::SetHelperToken { .. }
-        | Step::ClearHelperToken { .. }
-        | Step::GetHelperTokenSid { .. }
-        | Step::TakeOwnership { .. } => return Answered::Unresolved,
-    };
-    Answered::Decision(d)
 }

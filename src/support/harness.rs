@@ -440,18 +440,6 @@ fn used_tokens(s: &Scenario) -> BTreeSet<&str> {
     used
 }
 
-/// The handle a step goes through, if any.
-fn handle_of(step: &Step) -> Option<&crate::scenario::HandleName> {
-    match step {
-        Step::SetHelperTokenFlags { handle, .. }
-        | Step::GetHelperTokenFlags { handle }
-        | Step::SetHelperToken { handle, .. }
-        | Step::ClearHelperToken { handle }
-        | Step::GetHelperTokenSid { handle } => Some(handle),
-        _ => None,
-    }
-}
-
 /// Smaller scenarios to try instead of `s` (the disagreement is at its last step), the
 /// boldest first: whole handles (a `query_interface` and every use), single steps, unused
 /// tokens, the job's and the profile's settings back to their defaults, smaller arguments.
@@ -470,7 +458,7 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
                 .steps
                 .iter()
                 .enumerate()
-                .filter(|&(j, st)| j != i && handle_of(st) != Some(handle))
+                .filter(|&(j, st)| j != i && st.handle() != Some(handle))
                 .map(|(_, st)| st.clone())
                 .collect();
             if keep.len() < s.steps.len() && keep.last() == s.steps.last() {

@@ -203,7 +203,7 @@ fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
                 });
             }
             RawStep::Step(mut step) => {
-                if let Some(&mut HandleName::Number(slot)) = handle_mut(&mut step) {
+                if let Some(&mut HandleName::Number(slot)) = step.handle_mut() {
                     if !defined.contains(&slot) {
                         defined.push(slot);
                         let caller = pick(slot as usize + steps.len());
@@ -371,7 +371,7 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
         .prop_map(move |raw| match raw {
             RawStep::Query { who, .. } => query(who),
             RawStep::Step(mut step) => {
-                let Some(handle) = handle_mut(&mut step) else {
+                let Some(handle) = step.handle_mut() else {
                     return step;
                 };
                 let HandleName::Number(slot) = *handle else {
@@ -385,18 +385,6 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
             }
         })
         .boxed()
-}
-
-/// The handle a step goes through (to read, or to rewrite).
-fn handle_mut(step: &mut Step) -> Option<&mut HandleName> {
-    match step {
-        Step::SetHelperTokenFlags { handle, .. }
-        | Step::GetHelperTokenFlags { handle }
-        | Step::SetHelperToken { handle, .. }
-        | Step::ClearHelperToken { handle }
-        | Step::GetHelperTokenSid { handle } => Some(handle),
-        _ => None,
-    }
 }
 
 impl Arbitrary for Scenario {
