@@ -135,7 +135,8 @@ impl World {
         let d = h
             .model
             .set_helper_token_flags(&mut self.model, flags)
-            .unwrap();
+            .unwrap()
+            .into_inner();
         self.agree(&format!("SetHelperTokenFlags({flags:#x})"), real, &d);
         d
     }
@@ -143,7 +144,11 @@ impl World {
     fn get_flags(&mut self, h: &Handle) -> Decision {
         // SAFETY: a live interface pointer.
         let real = unsafe { h.com.GetHelperTokenFlags() };
-        let d = h.model.get_helper_token_flags(&self.model).unwrap();
+        let d = h
+            .model
+            .get_helper_token_flags(&self.model)
+            .unwrap()
+            .into_inner();
         if let Ok(flags) = &real {
             assert_eq!(Some(Value::Flags(TokenUsage::from(*flags))), d.value());
         }
@@ -166,7 +171,8 @@ impl World {
         let d = h
             .model
             .set_helper_token(&mut self.model, impersonation)
-            .unwrap();
+            .unwrap()
+            .into_inner();
         self.agree(&format!("SetHelperToken as {name}"), real, &d);
         d
     }
@@ -174,7 +180,11 @@ impl World {
     fn clear(&mut self, h: &Handle) -> Decision {
         // SAFETY: a live interface pointer.
         let real = hresult(unsafe { h.com.ClearHelperToken() });
-        let d = h.model.clear_helper_token(&mut self.model).unwrap();
+        let d = h
+            .model
+            .clear_helper_token(&mut self.model)
+            .unwrap()
+            .into_inner();
         self.agree("ClearHelperToken", real, &d);
         d
     }
@@ -182,7 +192,11 @@ impl World {
     fn get_sid(&mut self, h: &Handle) -> Decision {
         // SAFETY: a live interface pointer.
         let real = unsafe { h.com.GetHelperTokenSid() };
-        let d = h.model.get_helper_token_sid(&self.model).unwrap();
+        let d = h
+            .model
+            .get_helper_token_sid(&self.model)
+            .unwrap()
+            .into_inner();
         if let Ok(text) = &real {
             let got = take_string(*text);
             let want = match d.value() {

@@ -70,25 +70,6 @@ impl Serialize for Explained<'_> {
     }
 }
 
-struct JobSummary<'a>(&'a crate::job::Job);
-
-/// `{"state": "error", "error": "0x80200056", "flags": 2, "helper_token": SID or null,
-/// "owner": SID, "owner_elevated": BOOL, "owner_integrity": LEVEL}`.
-impl Serialize for JobSummary<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let job = self.0;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("state", &job.state())?;
-        map.serialize_entry("error", &job.error().map(|e| e.hresult))?;
-        map.serialize_entry("flags", &job.flags())?;
-        map.serialize_entry("helper_token", &job.helper_token().map(|h| h.sid))?;
-        map.serialize_entry("owner", &job.owner().sid)?;
-        map.serialize_entry("owner_elevated", &job.owner().elevated)?;
-        map.serialize_entry("owner_integrity", &job.owner().integrity)?;
-        map.end()
-    }
-}
-
 /// The oracle's output line: `{"results": […], "job": {…}}`; each result carries an
 /// `"explanation"` when the scenario asked for them (`"explain": true`).
 impl Serialize for Transcript {
@@ -101,7 +82,7 @@ impl Serialize for Transcript {
             .map(|(i, r)| Explained(r, self.explanations.get(i).map(String::as_str)))
             .collect();
         map.serialize_entry("results", &results)?;
-        map.serialize_entry("job", &JobSummary(&self.job))?;
+        map.serialize_entry("job", &super::JobSnapshot::of(&self.job))?;
         map.end()
     }
 }

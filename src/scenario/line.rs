@@ -3,7 +3,7 @@
 //! calls these), and a transcript to its JSON line.
 #![forbid(unsafe_code)]
 
-use super::{Scenario, Transcript};
+use super::{JobSnapshot, Scenario, Transcript};
 use alloc::string::{String, ToString};
 
 /// A line that is not a scenario: serde_json's message, and where in the line it stopped.
@@ -81,5 +81,12 @@ impl Transcript {
     /// The oracle's output line for this transcript: `{"results": […], "job": {…}}`.
     pub fn to_json_line(&self) -> Result<String, JsonError> {
         Ok(serde_json::to_string(self)?)
+    }
+}
+
+/// The oracle's `job` object: `{"state":"error","error":"0x80200056","flags":2,…}`.
+impl core::fmt::Display for JobSnapshot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| core::fmt::Error)?)
     }
 }

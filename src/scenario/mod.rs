@@ -447,6 +447,46 @@ impl StepResult {
     }
 }
 
+/// What can be seen of a job from outside after a step — the oracle's `job` object: the
+/// `IBackgroundCopyJob` state and error, the stored flags and helper token, and the owner
+/// with the elevation and integrity level the job recorded (T-9). The transcript's job and
+/// the differential harness's comparisons are this one value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct JobSnapshot {
+    /// The state (T-7).
+    pub state: crate::state::JobState,
+    /// The job error's code, in ERROR.
+    pub error: Option<HResult>,
+    /// The stored usage flags.
+    pub flags: TokenUsage,
+    /// The stored helper token's SID.
+    pub helper_token: Option<Sid>,
+    /// The owner's SID.
+    pub owner: Sid,
+    /// Whether the owner's token was elevated (T-9, `GetOwnerElevationState`).
+    pub owner_elevated: bool,
+    /// The owner's integrity level (T-8, `GetOwnerIntegrityLevel`).
+    pub owner_integrity: IntegrityLevel,
+}
+
+impl JobSnapshot {
+    /// What `job` shows now.
+    pub fn of(job: &Job) -> JobSnapshot {
+        let owner = job.owner();
+        JobSnapshot {
+            state: job.state(),
+            error: job.error().map(|e| e.hresult),
+            flags: job.flags(),
+            helper_token: job.helper_token().map(|h| h.sid),
+            owner: owner.sid,
+            owner_elevated: owner.elevated,
+            owner_integrity: owner.integrity,
+        }
+    }
+}
+
 /// What a scenario produced: a result per step (and, when asked for, the sentence that
 /// explains each), and the job at the end.
 #[derive(Clone, PartialEq, Eq, Debug)]

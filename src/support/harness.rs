@@ -38,9 +38,6 @@ use crate::hresult::HResult;
 use crate::job::Job;
 use crate::rule::RuleId;
 use crate::scenario::{JobSpec, Scenario, Session, Step, StepResult, StepValue};
-use crate::sid::Sid;
-use crate::state::JobState;
-use crate::usage::TokenUsage;
 use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -49,43 +46,7 @@ use core::cell::RefCell;
 use core::fmt;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
-/// What can be seen of a job from outside after a step: the `IBackgroundCopyJob` state and
-/// error, the stored flags and helper token, and the owner. Serialized as the oracle's
-/// `job` object spells these fields.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize)]
-#[non_exhaustive]
-pub struct JobSnapshot {
-    /// The state (T-7).
-    pub state: JobState,
-    /// The job error's code, in ERROR.
-    pub error: Option<HResult>,
-    /// The stored usage flags.
-    pub flags: TokenUsage,
-    /// The stored helper token's SID.
-    pub helper_token: Option<Sid>,
-    /// The owner's SID.
-    pub owner: Sid,
-}
-
-impl JobSnapshot {
-    /// What `job` shows now.
-    pub fn of(job: &Job) -> JobSnapshot {
-        JobSnapshot {
-            state: job.state(),
-            error: job.error().map(|e| e.hresult),
-            flags: job.flags(),
-            helper_token: job.helper_token().map(|h| h.sid),
-            owner: job.owner().sid,
-        }
-    }
-}
-
-/// `{"state":"error","error":"0x80200056","flags":2,"helper_token":null,"owner":"S-1-5-20"}`.
-impl fmt::Display for JobSnapshot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
-    }
-}
+pub use crate::scenario::JobSnapshot;
 
 /// What the system under test answered for one step. Only what it reports is compared:
 /// a field left `None` fails the comparison only at a level that needs it.

@@ -43,6 +43,7 @@ use windows::core::{GUID, HRESULT, IUnknown, IUnknown_Vtbl, Interface, PWSTR};
 
 use super::{TokenError, TokenKind, WindowsToken};
 use crate::decide::{Decision, Impersonation, Value};
+use crate::explain::Explained;
 use crate::hresult::HResult;
 use crate::job::{Job, QueryInterfaceError, TokenOptions, WrongJob};
 
@@ -88,15 +89,22 @@ impl Shared {
 }
 
 /// `QueryInterface` for `IBitsTokenOptions` did not give an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ComError {
-    /// The model refused (A-2: `E_NOINTERFACE`; Q-9: `E_ACCESSDENIED`).
+    /// The model refused (A-2: `E_NOINTERFACE`; Q-9: `E_ACCESSDENIED`), with the facts it
+    /// refused on (boxed: they are a few hundred bytes).
     #[error(transparent)]
-    Refused(#[from] QueryInterfaceError),
+    Refused(Box<QueryInterfaceError>),
     /// The client's token could not be read.
     #[error("the COM client's token could not be read: {0}")]
     Token(#[from] TokenError),
+}
+
+impl From<QueryInterfaceError> for ComError {
+    fn from(e: QueryInterfaceError) -> ComError {
+        ComError::Refused(Box::new(e))
+    }
 }
 
 impl ComError {
@@ -184,8 +192,8 @@ impl ComJob {
     /// Runs one method of `handle` on the job and brings the helper handle along.
     fn call(
         &self,
-        method: impl FnOnce(&mut Shared) -> Result<Decision, WrongJob>,
-    ) -> Result<Decision, WrongJob> {
+        method: impl FnOnce(&mut Shared) -> Result<Explained<Decision>, WrongJob>,
+    ) -> Result<Explained<Decision>, WrongJob> {
         let mut shared = self.lock();
         let d = method(&mut shared)?;
         shared.follow_model();
@@ -292,7 +300,7 @@ unsafe fn object<'a>(this: *mut c_void) -> &'a Object {
 
 /// The `HRESULT` of a decision; a handle on another job cannot happen (the object holds
 /// its own job), and would be `E_UNEXPECTED`.
-fn answer(decision: Result<Decision, WrongJob>) -> HRESULT {
+fn answer(decision: Result<Explained<Decision>, WrongJob>) -> HRESULT {
     match decision {
         Ok(d) => d.hresult().into(),
         Err(WrongJob { .. }) => E_UNEXPECTED,

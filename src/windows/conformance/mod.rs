@@ -33,13 +33,12 @@ use windows::Win32::System::Com::CoTaskMemFree;
 use windows::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
 use windows::core::w;
 
-use crate::decide::{Impersonation, Value};
 use crate::hresult::HResult;
-use crate::job::{Job, TokenOptions};
 use crate::profile::{
     AccessCheck, AdminBypass, DoneJobs, LegacySetToken, Profile, Release, TakeOwnership,
     TokenCheck, UnknownFlags,
 };
+use crate::scenario::{ScenarioErrorKind, Session, StepValue};
 use crate::sid::Sid;
 
 /// What a provider or the model answered at one step.
@@ -173,94 +172,55 @@ pub fn run(
 }
 
 /// The model's answers to a scenario under `profile` (the pure side; used again for each
-/// knob setting when explaining a disagreement).
+/// knob setting when explaining a disagreement): the scenario as the oracle reads it —
+/// each role a token (the snapshot of its Windows token), each step an oracle step —
+/// replayed by [`Session`], the one engine every replay goes through.
 fn model_answers(
     profile: Profile,
     cast: &Cast,
     scenario: &Scenario,
 ) -> Vec<(Answer, &'static str)> {
-    let Ok(owner) = cast.token(scenario.owner) else {
-        return Vec::new();
-    };
-    let mut job = Job::new(profile, owner);
-    let mut handles: Vec<Option<TokenOptions>> = Vec::new();
     let mut out = Vec::new();
-    for step in scenario.steps {
-        let slot = step.handle();
-        if handles.len() <= slot {
-            handles.resize(slot + 1, None);
-        }
-        let answer = match *step {
-            Step::Cancel => {
-                let d = job.cancel();
-                (bare(d.hresult()), d.rule().id.name())
-            }
-            Step::TakeOwnership { by } => {
-                let Ok(token) = cast.token(by) else {
-                    return out;
-                };
-                let d = job.take_ownership(token);
-                (bare(d.hresult()), d.rule().id.name())
-            }
-            Step::QueryInterface { caller, .. } => {
-                let Ok(token) = cast.token(caller) else {
-                    return out;
-                };
-                match job.query_interface(token) {
-                    Ok(h) => {
-                        handles[slot] = Some(h);
-                        (ok(), "A-1")
-                    }
-                    Err(e) => {
-                        handles[slot] = None;
-                        (bare(e.decision().hresult()), e.decision().rule().id.name())
-                    }
-                }
-            }
-            other => {
-                let Some(h) = handles[slot] else {
-                    out.push((no_handle(), "-"));
-                    continue;
-                };
-                let d = match other {
-                    Step::SetFlags { flags, .. } => h.set_helper_token_flags(&mut job, flags),
-                    Step::GetFlags { .. } => h.get_helper_token_flags(&job),
-                    Step::SetToken { helper, .. } => {
-                        let Ok(token) = cast.token(helper) else {
-                            return out;
-                        };
-                        let impersonation = if token.allows_impersonation() {
-                            Impersonation::of(token)
-                        } else {
-                            Impersonation::Denied
-                        };
-                        h.set_helper_token(&mut job, impersonation)
-                    }
-                    Step::Clear { .. } => h.clear_helper_token(&mut job),
-                    Step::GetSid { .. } => h.get_helper_token_sid(&job),
-                    Step::QueryInterface { .. } | Step::Cancel | Step::TakeOwnership { .. } => {
-                        out.push((no_handle(), "-"));
-                        continue;
-                    }
-                };
-                match d {
-                    Ok(d) => (
-                        Answer {
-                            hresult: d.hresult(),
-                            value: match d.value() {
-                                Some(Value::Flags(f)) => format!("{:#x}", f.bits()),
-                                Some(Value::HelperSid(Some(sid))) => sid.to_string(),
-                                Some(Value::HelperSid(None)) => "NULL".to_string(),
-                                _ => String::new(),
-                            },
-                        },
-                        d.rule().id.name(),
-                    ),
-                    Err(_) => (bare(HResult::E_FAIL), "-"),
-                }
-            }
+    let mut oracle = crate::scenario::Scenario::new(scenario.owner.name());
+    oracle.release = profile.release;
+    oracle.knobs = profile.knobs;
+    for role in scenario.roles() {
+        let Ok(token) = cast.token(role) else {
+            return out;
         };
-        out.push(answer);
+        oracle.tokens.insert(role.name().into(), token.snapshot());
+    }
+    let Ok(mut session) = Session::new(&oracle) else {
+        return out;
+    };
+    for step in scenario.steps {
+        let Some(step) = step.oracle_step(cast) else {
+            return out;
+        };
+        match session.step(&step) {
+            Ok(r) => out.push((
+                Answer {
+                    hresult: r.hresult,
+                    value: match r.value {
+                        Some(StepValue::Flags(f)) => format!("{:#x}", f.bits()),
+                        Some(StepValue::Sid(Some(sid))) => sid.to_string(),
+                        Some(StepValue::Sid(None)) => "NULL".to_string(),
+                        _ => String::new(),
+                    },
+                },
+                r.rule.name(),
+            )),
+            // A step on a handle no QueryInterface gave is not called.
+            Err(e)
+                if matches!(
+                    e.kind,
+                    ScenarioErrorKind::HandleRefused(_) | ScenarioErrorKind::UnknownHandle(_)
+                ) =>
+            {
+                out.push((no_handle(), "-"));
+            }
+            Err(_) => return out,
+        }
     }
     out
 }

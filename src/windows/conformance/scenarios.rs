@@ -65,6 +65,41 @@ impl Step {
         }
     }
 
+    /// The step as the oracle writes it: roles are token names, handles numbers; a
+    /// token that cannot impersonate (identification level) sets no token.
+    /// `None` when a role it names is not cast.
+    pub(super) fn oracle_step(self, cast: &super::Cast) -> Option<crate::scenario::Step> {
+        use crate::scenario::Step as Oracle;
+        Some(match self {
+            Step::QueryInterface { caller, handle } => Oracle::QueryInterface {
+                caller: caller.name().into(),
+                handle: (handle as u64).into(),
+            },
+            Step::SetFlags { handle, flags } => Oracle::SetHelperTokenFlags {
+                handle: (handle as u64).into(),
+                flags,
+            },
+            Step::GetFlags { handle } => Oracle::GetHelperTokenFlags {
+                handle: (handle as u64).into(),
+            },
+            Step::SetToken { handle, helper } => Oracle::SetHelperToken {
+                handle: (handle as u64).into(),
+                impersonating: helper.name().into(),
+                can_impersonate: cast.token(helper).ok()?.allows_impersonation(),
+            },
+            Step::Clear { handle } => Oracle::ClearHelperToken {
+                handle: (handle as u64).into(),
+            },
+            Step::GetSid { handle } => Oracle::GetHelperTokenSid {
+                handle: (handle as u64).into(),
+            },
+            Step::Cancel => Oracle::Cancel {},
+            Step::TakeOwnership { by } => Oracle::TakeOwnership {
+                caller: by.name().into(),
+            },
+        })
+    }
+
     pub(super) fn handle(self) -> usize {
         match self {
             Step::QueryInterface { handle, .. }
