@@ -31,7 +31,7 @@ use core::fmt;
 /// let stranger = Identity::new("S-1-5-21-1-2-3-1002".parse()?, false);
 /// let profile = Profile::default().with_knobs(profile::Knobs::default()
 ///     .with_access_check(profile::AccessCheck::PerCall));
-/// let mut job = Job::with_owner(profile, owner);
+/// let mut job = Job::new(profile, &owner);
 /// let handle = job.query_interface(&stranger).expect("per_call: QueryInterface passes");
 /// let d = handle.set_helper_token_flags(&mut job, 0x1)?;
 /// assert_eq!(d.hresult(), HResult::E_ACCESSDENIED);

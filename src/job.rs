@@ -166,11 +166,6 @@ impl Job {
         Job::with_facts(profile, JobFacts::new(Identity::of(owner)))
     }
 
-    /// A fresh job of an owner given as an [`Identity`] (`admin` = elevated).
-    pub fn with_owner(profile: Profile, owner: Identity) -> Job {
-        Job::with_facts(profile, JobFacts::new(owner))
-    }
-
     /// A job with these facts, and a fresh [`JobId`].
     pub fn with_facts(profile: Profile, facts: JobFacts) -> Job {
         Job {
@@ -190,24 +185,6 @@ impl Job {
     /// Which job this is: the handles obtained on it carry this id.
     pub const fn id(&self) -> JobId {
         self.id
-    }
-
-    /// The same job with another job type.
-    pub fn with_job_type(mut self, job_type: JobType) -> Job {
-        self.facts.job_type = job_type;
-        self
-    }
-
-    /// The same job over another remote protocol.
-    pub fn with_remote(mut self, remote: Remote) -> Job {
-        self.facts.remote = remote;
-        self
-    }
-
-    /// The same job in the given network environment (R-3's registry values).
-    pub fn with_environment(mut self, environment: NetworkEnvironment) -> Job {
-        self.facts.environment = environment;
-        self
     }
 
     /// The profile the job behaves by.

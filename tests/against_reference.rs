@@ -547,7 +547,7 @@ fn query_interface_agrees_per_release() {
                 let mut profile = Profile::new(release);
                 profile.knobs.access_check = *check;
                 let owner = Identity::new(bob_sid(), false);
-                let job = bits_helper_token::Job::with_owner(profile, owner);
+                let job = bits_helper_token::Job::new(profile, &owner);
                 let (hresult, rule) = r::query_interface(&profile, r::Who::of(caller), who(owner));
                 match job.query_interface(caller) {
                     Ok(handle) => {

@@ -304,7 +304,7 @@ fn check_job_model(c: &mut Checker, p: &Profile, caller: Identity, facts: &JobFa
     if facts.state != JobState::Suspended || facts.helper.is_some() || !facts.client_certificate {
         return; // one job shape per (profile, caller, owner) is enough here
     }
-    let mut job = Job::with_owner(*p, facts.owner);
+    let mut job = Job::new(*p, &facts.owner);
     job.set_client_certificate(true);
     let Ok(handle) = job.query_interface(&caller) else {
         c.cases += 1;

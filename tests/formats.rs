@@ -337,7 +337,7 @@ fn every_object_type_refuses_arrays_duplicates_and_unknown_fields() {
 /// A `JobFacts` has no profile: a job's serialized form with one is refused as facts.
 #[test]
 fn job_facts_refuse_a_profile() {
-    let job = Job::with_owner(Profile::default(), Identity::NETWORK_SERVICE);
+    let job = Job::new(Profile::default(), &Identity::NETWORK_SERVICE);
     let text = serde_json::to_string(&job).unwrap();
     assert!(text.contains("\"profile\""));
     let err = from_str::<JobFacts>(&text).unwrap_err().to_string();

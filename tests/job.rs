@@ -534,7 +534,7 @@ fn serde_saves_and_resumes_a_scenario() {
         serde_json::from_str(r#"{"owner": {"sid": "S-1-5-20", "admin": false}}"#).unwrap();
     assert_eq!(
         minimal,
-        Job::with_owner(Profile::default(), Identity::NETWORK_SERVICE)
+        Job::new(Profile::default(), &Identity::NETWORK_SERVICE)
     );
 }
 

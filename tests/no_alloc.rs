@@ -387,11 +387,11 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
     for p in &profiles[..4] {
         for owner in owners {
             for caller in people {
-                let mut job = Job::with_owner(*p, owner);
+                let mut job = Job::new(*p, &owner);
                 let Ok(opts) = job.query_interface(&caller) else {
                     continue;
                 };
-                let other = Job::with_owner(*p, owner);
+                let other = Job::new(*p, &owner);
                 tally(
                     opts.set_helper_token(&mut job, Impersonation::Allowed(people[2]))
                         .expect("its own job")

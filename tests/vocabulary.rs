@@ -317,9 +317,9 @@ fn t5_job_owner_identity() {
     );
     assert_eq!(Identity::new(a, true).user(), a);
     // A job remembers its owner as given.
-    let job = Job::with_owner(Profile::default(), Identity::new(a, true));
+    let job = Job::new(Profile::default(), &Identity::new(a, true));
     assert_eq!(job.owner(), Identity::new(a, true));
-    let job = Job::with_owner(Profile::default(), Identity::NETWORK_SERVICE);
+    let job = Job::new(Profile::default(), &Identity::NETWORK_SERVICE);
     assert_eq!(job.owner(), Identity::NETWORK_SERVICE);
 }
 

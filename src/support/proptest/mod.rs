@@ -488,11 +488,11 @@ pub fn job() -> impl Strategy<Value = Job> {
             },
         )
         .prop_map(|(profile, owner, job_type, remote, cert)| {
-            let mut job = Job::with_owner(profile, owner)
+            let facts = JobFacts::new(owner)
                 .with_job_type(job_type)
-                .with_remote(remote);
-            job.set_client_certificate(cert);
-            job
+                .with_remote(remote)
+                .with_client_certificate(cert);
+            Job::with_facts(profile, facts)
         })
 }
 
