@@ -1,0 +1,254 @@
+//! The sentence of a decision of a call or an event.
+#![forbid(unsafe_code)]
+
+use super::words::*;
+use super::{Context, Explained};
+use crate::decide::{Decision, Impersonation};
+use crate::facts::Effect;
+use crate::profile::TakeOwnership;
+use crate::rule::Reason;
+use crate::usage::TokenUsage;
+use core::fmt;
+
+/// The sentence: what the call returns, the rule and the facts that decided.
+impl fmt::Display for Explained<Decision> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let decision = &self.made;
+        let Context { profile, job, .. } = &self.on;
+        let rule = decision.rule();
+        let id = rule.id;
+        let caller = MaybeSid(self.on.caller.map(|c| c.sid));
+        let owner = Account(job.owner.sid);
+        let unknown = TokenUsage::from_bits_retain(self.on.flags.unwrap_or(0)).unknown_bits();
+        write!(
+            f,
+            "{} returns {}: ",
+            decision.operation(),
+            decision.hresult()
+        )?;
+        match rule.reason {
+            Reason::InterfaceUnavailable => write!(
+                f,
+                "{id}: IBitsTokenOptions does not exist on {} (BITS before 4.0), so QueryInterface fails",
+                profile.release
+            ),
+            Reason::InterfaceObtained => write!(
+                f,
+                "{id}: QueryInterface succeeds and the handle remembers the caller {caller}"
+            ),
+            Reason::CallerIntegrityTooLow => write!(
+                f,
+                "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}); no one, administrator or owner, may act on it from there",
+                self.on
+                    .caller
+                    .map_or(crate::token::IntegrityLevel::Untrusted, |c| c.integrity),
+                job.owner.integrity
+            ),
+            Reason::CallerNotElevated => write!(
+                f,
+                "{id}: the job was created or taken by an elevated token (owner {owner}) and the caller {caller} is not elevated"
+            ),
+            Reason::LegacyCallerNotAdministrator => write!(
+                f,
+                "{id}: before Windows 10 1607 the caller must be an administrator, and {caller} is not"
+            ),
+            Reason::LegacyOwnerNotElevated => write!(
+                f,
+                "{id}: before Windows 10 1607 only a job owned by an elevated administrator may get a helper token, and the owner {owner} is not elevated"
+            ),
+            Reason::LegacyAdministrator => {
+                write!(f, "{id}: the caller {caller} is an administrator")
+            }
+            Reason::LegacyOwnerElevated => write!(
+                f,
+                "{id}: the job's owner {owner} is elevated, which is all this knob requires before 1607"
+            ),
+            Reason::NotJobOwner => write!(
+                f,
+                "{id}: the caller {caller} is not an administrator and does not own the job (owner {owner})"
+            ),
+            Reason::OwnerCaller => write!(f, "{id}: the caller {caller} owns the job"),
+            Reason::AdministratorCaller => write!(
+                f,
+                "{id}: the caller {caller} is an administrator, so the owner rule does not bind it"
+            ),
+            Reason::StoredTokenIsAdministrator => write!(
+                f,
+                "{id}: the helper token stored on the job ({}) has the Administrators group enabled, so only an administrator may change its flags",
+                MaybeSid(job.helper.map(|h| h.sid))
+            ),
+            Reason::NewTokenIsAdministrator => {
+                let token = match self.on.impersonation {
+                    Some(Impersonation::Allowed(t)) => Some(t.sid),
+                    _ => None,
+                };
+                write!(
+                    f,
+                    "{id}: the token being set ({}) has the Administrators group enabled, so only an administrator may set it",
+                    MaybeSid(token)
+                )
+            }
+            Reason::JobDone => write!(
+                f,
+                "{id}: the job is {}, so it can no longer be changed",
+                job.state
+            ),
+            Reason::UnknownFlags => write!(
+                f,
+                "{id}: the flags carry unknown bits 0x{unknown:X} (only BG_TOKEN_LOCAL_FILE 0x1 and BG_TOKEN_NETWORK 0x2 exist)"
+            ),
+            Reason::UnknownFlagsMasked => write!(
+                f,
+                "{id}: the unknown bits 0x{unknown:X} were masked off and the rest stored"
+            ),
+            Reason::CannotImpersonate => write!(
+                f,
+                "{id}: the client's COM security does not allow impersonation, so BITS cannot take its token"
+            ),
+            Reason::TokenDiscarded => write!(
+                f,
+                "{id}: {} and BITS discarded the helper token; the job is finished or its flags are 0, so it is unaffected",
+                Ended(decision.operation())
+            ),
+            Reason::TokenRequiredAfterLogoff => write!(
+                f,
+                "{id}: {} and BITS discarded the helper token; the unfinished job still uses it for {}, so it goes to ERROR (recover: set a new token, or set the flags to 0, then resume)",
+                Ended(decision.operation()),
+                Flags(job.flags)
+            ),
+            Reason::ServiceAccountStaysLoggedOn => write!(
+                f,
+                "{id}: the owner {owner} is a service account, always logged on: its logoff never happens, and the helper token stays"
+            ),
+            Reason::NoTokenToDiscard => write!(
+                f,
+                "{id}: the job holds no helper token, so {} leaves it untouched",
+                Ended(decision.operation())
+            ),
+            Reason::OwnerLoggedOff => write!(
+                f,
+                "{id}: the owner {owner} logged off; the job holds no helper token; a running job goes back to QUEUED until the owner logs on"
+            ),
+            Reason::OwnerLoggedOn => {
+                write!(
+                    f,
+                    "{id}: the owner {owner} is logged on; its jobs may transfer"
+                )
+            }
+            Reason::OwnerNotLoggedOn => write!(
+                f,
+                "{id}: the owner {owner} is logged off, so the job does not transfer until the owner logs on"
+            ),
+            Reason::AlreadyResumed => write!(
+                f,
+                "{id}: the job is already {}; Resume changes nothing",
+                job.state
+            ),
+            Reason::Resumed => write!(f, "{id}: the job went from {} to queued", job.state),
+            Reason::Completed => write!(
+                f,
+                "{id}: the job was transferred; its files got their final names and it is acknowledged"
+            ),
+            Reason::PartiallyCompleted => write!(
+                f,
+                "{id}: the download is {}, not transferred: the fully transferred files are kept and the job is acknowledged",
+                job.state
+            ),
+            Reason::UploadNotTransferred => write!(
+                f,
+                "{id}: an {} job that is {} cannot be completed",
+                job.job_type, job.state
+            ),
+            Reason::CompleteNeedsHelperToken => write!(
+                f,
+                "{id}: BG_TOKEN_LOCAL_FILE routes renaming the files to the helper token, and none is stored: the job stays transferred"
+            ),
+            Reason::NothingToRemove => write!(f, "{id}: there is nothing to remove"),
+            Reason::ServerChallengeUnanswered | Reason::ProxyChallengeUnanswered => {
+                let step = decision.failed_at();
+                write!(
+                    f,
+                    "{id}: the {} challenges{}, and nothing answers: no explicit credentials for it, and implicit ones not allowed (R-3) or not usable (R-6)",
+                    if rule.reason == Reason::ServerChallengeUnanswered {
+                        "server"
+                    } else {
+                        "proxy"
+                    },
+                    match step.and_then(|a| a.as_challenge()) {
+                        Some((_, s)) => match s {
+                            crate::net::AuthScheme::Basic => " with Basic",
+                            crate::net::AuthScheme::Digest => " with Digest",
+                            crate::net::AuthScheme::Ntlm => " with NTLM",
+                            crate::net::AuthScheme::Negotiate => " with Negotiate",
+                            crate::net::AuthScheme::Passport => " with Passport",
+                        },
+                        None => "",
+                    }
+                )
+            }
+            Reason::StateChanged => match decision.effect() {
+                Effect::Enter(to) => write!(f, "{id}: the job went from {} to {to}", job.state),
+                _ => write!(f, "{id}: the job changed state"),
+            },
+            Reason::NothingToDo => {
+                write!(f, "{id}: nothing to do for a job in state {}", job.state)
+            }
+            Reason::JobFinished => write!(
+                f,
+                "{id}: the job is {}; BITS refuses every operation on it",
+                job.state
+            ),
+            Reason::TakeOwnershipNeedsAdministrator => write!(
+                f,
+                "{id}: TakeOwnership requires an elevated administrator, and the caller {caller} is not"
+            ),
+            Reason::OwnershipTaken => write!(
+                f,
+                "{id}: {caller} took ownership; credentials and the client certificate were removed (L-7), {}",
+                match profile.knobs.take_ownership {
+                    TakeOwnership::DropToken => "the helper token was dropped and the flags kept",
+                    TakeOwnership::Keep => "the helper token and flags were kept",
+                    TakeOwnership::Clear => "the helper token and flags were cleared",
+                }
+            ),
+            Reason::HelperTokenMissing => {
+                let usage = decision
+                    .failed_at()
+                    .and_then(|a| a.flag())
+                    .unwrap_or(job.flags);
+                write!(
+                    f,
+                    "{id}: the flags route an access of this transfer to the helper token ({}), and no helper token is stored",
+                    Flags(usage)
+                )
+            }
+            Reason::ClientCertificateWithNetwork => write!(
+                f,
+                "{id}: the job has a client certificate, its owner {owner} is not LocalSystem and BG_TOKEN_NETWORK is set, so its HTTPS transfer fails: the private key is reached as the owner, the connection as the helper"
+            ),
+            // Reasons of routes and settings: their id and name say it all.
+            Reason::SettingStored
+            | Reason::FlagSet
+            | Reason::FlagClear
+            | Reason::ImplicitAsHelper
+            | Reason::ImplicitAsOwner
+            | Reason::ServiceOwnerOnNetwork
+            | Reason::ComputerOnlyThroughNegotiate
+            | Reason::PreconfigAsOwner
+            | Reason::ClientCertificateKey
+            | Reason::ExplicitCredentials
+            | Reason::ImplicitNotAllowed
+            | Reason::NoImplicitForScheme
+            | Reason::OwnerAccess
+            | Reason::NotApplicable => write!(f, "{id}: {}", rule.reason),
+        }?;
+        if let Some(failure) = decision.transfer_failure() {
+            write!(
+                f,
+                "; the transfer will fail with {}: {}",
+                failure.hresult, failure.rule.id
+            )?;
+        }
+        Ok(())
+    }
+}
