@@ -4,7 +4,6 @@
 mod common;
 use bits_helper_token::{decide::*, error::*, explain::Explained, job::*, profile::*, token::*, *};
 use common::*;
-use proptest::prelude::*;
 
 /// Microsoft's sample flow: the owner obtains the interface, impersonates the helper
 /// user, sets the token and then LOCAL_FILE while still impersonating. It must succeed:
@@ -540,237 +539,245 @@ fn serde_saves_and_resumes_a_scenario() {
 
 // ---- properties over random call sequences ---------------------------------------------
 
-#[derive(Clone, Debug)]
-enum Op {
-    Query {
-        who: usize,
-    },
-    SetFlags {
-        h: usize,
-        flags: u32,
-    },
-    GetFlags {
-        h: usize,
-    },
-    SetToken {
-        h: usize,
-        token: usize,
-        can_impersonate: bool,
-    },
-    Clear {
-        h: usize,
-    },
-    GetSid {
-        h: usize,
-    },
-    Logoff,
-    Logon,
-    SessionEnd,
-    ServiceStop,
-    Resume,
-    Transfer,
-    Cancel,
-    Complete,
-    TakeOwnership {
-        who: usize,
-    },
-}
+/// The properties use the `proptest` crate, which comes with the crate's own `proptest`
+/// feature (`cargo test --all-features`); a plain `cargo test` leaves them out.
+#[cfg(feature = "proptest")]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
 
-fn people() -> Vec<TokenInfo> {
-    vec![
-        alice(),
-        bob(),
-        admin(),
-        filtered_admin(),
-        TokenInfo::network_service(),
-        TokenInfo::local_system(),
-    ]
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let n = people().len();
-    prop_oneof![
-        2 => (0..n).prop_map(|who| Op::Query { who }),
-        4 => (0..4usize, prop_oneof![0u32..4, any::<u32>()]).prop_map(|(h, flags)| Op::SetFlags { h, flags }),
-        1 => (0..4usize).prop_map(|h| Op::GetFlags { h }),
-        4 => (0..4usize, 0..n, any::<bool>()).prop_map(|(h, token, can_impersonate)| Op::SetToken { h, token, can_impersonate }),
-        2 => (0..4usize).prop_map(|h| Op::Clear { h }),
-        1 => (0..4usize).prop_map(|h| Op::GetSid { h }),
-        1 => Just(Op::Logoff),
-        1 => Just(Op::Logon),
-        1 => Just(Op::SessionEnd),
-        1 => Just(Op::ServiceStop),
-        1 => Just(Op::Resume),
-        1 => Just(Op::Transfer),
-        1 => Just(Op::Cancel),
-        1 => Just(Op::Complete),
-        1 => (0..n).prop_map(|who| Op::TakeOwnership { who }),
-    ]
-}
-
-fn scenario() -> impl Strategy<Value = (Release, usize, Vec<Op>)> {
-    (
-        prop::sample::select(vec![
-            Release::Legacy,
-            Release::Win10_1607,
-            Release::Win10_1809,
-        ]),
-        0..people().len(),
-        prop::collection::vec(op(), 1..40),
-    )
-}
-
-/// Runs a scenario, checking after every operation — each of the twelve — that the
-/// stateful job answered exactly what the pure decision function answers on the facts
-/// before the call, that it applied exactly that decision's effect (`Job` decides
-/// nothing), and the invariants of the rules.
-fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> {
-    let people = people();
-    let profile = Profile::new(release);
-    let mut job = Job::new(profile, &people[owner]);
-    let mut handles: Vec<TokenOptions> = Vec::new();
-    for op in ops {
-        let before = job.clone();
-        let facts = *before.facts();
-        let handle = |h: &usize| handles.get(*h % handles.len().max(1)).copied();
-        // (the caller, if the operation goes through a handle; the job's answer; the pure
-        // decision on the facts before the call)
-        let (caller, d, pure) = match op {
-            Op::Query { who } => {
-                let caller = Identity::of(&people[*who]);
-                let pure = query_interface(&profile, caller, &facts);
-                match job.query_interface(&people[*who]) {
-                    Ok(h) => {
-                        prop_assert!(pure.is_allowed());
-                        prop_assert_eq!(h.caller(), caller);
-                        handles.push(h);
-                    }
-                    Err(e) => prop_assert_eq!(*e.decision().get(), pure),
-                }
-                (None, pure, pure)
-            }
-            Op::SetFlags { h, flags } => match handle(h) {
-                Some(o) => (
-                    Some(o.caller()),
-                    o.set_helper_token_flags(&mut job, *flags)
-                        .unwrap()
-                        .into_inner(),
-                    set_helper_token_flags(&profile, o.caller(), &facts, *flags),
-                ),
-                None => continue,
-            },
-            Op::GetFlags { h } => match handle(h) {
-                Some(o) => (
-                    Some(o.caller()),
-                    o.get_helper_token_flags(&job).unwrap().into_inner(),
-                    get_helper_token_flags(&profile, o.caller(), &facts),
-                ),
-                None => continue,
-            },
-            Op::SetToken {
-                h,
-                token,
-                can_impersonate,
-            } => match handle(h) {
-                Some(o) => {
-                    let imp = if *can_impersonate {
-                        Impersonation::of(&people[*token])
-                    } else {
-                        Impersonation::Denied
-                    };
-                    (
-                        Some(o.caller()),
-                        o.set_helper_token(&mut job, imp).unwrap().into_inner(),
-                        set_helper_token(&profile, o.caller(), &facts, imp),
-                    )
-                }
-                None => continue,
-            },
-            Op::Clear { h } => match handle(h) {
-                Some(o) => {
-                    let d = o.clear_helper_token(&mut job).unwrap().into_inner();
-                    // L-3: flags survive ClearHelperToken, whatever it returns.
-                    prop_assert_eq!(job.flags(), before.flags());
-                    (
-                        Some(o.caller()),
-                        d,
-                        clear_helper_token(&profile, o.caller(), &facts),
-                    )
-                }
-                None => continue,
-            },
-            Op::GetSid { h } => match handle(h) {
-                Some(o) => (
-                    Some(o.caller()),
-                    o.get_helper_token_sid(&job).unwrap().into_inner(),
-                    get_helper_token_sid(&profile, o.caller(), &facts),
-                ),
-                None => continue,
-            },
-            Op::Logoff => (None, job.logoff_owner().into_inner(), logoff_owner(&facts)),
-            Op::Logon => (None, job.logon_owner().into_inner(), logon_owner(&facts)),
-            Op::SessionEnd => (
-                None,
-                job.helper_session_ended().into_inner(),
-                helper_session_ended(&facts),
-            ),
-            Op::ServiceStop => (None, job.service_stop().into_inner(), service_stop(&facts)),
-            Op::Resume => (None, job.resume().into_inner(), resume(&facts)),
-            Op::Transfer => (
-                None,
-                job.transfer().into_inner(),
-                transfer(&profile, &facts),
-            ),
-            Op::Cancel => (None, job.cancel().into_inner(), cancel(&facts)),
-            Op::Complete => (None, job.complete().into_inner(), complete(&facts)),
-            Op::TakeOwnership { who } => {
-                let caller = Identity::of(&people[*who]);
-                (
-                    None,
-                    job.take_ownership(&people[*who]).into_inner(),
-                    take_ownership(&profile, caller, &facts),
-                )
-            }
-        };
-        // One home per rule: the job's answer is the pure decision's, and the job's new
-        // facts are the old ones with the decision's effect applied.
-        prop_assert_eq!(d, pure);
-        let mut expected = facts;
-        expected.apply(&d.effect());
-        prop_assert_eq!(job.facts(), &expected);
-        // a refused call changes no state (a transfer's failure is the job's error,
-        // not a refusal).
-        if !d.is_allowed() && !matches!(d.effect(), Effect::Fail(_)) {
-            prop_assert_eq!(&job, &before, "refused {} changed the job", d.operation());
-        }
-        if let Some(caller) = caller {
-            // a non-administrator never succeeds on another user's job.
-            if !caller.admin && caller.sid != before.owner().sid {
-                prop_assert!(
-                    !d.is_allowed(),
-                    "{} by {:?} succeeded on {:?}'s job",
-                    d.operation(),
-                    caller.sid,
-                    before.owner().sid
-                );
-            }
-            // a call by a non-administrator never leaves an administrator token
-            // stored that was not there before.
-            if !caller.admin && job.helper_token() != before.helper_token() {
-                prop_assert!(!job.helper_token().is_some_and(|t| t.admin));
-            }
-        }
-        // The flags never hold unknown bits.
-        prop_assert_eq!(job.flags().unknown_bits(), 0);
+    #[derive(Clone, Debug)]
+    enum Op {
+        Query {
+            who: usize,
+        },
+        SetFlags {
+            h: usize,
+            flags: u32,
+        },
+        GetFlags {
+            h: usize,
+        },
+        SetToken {
+            h: usize,
+            token: usize,
+            can_impersonate: bool,
+        },
+        Clear {
+            h: usize,
+        },
+        GetSid {
+            h: usize,
+        },
+        Logoff,
+        Logon,
+        SessionEnd,
+        ServiceStop,
+        Resume,
+        Transfer,
+        Cancel,
+        Complete,
+        TakeOwnership {
+            who: usize,
+        },
     }
-    Ok(())
-}
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-    #[test]
-    fn prop_random_call_sequences_keep_the_invariants((release, owner, ops) in scenario()) {
-        run(release, owner, &ops)?;
+    fn people() -> Vec<TokenInfo> {
+        vec![
+            alice(),
+            bob(),
+            admin(),
+            filtered_admin(),
+            TokenInfo::network_service(),
+            TokenInfo::local_system(),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let n = people().len();
+        prop_oneof![
+            2 => (0..n).prop_map(|who| Op::Query { who }),
+            4 => (0..4usize, prop_oneof![0u32..4, any::<u32>()]).prop_map(|(h, flags)| Op::SetFlags { h, flags }),
+            1 => (0..4usize).prop_map(|h| Op::GetFlags { h }),
+            4 => (0..4usize, 0..n, any::<bool>()).prop_map(|(h, token, can_impersonate)| Op::SetToken { h, token, can_impersonate }),
+            2 => (0..4usize).prop_map(|h| Op::Clear { h }),
+            1 => (0..4usize).prop_map(|h| Op::GetSid { h }),
+            1 => Just(Op::Logoff),
+            1 => Just(Op::Logon),
+            1 => Just(Op::SessionEnd),
+            1 => Just(Op::ServiceStop),
+            1 => Just(Op::Resume),
+            1 => Just(Op::Transfer),
+            1 => Just(Op::Cancel),
+            1 => Just(Op::Complete),
+            1 => (0..n).prop_map(|who| Op::TakeOwnership { who }),
+        ]
+    }
+
+    fn scenario() -> impl Strategy<Value = (Release, usize, Vec<Op>)> {
+        (
+            prop::sample::select(vec![
+                Release::Legacy,
+                Release::Win10_1607,
+                Release::Win10_1809,
+            ]),
+            0..people().len(),
+            prop::collection::vec(op(), 1..40),
+        )
+    }
+
+    /// Runs a scenario, checking after every operation — each of the twelve — that the
+    /// stateful job answered exactly what the pure decision function answers on the facts
+    /// before the call, that it applied exactly that decision's effect (`Job` decides
+    /// nothing), and the invariants of the rules.
+    fn run(release: Release, owner: usize, ops: &[Op]) -> Result<(), TestCaseError> {
+        let people = people();
+        let profile = Profile::new(release);
+        let mut job = Job::new(profile, &people[owner]);
+        let mut handles: Vec<TokenOptions> = Vec::new();
+        for op in ops {
+            let before = job.clone();
+            let facts = *before.facts();
+            let handle = |h: &usize| handles.get(*h % handles.len().max(1)).copied();
+            // (the caller, if the operation goes through a handle; the job's answer; the pure
+            // decision on the facts before the call)
+            let (caller, d, pure) = match op {
+                Op::Query { who } => {
+                    let caller = Identity::of(&people[*who]);
+                    let pure = query_interface(&profile, caller, &facts);
+                    match job.query_interface(&people[*who]) {
+                        Ok(h) => {
+                            prop_assert!(pure.is_allowed());
+                            prop_assert_eq!(h.caller(), caller);
+                            handles.push(h);
+                        }
+                        Err(e) => prop_assert_eq!(*e.decision().get(), pure),
+                    }
+                    (None, pure, pure)
+                }
+                Op::SetFlags { h, flags } => match handle(h) {
+                    Some(o) => (
+                        Some(o.caller()),
+                        o.set_helper_token_flags(&mut job, *flags)
+                            .unwrap()
+                            .into_inner(),
+                        set_helper_token_flags(&profile, o.caller(), &facts, *flags),
+                    ),
+                    None => continue,
+                },
+                Op::GetFlags { h } => match handle(h) {
+                    Some(o) => (
+                        Some(o.caller()),
+                        o.get_helper_token_flags(&job).unwrap().into_inner(),
+                        get_helper_token_flags(&profile, o.caller(), &facts),
+                    ),
+                    None => continue,
+                },
+                Op::SetToken {
+                    h,
+                    token,
+                    can_impersonate,
+                } => match handle(h) {
+                    Some(o) => {
+                        let imp = if *can_impersonate {
+                            Impersonation::of(&people[*token])
+                        } else {
+                            Impersonation::Denied
+                        };
+                        (
+                            Some(o.caller()),
+                            o.set_helper_token(&mut job, imp).unwrap().into_inner(),
+                            set_helper_token(&profile, o.caller(), &facts, imp),
+                        )
+                    }
+                    None => continue,
+                },
+                Op::Clear { h } => match handle(h) {
+                    Some(o) => {
+                        let d = o.clear_helper_token(&mut job).unwrap().into_inner();
+                        // L-3: flags survive ClearHelperToken, whatever it returns.
+                        prop_assert_eq!(job.flags(), before.flags());
+                        (
+                            Some(o.caller()),
+                            d,
+                            clear_helper_token(&profile, o.caller(), &facts),
+                        )
+                    }
+                    None => continue,
+                },
+                Op::GetSid { h } => match handle(h) {
+                    Some(o) => (
+                        Some(o.caller()),
+                        o.get_helper_token_sid(&job).unwrap().into_inner(),
+                        get_helper_token_sid(&profile, o.caller(), &facts),
+                    ),
+                    None => continue,
+                },
+                Op::Logoff => (None, job.logoff_owner().into_inner(), logoff_owner(&facts)),
+                Op::Logon => (None, job.logon_owner().into_inner(), logon_owner(&facts)),
+                Op::SessionEnd => (
+                    None,
+                    job.helper_session_ended().into_inner(),
+                    helper_session_ended(&facts),
+                ),
+                Op::ServiceStop => (None, job.service_stop().into_inner(), service_stop(&facts)),
+                Op::Resume => (None, job.resume().into_inner(), resume(&facts)),
+                Op::Transfer => (
+                    None,
+                    job.transfer().into_inner(),
+                    transfer(&profile, &facts),
+                ),
+                Op::Cancel => (None, job.cancel().into_inner(), cancel(&facts)),
+                Op::Complete => (None, job.complete().into_inner(), complete(&facts)),
+                Op::TakeOwnership { who } => {
+                    let caller = Identity::of(&people[*who]);
+                    (
+                        None,
+                        job.take_ownership(&people[*who]).into_inner(),
+                        take_ownership(&profile, caller, &facts),
+                    )
+                }
+            };
+            // One home per rule: the job's answer is the pure decision's, and the job's new
+            // facts are the old ones with the decision's effect applied.
+            prop_assert_eq!(d, pure);
+            let mut expected = facts;
+            expected.apply(&d.effect());
+            prop_assert_eq!(job.facts(), &expected);
+            // a refused call changes no state (a transfer's failure is the job's error,
+            // not a refusal).
+            if !d.is_allowed() && !matches!(d.effect(), Effect::Fail(_)) {
+                prop_assert_eq!(&job, &before, "refused {} changed the job", d.operation());
+            }
+            if let Some(caller) = caller {
+                // a non-administrator never succeeds on another user's job.
+                if !caller.admin && caller.sid != before.owner().sid {
+                    prop_assert!(
+                        !d.is_allowed(),
+                        "{} by {:?} succeeded on {:?}'s job",
+                        d.operation(),
+                        caller.sid,
+                        before.owner().sid
+                    );
+                }
+                // a call by a non-administrator never leaves an administrator token
+                // stored that was not there before.
+                if !caller.admin && job.helper_token() != before.helper_token() {
+                    prop_assert!(!job.helper_token().is_some_and(|t| t.admin));
+                }
+            }
+            // The flags never hold unknown bits.
+            prop_assert_eq!(job.flags().unknown_bits(), 0);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn prop_random_call_sequences_keep_the_invariants((release, owner, ops) in scenario()) {
+            run(release, owner, &ops)?;
+        }
     }
 }
 

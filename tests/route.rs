@@ -8,7 +8,6 @@
 mod common;
 use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 use common::*;
-use proptest::prelude::*;
 use serde_json::json;
 
 const LATEST: Profile = Profile::new(Release::Win10_1809);
@@ -1131,200 +1130,212 @@ fn plan_display_lists_the_steps_and_the_outcome() {
 
 // ---- properties ------------------------------------------------------------------------
 
-fn pool_identity() -> impl Strategy<Value = Identity> {
-    (
-        prop_oneof![
-            Just(Sid::LOCAL_SYSTEM),
-            Just(Sid::LOCAL_SERVICE),
-            Just(Sid::NETWORK_SERVICE),
-            (1000u32..1003).prop_map(|rid| Sid::new(5, &[21, 1, 2, 3, rid]).unwrap()),
-        ],
-        any::<bool>(),
-    )
-        .prop_map(|(sid, admin)| Identity::new(sid, admin))
-}
+/// The properties use the `proptest` crate, which comes with the crate's own `proptest`
+/// feature (`cargo test --all-features`); a plain `cargo test` leaves them out.
+#[cfg(feature = "proptest")]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
 
-fn credentials() -> impl Strategy<Value = Credentials> {
-    prop::collection::vec(
+    fn pool_identity() -> impl Strategy<Value = Identity> {
         (
-            prop::sample::select(AuthTarget::ALL.to_vec()),
-            prop::sample::select(AuthScheme::ALL.to_vec()),
-            prop::sample::select(vec![Credential::Explicit, Credential::Implicit]),
-        ),
-        0..6,
-    )
-    .prop_map(|entries| {
-        // Refused entries (implicit Basic/Digest) leave the credentials as they were.
-        entries.into_iter().fold(Credentials::NONE, |c, (t, s, v)| {
-            c.set(t, s, v).unwrap_or(c)
-        })
-    })
-}
-
-fn transfer_job() -> impl Strategy<Value = JobFacts> {
-    (
-        (
-            pool_identity(),
-            0u32..4,
-            prop::option::of(pool_identity()),
+            prop_oneof![
+                Just(Sid::LOCAL_SYSTEM),
+                Just(Sid::LOCAL_SERVICE),
+                Just(Sid::NETWORK_SERVICE),
+                (1000u32..1003).prop_map(|rid| Sid::new(5, &[21, 1, 2, 3, rid]).unwrap()),
+            ],
             any::<bool>(),
-            prop::sample::select(Remote::ALL.to_vec()),
-        ),
-        (
-            prop::sample::select(JobType::ALL.to_vec()),
-            credentials(),
-            prop::sample::select(ProxyUsage::ALL.to_vec()),
-            0u32..3,
-            0u32..6,
-        ),
-        (
-            prop::collection::vec(any::<bool>(), AuthTarget::ALL.len() * AuthScheme::ALL.len()),
-            prop::sample::select(IeSettings::ALL.to_vec()),
-        ),
-    )
-        .prop_map(
-            |((owner, flags, h, cert, remote), (job_type, c, proxy, use_lm, level), (asks, ie))| {
-                // a random set of challenges, by the server and by the proxy.
-                let pairs = AuthTarget::ALL
-                    .iter()
-                    .flat_map(|&t| AuthScheme::ALL.iter().map(move |&s| (t, s)));
-                let challenges = pairs
-                    .zip(asks)
-                    .filter(|&(_, ask)| ask)
-                    .fold(Challenges::NONE, |c, ((t, s), _)| c.with(t, s));
-                let facts = JobFacts::new(owner)
-                    .with_challenges(challenges)
-                    .with_ie_settings(ie)
-                    .with_flags(TokenUsage::from_bits_retain(flags))
-                    .with_helper(h)
-                    .with_client_certificate(cert)
-                    .with_remote(remote);
-                facts
-                    .with_job_type(job_type)
-                    .with_credentials(c)
-                    .with_proxy(proxy)
-                    .with_environment(env(use_lm, level))
-            },
         )
-        // An upload-reply job cannot use SMB.
-        .prop_filter("the job can exist", JobFacts::can_exist)
-}
-
-fn any_profile() -> impl Strategy<Value = Profile> {
-    (
-        prop::sample::select(Release::ALL.to_vec()),
-        prop::sample::select(vec![TokenCheck::Eager, TokenCheck::Lazy]),
-    )
-        .prop_map(|(release, check)| with_token_check(Profile::new(release), check))
-}
-
-fn any_access() -> impl Strategy<Value = Access> {
-    prop::sample::select(Access::ALL.to_vec())
-}
-
-/// The flag SPEC §4 names for each access that can go to the helper.
-fn naming_flag(access: Access) -> Option<TokenUsage> {
-    match access {
-        Access::UploadLocalFile
-        | Access::DownloadTempFileCreate
-        | Access::DownloadTempFileRename
-        | Access::ReplyFileCreate
-        | Access::ReplyFileRename => Some(LOCAL),
-        Access::SmbRemoteFile
-        | Access::ProxyAutoDetect
-        | Access::ProxyIeSettings
-        | Access::ServerChallenge(AuthScheme::Ntlm | AuthScheme::Negotiate)
-        | Access::ProxyChallenge(AuthScheme::Ntlm | AuthScheme::Negotiate) => Some(NET),
-        _ => None,
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
-
-    /// T-1, R-1, R-2: with flags 0 nothing goes to the helper, and nothing needs it (L-6,
-    /// the only way such a transfer fails is a challenge nothing answers.
-    #[test]
-    fn prop_flags_0_never_route_to_the_helper(
-        p in any_profile(), job in transfer_job(), access in any_access()
-    ) {
-        let job = job.with_flags(NONE);
-        let r = route(&p, &job, access);
-        prop_assert!(r.principal != Principal::Helper, "{}", bits_helper_token::explain::route(&p, &job, r.access));
-        prop_assert!(r.principal != Principal::MissingHelper, "{}", bits_helper_token::explain::route(&p, &job, r.access));
-        prop_assert!(r.failure().is_none_or(|f| f.rule.id == RuleId::X3), "{}", bits_helper_token::explain::route(&p, &job, r.access));
-        let plan = transfer_plan(&p, &job);
-        prop_assert!(plan.outcome().failure().is_none_or(|f| f.rule.id == RuleId::X3));
-        prop_assert_eq!(client_certificate_failure(&job, NONE), None);
+            .prop_map(|(sid, admin)| Identity::new(sid, admin))
     }
 
-    /// the client certificate's key is always the owner's.
-    #[test]
-    fn prop_the_client_certificate_is_always_the_owners(
-        p in any_profile(), job in transfer_job()
-    ) {
-        let job = job.with_client_certificate(true).with_remote(Remote::Https);
-        let r = route(&p, &job, Access::ClientCertificateKey);
-        prop_assert_eq!(r.principal, Principal::Owner);
-        prop_assert_eq!(r.rule.id, RuleId::R4);
+    fn credentials() -> impl Strategy<Value = Credentials> {
+        prop::collection::vec(
+            (
+                prop::sample::select(AuthTarget::ALL.to_vec()),
+                prop::sample::select(AuthScheme::ALL.to_vec()),
+                prop::sample::select(vec![Credential::Explicit, Credential::Implicit]),
+            ),
+            0..6,
+        )
+        .prop_map(|entries| {
+            // Refused entries (implicit Basic/Digest) leave the credentials as they were.
+            entries.into_iter().fold(Credentials::NONE, |c, (t, s, v)| {
+                c.set(t, s, v).unwrap_or(c)
+            })
+        })
     }
 
-    /// L-6: an access goes to the helper (or needs it) only if the flag
-    /// SPEC §4 names for it is set, and then it is the stored helper.
-    #[test]
-    fn prop_the_helper_only_when_its_flag_is_set(
-        p in any_profile(), job in transfer_job(), access in any_access()
-    ) {
-        let r = route(&p, &job, access);
-        match r.principal {
-            Principal::Helper => {
-                let flag = naming_flag(access);
-                prop_assert!(flag.is_some_and(|f| job.flags.contains(f)), "{}", bits_helper_token::explain::route(&p, &job, r.access));
-                prop_assert_eq!(r.principal.sid(&job), job.helper.map(|h| h.sid));
-                prop_assert!(job.helper.is_some());
+    fn transfer_job() -> impl Strategy<Value = JobFacts> {
+        (
+            (
+                pool_identity(),
+                0u32..4,
+                prop::option::of(pool_identity()),
+                any::<bool>(),
+                prop::sample::select(Remote::ALL.to_vec()),
+            ),
+            (
+                prop::sample::select(JobType::ALL.to_vec()),
+                credentials(),
+                prop::sample::select(ProxyUsage::ALL.to_vec()),
+                0u32..3,
+                0u32..6,
+            ),
+            (
+                prop::collection::vec(any::<bool>(), AuthTarget::ALL.len() * AuthScheme::ALL.len()),
+                prop::sample::select(IeSettings::ALL.to_vec()),
+            ),
+        )
+            .prop_map(
+                |(
+                    (owner, flags, h, cert, remote),
+                    (job_type, c, proxy, use_lm, level),
+                    (asks, ie),
+                )| {
+                    // a random set of challenges, by the server and by the proxy.
+                    let pairs = AuthTarget::ALL
+                        .iter()
+                        .flat_map(|&t| AuthScheme::ALL.iter().map(move |&s| (t, s)));
+                    let challenges = pairs
+                        .zip(asks)
+                        .filter(|&(_, ask)| ask)
+                        .fold(Challenges::NONE, |c, ((t, s), _)| c.with(t, s));
+                    let facts = JobFacts::new(owner)
+                        .with_challenges(challenges)
+                        .with_ie_settings(ie)
+                        .with_flags(TokenUsage::from_bits_retain(flags))
+                        .with_helper(h)
+                        .with_client_certificate(cert)
+                        .with_remote(remote);
+                    facts
+                        .with_job_type(job_type)
+                        .with_credentials(c)
+                        .with_proxy(proxy)
+                        .with_environment(env(use_lm, level))
+                },
+            )
+            // An upload-reply job cannot use SMB.
+            .prop_filter("the job can exist", JobFacts::can_exist)
+    }
+
+    fn any_profile() -> impl Strategy<Value = Profile> {
+        (
+            prop::sample::select(Release::ALL.to_vec()),
+            prop::sample::select(vec![TokenCheck::Eager, TokenCheck::Lazy]),
+        )
+            .prop_map(|(release, check)| with_token_check(Profile::new(release), check))
+    }
+
+    fn any_access() -> impl Strategy<Value = Access> {
+        prop::sample::select(Access::ALL.to_vec())
+    }
+
+    /// The flag SPEC §4 names for each access that can go to the helper.
+    fn naming_flag(access: Access) -> Option<TokenUsage> {
+        match access {
+            Access::UploadLocalFile
+            | Access::DownloadTempFileCreate
+            | Access::DownloadTempFileRename
+            | Access::ReplyFileCreate
+            | Access::ReplyFileRename => Some(LOCAL),
+            Access::SmbRemoteFile
+            | Access::ProxyAutoDetect
+            | Access::ProxyIeSettings
+            | Access::ServerChallenge(AuthScheme::Ntlm | AuthScheme::Negotiate)
+            | Access::ProxyChallenge(AuthScheme::Ntlm | AuthScheme::Negotiate) => Some(NET),
+            _ => None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// T-1, R-1, R-2: with flags 0 nothing goes to the helper, and nothing needs it (L-6,
+        /// the only way such a transfer fails is a challenge nothing answers.
+        #[test]
+        fn prop_flags_0_never_route_to_the_helper(
+            p in any_profile(), job in transfer_job(), access in any_access()
+        ) {
+            let job = job.with_flags(NONE);
+            let r = route(&p, &job, access);
+            prop_assert!(r.principal != Principal::Helper, "{}", bits_helper_token::explain::route(&p, &job, r.access));
+            prop_assert!(r.principal != Principal::MissingHelper, "{}", bits_helper_token::explain::route(&p, &job, r.access));
+            prop_assert!(r.failure().is_none_or(|f| f.rule.id == RuleId::X3), "{}", bits_helper_token::explain::route(&p, &job, r.access));
+            let plan = transfer_plan(&p, &job);
+            prop_assert!(plan.outcome().failure().is_none_or(|f| f.rule.id == RuleId::X3));
+            prop_assert_eq!(client_certificate_failure(&job, NONE), None);
+        }
+
+        /// the client certificate's key is always the owner's.
+        #[test]
+        fn prop_the_client_certificate_is_always_the_owners(
+            p in any_profile(), job in transfer_job()
+        ) {
+            let job = job.with_client_certificate(true).with_remote(Remote::Https);
+            let r = route(&p, &job, Access::ClientCertificateKey);
+            prop_assert_eq!(r.principal, Principal::Owner);
+            prop_assert_eq!(r.rule.id, RuleId::R4);
+        }
+
+        /// L-6: an access goes to the helper (or needs it) only if the flag
+        /// SPEC §4 names for it is set, and then it is the stored helper.
+        #[test]
+        fn prop_the_helper_only_when_its_flag_is_set(
+            p in any_profile(), job in transfer_job(), access in any_access()
+        ) {
+            let r = route(&p, &job, access);
+            match r.principal {
+                Principal::Helper => {
+                    let flag = naming_flag(access);
+                    prop_assert!(flag.is_some_and(|f| job.flags.contains(f)), "{}", bits_helper_token::explain::route(&p, &job, r.access));
+                    prop_assert_eq!(r.principal.sid(&job), job.helper.map(|h| h.sid));
+                    prop_assert!(job.helper.is_some());
+                }
+                Principal::MissingHelper => {
+                    let usage = naming_flag(access);
+                    prop_assert!(usage.is_some_and(|u| job.flags.contains(u)));
+                    prop_assert!(job.helper.is_none());
+                }
+                _ => {}
             }
-            Principal::MissingHelper => {
-                let usage = naming_flag(access);
-                prop_assert!(usage.is_some_and(|u| job.flags.contains(u)));
-                prop_assert!(job.helper.is_none());
-            }
-            _ => {}
+            prop_assert_eq!(access.flag(), naming_flag(access));
         }
-        prop_assert_eq!(access.flag(), naming_flag(access));
-    }
 
-    /// a plan holds exactly the accesses the job makes, each routed by
-    /// `route`. Eager L-6 fails a job with flags and no token before any step; otherwise
-    /// the plan fails at its first step whose route fails (L-6 lazy, X-3) or whose key X-1
-    /// puts out of reach, and with that step's failure.
-    #[test]
-    fn prop_plans_agree_with_route_and_the_failures(p in any_profile(), job in transfer_job()) {
-        let plan = transfer_plan(&p, &job);
-        let mut seen = std::collections::HashSet::new();
-        for step in &plan {
-            prop_assert!(transfer_makes(&job, step.access));
-            prop_assert_ne!(step.principal, Principal::NotApplicable);
-            prop_assert_eq!(*step, route(&p, &job, step.access));
-            prop_assert!(seen.insert(step.access), "duplicate {}", step.access);
-        }
-        let x1 = client_certificate_failure(&job, job.flags);
-        let eager = p.knobs.token_check == TokenCheck::Eager && !job.flags.is_empty() && job.helper.is_none();
-        // The helper makes X-1's TLS connection: without one the key step is L-6.
-        let at_key = x1.map(|f| if job.helper.is_none() { JobError::of(Reason::HelperTokenMissing).unwrap() } else { f });
-        let first = plan.iter().find_map(|s| match s.access {
-            Access::ClientCertificateKey => at_key,
-            _ => s.failure(),
-        });
-        if eager {
-            prop_assert_eq!(plan.outcome().failure().map(|f| f.rule.reason), Some(Reason::HelperTokenMissing));
-            prop_assert_eq!(plan.failing_step(), None);
-        } else {
-            prop_assert_eq!(plan.outcome().failure(), first);
-            prop_assert_eq!(plan.failing_step().is_some(), first.is_some());
-        }
-        // X-1 is predicted whenever the key step is in the plan and the flags are NETWORK.
-        if plan.step(Access::ClientCertificateKey).is_some() {
-            prop_assert_eq!(x1.is_some(), job.flags.contains(NET) && job.owner.sid != Sid::LOCAL_SYSTEM);
+        /// a plan holds exactly the accesses the job makes, each routed by
+        /// `route`. Eager L-6 fails a job with flags and no token before any step; otherwise
+        /// the plan fails at its first step whose route fails (L-6 lazy, X-3) or whose key X-1
+        /// puts out of reach, and with that step's failure.
+        #[test]
+        fn prop_plans_agree_with_route_and_the_failures(p in any_profile(), job in transfer_job()) {
+            let plan = transfer_plan(&p, &job);
+            let mut seen = std::collections::HashSet::new();
+            for step in &plan {
+                prop_assert!(transfer_makes(&job, step.access));
+                prop_assert_ne!(step.principal, Principal::NotApplicable);
+                prop_assert_eq!(*step, route(&p, &job, step.access));
+                prop_assert!(seen.insert(step.access), "duplicate {}", step.access);
+            }
+            let x1 = client_certificate_failure(&job, job.flags);
+            let eager = p.knobs.token_check == TokenCheck::Eager && !job.flags.is_empty() && job.helper.is_none();
+            // The helper makes X-1's TLS connection: without one the key step is L-6.
+            let at_key = x1.map(|f| if job.helper.is_none() { JobError::of(Reason::HelperTokenMissing).unwrap() } else { f });
+            let first = plan.iter().find_map(|s| match s.access {
+                Access::ClientCertificateKey => at_key,
+                _ => s.failure(),
+            });
+            if eager {
+                prop_assert_eq!(plan.outcome().failure().map(|f| f.rule.reason), Some(Reason::HelperTokenMissing));
+                prop_assert_eq!(plan.failing_step(), None);
+            } else {
+                prop_assert_eq!(plan.outcome().failure(), first);
+                prop_assert_eq!(plan.failing_step().is_some(), first.is_some());
+            }
+            // X-1 is predicted whenever the key step is in the plan and the flags are NETWORK.
+            if plan.step(Access::ClientCertificateKey).is_some() {
+                prop_assert_eq!(x1.is_some(), job.flags.contains(NET) && job.owner.sid != Sid::LOCAL_SYSTEM);
+            }
         }
     }
 }

@@ -4,7 +4,6 @@
 mod common;
 use bits_helper_token::{decide::*, job::*, profile::*, sid::*, token::*, *};
 use common::*;
-use proptest::prelude::*;
 
 const LATEST: Profile = Profile::new(Release::Win10_1809);
 const P1607: Profile = Profile::new(Release::Win10_1607);
@@ -324,121 +323,129 @@ fn decision_display_reads_as_a_sentence() {
 
 // ---- properties ------------------------------------------------------------------------
 
-fn pool_sid() -> impl Strategy<Value = Sid> {
-    prop_oneof![
-        Just(Sid::LOCAL_SYSTEM),
-        Just(Sid::LOCAL_SERVICE),
-        Just(Sid::NETWORK_SERVICE),
-        (1000u32..1003).prop_map(|rid| Sid::new(5, &[21, 1, 2, 3, rid]).unwrap()),
-    ]
-}
+/// The properties use the `proptest` crate, which comes with the crate's own `proptest`
+/// feature (`cargo test --all-features`); a plain `cargo test` leaves them out.
+#[cfg(feature = "proptest")]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
 
-fn identity() -> impl Strategy<Value = Identity> {
-    (pool_sid(), any::<bool>()).prop_map(|(sid, admin)| Identity::new(sid, admin))
-}
-
-fn profile() -> impl Strategy<Value = Profile> {
-    (
-        prop::sample::select(Release::ALL.to_vec()),
-        prop::sample::select(vec![
-            UnknownFlags::InvalidArg,
-            UnknownFlags::NotImpl,
-            UnknownFlags::Mask,
-        ]),
-        prop::sample::select(vec![
-            AdminBypass::OwnerRuleAndVetoes,
-            AdminBypass::OwnerRuleOnly,
-            AdminBypass::NoBypass,
-        ]),
-        prop::sample::select(vec![DoneJobs::InvalidState, DoneJobs::Allow]),
-    )
-        .prop_map(|(r, u, a, d)| {
-            let mut p = Profile::new(r);
-            p.knobs.unknown_flags = u;
-            p.knobs.admin_bypass = a;
-            p.knobs.done_jobs = d;
-            p
-        })
-}
-
-fn job() -> impl Strategy<Value = JobFacts> {
-    (
-        identity(),
-        prop::sample::select(JobState::ALL.to_vec()),
-        0u32..4,
-        prop::option::of(identity()),
-        any::<bool>(),
-        prop::sample::select(Remote::ALL.to_vec()),
-    )
-        .prop_map(|(owner, state, flags, helper, cert, remote)| {
-            JobFacts::new(owner)
-                .with_state(state)
-                .with_flags(TokenUsage::from_bits_retain(flags))
-                .with_helper(helper)
-                .with_client_certificate(cert)
-                .with_remote(remote)
-        })
-}
-
-fn flags() -> impl Strategy<Value = u32> {
-    prop_oneof![0u32..4, any::<u32>()]
-}
-
-proptest! {
-    #[test]
-    fn prop_a5_non_administrator_never_succeeds_on_a_job_it_does_not_own(
-        p in profile(), caller in identity(), job in job(), f in flags()
-    ) {
-        prop_assume!(!caller.admin && caller.sid != job.owner.sid);
-        prop_assert!(!set_helper_token_flags(&p, caller, &job, f).is_allowed());
+    fn pool_sid() -> impl Strategy<Value = Sid> {
+        prop_oneof![
+            Just(Sid::LOCAL_SYSTEM),
+            Just(Sid::LOCAL_SERVICE),
+            Just(Sid::NETWORK_SERVICE),
+            (1000u32..1003).prop_map(|rid| Sid::new(5, &[21, 1, 2, 3, rid]).unwrap()),
+        ]
     }
 
-    #[test]
-    fn prop_q1_unknown_bits_are_never_stored(p in profile(), caller in identity(), job in job(), f in flags()) {
-        let d = set_helper_token_flags(&p, caller, &job, f);
-        if let Some(stored) = d.stored_flags() {
-            prop_assert_eq!(stored.unknown_bits(), 0);
-            prop_assert_eq!(stored.bits(), f & 0x3);
+    fn identity() -> impl Strategy<Value = Identity> {
+        (pool_sid(), any::<bool>()).prop_map(|(sid, admin)| Identity::new(sid, admin))
+    }
+
+    fn profile() -> impl Strategy<Value = Profile> {
+        (
+            prop::sample::select(Release::ALL.to_vec()),
+            prop::sample::select(vec![
+                UnknownFlags::InvalidArg,
+                UnknownFlags::NotImpl,
+                UnknownFlags::Mask,
+            ]),
+            prop::sample::select(vec![
+                AdminBypass::OwnerRuleAndVetoes,
+                AdminBypass::OwnerRuleOnly,
+                AdminBypass::NoBypass,
+            ]),
+            prop::sample::select(vec![DoneJobs::InvalidState, DoneJobs::Allow]),
+        )
+            .prop_map(|(r, u, a, d)| {
+                let mut p = Profile::new(r);
+                p.knobs.unknown_flags = u;
+                p.knobs.admin_bypass = a;
+                p.knobs.done_jobs = d;
+                p
+            })
+    }
+
+    fn job() -> impl Strategy<Value = JobFacts> {
+        (
+            identity(),
+            prop::sample::select(JobState::ALL.to_vec()),
+            0u32..4,
+            prop::option::of(identity()),
+            any::<bool>(),
+            prop::sample::select(Remote::ALL.to_vec()),
+        )
+            .prop_map(|(owner, state, flags, helper, cert, remote)| {
+                JobFacts::new(owner)
+                    .with_state(state)
+                    .with_flags(TokenUsage::from_bits_retain(flags))
+                    .with_helper(helper)
+                    .with_client_certificate(cert)
+                    .with_remote(remote)
+            })
+    }
+
+    fn flags() -> impl Strategy<Value = u32> {
+        prop_oneof![0u32..4, any::<u32>()]
+    }
+
+    proptest! {
+        #[test]
+        fn prop_a5_non_administrator_never_succeeds_on_a_job_it_does_not_own(
+            p in profile(), caller in identity(), job in job(), f in flags()
+        ) {
+            prop_assume!(!caller.admin && caller.sid != job.owner.sid);
+            prop_assert!(!set_helper_token_flags(&p, caller, &job, f).is_allowed());
         }
-    }
 
-    #[test]
-    fn prop_a10_a_refused_call_stores_nothing(p in profile(), caller in identity(), job in job(), f in flags()) {
-        let d = set_helper_token_flags(&p, caller, &job, f);
-        prop_assert_eq!(d.is_allowed(), d.effect() != Effect::Unchanged);
-        if !d.is_allowed() {
-            prop_assert_eq!(d.transfer_failure(), None);
-            prop_assert!(d.hresult().is_failure());
+        #[test]
+        fn prop_q1_unknown_bits_are_never_stored(p in profile(), caller in identity(), job in job(), f in flags()) {
+            let d = set_helper_token_flags(&p, caller, &job, f);
+            if let Some(stored) = d.stored_flags() {
+                prop_assert_eq!(stored.unknown_bits(), 0);
+                prop_assert_eq!(stored.bits(), f & 0x3);
+            }
         }
-    }
 
-    #[test]
-    fn prop_t5_a_deny_only_administrators_group_never_vetoes(
-        caller in identity(), job in job(), f in 0u32..4
-    ) {
-        // The stored helper is a UAC-filtered administrator: its identity is not admin.
-        let filtered = TokenInfo::filtered_administrator(job.owner.sid);
-        let job = job.with_helper(Some(Identity::of(&filtered))).with_state(JobState::Suspended);
-        let d = set_helper_token_flags(&Profile::default(), caller, &job, f);
-        prop_assert_ne!(d.rule_id(), RuleId::A6);
-    }
+        #[test]
+        fn prop_a10_a_refused_call_stores_nothing(p in profile(), caller in identity(), job in job(), f in flags()) {
+            let d = set_helper_token_flags(&p, caller, &job, f);
+            prop_assert_eq!(d.is_allowed(), d.effect() != Effect::Unchanged);
+            if !d.is_allowed() {
+                prop_assert_eq!(d.transfer_failure(), None);
+                prop_assert!(d.hresult().is_failure());
+            }
+        }
 
-    #[test]
-    fn prop_a6_the_veto_never_blocks_an_administrator_by_default(p in any::<bool>(), job in job(), f in flags(), sid in pool_sid()) {
-        let profile = Profile::new(if p { Release::Win10_1607 } else { Release::Win10_1809 });
-        let d = set_helper_token_flags(&profile, Identity::new(sid, true), &job, f);
-        prop_assert_ne!(d.rule_id(), RuleId::A6);
-        prop_assert_ne!(d.rule_id(), RuleId::A5);
-    }
+        #[test]
+        fn prop_t5_a_deny_only_administrators_group_never_vetoes(
+            caller in identity(), job in job(), f in 0u32..4
+        ) {
+            // The stored helper is a UAC-filtered administrator: its identity is not admin.
+            let filtered = TokenInfo::filtered_administrator(job.owner.sid);
+            let job = job.with_helper(Some(Identity::of(&filtered))).with_state(JobState::Suspended);
+            let d = set_helper_token_flags(&Profile::default(), caller, &job, f);
+            prop_assert_ne!(d.rule_id(), RuleId::A6);
+        }
 
-    #[test]
-    fn prop_x1_failure_exactly_when_certificate_network_https_and_not_system(
-        p in profile(), caller in identity(), job in job(), f in flags()
-    ) {
-        let d = set_helper_token_flags(&p, caller, &job, f);
-        let expected = d.stored_flags().is_some_and(|s| s.contains(TokenUsage::NETWORK))
-            && job.client_certificate && job.remote == Remote::Https && job.owner.sid != Sid::LOCAL_SYSTEM;
-        prop_assert_eq!(d.transfer_failure().is_some(), expected);
+        #[test]
+        fn prop_a6_the_veto_never_blocks_an_administrator_by_default(p in any::<bool>(), job in job(), f in flags(), sid in pool_sid()) {
+            let profile = Profile::new(if p { Release::Win10_1607 } else { Release::Win10_1809 });
+            let d = set_helper_token_flags(&profile, Identity::new(sid, true), &job, f);
+            prop_assert_ne!(d.rule_id(), RuleId::A6);
+            prop_assert_ne!(d.rule_id(), RuleId::A5);
+        }
+
+        #[test]
+        fn prop_x1_failure_exactly_when_certificate_network_https_and_not_system(
+            p in profile(), caller in identity(), job in job(), f in flags()
+        ) {
+            let d = set_helper_token_flags(&p, caller, &job, f);
+            let expected = d.stored_flags().is_some_and(|s| s.contains(TokenUsage::NETWORK))
+                && job.client_certificate && job.remote == Remote::Https && job.owner.sid != Sid::LOCAL_SYSTEM;
+            prop_assert_eq!(d.transfer_failure().is_some(), expected);
+        }
     }
 }
 

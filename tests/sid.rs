@@ -5,7 +5,6 @@ use bits_helper_token::{
     Sid, error::ParseSidError, error::SidBytesError, sid::MAX_AUTHORITY, sid::MAX_BINARY_LEN,
     sid::MAX_SUB_AUTHORITIES,
 };
-use proptest::prelude::*;
 
 fn err(s: &str) -> ParseSidError {
     s.parse::<Sid>().expect_err(s)
@@ -298,55 +297,65 @@ fn t2_serde_is_the_canonical_string_and_as_strict_as_fromstr() {
     assert!(e.contains("at byte 6: leading zero"), "{e}");
 }
 
-fn any_sid() -> impl Strategy<Value = Sid> {
-    (
-        0u64..=bits_helper_token::sid::MAX_AUTHORITY,
-        prop::collection::vec(any::<u32>(), 1..=15),
-    )
-        .prop_map(|(a, subs)| Sid::new(a, &subs).unwrap())
-}
+// ---- properties ------------------------------------------------------------------------
 
-proptest! {
-    #[test]
-    fn t2_string_round_trip(sid in any_sid()) {
-        let text = sid.to_string();
-        prop_assert_eq!(text.parse::<Sid>(), Ok(sid));
-        // Lower-case input parses to the same SID.
-        prop_assert_eq!(text.to_ascii_lowercase().parse::<Sid>(), Ok(sid));
+/// The properties use the `proptest` crate, which comes with the crate's own `proptest`
+/// feature (`cargo test --all-features`); a plain `cargo test` leaves them out.
+#[cfg(feature = "proptest")]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_sid() -> impl Strategy<Value = Sid> {
+        (
+            0u64..=bits_helper_token::sid::MAX_AUTHORITY,
+            prop::collection::vec(any::<u32>(), 1..=15),
+        )
+            .prop_map(|(a, subs)| Sid::new(a, &subs).unwrap())
     }
 
-    #[test]
-    fn t2_binary_round_trip(sid in any_sid()) {
-        let bytes = sid.to_bytes();
-        prop_assert_eq!(bytes.len(), 8 + 4 * sid.sub_authorities().len());
-        prop_assert_eq!(Sid::from_bytes(&bytes), Ok(sid));
-    }
-
-    #[test]
-    fn t2_parsers_never_panic_on_arbitrary_strings(s in "\\PC*") {
-        let _ = s.parse::<Sid>();
-    }
-
-    #[test]
-    fn t2_parsers_never_panic_on_sid_like_strings(s in "[sS]-[0-9]{0,3}(-[0-9xXa-fA-F +]{0,14}){0,17}-?") {
-        if let Ok(sid) = s.parse::<Sid>() {
-            // Whatever is accepted displays canonically and re-parses to itself.
-            prop_assert_eq!(sid.to_string().parse::<Sid>(), Ok(sid));
+    proptest! {
+        #[test]
+        fn t2_string_round_trip(sid in any_sid()) {
+            let text = sid.to_string();
+            prop_assert_eq!(text.parse::<Sid>(), Ok(sid));
+            // Lower-case input parses to the same SID.
+            prop_assert_eq!(text.to_ascii_lowercase().parse::<Sid>(), Ok(sid));
         }
-    }
 
-    #[test]
-    fn t2_from_bytes_never_panics_and_accepts_only_exact_sids(bytes in prop::collection::vec(any::<u8>(), 0..80)) {
-        if let Ok(sid) = Sid::from_bytes(&bytes) {
-            prop_assert_eq!(&sid.to_bytes()[..], &bytes[..]);
+        #[test]
+        fn t2_binary_round_trip(sid in any_sid()) {
+            let bytes = sid.to_bytes();
+            prop_assert_eq!(bytes.len(), 8 + 4 * sid.sub_authorities().len());
+            prop_assert_eq!(Sid::from_bytes(&bytes), Ok(sid));
         }
-    }
 
-    #[test]
-    fn t2_order_matches_parts(a in any_sid(), b in any_sid()) {
-        let expected = (a.authority(), a.sub_authorities()).cmp(&(b.authority(), b.sub_authorities()));
-        prop_assert_eq!(a.cmp(&b), expected);
-        prop_assert_eq!(a == b, expected.is_eq());
+        #[test]
+        fn t2_parsers_never_panic_on_arbitrary_strings(s in "\\PC*") {
+            let _ = s.parse::<Sid>();
+        }
+
+        #[test]
+        fn t2_parsers_never_panic_on_sid_like_strings(s in "[sS]-[0-9]{0,3}(-[0-9xXa-fA-F +]{0,14}){0,17}-?") {
+            if let Ok(sid) = s.parse::<Sid>() {
+                // Whatever is accepted displays canonically and re-parses to itself.
+                prop_assert_eq!(sid.to_string().parse::<Sid>(), Ok(sid));
+            }
+        }
+
+        #[test]
+        fn t2_from_bytes_never_panics_and_accepts_only_exact_sids(bytes in prop::collection::vec(any::<u8>(), 0..80)) {
+            if let Ok(sid) = Sid::from_bytes(&bytes) {
+                prop_assert_eq!(&sid.to_bytes()[..], &bytes[..]);
+            }
+        }
+
+        #[test]
+        fn t2_order_matches_parts(a in any_sid(), b in any_sid()) {
+            let expected = (a.authority(), a.sub_authorities()).cmp(&(b.authority(), b.sub_authorities()));
+            prop_assert_eq!(a.cmp(&b), expected);
+            prop_assert_eq!(a == b, expected.is_eq());
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! shape are refused by the schema too; and every name the crate knows is in the schema.
 #![cfg(feature = "serde")]
 
-#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
+#[path = "../../../src/bin/bits-helper-token-oracle/line.rs"]
 mod oracle_line;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 fn load(name: &str) -> Value {
-    let path = format!("{}/schema/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../../schema/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -64,7 +64,10 @@ fn every_conformance_vector_and_its_answer_validate() {
     let (input, output) = (validator(scenario_schema()), validator(answer_schema()));
     let mut n = 0;
     for file in ["methods", "lifecycle", "routing"] {
-        let path = format!("{}/tests/vectors/{file}.json", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../tests/vectors/{file}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let vectors: Vec<Value> =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for v in &vectors {
