@@ -196,6 +196,25 @@ fn error_answers_validate_and_refused_shapes_are_refused_by_both() {
         serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-018"}}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
         serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-20", "integrity": "ultra"}}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
         serde_json::from_str(r#"{"job": {"owner": "svc"}, "steps": []}"#).unwrap(),
+        // Q-5: the denial code must be a failure code.
+        line(r#""knobs": {"denial": "S_OK"}, "#, r#"{"owner": "svc"}"#, qi),
+        line(r#""knobs": {"denial": "0x00000001"}, "#, r#"{"owner": "svc"}"#, qi),
+        line(r#""knobs": {"denial": "0x5"}, "#, r#"{"owner": "svc"}"#, qi),
+        // Array forms, wherever an object is expected.
+        serde_json::from_str(r#"[{"svc": {"user": "S-1-5-20"}}, {"owner": "svc"}, []]"#).unwrap(),
+        serde_json::from_str(r#"{"tokens": {"svc": ["S-1-5-20", []]}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
+        serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-20"}}, "job": ["svc"], "steps": []}"#).unwrap(),
+        line("", r#"{"owner": "svc"}"#, r#"["resume"]"#),
+        line(r#""knobs": ["not_impl"], "#, r#"{"owner": "svc"}"#, qi),
+        // Out of range and wrong types.
+        line("", r#"{"owner": "svc"}"#, r#"{"op": "set_helper_token_flags", "handle": 1, "flags": 4294967296}"#),
+        line("", r#"{"owner": "svc"}"#, r#"{"op": "set_helper_token_flags", "handle": 1, "flags": "2"}"#),
+        line("", r#"{"owner": "svc"}"#, r#"{"op": "set_helper_token_flags", "handle": 1, "flags": 2.5}"#),
+        line("", r#"{"owner": "svc", "client_certificate": "yes"}"#, qi),
+        line(r#""environment": {"lm_compatibility_level": 6}, "#, r#"{"owner": "svc"}"#, qi),
+        // A SID the strict parser refuses (T-2).
+        serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-20-"}}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
+        serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544", "attributes": -1}]}}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
     ];
     for doc in &bad {
         assert!(!input.is_valid(doc), "the schema accepts {doc}");
@@ -214,6 +233,29 @@ fn error_answers_validate_and_refused_shapes_are_refused_by_both() {
     ] {
         assert!(!output.is_valid(&doc), "the answer schema accepts {doc}");
     }
+}
+
+/// Two refusals of the oracle are of the JSON text, not of the value JSON Schema sees: a
+/// field given twice (a parser keeps one) and an integer written as `2.0` (JSON Schema's
+/// data model has one number 2). The oracle refuses both; the schema cannot, and says so
+/// where a reader looks: the scenario's description and the `u32` definition.
+#[test]
+fn what_json_schema_cannot_see_the_oracle_refuses_and_the_schema_says() {
+    let input = validator(scenario_schema());
+    let twice = r#"{"tokens": {"svc": {"user": "S-1-5-20"}}, "job": {"owner": "svc"}, "steps": [], "steps": []}"#;
+    let float = r#"{"tokens": {"svc": {"user": "S-1-5-20"}}, "job": {"owner": "svc"}, "steps": [{"op": "query_interface", "caller": "svc", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": 2.0}]}"#;
+    for (text, needle) in [(twice, "duplicate field"), (float, "floating point")] {
+        let err = oracle_line::answer(1, text.as_bytes()).expect_err(text);
+        assert!(err.contains(needle), "{err}");
+        // The value the schema sees is valid: the refusal is the oracle's alone.
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert!(input.is_valid(&value), "{text}");
+    }
+    let schema = scenario_schema();
+    let said = schema["description"].as_str().unwrap_or_default();
+    assert!(said.contains("field given twice"), "{said}");
+    let u32_said = schema["$defs"]["u32"]["description"].as_str().unwrap_or_default();
+    assert!(u32_said.contains("2.0"), "{u32_said}");
 }
 
 /// The `enum` at a JSON pointer into a schema, as a set of strings.
