@@ -25,8 +25,7 @@ pub struct ParseNameError {
 }
 
 impl ParseNameError {
-    #[doc(hidden)]
-    pub const fn new(what: &'static str, expected: &'static str) -> ParseNameError {
+    pub(crate) const fn new(what: &'static str, expected: &'static str) -> ParseNameError {
         ParseNameError { what, expected }
     }
 
