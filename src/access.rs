@@ -75,6 +75,7 @@ impl Access {
 
     /// The id of the SPEC rule that names this access: `R-1` (local files), `R-2` (SMB and
     /// challenges), `R-7` (proxy discovery), `R-4` (client certificate), `R-0` (the rest).
+    #[inline]
     pub const fn rule_id(self) -> RuleId {
         match self {
             Access::UploadLocalFile
@@ -94,6 +95,7 @@ impl Access {
     /// The flag that can route this access to the helper token: `LOCAL_FILE` for the
     /// local files, `NETWORK` for the SMB file, proxy discovery and NTLM/Negotiate
     /// challenges; none for the rest (R-4, R-5, §4).
+    #[inline]
     pub const fn flag(self) -> Option<TokenUsage> {
         match self {
             Access::UploadLocalFile

@@ -219,6 +219,7 @@ impl JobFacts {
     /// with `AUTODETECT`, and `PRECONFIG` whose IE settings ask for discovery, the model
     /// assumes discovery finds one; `PRECONFIG` with direct settings and `NO_PROXY` use
     /// none.
+    #[inline]
     pub const fn through_proxy(&self) -> bool {
         match self.proxy {
             ProxyUsage::Override | ProxyUsage::Autodetect => true,

@@ -15,21 +15,25 @@ use crate::state::{JobState, JobType};
 use crate::token::Identity;
 use crate::usage::TokenUsage;
 
+#[inline]
 const fn event(e: Event) -> Operation {
     Operation::Event(e)
 }
 
 /// T-7: every event is refused on an ACKNOWLEDGED or CANCELLED job.
+#[inline]
 const fn finished(e: Event, job: &JobFacts) -> Option<Decision> {
     super::refused_when_done(event(e), job)
 }
 
 /// T-7: the job enters `to`.
+#[inline]
 const fn enter(e: Event, hresult: HResult, to: JobState) -> Decision {
     Decision::new(event(e), hresult, rule!(StateChanged), Effect::Enter(to))
 }
 
 /// T-7: nothing to do in this state (`S_FALSE`).
+#[inline]
 const fn nothing_to_do(e: Event) -> Decision {
     Decision::new(
         event(e),
@@ -70,6 +74,7 @@ pub fn query_interface(profile: &Profile, caller: Identity, job: &JobFacts) -> D
 
 /// L-5: the error a discard of the helper token puts the job in: only a job that *held*
 /// a token, is not finished (TRANSFERRED, ACKNOWLEDGED, CANCELLED) and has non-zero flags.
+#[inline]
 const fn discard_error(job: &JobFacts) -> Option<JobError> {
     if job.helper.is_some() && !job.state.is_finished() && !job.flags.is_empty() {
         JobError::of(Reason::TokenRequiredAfterLogoff)
@@ -82,6 +87,7 @@ const fn discard_error(job: &JobFacts) -> Option<JobError> {
 /// Otherwise BITS discards the helper token (L-5: ERROR with `BG_E_TOKEN_REQUIRED` for an
 /// unfinished job that held one and has non-zero flags), the owner is logged off, and a
 /// CONNECTING or TRANSFERRING job that L-5 did not put in ERROR goes back to QUEUED (L-8).
+#[inline]
 pub fn logoff_owner(job: &JobFacts) -> Decision {
     let op = event(Event::LogoffOwner);
     if job.owner.sid.is_service_account() {
@@ -111,6 +117,7 @@ pub fn logoff_owner(job: &JobFacts) -> Decision {
 
 /// The owner logs on (L-8): its jobs may transfer again. The service accounts are always
 /// logged on.
+#[inline]
 pub fn logon_owner(job: &JobFacts) -> Decision {
     let effect = if job.owner_logged_on {
         Effect::Unchanged
@@ -128,6 +135,7 @@ pub fn logon_owner(job: &JobFacts) -> Decision {
 /// The helper token is discarded without the owner logging off (L-5): `event` is the end
 /// of the session the token was taken in, or a stop of the BITS service. A job that held
 /// no token is untouched.
+#[inline]
 fn discard(e: Event, job: &JobFacts) -> Decision {
     if job.helper.is_none() {
         return Decision::new(
@@ -152,12 +160,14 @@ fn discard(e: Event, job: &JobFacts) -> Decision {
 }
 
 /// The terminal-services session the helper token was taken in ends (L-5).
+#[inline]
 pub fn helper_session_ended(job: &JobFacts) -> Decision {
     discard(Event::HelperSessionEnded, job)
 }
 
 /// The BITS service stops (L-5, reading: a restart or reboot, since nothing persists the
 /// helper token).
+#[inline]
 pub fn service_stop(job: &JobFacts) -> Decision {
     discard(Event::ServiceStop, job)
 }
@@ -166,6 +176,7 @@ pub fn service_stop(job: &JobFacts) -> Decision {
 /// again and its error cleared (the recoveries of L-5 end here); on a job already QUEUED,
 /// CONNECTING, TRANSFERRING or TRANSFERRED, `S_OK` and nothing changes; a done job is
 /// refused (T-7). (The model's jobs always have files, so `BG_E_EMPTY` never applies.)
+#[inline]
 pub fn resume(job: &JobFacts) -> Decision {
     if let Some(refused) = finished(Event::Resume, job) {
         return refused;
@@ -225,6 +236,7 @@ pub fn transfer(profile: &Profile, job: &JobFacts) -> Decision {
 }
 
 /// `IBackgroundCopyJob::Cancel`: any job that is not done becomes CANCELLED (T-7).
+#[inline]
 pub fn cancel(job: &JobFacts) -> Decision {
     if let Some(refused) = finished(Event::Cancel, job) {
         return refused;
@@ -239,6 +251,7 @@ pub fn cancel(job: &JobFacts) -> Decision {
 /// (reading). A download not TRANSFERRED: ACKNOWLEDGED with `BG_S_PARTIAL_COMPLETE`. An
 /// upload or upload-reply not TRANSFERRED: `BG_E_INVALID_STATE`, nothing changes. A done
 /// job: `BG_E_INVALID_STATE` (T-7).
+#[inline]
 pub fn complete(job: &JobFacts) -> Decision {
     if let Some(refused) = finished(Event::Complete, job) {
         return refused;
@@ -277,6 +290,7 @@ pub fn complete(job: &JobFacts) -> Decision {
 /// becomes the owner, its elevation and integrity level recorded as the job's (T-9);
 /// credentials and the client certificate are removed; the helper token and flags are
 /// treated as Q-6 says.
+#[inline]
 pub fn take_ownership(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
     let op = event(Event::TakeOwnership);
     if let Err((hresult, reason)) = gate(caller, job) {

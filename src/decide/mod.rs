@@ -183,6 +183,7 @@ pub struct Decision {
 }
 
 impl Decision {
+    #[inline]
     pub(crate) const fn new(op: Operation, hresult: HResult, rule: Rule, effect: Effect) -> Self {
         Decision {
             op,
@@ -194,6 +195,7 @@ impl Decision {
         }
     }
 
+    #[inline]
     pub(crate) const fn refuse(op: Operation, hresult: HResult, rule: Rule) -> Self {
         Decision::new(op, hresult, rule, Effect::Unchanged)
     }
@@ -296,6 +298,7 @@ pub mod settings;
 /// T-7, the one home of the done-job refusal: once a job is ACKNOWLEDGED or CANCELLED,
 /// every state-changing method, event and setter fails with `BG_E_INVALID_STATE` and
 /// changes nothing. (The five methods' own done-job rule is Q-3, a knob.)
+#[inline]
 pub(crate) const fn refused_when_done(
     op: Operation,
     job: &crate::facts::JobFacts,

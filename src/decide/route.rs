@@ -160,6 +160,7 @@ pub enum ImplicitAllowed {
 /// whether implicit credentials may answer this target's NTLM or Negotiate
 /// challenge, and why. In order: `SetCredentials(NULL, NULL)` for the target, implicit
 /// proxy credentials serving a server with no explicit credentials, the registry.
+#[inline]
 pub const fn implicit_allowed(job: &JobFacts, target: AuthTarget) -> Option<ImplicitAllowed> {
     let c = &job.credentials;
     if c.has_implicit(target) {
@@ -193,6 +194,7 @@ pub const fn implicit_allowed(job: &JobFacts, target: AuthTarget) -> Option<Impl
 /// the flags route to a missing helper token is [`Principal::MissingHelper`] (L-6). A
 /// service-account owner on the network with no helper in play is the computer or
 /// anonymous.
+#[inline]
 pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
     let made = |(principal, rule): (Principal, Rule)| Route {
         access,
@@ -220,6 +222,7 @@ pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
 /// settings for `PRECONFIG`, a challenge when the server — or the proxy the transfer goes
 /// through — asks for that scheme, the certificate's key in the TLS handshake of an
 /// HTTPS job with a certificate. HTTP accesses only over HTTP(S).
+#[inline]
 pub const fn transfer_makes(job: &JobFacts, access: Access) -> bool {
     let http = job.remote.is_http();
     match access {
@@ -247,6 +250,7 @@ pub const fn transfer_makes(job: &JobFacts, access: Access) -> bool {
     }
 }
 
+#[inline]
 fn decide_made(profile: &Profile, job: &JobFacts, access: Access) -> (Principal, Rule) {
     match access {
         // the private key is always the owner's.
@@ -268,6 +272,7 @@ fn decide_made(profile: &Profile, job: &JobFacts, access: Access) -> (Principal,
 
 /// R-7 (and L-6): the helper when `usage` is set and a token is stored, L-6 when
 /// none is; else the owner — seen on the network through R-6 for the SMB file.
+#[inline]
 fn by_flag(job: &JobFacts, access: Access, usage: TokenUsage) -> (Principal, Rule) {
     let id = access.rule_id();
     let network = matches!(access, Access::SmbRemoteFile);
@@ -288,6 +293,7 @@ fn by_flag(job: &JobFacts, access: Access, usage: TokenUsage) -> (Principal, Rul
 
 /// L-6: an access the flags route to the helper is made as the helper token under
 /// `granted` — or, when no helper token is stored, by nobody: the job fails.
+#[inline]
 const fn as_helper(job: &JobFacts, granted: Rule) -> (Principal, Rule) {
     match job.helper {
         Some(_) => (Principal::Helper, granted),
@@ -300,6 +306,7 @@ const fn as_helper(job: &JobFacts, granted: Rule) -> (Principal, Rule) {
 /// (LocalService); anyone else as itself (`otherwise`). The computer's identity is
 /// presented only through Negotiate: to an NTLM challenge (`scheme`) it presents no
 /// usable credentials.
+#[inline]
 fn on_network(
     sid: Sid,
     scheme: Option<AuthScheme>,
@@ -321,6 +328,7 @@ fn on_network(
 }
 
 /// R-2 (with R-6 and L-6): who answers this target's challenge in this scheme.
+#[inline]
 fn challenge(job: &JobFacts, access: Access, target: AuthTarget, scheme: AuthScheme) -> Route {
     let made = |implicit: Option<ImplicitAllowed>, (principal, rule): (Principal, Rule)| Route {
         access,

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use crate::access::Access;
-use crate::decide::route::{Principal, Route, route};
+use crate::decide::route::{Principal, Route, route, transfer_makes};
 use crate::facts::{JobError, JobFacts};
 use crate::net::{AuthScheme, AuthTarget};
 use crate::profile::{Profile, TokenCheck};
@@ -131,6 +131,7 @@ impl<'a> IntoIterator for &'a TransferPlan {
 /// its HTTPS transfer with `ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY`, whatever
 /// order the certificate and the flags were set in: the certificate is used in the TLS
 /// handshake, whose connection the helper makes. Plain HTTP has no TLS (reading).
+#[inline]
 pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Option<JobError> {
     if job.client_certificate
         && flags.contains(TokenUsage::NETWORK)
@@ -144,6 +145,7 @@ pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Op
 }
 
 /// The schemes `target` challenges with, in `BG_AUTH_SCHEME` order.
+#[inline]
 fn challenge_schemes(job: &JobFacts, target: AuthTarget) -> impl Iterator<Item = AuthScheme> {
     let challenges = job.challenges;
     AuthScheme::ALL
@@ -213,10 +215,11 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
         failing: None,
         outcome: TransferOutcome::Transferred,
     };
+    // Only the accesses the job makes become steps (`route` would say "not applicable" of
+    // the others; asking first keeps the plan from routing what it then drops).
     let mut add = |access: Access| {
-        let step = route(profile, job, access);
-        if step.principal != Principal::NotApplicable {
-            plan.push(step);
+        if transfer_makes(job, access) {
+            plan.push(route(profile, job, access));
         }
     };
     add(Access::UploadLocalFile);

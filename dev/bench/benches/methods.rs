@@ -1,6 +1,7 @@
 //! The five `IBitsTokenOptions` methods (`src/decide/methods.rs`): what one call costs.
 //!
-//! **Baseline** (for `set_helper_token_flags` only, on each of its nine paths): a minimal,
+//! **Baseline** (for every method: `set_helper_token_flags` on each of its nine paths, the
+//! getters, `ClearHelperToken`, and `SetHelperToken` allowed and vetoed): a minimal,
 //! hand-written, straight-line function over the *same inputs* (the same `Profile`, caller
 //! `Identity` and `JobFacts`, so SIDs are compared as SIDs, and the access gate reads the
 //! same elevation and integrity level) that returns the same `(HResult, RuleId)`, with the
@@ -8,8 +9,7 @@
 //! the question a job server asks before it calls the model on every COM call: what do
 //! exactness and explanations cost over the check I would write myself? The ratio is that
 //! overhead. `SetHelperTokenFlags` is the method with every gate (A-2, A-11, A-4, Q-2, A-5,
-//! and X-1's prediction); the other methods run the same gates, so a
-//! baseline of theirs would measure the same thing again: they are measured alone.
+//! and X-1's prediction); the others run the same gates in fewer steps.
 //!
 //! Before measuring, each bench checks that the path it names is the one taken (and, where
 //! there is a baseline, that it answers as the model). The model's whole `Decision` escapes
@@ -59,6 +59,82 @@ fn x1(job: &JobFacts, flags: u32) -> bool {
 
 /// `SetHelperTokenFlags`, Q-1 (`E_NOTIMPL`); and
 /// whether X-1 predicts a transfer failure.
+/// The owner rule without the A-6 veto (the getters, `ClearHelperToken`): the granting id
+/// or the refusal.
+fn owner_rule(p: &Profile, caller: Identity, job: &JobFacts) -> Result<RuleId, Answer> {
+    if let Some(refused) = no_interface(p).or_else(|| gate(caller, job)) {
+        return Err(refused);
+    }
+    if p.release == Release::Legacy {
+        return if caller.admin {
+            Ok(RuleId::A4)
+        } else {
+            Err((DENIED, RuleId::A4))
+        };
+    }
+    if caller.admin {
+        Ok(RuleId::Q2)
+    } else if caller.sid != job.owner.sid {
+        Err((DENIED, RuleId::A5))
+    } else {
+        Ok(RuleId::A5)
+    }
+}
+
+/// `GetHelperTokenFlags` and `GetHelperTokenSid`: the owner rule, on any state.
+fn baseline_getter(p: &Profile, caller: Identity, job: &JobFacts) -> Answer {
+    match owner_rule(p, caller, job) {
+        Ok(id) => (HResult::S_OK, id),
+        Err(refused) => refused,
+    }
+}
+
+/// `ClearHelperToken`: the owner rule, then Q-3.
+fn baseline_clear(p: &Profile, caller: Identity, job: &JobFacts) -> Answer {
+    match owner_rule(p, caller, job) {
+        Err(refused) => refused,
+        Ok(_) if done(job) => (HResult::BG_E_INVALID_STATE, RuleId::Q3),
+        Ok(id) => (HResult::S_OK, id),
+    }
+}
+
+/// `SetHelperToken`, A-4 (caller an administrator and owner elevated, Q-7) /
+///
+fn baseline_set_token(
+    p: &Profile,
+    caller: Identity,
+    job: &JobFacts,
+    impersonation: Impersonation,
+) -> (Answer, Effect) {
+    let refused = |answer: Answer| (answer, Effect::Unchanged);
+    if let Some(answer) = no_interface(p).or_else(|| gate(caller, job)) {
+        return refused(answer);
+    }
+    let legacy = p.release == Release::Legacy;
+    let granted = if legacy {
+        if !caller.admin || !job.owner.elevated {
+            return refused((DENIED, RuleId::A4));
+        }
+        RuleId::A4
+    } else if caller.admin {
+        RuleId::Q2
+    } else if caller.sid != job.owner.sid {
+        return refused((DENIED, RuleId::A5));
+    } else {
+        RuleId::A5
+    };
+    if done(job) {
+        return refused((HResult::BG_E_INVALID_STATE, RuleId::Q3));
+    }
+    let Impersonation::Allowed(token) = impersonation else {
+        return refused((HResult::CO_E_FAILEDTOIMPERSONATE, RuleId::A9));
+    };
+    if !legacy && token.admin && !caller.admin {
+        return refused((DENIED, RuleId::A7));
+    }
+    ((HResult::S_OK, granted), Effect::StoreHelper(token))
+}
+
 fn baseline_set_flags(p: &Profile, caller: Identity, job: &JobFacts, flags: u32) -> (Answer, bool) {
     if let Some(refused) = no_interface(p).or_else(|| gate(caller, job)) {
         return (refused, false);
@@ -108,14 +184,6 @@ where
     let mut g = c.benchmark_group(name);
     g.bench_function("model", |b| b.iter(&model));
     g.bench_function("baseline", |b| b.iter(&baseline));
-    g.finish();
-}
-
-/// The model alone (as `NAME/model`), after checking it takes the path named.
-fn alone<M: Fn() -> Answer>(c: &mut Criterion, name: &str, expected: Answer, model: M) {
-    assert_eq!(model(), expected, "{name}: not the path named");
-    let mut g = c.benchmark_group(name);
-    g.bench_function("model", |b| b.iter(&model));
     g.finish();
 }
 
@@ -187,49 +255,74 @@ fn methods(c: &mut Criterion) {
     }
 
     // The other methods, alone.
-    alone(
-        c,
-        "get_helper_token_flags",
-        (HResult::S_OK, RuleId::A5),
-        || {
-            answer(get_helper_token_flags(
-                black_box(&latest),
-                black_box(alice),
-                black_box(&job),
-            ))
-        },
-    );
-    alone(
-        c,
-        "get_helper_token_sid",
-        (HResult::S_OK, RuleId::A5),
-        || {
-            answer(get_helper_token_sid(
-                black_box(&latest),
-                black_box(alice),
-                black_box(&vetoed),
-            ))
-        },
-    );
-    alone(c, "clear_helper_token", (HResult::S_OK, RuleId::A5), || {
+    let ok_a5 = (HResult::S_OK, RuleId::A5);
+    let model = || {
+        answer(get_helper_token_flags(
+            black_box(&latest),
+            black_box(alice),
+            black_box(&job),
+        ))
+    };
+    assert_eq!(model(), ok_a5, "get_helper_token_flags: not the path named");
+    pair(c, "get_helper_token_flags", model, || {
+        baseline_getter(black_box(&latest), black_box(alice), black_box(&job))
+    });
+    let model = || {
+        answer(get_helper_token_sid(
+            black_box(&latest),
+            black_box(alice),
+            black_box(&vetoed),
+        ))
+    };
+    assert_eq!(model(), ok_a5, "get_helper_token_sid: not the path named");
+    pair(c, "get_helper_token_sid", model, || {
+        baseline_getter(black_box(&latest), black_box(alice), black_box(&vetoed))
+    });
+    let model = || {
         answer(clear_helper_token(
             black_box(&latest),
             black_box(alice),
             black_box(&vetoed),
         ))
+    };
+    assert_eq!(model(), ok_a5, "clear_helper_token: not the path named");
+    pair(c, "clear_helper_token", model, || {
+        baseline_clear(black_box(&latest), black_box(alice), black_box(&vetoed))
     });
     for (name, token, expected) in [
         ("allowed_owner_A-5", bob, (HResult::S_OK, RuleId::A5)),
         ("refused_new_admin_A-7", admin, (DENIED, RuleId::A7)),
     ] {
         let impersonation = Impersonation::Allowed(token);
-        alone(c, &format!("set_helper_token/{name}"), expected, || {
+        let name = format!("set_helper_token/{name}");
+        let model = || {
             answer(set_helper_token(
                 black_box(&latest),
                 black_box(alice),
                 black_box(&job),
                 black_box(impersonation),
             ))
+        };
+        assert_eq!(model(), expected, "{name}: not the path named");
+        // The baseline also makes the effect (the token to store), as the model does.
+        let baseline = || {
+            baseline_set_token(
+                black_box(&latest),
+                black_box(alice),
+                black_box(&job),
+                black_box(impersonation),
+            )
+        };
+        let effect = set_helper_token(&latest, alice, &job, impersonation).effect();
+        assert_eq!(
+            baseline().1,
+            effect,
+            "{name}: the baseline's effect must be the model's"
+        );
+        pair(c, &name, model, || {
+            let (answer, effect) = baseline();
+            black_box(&effect);
+            answer
         });
     }
 }

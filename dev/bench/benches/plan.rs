@@ -1,18 +1,25 @@
-//! `transfer_plan` (`src/plan.rs`): every access of a transfer in order, each routed, and
-//! the outcome (L-6, X-1, X-2, X-3): what planning one transfer costs.
+//! `transfer_plan` (`src/decide/transfer.rs`): every access of a transfer in order, each
+//! routed, and the outcome (L-6, X-1, X-2, X-3): what planning one transfer costs.
 //!
-//! **No baseline.** A like-for-like baseline would route every access by hand and judge
-//! the outcome by hand: a second home for R-1 to R-7, L-6, X-1 and X-3, to keep in step
-//! with every spec change. The methods' baseline (`benches/methods.rs`) shows what the
-//! model's generality costs; the number here is the absolute cost of a whole plan, for a
-//! download where every rule has something to say: a service owner, every flag, a helper,
-//! implicit proxy credentials, WPAD, Negotiate challenges from both the proxy and the
-//! server. Before measuring, the bench checks the plan's length and that it succeeds.
+//! **Baseline**: `baseline_plan` (`benches/baseline/mod.rs`, shared with `route.rs` and
+//! `lifecycle.rs`), a hand-written plan over the *same inputs* (the same `Profile` and
+//! `JobFacts`): the same accesses in the same order, each routed by `baseline_route`, and
+//! the outcome (Q-8 eager L-6, else the first failing step: L-6, X-3, X-1), with the
+//! default knobs hard-coded: no reasons, no knob lookups, steps as (access, principal,
+//! rule id). The ratio is the model's overhead for being general and explainable. The job
+//! is a download where every rule has something to say: a service owner, every flag, a
+//! helper, implicit proxy credentials, WPAD, Negotiate challenges from both the proxy and
+//! the server. Before measuring, the bench checks the plan's length, that it succeeds, and
+//! that the baseline has the same steps and outcome; the whole plan escapes the measured
+//! closure.
 //!
 //! ```sh
 //! cargo bench -p bits-helper-token-bench --bench plan -- --warm-up-time 1 --measurement-time 2
 //! ```
 
+mod baseline;
+
+use baseline::baseline_plan;
 use bits_helper_token::{net::*, *};
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 
@@ -48,9 +55,23 @@ fn plan(c: &mut Criterion) {
         p.outcome().failure().is_none(),
         "transfer_plan: the outcome\n{p:?}"
     );
+    let (steps, n, failure) = baseline_plan(&latest, &job);
+    let same: Vec<_> = p
+        .iter()
+        .map(|r| (r.access, r.principal, r.rule.id))
+        .collect();
+    assert_eq!(same, steps[..n], "transfer_plan: the baseline's steps");
+    assert_eq!(
+        p.outcome().failure().map(|f| (f.hresult, f.rule.id)),
+        failure,
+        "transfer_plan: the baseline's outcome"
+    );
     let mut g = c.benchmark_group("transfer_plan/proxy_download");
     g.bench_function("model", |b| {
         b.iter(|| transfer_plan(black_box(&latest), black_box(&job)))
+    });
+    g.bench_function("baseline", |b| {
+        b.iter(|| baseline_plan(black_box(&latest), black_box(&job)))
     });
     g.finish();
 }

@@ -1,17 +1,24 @@
-//! `route` (`src/route.rs`): whose identity BITS uses for one access, and by which rule.
+//! `route` (`src/decide/route.rs`): whose identity BITS uses for one access, and by which
+//! rule.
 //!
-//! **No baseline.** A like-for-like baseline would be a second, hand-written copy of R-1 to
-//! R-7 and L-6: a second home for those rules, to keep in step with every spec change, for
-//! a ratio nobody acts on (nobody writes the routing by hand). The methods' baseline
-//! (`benches/methods.rs`) shows what the model's generality costs; the numbers here are the
-//! absolute cost of one access, for a job where every rule has something to say: a service
-//! owner, every flag, a helper, implicit proxy credentials, WPAD, Negotiate challenges from
-//! both the proxy and the server. Before measuring, each bench checks the route it names.
+//! **Baseline**: `baseline_route` (`benches/baseline/mod.rs`, shared with `plan.rs` and
+//! `lifecycle.rs`), a hand-written R-0…R-7 and L-6 over the *same inputs* (the same
+//! `Profile`, `JobFacts` and `Access`) that returns the same principal and rule id, with
+//! the default knobs hard-coded: no reason, no `ImplicitAllowed`, no knob lookups. The
+//! ratio is the model's overhead for being general and explainable. The job is one where
+//! every rule has something to say: a service owner, every flag, a helper, implicit proxy
+//! credentials, WPAD, Negotiate challenges from both the proxy and the server. Before
+//! measuring, each bench checks the route it names and that the baseline answers alike;
+//! the whole `Route` escapes the measured closure.
 //!
 //! ```sh
 //! cargo bench -p bits-helper-token-bench --bench route -- --warm-up-time 1 --measurement-time 2
 //! ```
 
+#[allow(dead_code)] // the plan's baseline is measured in plan.rs and lifecycle.rs
+mod baseline;
+
+use baseline::baseline_route;
 use bits_helper_token::{decide::*, net::*, *};
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 
@@ -52,9 +59,17 @@ fn routing(c: &mut Criterion) {
     ] {
         let r = route(&latest, &job, access);
         assert_eq!((r.principal, r.rule.id), expected, "route/{access}");
+        assert_eq!(
+            baseline_route(&latest, &job, access),
+            expected,
+            "route/{access}: the baseline must answer as the model"
+        );
         let mut g = c.benchmark_group(format!("route/{access}"));
         g.bench_function("model", |b| {
             b.iter(|| route(black_box(&latest), black_box(&job), black_box(access)))
+        });
+        g.bench_function("baseline", |b| {
+            b.iter(|| baseline_route(black_box(&latest), black_box(&job), black_box(access)))
         });
         g.finish();
     }

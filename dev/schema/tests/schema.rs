@@ -254,7 +254,9 @@ fn what_json_schema_cannot_see_the_oracle_refuses_and_the_schema_says() {
     let schema = scenario_schema();
     let said = schema["description"].as_str().unwrap_or_default();
     assert!(said.contains("field given twice"), "{said}");
-    let u32_said = schema["$defs"]["u32"]["description"].as_str().unwrap_or_default();
+    let u32_said = schema["$defs"]["u32"]["description"]
+        .as_str()
+        .unwrap_or_default();
     assert!(u32_said.contains("2.0"), "{u32_said}");
 }
 
