@@ -611,7 +611,7 @@ impl From<LmCompatibilityLevel> for u32 {
 ///
 /// Serialized as `{"use_lm_compat": 2, "lm_compatibility_level": 3}`; missing fields take
 /// their default, unknown fields are refused.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
     feature = "serde",
@@ -623,16 +623,28 @@ pub struct NetworkEnvironment {
     pub use_lm_compat: UseLmCompat,
     /// The system's `LMCompatibilityLevel` (default 3).
     pub lm_compatibility_level: LmCompatibilityLevel,
+    /// Whether Kerberos is available in the domain (R-6; default yes): the computer
+    /// account answers a challenge only through Negotiate with Kerberos.
+    pub kerberos: bool,
 }
 
 #[cfg(feature = "serde")]
 crate::names::strict_object!(NetworkEnvironment, "a network environment");
 
+/// [`NetworkEnvironment::DEFAULT`].
+impl Default for NetworkEnvironment {
+    fn default() -> NetworkEnvironment {
+        NetworkEnvironment::DEFAULT
+    }
+}
+
 impl NetworkEnvironment {
-    /// `UseLMCompat` 2 and `LMCompatibilityLevel` 3: a machine where nobody set either.
+    /// `UseLMCompat` 2 and `LMCompatibilityLevel` 3, Kerberos available: a machine where
+    /// nobody set either, in a domain.
     pub const DEFAULT: NetworkEnvironment = NetworkEnvironment {
         use_lm_compat: UseLmCompat::AfterSetCredentials,
         lm_compatibility_level: LmCompatibilityLevel::DEFAULT,
+        kerberos: true,
     };
 
     /// The environment with these raw registry values; invalid ones are refused.
@@ -651,7 +663,13 @@ impl NetworkEnvironment {
         Ok(NetworkEnvironment {
             use_lm_compat,
             lm_compatibility_level,
+            kerberos: true,
         })
+    }
+
+    /// The same environment with Kerberos available in the domain or not.
+    pub const fn with_kerberos(self, kerberos: bool) -> NetworkEnvironment {
+        NetworkEnvironment { kerberos, ..self }
     }
 
     /// The same environment with another `UseLMCompat`.

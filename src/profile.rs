@@ -155,6 +155,21 @@ pub enum LegacySetToken {
 
 names! { LegacySetToken, "Q-7 setting"; CallerAndOwner => "caller_and_owner", CallerOnly => "caller_only", OwnerOnly => "owner_only" }
 
+/// Q-12: whether LocalSystem and NetworkService answer a proxy's challenge as the computer
+/// (R-6).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[non_exhaustive]
+pub enum ServiceProxyCredentials {
+    /// R-6 applies to proxy challenges too ("Service Accounts and BITS"): the SPEC default.
+    #[default]
+    Computer,
+    /// They answer no proxy challenge implicitly ("Authentication": these accounts "do not
+    /// have usable NTLM or Kerberos credentials").
+    None,
+}
+
+names! { ServiceProxyCredentials, "Q-12 setting"; Computer => "computer", None => "none" }
+
 /// A failure `HRESULT`: the type of the Q-5 knob, so a refusal can never be configured
 /// to look like success.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -243,6 +258,8 @@ pub struct Knobs {
     pub token_check: TokenCheck,
     /// Q-9: where the access check refuses.
     pub access_check: AccessCheck,
+    /// Q-12: service accounts behind an authenticating proxy.
+    pub service_proxy_credentials: ServiceProxyCredentials,
 }
 
 #[cfg(feature = "serde")]
@@ -259,6 +276,7 @@ impl Knobs {
         legacy_set_token: LegacySetToken::CallerAndOwner,
         token_check: TokenCheck::Eager,
         access_check: AccessCheck::PerCall,
+        service_proxy_credentials: ServiceProxyCredentials::Computer,
     };
 
     /// The same knobs with Q-1 (`unknown_flags`) set.
@@ -315,6 +333,17 @@ impl Knobs {
     pub const fn with_access_check(self, access_check: AccessCheck) -> Knobs {
         Knobs {
             access_check,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-12 (`service_proxy_credentials`) set.
+    pub const fn with_service_proxy_credentials(
+        self,
+        service_proxy_credentials: ServiceProxyCredentials,
+    ) -> Knobs {
+        Knobs {
+            service_proxy_credentials,
             ..self
         }
     }

@@ -71,6 +71,7 @@ pub enum RuleId {
     Q7,
     Q8,
     Q9,
+    Q12,
 }
 
 names! { RuleId, "SPEC rule id";
@@ -84,7 +85,7 @@ names! { RuleId, "SPEC rule id";
     R6 => "R-6", R7 => "R-7",
     X1 => "X-1", X2 => "X-2", X3 => "X-3",
     Q1 => "Q-1", Q2 => "Q-2", Q3 => "Q-3", Q4 => "Q-4", Q5 => "Q-5", Q6 => "Q-6",
-    Q7 => "Q-7", Q8 => "Q-8", Q9 => "Q-9",
+    Q7 => "Q-7", Q8 => "Q-8", Q9 => "Q-9", Q12 => "Q-12",
 }
 
 /// Which branch of a rule decided. Fieldless: the facts behind it are the decision's
@@ -174,9 +175,12 @@ pub enum Reason {
     ServerChallengeUnanswered,
     /// the proxy's challenge goes unanswered (`BG_E_HTTP_ERROR_407`).
     ProxyChallengeUnanswered,
-    /// the computer's identity is presented only through Negotiate; an NTLM
-    /// challenge answered by LocalSystem or NetworkService presents no usable credentials.
+    /// LocalSystem and NetworkService present the computer only when a Negotiate entry
+    /// allows implicit credentials and Kerberos is available; without both they present no
+    /// usable credentials.
     ComputerOnlyThroughNegotiate,
+    /// Q-12 (`none`): LocalSystem and NetworkService answer no proxy challenge implicitly.
+    ServiceNoProxyCredentials,
     /// a client certificate, an owner other than LocalSystem and NETWORK.
     ClientCertificateWithNetwork,
     /// the flag is set and the helper token is stored.
@@ -250,6 +254,7 @@ names! { Reason, "reason";
     ServerChallengeUnanswered => "server_challenge_unanswered",
     ProxyChallengeUnanswered => "proxy_challenge_unanswered",
     ComputerOnlyThroughNegotiate => "computer_only_through_negotiate",
+    ServiceNoProxyCredentials => "service_no_proxy_credentials",
     FlagSet => "flag_set",
     FlagClear => "flag_clear",
     ImplicitAsHelper => "implicit_as_helper",
@@ -304,6 +309,7 @@ impl Reason {
             ClientCertificateWithNetwork => RuleId::X1,
             ServerChallengeUnanswered | ProxyChallengeUnanswered => RuleId::X3,
             ComputerOnlyThroughNegotiate => RuleId::R6,
+            ServiceNoProxyCredentials => RuleId::Q12,
             ImplicitAsHelper | ImplicitAsOwner => RuleId::R2,
             ServiceOwnerOnNetwork => RuleId::R6,
             PreconfigAsOwner => RuleId::R7,

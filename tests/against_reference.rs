@@ -597,6 +597,8 @@ type CredentialCall = (AuthTarget, AuthScheme, Credential);
 struct RouteCase {
     model: JobFacts,
     reference: r::TransferFacts,
+    /// Q-12, which the model reads from the profile.
+    q12: ServiceProxyCredentials,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -611,6 +613,7 @@ fn route_case(
     proxy: ProxyUsage,
     env: (u32, u32),
     world: (&[(AuthTarget, AuthScheme)], IeSettings),
+    r6: (bool, ServiceProxyCredentials),
 ) -> RouteCase {
     let (challenges, ie) = world;
     let facts = JobFacts::new(Identity::new(owner, false))
@@ -624,7 +627,10 @@ fn route_case(
         model_creds = model_creds.set(t, s, c).expect("valid credentials");
         ref_creds.set(t, s, c).expect("valid credentials");
     }
-    let environment = NetworkEnvironment::new(env.0, env.1).expect("valid registry values");
+    let (kerberos, q12) = r6;
+    let environment = NetworkEnvironment::new(env.0, env.1)
+        .expect("valid registry values")
+        .with_kerberos(kerberos);
     let model = facts
         .with_job_type(job_type)
         .with_credentials(model_creds)
@@ -650,13 +656,20 @@ fn route_case(
         challenges: challenges.to_vec(),
         ie,
         eager: true,
+        kerberos,
+        service_proxy_computer: q12 == ServiceProxyCredentials::Computer,
     };
-    RouteCase { model, reference }
+    RouteCase {
+        model,
+        reference,
+        q12,
+    }
 }
 
 /// Compares every access of `case` and its whole transfer plan; returns the comparisons.
 fn compare_routes(release: Release, case: &RouteCase, accesses: &[Access]) -> usize {
-    let profile = Profile::new(release);
+    let profile =
+        Profile::new(release).with_knobs(Knobs::default().with_service_proxy_credentials(case.q12));
     for &access in accesses {
         let m = route(&profile, &case.model, access);
         let (used, rule) = r::route(release, &case.reference, access);
@@ -787,6 +800,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                                     proxy,
                                                     env,
                                                     (world, ie),
+                                                    (true, ServiceProxyCredentials::Computer),
                                                 );
                                                 routes +=
                                                     compare_routes(release, &case, &accesses) - 1;
@@ -822,21 +836,29 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                 (Remote::Http, ProxyUsage::NoProxy),
                                 (Remote::Smb, ProxyUsage::Autodetect),
                             ] {
-                                let case = route_case(
-                                    owner,
-                                    flags,
-                                    helper,
-                                    true,
-                                    remote,
-                                    JobType::Upload,
-                                    &creds,
-                                    proxy,
-                                    env,
-                                    (&every_challenge, IeSettings::Direct),
-                                );
-                                for release in [Release::Win10_1607, Release::Win10_1809] {
-                                    routes += compare_routes(release, &case, &challenges) - 1;
-                                    plans += 1;
+                                // Kerberos in the domain or not; Q-12 both ways.
+                                for r6 in [
+                                    (true, ServiceProxyCredentials::Computer),
+                                    (false, ServiceProxyCredentials::Computer),
+                                    (true, ServiceProxyCredentials::None),
+                                ] {
+                                    let case = route_case(
+                                        owner,
+                                        flags,
+                                        helper,
+                                        true,
+                                        remote,
+                                        JobType::Upload,
+                                        &creds,
+                                        proxy,
+                                        env,
+                                        (&every_challenge, IeSettings::Direct),
+                                        r6,
+                                    );
+                                    for release in [Release::Win10_1607, Release::Win10_1809] {
+                                        routes += compare_routes(release, &case, &challenges) - 1;
+                                        plans += 1;
+                                    }
                                 }
                             }
                         }

@@ -125,7 +125,8 @@ fn a3_profile_and_knobs() {
                 "take_ownership": "drop_token",
                 "legacy_set_token": "caller_and_owner",
                 "token_check": "eager",
-                "access_check": "per_call"
+                "access_check": "per_call",
+                "service_proxy_credentials": "computer"
             }
         })
     );

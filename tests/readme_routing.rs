@@ -190,8 +190,11 @@ fn section() -> String {
     main_table(&mut out);
     out.push_str(
         "\nService accounts authenticate on the network as the computer or anonymously, whether\n\
-         theirs is the owner's token or the helper's (R-6); the computer answers only\n\
-         Negotiate, so an NTLM challenge gets no usable credentials and fails the job (X-3):\n\
+         theirs is the owner's token or the helper's (R-6). The computer answers a challenge\n\
+         only through a Negotiate entry that allows implicit credentials, with Kerberos in the\n\
+         domain — then NTLM as well as Negotiate (these jobs have `SetCredentials(NULL, NULL)`\n\
+         for Negotiate). Without one, or without Kerberos, it presents no usable credentials and\n\
+         the job fails (X-3); anonymous never answers. Q-12 `none` withholds it from a proxy.\n\
          \n",
     );
     service_table(&mut out);

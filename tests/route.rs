@@ -1094,23 +1094,174 @@ fn x3_a_challenge_nothing_answers_fails_with_401_or_407() {
         transfer_plan(&LATEST, &direct).outcome(),
         TransferOutcome::Transferred
     );
-    // R-6: a NetworkService helper answers NTLM with nothing usable, Negotiate as the computer.
-    let service = job
-        .with_helper(Some(Identity::NETWORK_SERVICE))
-        .with_credentials(implicit(AuthTarget::Server, AuthScheme::Ntlm));
-    let ntlm = service.with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Ntlm));
-    let failure = transfer_plan(&LATEST, &ntlm)
-        .outcome()
-        .failure()
-        .expect("X-3");
-    assert_eq!(failure.hresult, HResult::BG_E_HTTP_ERROR_401);
-    let kerberos =
-        service.with_challenges(Challenges::NONE.with(AuthTarget::Server, AuthScheme::Negotiate));
-    let plan = transfer_plan(&LATEST, &kerberos);
-    assert_eq!(plan.outcome(), TransferOutcome::Transferred);
+    // R-6 (SPEC v3): a NetworkService helper presents the computer only through a
+    // Negotiate entry with Kerberos, whatever the scheme offered. An NTLM entry alone gives
+    // it nothing usable, for NTLM and Negotiate alike (C6 a).
+    let service = job.with_helper(Some(Identity::NETWORK_SERVICE));
+    let ntlm_entry = service.with_credentials(implicit(AuthTarget::Server, AuthScheme::Ntlm));
+    for scheme in [AuthScheme::Ntlm, AuthScheme::Negotiate] {
+        let offered = ntlm_entry.with_challenges(Challenges::NONE.with(AuthTarget::Server, scheme));
+        let failure = transfer_plan(&LATEST, &offered)
+            .outcome()
+            .failure()
+            .expect("X-3");
+        assert_eq!(failure.hresult, HResult::BG_E_HTTP_ERROR_401, "{scheme}");
+    }
+    // A Negotiate entry: the computer answers NTLM too (C6 b), and Negotiate.
+    let negotiate_entry =
+        service.with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
+    for scheme in [AuthScheme::Ntlm, AuthScheme::Negotiate] {
+        let offered =
+            negotiate_entry.with_challenges(Challenges::NONE.with(AuthTarget::Server, scheme));
+        let plan = transfer_plan(&LATEST, &offered);
+        assert_eq!(plan.outcome(), TransferOutcome::Transferred, "{scheme}");
+        assert_eq!(
+            plan.step(Access::ServerChallenge(scheme))
+                .map(|r| r.principal),
+            Some(Principal::Computer)
+        );
+        // Without Kerberos in the domain, nothing usable (R-6).
+        let no_kerberos =
+            offered.with_environment(NetworkEnvironment::DEFAULT.with_kerberos(false));
+        let failure = transfer_plan(&LATEST, &no_kerberos)
+            .outcome()
+            .failure()
+            .expect("X-3 without Kerberos");
+        assert_eq!(failure.hresult, HResult::BG_E_HTTP_ERROR_401, "{scheme}");
+    }
+}
+
+/// R-6 (SPEC v3) per source of the permission: only a Negotiate entry — the target's own,
+/// or for the server the proxy's (R-3 (ii)) — lets LocalSystem or NetworkService present
+/// the computer; an NTLM entry, `UseLMCompat` 0, or `UseLMCompat` 1 with LMCompatibilityLevel
+/// ≥ 2 allow implicit credentials (R-3) that these accounts cannot present.
+#[test]
+fn r6_the_computer_needs_a_negotiate_entry_and_kerberos() {
+    let ntlm = Access::ServerChallenge(AuthScheme::Ntlm);
+    let negotiate = Access::ServerChallenge(AuthScheme::Negotiate);
+    let both = Challenges::NONE
+        .with(AuthTarget::Server, AuthScheme::Ntlm)
+        .with(AuthTarget::Server, AuthScheme::Negotiate)
+        .with(AuthTarget::Proxy, AuthScheme::Ntlm);
+    for owner in [Identity::LOCAL_SYSTEM, Identity::NETWORK_SERVICE] {
+        let job = JobFacts::new(owner)
+            .with_challenges(both)
+            .with_proxy(ProxyUsage::Override);
+        let who = |j: &JobFacts, access| {
+            let r = route(&LATEST, j, access);
+            (r.principal, r.rule.id)
+        };
+        let computer = (Principal::Computer, RuleId::R6);
+        let nothing = (Principal::NoCredentials, RuleId::R6);
+        // The server's own Negotiate entry: NTLM and Negotiate as the computer.
+        let own = job.with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
+        assert_eq!(
+            (who(&own, ntlm), who(&own, negotiate)),
+            (computer, computer)
+        );
+        // The proxy's Negotiate entry serves the server (R-3 (ii)), and the proxy.
+        let proxy = job.with_credentials(implicit(AuthTarget::Proxy, AuthScheme::Negotiate));
+        assert_eq!(who(&proxy, negotiate), computer);
+        assert_eq!(
+            who(&proxy, Access::ProxyChallenge(AuthScheme::Ntlm)),
+            computer
+        );
+        // ... unless explicit server credentials exist: then R-3 (ii) does not apply.
+        let explicit = proxy.with_credentials(
+            Credentials::NONE
+                .set(
+                    AuthTarget::Proxy,
+                    AuthScheme::Negotiate,
+                    Credential::Implicit,
+                )
+                .and_then(|c| c.set(AuthTarget::Server, AuthScheme::Basic, Credential::Explicit))
+                .unwrap(),
+        );
+        assert_eq!(who(&explicit, negotiate).0, Principal::NoCredentials);
+        // An NTLM entry (C6 a), or the registry alone: no usable credentials.
+        let ntlm_entry = job.with_credentials(implicit(AuthTarget::Server, AuthScheme::Ntlm));
+        assert_eq!(
+            (who(&ntlm_entry, ntlm), who(&ntlm_entry, negotiate)),
+            (nothing, nothing)
+        );
+        for env in [
+            NetworkEnvironment::new(0, 3).unwrap(),
+            NetworkEnvironment::new(1, 2).unwrap(),
+        ] {
+            let registry = job.with_environment(env);
+            assert!(
+                implicit_allowed(&registry, AuthTarget::Server).is_some(),
+                "{env:?}"
+            );
+            assert_eq!(who(&registry, negotiate), nothing, "{env:?}");
+        }
+        // Kerberos unavailable: the Negotiate entry gives nothing either.
+        let no_kerberos = own.with_environment(NetworkEnvironment::DEFAULT.with_kerberos(false));
+        assert_eq!(who(&no_kerberos, negotiate), nothing);
+    }
+    // LocalService is anonymous whatever the entry, and anonymous answers nothing (X-3).
+    let local_service = JobFacts::new(Identity::LOCAL_SERVICE)
+        .with_challenges(both)
+        .with_credentials(implicit(AuthTarget::Server, AuthScheme::Negotiate));
+    let r = route(&LATEST, &local_service, negotiate);
+    assert_eq!((r.principal, r.rule.id), (Principal::Anonymous, RuleId::R6));
     assert_eq!(
-        plan.step(NEGOTIATE).map(|r| r.principal),
-        Some(Principal::Computer)
+        r.failure().map(|f| f.hresult),
+        Some(HResult::BG_E_HTTP_ERROR_401)
+    );
+}
+
+/// Q-12: with `service_proxy_credentials: none`, LocalSystem and NetworkService answer no
+/// proxy challenge implicitly (rule Q-12, which decided); the server is unaffected, and at
+/// the default R-6 decides (the contract's worked line E).
+#[test]
+fn q12_service_accounts_behind_an_authenticating_proxy() {
+    let none = Profile::new(Release::Win10_1809)
+        .with_knobs(Knobs::default().with_service_proxy_credentials(ServiceProxyCredentials::None));
+    let svc = JobFacts::new(Identity::NETWORK_SERVICE)
+        .with_proxy(ProxyUsage::Override)
+        .with_challenges(
+            Challenges::NONE
+                .with(AuthTarget::Proxy, AuthScheme::Ntlm)
+                .with(AuthTarget::Server, AuthScheme::Negotiate),
+        )
+        .with_credentials(implicit(AuthTarget::Proxy, AuthScheme::Negotiate));
+    let proxy_ntlm = Access::ProxyChallenge(AuthScheme::Ntlm);
+    let server = Access::ServerChallenge(AuthScheme::Negotiate);
+    let r = route(&LATEST, &svc, proxy_ntlm);
+    assert_eq!((r.principal, r.rule.id), (Principal::Computer, RuleId::R6));
+    let r = route(&none, &svc, proxy_ntlm);
+    assert_eq!(
+        (r.principal, r.rule.id),
+        (Principal::NoCredentials, RuleId::Q12)
+    );
+    assert_eq!(
+        r.failure().map(|f| f.hresult),
+        Some(HResult::BG_E_HTTP_ERROR_407)
+    );
+    // The server's challenge, served by the proxy's Negotiate entry (R-3 (ii)): the computer.
+    for p in [LATEST, none] {
+        let r = route(&p, &svc, server);
+        assert_eq!((r.principal, r.rule.id), (Principal::Computer, RuleId::R6));
+    }
+    assert_eq!(
+        transfer_plan(&LATEST, &svc).outcome(),
+        TransferOutcome::Transferred
+    );
+    let failure = transfer_plan(&none, &svc).outcome().failure().expect("407");
+    assert_eq!(
+        (failure.hresult, failure.rule.id),
+        (HResult::BG_E_HTTP_ERROR_407, RuleId::X3)
+    );
+    // Where R-6 already withholds the computer (no Negotiate entry), Q-12 did not decide.
+    let ntlm_entry = svc.with_credentials(implicit(AuthTarget::Proxy, AuthScheme::Ntlm));
+    assert_eq!(route(&none, &ntlm_entry, proxy_ntlm).rule.id, RuleId::R6);
+    assert!(
+        bits_helper_token::explain::route(&none, &svc, proxy_ntlm)
+            .to_string()
+            .contains(
+                "with service_proxy_credentials none these accounts answer no proxy challenge"
+            )
     );
 }
 
@@ -1444,12 +1595,19 @@ fn serialized_forms_are_pinned() {
     let e = env(1, 2);
     assert_eq!(
         to_value(e).unwrap(),
-        json!({"use_lm_compat": 1, "lm_compatibility_level": 2})
+        json!({"use_lm_compat": 1, "lm_compatibility_level": 2, "kerberos": true})
     );
     assert_eq!(
         from_value::<NetworkEnvironment>(json!({})).unwrap(),
         NetworkEnvironment::DEFAULT
     );
+    // R-6: Kerberos in the domain, an input (default yes).
+    assert!(
+        !from_value::<NetworkEnvironment>(json!({"kerberos": false}))
+            .unwrap()
+            .kerberos
+    );
+    assert!(from_value::<NetworkEnvironment>(json!({"kerberos": "no"})).is_err());
     for bad in [
         json!({"use_lm_compat": 3}),
         json!({"lm_compatibility_level": 6}),
@@ -1768,8 +1926,8 @@ fn r6_explanations_name_whose_token_is_seen_and_the_negotiate_limit() {
     assert_eq!((r.rule.id, r.principal), (RuleId::R6, Principal::Computer));
     let text = bits_helper_token::explain::route(&LATEST, &owner, r.access).to_string();
     assert!(text.contains("the owner S-1-5-18 is LocalSystem"), "{text}");
-    // An NTLM challenge answered with the implicit credentials of a NetworkService helper:
-    // the computer's identity goes only through Negotiate, so nothing usable is presented.
+    // An NTLM challenge answered with the implicit credentials of a NetworkService helper
+    // that only an NTLM entry allows: the computer needs a Negotiate entry (R-6, SPEC v3).
     let ntlm = alice_job(NET, Some(Identity::NETWORK_SERVICE))
         .with_credentials(implicit(AuthTarget::Server, AuthScheme::Ntlm));
     let r = route(&LATEST, &ntlm, Access::ServerChallenge(AuthScheme::Ntlm));
@@ -1777,9 +1935,10 @@ fn r6_explanations_name_whose_token_is_seen_and_the_negotiate_limit() {
     assert_eq!(
         bits_helper_token::explain::route(&LATEST, &ntlm, r.access).to_string(),
         "server_challenge_ntlm: no credentials (R-6: the helper token S-1-5-20 is \
-         NetworkService, which appears on the network as the computer, and the computer's \
-         identity is presented only through Negotiate: BITS answers the server's NTLM \
-         challenge with no usable credentials)"
+         NetworkService, which appears on the network as the computer; the computer answers \
+         only through a Negotiate entry that allows implicit credentials \
+         (SetCredentials(server, Negotiate, NULL, NULL)) with Kerberos in the domain \
+         (available): BITS answers the server's NTLM challenge with no usable credentials)"
     );
 }
 

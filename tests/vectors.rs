@@ -96,6 +96,17 @@ fn with_environment(mut template: Template, environment: Value) -> Template {
     template
 }
 
+/// The steps of the contract's worked line E.
+fn service_behind_proxy() -> Vec<Value> {
+    vec![
+        json!({"op": "set_credentials", "target": "proxy", "scheme": "negotiate", "credential": "implicit"}),
+        route("proxy_challenge_ntlm"),
+        route("server_challenge_negotiate"),
+        op("resume"),
+        op("transfer"),
+    ]
+}
+
 /// The templates of each file.
 fn templates() -> Vec<(&'static str, Vec<Template>)> {
     let owner = |o: &str| json!({"owner": o});
@@ -551,6 +562,34 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
                 op("transfer"),
             ],
         ),
+        // R-6 and Q-12 (SPEC v3; the oracle contract's worked line E): a NetworkService job
+        // behind an authenticating proxy, whose proxy Negotiate entry also serves the server
+        // (R-3 (ii)). The computer answers both — unless Q-12 is `none` (the proxy), or
+        // Kerberos is not available (both).
+        t(
+            "service_behind_an_authenticating_proxy",
+            json!({"owner": "network_service", "proxy": "override",
+                   "challenges": {"proxy": ["ntlm"], "server": ["negotiate"]}}),
+            service_behind_proxy(),
+        ),
+        with_knobs(
+            t(
+                "service_behind_an_authenticating_proxy_q12_none",
+                json!({"owner": "network_service", "proxy": "override",
+                       "challenges": {"proxy": ["ntlm"], "server": ["negotiate"]}}),
+                service_behind_proxy(),
+            ),
+            json!({"service_proxy_credentials": "none"}),
+        ),
+        with_environment(
+            t(
+                "service_behind_an_authenticating_proxy_without_kerberos",
+                json!({"owner": "network_service", "proxy": "override",
+                       "challenges": {"proxy": ["ntlm"], "server": ["negotiate"]}}),
+                service_behind_proxy(),
+            ),
+            json!({"kerberos": false}),
+        ),
         t(
             "local_service_without_helper",
             json!({"owner": "local_service", "remote": "smb", "challenges": {"server": ["ntlm"]}}),
@@ -693,13 +732,14 @@ fn generate() -> Vec<(&'static str, Value)> {
                         .run()
                         .unwrap_or_else(|e| panic!("template {}: {e}", template.name));
                     let env = &template.environment;
-                    let suffix = if env.as_object().is_some_and(|o| !o.is_empty()) {
-                        format!(
+                    // The environment's values, in the name: `/lmcompat1-level2`, `/kerberos-false`.
+                    let suffix = match env.as_object() {
+                        Some(o) if o.contains_key("use_lm_compat") => format!(
                             "/lmcompat{}-level{}",
                             env["use_lm_compat"], env["lm_compatibility_level"]
-                        )
-                    } else {
-                        String::new()
+                        ),
+                        Some(o) => o.iter().map(|(k, v)| format!("/{k}-{v}")).collect(),
+                        None => String::new(),
                     };
                     vectors.push(json!({
                         "name": format!("{}{suffix}/{}", template.name, release.name()),

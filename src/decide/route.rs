@@ -13,9 +13,12 @@
 //!   *implicit network identity*: the SMB remote file and an implicit-credential answer to
 //!   an NTLM or Negotiate challenge — whether the token is the owner's or the helper's.
 //!   LocalSystem and NetworkService appear as the computer account, LocalService as
-//!   anonymous; the computer account answers only Negotiate, so their NTLM answer is
-//!   [`Principal::NoCredentials`] and the challenge goes unanswered. Proxy discovery
-//!   and local files are not network authentication.
+//!   anonymous (which answers no challenge). To a challenge the computer answers only
+//!   through a Negotiate entry that allows implicit credentials, with Kerberos in the
+//!   domain (an input, default yes) — whatever scheme the challenge offers; otherwise
+//!   [`Principal::NoCredentials`] and the challenge goes unanswered. Behind a proxy,
+//!   Q-12 `none` withholds it. Proxy discovery and local files are not network
+//!   authentication.
 //! - **R-3.** Implicit credentials exist only for NTLM and Negotiate. `SetCredentials(NULL,
 //!   NULL)` for NTLM *or* Negotiate allows both schemes of that target. `UseLMCompat` only
 //!   ever *adds* permission. Implicit proxy credentials serve the server unless explicit
@@ -32,7 +35,7 @@ use crate::access::Access;
 use crate::facts::{JobError, JobFacts};
 use crate::names::names;
 use crate::net::{AuthScheme, AuthTarget, Credential, ProxyUsage, UseLmCompat};
-use crate::profile::Profile;
+use crate::profile::{Profile, ServiceProxyCredentials};
 use crate::rule::{Reason, Rule};
 use crate::sid::Sid;
 use crate::state::{JobType, Remote};
@@ -210,8 +213,12 @@ pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
         ));
     }
     match access {
-        Access::ProxyChallenge(scheme) => challenge(job, access, AuthTarget::Proxy, scheme),
-        Access::ServerChallenge(scheme) => challenge(job, access, AuthTarget::Server, scheme),
+        Access::ProxyChallenge(scheme) => {
+            challenge(profile, job, access, AuthTarget::Proxy, scheme)
+        }
+        Access::ServerChallenge(scheme) => {
+            challenge(profile, job, access, AuthTarget::Server, scheme)
+        }
         _ => made(decide_made(profile, job, access)),
     }
 }
@@ -264,7 +271,7 @@ fn decide_made(profile: &Profile, job: &JobFacts, access: Access) -> (Principal,
         }
         // the access follows its flag; R-0: no flag, the owner.
         _ => match access.flag() {
-            Some(usage) => by_flag(job, access, usage),
+            Some(usage) => by_flag(profile, job, access, usage),
             None => (Principal::Owner, rule!(OwnerAccess)),
         },
     }
@@ -273,19 +280,32 @@ fn decide_made(profile: &Profile, job: &JobFacts, access: Access) -> (Principal,
 /// R-7 (and L-6): the helper when `usage` is set and a token is stored, L-6 when
 /// none is; else the owner — seen on the network through R-6 for the SMB file.
 #[inline]
-fn by_flag(job: &JobFacts, access: Access, usage: TokenUsage) -> (Principal, Rule) {
+fn by_flag(
+    profile: &Profile,
+    job: &JobFacts,
+    access: Access,
+    usage: TokenUsage,
+) -> (Principal, Rule) {
     let id = access.rule_id();
     let network = matches!(access, Access::SmbRemoteFile);
     if job.flags.contains(usage) {
         let granted = Rule::new(id, Reason::FlagSet);
         return match (network, job.helper) {
-            (true, Some(helper)) => on_network(helper.sid, None, (Principal::Helper, granted)),
+            (true, Some(helper)) => {
+                on_network(profile, job, helper.sid, None, (Principal::Helper, granted))
+            }
             _ => as_helper(job, granted),
         };
     }
     let otherwise = Rule::new(id, Reason::FlagClear);
     if network {
-        on_network(job.owner.sid, None, (Principal::Owner, otherwise))
+        on_network(
+            profile,
+            job,
+            job.owner.sid,
+            None,
+            (Principal::Owner, otherwise),
+        )
     } else {
         (Principal::Owner, otherwise)
     }
@@ -303,33 +323,70 @@ const fn as_helper(job: &JobFacts, granted: Rule) -> (Principal, Rule) {
 
 /// the implicit network identity of a token — the owner's or the helper's. The
 /// service accounts appear as the computer (LocalSystem, NetworkService) or anonymously
-/// (LocalService); anyone else as itself (`otherwise`). The computer's identity is
-/// presented only through Negotiate: to an NTLM challenge (`scheme`) it presents no
-/// usable credentials.
+/// (LocalService); anyone else as itself (`otherwise`). On an SMB share (`challenge`
+/// `None`) that is all. Answering a challenge of `target`, the computer is presented only
+/// when a Negotiate entry allows implicit credentials ([`negotiate_entry`]) and Kerberos is
+/// available in the domain — whatever the scheme the challenge offers (the entry decides,
+/// so a Negotiate entry answers NTLM too, and an NTLM entry, the registry or stored
+/// credentials alone give the computer nothing); else no usable credentials. Behind a
+/// proxy, Q-12 `none` withholds the computer's answer.
 #[inline]
 fn on_network(
+    profile: &Profile,
+    job: &JobFacts,
     sid: Sid,
-    scheme: Option<AuthScheme>,
+    challenge: Option<AuthTarget>,
     otherwise: (Principal, Rule),
 ) -> (Principal, Rule) {
-    if sid == Sid::LOCAL_SYSTEM || sid == Sid::NETWORK_SERVICE {
-        if matches!(scheme, Some(AuthScheme::Ntlm)) {
-            return (
-                Principal::NoCredentials,
-                rule!(ComputerOnlyThroughNegotiate),
-            );
-        }
-        (Principal::Computer, rule!(ServiceOwnerOnNetwork))
-    } else if sid == Sid::LOCAL_SERVICE {
-        (Principal::Anonymous, rule!(ServiceOwnerOnNetwork))
-    } else {
-        otherwise
+    if sid == Sid::LOCAL_SERVICE {
+        return (Principal::Anonymous, rule!(ServiceOwnerOnNetwork));
     }
+    if sid != Sid::LOCAL_SYSTEM && sid != Sid::NETWORK_SERVICE {
+        return otherwise;
+    }
+    let Some(target) = challenge else {
+        return (Principal::Computer, rule!(ServiceOwnerOnNetwork));
+    };
+    if !(negotiate_entry(job, target) && job.environment.kerberos) {
+        return (
+            Principal::NoCredentials,
+            rule!(ComputerOnlyThroughNegotiate),
+        );
+    }
+    if matches!(target, AuthTarget::Proxy)
+        && matches!(
+            profile.knobs.service_proxy_credentials,
+            ServiceProxyCredentials::None
+        )
+    {
+        return (Principal::NoCredentials, rule!(ServiceNoProxyCredentials));
+    }
+    (Principal::Computer, rule!(ServiceOwnerOnNetwork))
+}
+
+/// R-6 with R-3 (i) and (ii): whether a Negotiate entry allows implicit credentials for
+/// `target` — `SetCredentials(target, Negotiate, NULL, NULL)`, or for the server the
+/// proxy's Negotiate entry when the server has no explicit credentials.
+#[inline]
+fn negotiate_entry(job: &JobFacts, target: AuthTarget) -> bool {
+    let c = &job.credentials;
+    let implicit =
+        |t: AuthTarget| matches!(c.get(t, AuthScheme::Negotiate), Some(Credential::Implicit));
+    implicit(target)
+        || (matches!(target, AuthTarget::Server)
+            && implicit(AuthTarget::Proxy)
+            && !c.has_explicit(AuthTarget::Server))
 }
 
 /// R-2 (with R-6 and L-6): who answers this target's challenge in this scheme.
 #[inline]
-fn challenge(job: &JobFacts, access: Access, target: AuthTarget, scheme: AuthScheme) -> Route {
+fn challenge(
+    profile: &Profile,
+    job: &JobFacts,
+    access: Access,
+    target: AuthTarget,
+    scheme: AuthScheme,
+) -> Route {
     let made = |implicit: Option<ImplicitAllowed>, (principal, rule): (Principal, Rule)| Route {
         access,
         principal,
@@ -362,7 +419,13 @@ fn challenge(job: &JobFacts, access: Access, target: AuthTarget, scheme: AuthSch
         return made(
             allowed,
             match job.helper {
-                Some(helper) => on_network(helper.sid, Some(scheme), (Principal::Helper, granted)),
+                Some(helper) => on_network(
+                    profile,
+                    job,
+                    helper.sid,
+                    Some(target),
+                    (Principal::Helper, granted),
+                ),
                 None => as_helper(job, granted),
             },
         );
@@ -371,6 +434,12 @@ fn challenge(job: &JobFacts, access: Access, target: AuthTarget, scheme: AuthSch
     let granted = rule!(ImplicitAsOwner);
     made(
         allowed,
-        on_network(job.owner.sid, Some(scheme), (Principal::Owner, granted)),
+        on_network(
+            profile,
+            job,
+            job.owner.sid,
+            Some(target),
+            (Principal::Owner, granted),
+        ),
     )
 }

@@ -234,6 +234,7 @@ impl fmt::Display for Explained<Decision> {
             | Reason::ImplicitAsOwner
             | Reason::ServiceOwnerOnNetwork
             | Reason::ComputerOnlyThroughNegotiate
+            | Reason::ServiceNoProxyCredentials
             | Reason::PreconfigAsOwner
             | Reason::ClientCertificateKey
             | Reason::ExplicitCredentials

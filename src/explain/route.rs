@@ -65,7 +65,9 @@ impl fmt::Display for Explained<Route> {
                 "{id}: BG_TOKEN_NETWORK is not set, so BITS {doing} with the implicit credentials of the owner {owner} (R-3 allows them: {})",
                 Allowed(implicit, job)
             ),
-            Reason::ServiceOwnerOnNetwork | Reason::ComputerOnlyThroughNegotiate => {
+            Reason::ServiceOwnerOnNetwork
+            | Reason::ComputerOnlyThroughNegotiate
+            | Reason::ServiceNoProxyCredentials => {
                 // Whose token: the helper's when the access's flag is set, else the owner's.
                 let helper_in_play = access.flag().is_some_and(|u| job.flags.contains(u));
                 let (whose, sid) = match job.helper {
@@ -76,7 +78,16 @@ impl fmt::Display for Explained<Route> {
                 match (rule.reason, principal) {
                     (Reason::ComputerOnlyThroughNegotiate, _) => write!(
                         f,
-                        "{id}: the {whose} {sid} is {account}, which appears on the network as the computer, and the computer's identity is presented only through Negotiate: BITS {doing} with no usable credentials"
+                        "{id}: the {whose} {sid} is {account}, which appears on the network as the computer; the computer answers only through a Negotiate entry that allows implicit credentials (SetCredentials({target}, Negotiate, NULL, NULL)) with Kerberos in the domain ({}): BITS {doing} with no usable credentials",
+                        if job.environment.kerberos {
+                            "available"
+                        } else {
+                            "not available"
+                        }
+                    ),
+                    (Reason::ServiceNoProxyCredentials, _) => write!(
+                        f,
+                        "{id}: the {whose} {sid} is {account}, and with service_proxy_credentials none these accounts answer no proxy challenge implicitly: BITS {doing} with no usable credentials"
                     ),
                     (_, Principal::Anonymous) => write!(
                         f,

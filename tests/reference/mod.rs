@@ -23,8 +23,8 @@ use bits_helper_token::{
     Access, HResult, JobState, Profile, Sid, job::JobType, job::Remote, net::AuthScheme,
     net::AuthTarget, net::Credential, net::IeSettings, net::ProxyUsage, net::UseLmCompat,
     profile::AccessCheck, profile::AdminBypass, profile::DoneJobs, profile::LegacySetToken,
-    profile::Release, profile::TakeOwnership, profile::TokenCheck, profile::UnknownFlags,
-    token::IntegrityLevel, token::TokenInfo,
+    profile::Release, profile::ServiceProxyCredentials, profile::TakeOwnership,
+    profile::TokenCheck, profile::UnknownFlags, token::IntegrityLevel, token::TokenInfo,
 };
 use std::collections::BTreeMap;
 
@@ -951,6 +951,10 @@ pub struct TransferFacts {
     pub ie: IeSettings,
     /// Q-8: L-6 at the start of the transfer (eager) or at the first access (lazy).
     pub eager: bool,
+    /// R-6: Kerberos is available in the domain (an input; SPEC v3 default yes).
+    pub kerberos: bool,
+    /// Q-12: `computer` (true, the default) or `none` (false).
+    pub service_proxy_computer: bool,
 }
 
 /// As whom an access is made.
@@ -1113,33 +1117,43 @@ fn by_flag(
         .2;
     match who {
         // R-6 (SPEC v2): a service token on the network, as owner *or* helper.
-        ByFlag::Helper if network => on_network(job.helper.expect("stored"), true, id, None),
+        ByFlag::Helper if network => on_network(job, job.helper.expect("stored"), true, id, None),
         ByFlag::Helper => (Used::Helper(job.helper.expect("stored")), id),
         ByFlag::Missing => (Used::TokenRequired(flag), "L-6"),
-        ByFlag::Owner if network => on_network(job.owner, false, id, None),
+        ByFlag::Owner if network => on_network(job, job.owner, false, id, None),
         ByFlag::Owner => (Used::Owner(job.owner), id),
     }
 }
 
-/// R-6: LocalSystem and NetworkService appear as the computer, LocalService as
-/// anonymous; any other token as itself (under `id`). The computer's identity is only
-/// presented through Negotiate: to an NTLM challenge it presents no usable credentials.
+/// R-6 (SPEC v3): LocalSystem and NetworkService appear as the computer, LocalService as
+/// anonymous; any other token as itself (under `id`). On the network share (`challenge`
+/// `None`) that is all. To a challenge of `target` the computer answers only when "a
+/// Negotiate entry allows implicit credentials (R-3 (i), or (ii) for the server) and
+/// Kerberos is available in the domain"; "the entry's scheme decides, not the
+/// challenge's". Q-12 `none`: "LocalSystem and NetworkService answer no proxy challenge
+/// implicitly" (the knob names the result only when it decided it).
 fn on_network(
+    job: &TransferFacts,
     sid: Sid,
     helper: bool,
     id: &'static str,
-    scheme: Option<AuthScheme>,
+    challenge: Option<AuthTarget>,
 ) -> (Used, &'static str) {
     for (rid, seen) in R6 {
         if sid == nt(&[rid]) {
-            let used = match seen {
-                OnNetwork::Computer if scheme == Some(AuthScheme::Ntlm) => {
-                    Used::NoImplicitCredentials
+            return match (seen, challenge) {
+                (OnNetwork::Anonymous, _) => (Used::Anonymous, "R-6"),
+                (OnNetwork::Computer, None) => (Used::Computer, "R-6"),
+                (OnNetwork::Computer, Some(target)) => {
+                    if !(negotiate_entry(job, target) && job.kerberos) {
+                        (Used::NoImplicitCredentials, "R-6")
+                    } else if target == AuthTarget::Proxy && !job.service_proxy_computer {
+                        (Used::NoImplicitCredentials, "Q-12")
+                    } else {
+                        (Used::Computer, "R-6")
+                    }
                 }
-                OnNetwork::Computer => Used::Computer,
-                OnNetwork::Anonymous => Used::Anonymous,
             };
-            return (used, "R-6");
         }
     }
     if helper {
@@ -1147,6 +1161,16 @@ fn on_network(
     } else {
         (Used::Owner(sid), id)
     }
+}
+
+/// R-3 (i) and (ii) for a Negotiate entry: `SetCredentials(target, Negotiate, NULL, NULL)`,
+/// or for the server the proxy's, when the server has no explicit credentials.
+fn negotiate_entry(job: &TransferFacts, target: AuthTarget) -> bool {
+    let implicit = |t| job.creds.get(t, AuthScheme::Negotiate) == Some(Credential::Implicit);
+    implicit(target)
+        || (target == AuthTarget::Server
+            && implicit(AuthTarget::Proxy)
+            && !job.creds.explicit_any(AuthTarget::Server))
 }
 
 /// R-3: whether implicit credentials may answer this target's challenge.
@@ -1219,8 +1243,8 @@ pub fn route(release: Release, job: &TransferFacts, access: Access) -> (Used, &'
             // R-2: NETWORK → the helper's implicit credentials; else the owner's; either
             // seen through R-6 (with its Negotiate-only computer identity).
             match by_flag(job, NETWORK, "R-2", false) {
-                (Used::Helper(h), id) => on_network(h, true, id, Some(scheme)),
-                (Used::Owner(o), id) => on_network(o, false, id, Some(scheme)),
+                (Used::Helper(h), id) => on_network(job, h, true, id, Some(target)),
+                (Used::Owner(o), id) => on_network(job, o, false, id, Some(target)),
                 other => other,
             }
         }
@@ -1364,6 +1388,8 @@ pub struct Job {
     pub proxy: ProxyUsage,
     pub use_lm_compat: UseLmCompat,
     pub lm_compatibility_level: u32,
+    /// R-6: Kerberos is available in the domain.
+    pub kerberos: bool,
     pub challenges: Vec<(AuthTarget, AuthScheme)>,
     pub ie: IeSettings,
 }
@@ -1411,6 +1437,7 @@ impl Job {
             proxy: ProxyUsage::Preconfig,
             use_lm_compat: UseLmCompat::AfterSetCredentials,
             lm_compatibility_level: 3,
+            kerberos: true,
             challenges: Vec::new(),
             ie: IeSettings::Direct,
         }
@@ -1442,6 +1469,9 @@ impl Job {
             challenges: self.challenges.clone(),
             ie: self.ie,
             eager: self.profile.knobs.token_check == TokenCheck::Eager,
+            kerberos: self.kerberos,
+            service_proxy_computer: self.profile.knobs.service_proxy_credentials
+                == ServiceProxyCredentials::Computer,
         }
     }
 
@@ -1704,6 +1734,7 @@ pub fn run(s: &Scenario) -> Result<Transcript, usize> {
     }
     job.use_lm_compat = s.environment.use_lm_compat;
     job.lm_compatibility_level = s.environment.lm_compatibility_level.value();
+    job.kerberos = s.environment.kerberos;
 
     let mut handles: BTreeMap<HandleName, Who> = BTreeMap::new();
     let mut results = Vec::with_capacity(s.steps.len());

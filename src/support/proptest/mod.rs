@@ -42,7 +42,7 @@ use crate::net::{
 };
 use crate::profile::{
     AccessCheck, AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, Profile, Release,
-    TakeOwnership, TokenCheck, UnknownFlags,
+    ServiceProxyCredentials, TakeOwnership, TokenCheck, UnknownFlags,
 };
 use crate::sid::{MAX_AUTHORITY, Sid};
 use crate::state::{JobState, JobType, Remote};
@@ -243,6 +243,7 @@ arbitrary_from_all! {
     LegacySetToken => LegacySetToken::ALL;
     AccessCheck => AccessCheck::ALL;
     TokenCheck => TokenCheck::ALL;
+    ServiceProxyCredentials => ServiceProxyCredentials::ALL;
     IeSettings => IeSettings::ALL;
     IntegrityLevel => IntegrityLevel::ALL;
     Access => Access::ALL;
@@ -267,13 +268,19 @@ impl Arbitrary for LmCompatibilityLevel {
 impl Arbitrary for NetworkEnvironment {
     type Parameters = ();
     type Strategy = BoxedStrategy<NetworkEnvironment>;
-    /// Any `UseLMCompat` and `LMCompatibilityLevel`.
+    /// Any `UseLMCompat` and `LMCompatibilityLevel`; Kerberos in the domain mostly,
+    /// not always.
     fn arbitrary_with((): ()) -> Self::Strategy {
-        (any::<UseLmCompat>(), any::<LmCompatibilityLevel>())
-            .prop_map(|(u, l)| {
+        (
+            any::<UseLmCompat>(),
+            any::<LmCompatibilityLevel>(),
+            proptest::bool::weighted(0.8),
+        )
+            .prop_map(|(u, l, kerberos)| {
                 NetworkEnvironment::DEFAULT
                     .with_use_lm_compat(u)
                     .with_lm_compatibility_level(l)
+                    .with_kerberos(kerberos)
             })
             .boxed()
     }
@@ -376,9 +383,13 @@ impl Arbitrary for Knobs {
             any::<FailureCode>(),
             any::<TakeOwnership>(),
             any::<LegacySetToken>(),
-            (any::<AccessCheck>(), any::<TokenCheck>()),
+            (
+                any::<AccessCheck>(),
+                any::<TokenCheck>(),
+                any::<ServiceProxyCredentials>(),
+            ),
         )
-            .prop_map(|(u, a, d, f, t, l, (c, q8))| {
+            .prop_map(|(u, a, d, f, t, l, (c, q8, q12))| {
                 let mut k = Knobs::DEFAULT;
                 k.unknown_flags = u;
                 k.admin_bypass = a;
@@ -388,6 +399,7 @@ impl Arbitrary for Knobs {
                 k.legacy_set_token = l;
                 k.access_check = c;
                 k.token_check = q8;
+                k.service_proxy_credentials = q12;
                 k
             })
             .boxed()
