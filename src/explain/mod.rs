@@ -4,7 +4,7 @@
 //! [`TokenOptions`](crate::TokenOptions) methods return one, and [`route`] and
 //! [`transfer_plan`] decide and capture in one call. No public path pairs a decision with
 //! other facts, and nothing here decides: every fact in a sentence is read from the
-//! captured facts or from the decision. Every [`Reason`] has its sentence in each match
+//! captured facts or from the decision. Every [`Reason`](crate::decide::Reason) has its sentence in each match
 //! (no catch-all arm), so a new reason does not compile without one.
 #![forbid(unsafe_code)]
 

@@ -21,7 +21,7 @@ pub const MAX_BINARY_LEN: usize = 8 + 4 * MAX_SUB_AUTHORITIES;
 /// `Sid` is plain data: `Copy`, no heap, with up to 15 sub-authorities stored inline, so
 /// the decision functions can take and return SIDs without allocating.
 ///
-/// * **String form** (MS-DTYP §2.4.2.1): `S-1-<authority>-<sub>…`. [`FromStr`] is
+/// * **String form** (MS-DTYP §2.4.2.1): `S-1-<authority>-<sub>…`. [`FromStr`](core::str::FromStr) is
 ///   strict: it accepts exactly the ABNF (literals case-insensitive, so `s-1-5-18` and a
 ///   `0X` prefix parse) and rejects everything else with a [`ParseSidError`] that names the
 ///   problem and its byte offset. [`Display`](fmt::Display) is canonical: upper-case `S`,
@@ -393,7 +393,7 @@ impl Sid {
     /// `ConvertStringSidToSidW` accepts them. Only machine-independent aliases are known;
     /// domain-relative ones (`DA`, `DU`, …) return `None`.
     ///
-    /// This is deliberately separate from [`FromStr`], which accepts only the strict
+    /// This is deliberately separate from [`FromStr`](core::str::FromStr), which accepts only the strict
     /// `S-1-…` form (T-2).
     ///
     /// ```
