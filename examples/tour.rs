@@ -158,8 +158,29 @@ fn main() {
         set_flags(what, profile, caller, facts, flags);
     }
 
+    read_but_not_change(&admin);
     lifecycle(&alice, &bob);
     routing(&bob);
+}
+
+/// A-11 (SPEC v3): an elevated administrator (High) may read a LocalSystem job's helper
+/// settings (System) but not change them: the integrity gate refuses only changes.
+fn read_but_not_change(admin: &TokenInfo) {
+    println!("\n== A SYSTEM job seen from an elevated prompt: read, but not change ==\n");
+    let system = TokenInfo::local_system();
+    let mut job = Job::new(Profile::default(), &system);
+    let handle = job
+        .query_interface(admin)
+        .expect("QueryInterface is a read");
+    let own = "the job's own handle";
+    answer(
+        "GetHelperTokenFlags by the elevated administrator",
+        &handle.get_helper_token_flags(&job).expect(own),
+    );
+    answer(
+        "SetHelperTokenFlags(NETWORK) by the same administrator",
+        &handle.set_helper_token_flags(&mut job, 0x2).expect(own),
+    );
 }
 
 /// Prints the transfer plan of `job`: every access in order, as whom, and how it ends.

@@ -155,6 +155,21 @@ pub enum LegacySetToken {
 
 names! { LegacySetToken, "Q-7 setting"; CallerAndOwner => "caller_and_owner", CallerOnly => "caller_only", OwnerOnly => "owner_only" }
 
+/// whether A-11 (a), the integrity level, also refuses the three reads
+/// (QueryInterface, `GetHelperTokenFlags`, `GetHelperTokenSid`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[non_exhaustive]
+pub enum IntegrityReads {
+    /// Reads pass A-11 (a): Windows' default mandatory policy forbids only write-up (the
+    /// SPEC default).
+    #[default]
+    Pass,
+    /// Reads are refused too (SPEC version 2's behaviour).
+    Refuse,
+}
+
+names! { IntegrityReads, "Q-10 setting"; Pass => "pass", Refuse => "refuse" }
+
 /// whether LocalSystem and NetworkService answer a proxy's challenge as the computer
 ///
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
@@ -258,6 +273,8 @@ pub struct Knobs {
     pub token_check: TokenCheck,
     /// where the access check refuses.
     pub access_check: AccessCheck,
+    /// A-11 (a) on the three reads.
+    pub integrity_reads: IntegrityReads,
     /// service accounts behind an authenticating proxy.
     pub service_proxy_credentials: ServiceProxyCredentials,
 }
@@ -276,6 +293,7 @@ impl Knobs {
         legacy_set_token: LegacySetToken::CallerAndOwner,
         token_check: TokenCheck::Eager,
         access_check: AccessCheck::PerCall,
+        integrity_reads: IntegrityReads::Pass,
         service_proxy_credentials: ServiceProxyCredentials::Computer,
     };
 
@@ -333,6 +351,14 @@ impl Knobs {
     pub const fn with_access_check(self, access_check: AccessCheck) -> Knobs {
         Knobs {
             access_check,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-10 (`integrity_reads`) set.
+    pub const fn with_integrity_reads(self, integrity_reads: IntegrityReads) -> Knobs {
+        Knobs {
+            integrity_reads,
             ..self
         }
     }

@@ -71,6 +71,7 @@ pub enum RuleId {
     Q7,
     Q8,
     Q9,
+    Q10,
     Q12,
 }
 
@@ -85,7 +86,7 @@ names! { RuleId, "SPEC rule id";
     R6 => "R-6", R7 => "R-7",
     X1 => "X-1", X2 => "X-2", X3 => "X-3",
     Q1 => "Q-1", Q2 => "Q-2", Q3 => "Q-3", Q4 => "Q-4", Q5 => "Q-5", Q6 => "Q-6",
-    Q7 => "Q-7", Q8 => "Q-8", Q9 => "Q-9", Q12 => "Q-12",
+    Q7 => "Q-7", Q8 => "Q-8", Q9 => "Q-9", Q10 => "Q-10", Q12 => "Q-12",
 }
 
 /// Which branch of a rule decided. Fieldless: the facts behind it are the decision's
@@ -104,6 +105,8 @@ pub enum Reason {
     /// A-11 (b): the job was created or taken by an elevated token and the caller is not
     /// elevated.
     CallerNotElevated,
+    /// Q-10 (`refuse`): A-11 (a) on a read: the caller's integrity level is below the job's.
+    CallerIntegrityTooLowToRead,
     /// before 1607 the caller must be an administrator, and is not.
     LegacyCallerNotAdministrator,
     /// A-4 (second sentence, Q-7): before 1607 only an elevated owner's job may get a
@@ -218,6 +221,7 @@ names! { Reason, "reason";
     InterfaceObtained => "interface_obtained",
     CallerIntegrityTooLow => "caller_integrity_too_low",
     CallerNotElevated => "caller_not_elevated",
+    CallerIntegrityTooLowToRead => "caller_integrity_too_low_to_read",
     LegacyCallerNotAdministrator => "legacy_caller_not_administrator",
     LegacyOwnerNotElevated => "legacy_owner_not_elevated",
     LegacyAdministrator => "legacy_administrator",
@@ -282,6 +286,7 @@ impl Reason {
             InterfaceUnavailable => RuleId::A2,
             InterfaceObtained => RuleId::A1,
             CallerIntegrityTooLow | CallerNotElevated => RuleId::A11,
+            CallerIntegrityTooLowToRead => RuleId::Q10,
             LegacyCallerNotAdministrator | LegacyOwnerNotElevated | LegacyAdministrator => {
                 RuleId::A4
             }

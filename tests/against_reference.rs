@@ -88,14 +88,19 @@ fn profiles(take_ownership: &[TakeOwnership]) -> Vec<Profile> {
                             LegacySetToken::OwnerOnly,
                         ] {
                             for &take in take_ownership {
-                                let mut k = Knobs::DEFAULT;
-                                k.unknown_flags = unknown_flags;
-                                k.admin_bypass = admin_bypass;
-                                k.done_jobs = done_jobs;
-                                k.denial = FailureCode::new(denial).expect("a failure");
-                                k.legacy_set_token = legacy_set_token;
-                                k.take_ownership = take;
-                                all.push(Profile::new(release).with_knobs(k));
+                                for integrity_reads in
+                                    [IntegrityReads::Pass, IntegrityReads::Refuse]
+                                {
+                                    let mut k = Knobs::DEFAULT;
+                                    k.integrity_reads = integrity_reads;
+                                    k.unknown_flags = unknown_flags;
+                                    k.admin_bypass = admin_bypass;
+                                    k.done_jobs = done_jobs;
+                                    k.denial = FailureCode::new(denial).expect("a failure");
+                                    k.legacy_set_token = legacy_set_token;
+                                    k.take_ownership = take;
+                                    all.push(Profile::new(release).with_knobs(k));
+                                }
                             }
                         }
                     }
@@ -534,6 +539,7 @@ fn t5_edge_callers_agree_through_every_method() {
 fn query_interface_agrees_per_release() {
     let callers = [
         alice(),
+        alice().with_integrity(IntegrityLevel::Low),
         admin(),
         filtered_admin(),
         TokenInfo::local_system(),
@@ -543,31 +549,47 @@ fn query_interface_agrees_per_release() {
     let mut cases = 0;
     for &release in Release::ALL {
         for check in AccessCheck::ALL {
-            for caller in &callers {
-                let mut profile = Profile::new(release);
-                profile.knobs.access_check = *check;
-                let owner = Identity::new(bob_sid(), false);
-                let job = bits_helper_token::Job::new(profile, &owner);
-                let (hresult, rule) = r::query_interface(&profile, r::Who::of(caller), who(owner));
-                match job.query_interface(caller) {
-                    Ok(handle) => {
-                        assert_eq!((hr_ok(), "A-1"), (hresult, rule), "{release:?}");
-                        assert_eq!(who(handle.caller()), r::Who::of(caller), "A-1 remembers");
+            // Q-10 both ways, on an elevated-free job of a user and on a LocalSystem job
+            // (System integrity: every caller here is below it but LocalSystem's own).
+            for (reads, owner) in [
+                (IntegrityReads::Pass, Identity::new(bob_sid(), false)),
+                (IntegrityReads::Refuse, Identity::new(bob_sid(), false)),
+                (
+                    IntegrityReads::Pass,
+                    Identity::LOCAL_SYSTEM.with_elevated(false),
+                ),
+                (
+                    IntegrityReads::Refuse,
+                    Identity::LOCAL_SYSTEM.with_elevated(false),
+                ),
+            ] {
+                for caller in &callers {
+                    let mut profile = Profile::new(release);
+                    profile.knobs.access_check = *check;
+                    profile.knobs.integrity_reads = reads;
+                    let job = bits_helper_token::Job::new(profile, &owner);
+                    let (hresult, rule) =
+                        r::query_interface(&profile, r::Who::of(caller), who(owner));
+                    match job.query_interface(caller) {
+                        Ok(handle) => {
+                            assert_eq!((hr_ok(), "A-1"), (hresult, rule), "{release:?}");
+                            assert_eq!(who(handle.caller()), r::Who::of(caller), "A-1 remembers");
+                        }
+                        Err(e) => assert_eq!(
+                            (e.decision().hresult(), e.decision().rule_id().name()),
+                            (hresult, rule),
+                            "{release:?}"
+                        ),
                     }
-                    Err(e) => assert_eq!(
-                        (e.decision().hresult(), e.decision().rule_id().name()),
-                        (hresult, rule),
-                        "{release:?}"
-                    ),
+                    cases += 1;
                 }
-                cases += 1;
             }
         }
     }
     report(&format!(
         "QueryInterface: {cases} cases compared, all agree"
     ));
-    assert_eq!(cases, 48);
+    assert_eq!(cases, 4 * 2 * 4 * 7);
 }
 
 fn hr_ok() -> HResult {

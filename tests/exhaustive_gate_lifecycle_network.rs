@@ -30,13 +30,16 @@ fn profiles() -> Vec<Profile> {
                 for &token_check in TokenCheck::ALL {
                     for &take_ownership in TakeOwnership::ALL {
                         for &done_jobs in DoneJobs::ALL {
-                            let mut k = Knobs::DEFAULT;
-                            k.access_check = access_check;
-                            k.admin_bypass = admin_bypass;
-                            k.token_check = token_check;
-                            k.take_ownership = take_ownership;
-                            k.done_jobs = done_jobs;
-                            out.push(Profile::new(release).with_knobs(k));
+                            for &integrity_reads in IntegrityReads::ALL {
+                                let mut k = Knobs::DEFAULT;
+                                k.integrity_reads = integrity_reads;
+                                k.access_check = access_check;
+                                k.admin_bypass = admin_bypass;
+                                k.token_check = token_check;
+                                k.take_ownership = take_ownership;
+                                k.done_jobs = done_jobs;
+                                out.push(Profile::new(release).with_knobs(k));
+                            }
                         }
                     }
                 }
@@ -50,6 +53,27 @@ fn profiles() -> Vec<Profile> {
 /// integrity level, or a non-elevated caller on an elevated owner's job.
 fn gate_refuses(caller: Identity, owner: Identity) -> bool {
     caller.integrity < owner.integrity || (owner.elevated && !caller.elevated)
+}
+
+/// A-11 (SPEC v3) on one call, stated independently of the model: (a) a caller below the
+/// job's integrity level is refused a change, and a read only under Q-10 `refuse` (then
+/// Q-10 names the refusal); (b) a non-elevated caller on an elevated owner's job is refused
+/// reads and changes.
+fn gate_rule(p: &Profile, caller: Identity, owner: Identity, read: bool) -> Option<RuleId> {
+    if caller.integrity < owner.integrity {
+        if !read {
+            return Some(RuleId::A11);
+        }
+        if p.knobs.integrity_reads == IntegrityReads::Refuse {
+            return Some(RuleId::Q10);
+        }
+    }
+    (owner.elevated && !caller.elevated).then_some(RuleId::A11)
+}
+
+/// The gate's rule in a decision, if the gate decided it.
+fn gate_of(d: &Decision) -> Option<RuleId> {
+    matches!(d.rule_id(), RuleId::A11 | RuleId::Q10).then_some(d.rule_id())
 }
 
 fn fail_closed(d: &Decision, what: &dyn Fn() -> String) {
@@ -165,7 +189,9 @@ fn a11_the_gate_over_every_integrity_level_and_elevation() {
                         clear_helper_token(p, flipped, &job),
                         get_helper_token_sid(p, flipped, &job),
                     ];
-                    for (d, f) in decisions.iter().zip(&again) {
+                    // The three reads are GetHelperTokenFlags (2) and GetHelperTokenSid (6).
+                    for (i, (d, f)) in decisions.iter().zip(&again).enumerate() {
+                        let expected = gate_rule(p, caller, *owner, i == 2 || i == 6);
                         cases += 2;
                         fail_closed(d, &what);
                         // no interface comes first.
@@ -173,21 +199,21 @@ fn a11_the_gate_over_every_integrity_level_and_elevation() {
                             assert_eq!(d.rule_id(), RuleId::A2, "{}", what());
                             continue;
                         }
-                        // A-11 exactly where the gate refuses, before every other rule.
-                        assert_eq!(d.rule_id() == RuleId::A11, gate, "{d}: {}", what());
-                        if gate {
+                        // A-11 (or Q-10) exactly where the gate refuses, before every other rule.
+                        assert_eq!(gate_of(d), expected, "{d}: {}", what());
+                        if expected.is_some() {
                             assert_eq!(d.hresult(), HResult::E_ACCESSDENIED, "{}", what());
                         }
                         // Administrators never pass the gate by being administrators.
                         assert_eq!(
-                            f.rule_id() == RuleId::A11,
-                            d.rule_id() == RuleId::A11,
+                            gate_of(f),
+                            gate_of(d),
                             "the Administrators bit changed A-11: {d} vs {f}: {}",
                             what()
                         );
                         // A refusal for state, arguments or impersonation comes after access.
                         if matches!(d.rule_id(), RuleId::Q3 | RuleId::Q1 | RuleId::A9) {
-                            assert!(!gate, "{d} before the gate: {}", what());
+                            assert!(expected.is_none(), "{d} before the gate: {}", what());
                         }
                     }
                     // Determinism.
@@ -201,13 +227,10 @@ fn a11_the_gate_over_every_integrity_level_and_elevation() {
                     let qi = query_interface(p, caller, &job);
                     fail_closed(&qi, &what);
                     if p.release != Release::PreBits4 {
+                        // QueryInterface is a read, judged there only under Q-9.
                         let at_qi = p.knobs.access_check == AccessCheck::QueryInterface;
-                        assert_eq!(
-                            qi.rule_id() == RuleId::A11,
-                            at_qi && gate,
-                            "{qi}: {}",
-                            what()
-                        );
+                        let expected = gate_rule(p, caller, *owner, true).filter(|_| at_qi);
+                        assert_eq!(gate_of(&qi), expected, "{qi}: {}", what());
                     }
                     cases += 3;
                 }

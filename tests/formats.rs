@@ -126,6 +126,7 @@ fn a3_profile_and_knobs() {
                 "legacy_set_token": "caller_and_owner",
                 "token_check": "eager",
                 "access_check": "per_call",
+                "integrity_reads": "pass",
                 "service_proxy_credentials": "computer"
             }
         })

@@ -370,7 +370,7 @@ fn explanations_come_on_request_with_the_facts() {
         v["results"][1]["explanation"],
         "SetHelperTokenFlags returns 0x80070005 (E_ACCESSDENIED): A-11: the caller \
          S-1-5-21-1-2-3-1001 runs at integrity level medium, below the job's system (owner \
-         S-1-5-20 (NetworkService)); no one, administrator or owner, may act on it from there"
+         S-1-5-20 (NetworkService)); no one, administrator or owner, may change the job from there"
     );
     assert_eq!(
         v["results"][2]["explanation"],

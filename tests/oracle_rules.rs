@@ -73,18 +73,30 @@ fn pair(name: &str, rule: &str) -> (String, String) {
 }
 
 #[test]
-fn a11_an_elevated_administrator_cannot_touch_a_local_system_job() {
-    // Not let through by the Q-2 bypass: A-11a (integrity level) refuses.
+fn a11_an_elevated_administrator_cannot_change_a_local_system_job() {
+    // Not let through by the Q-2 bypass: A-11a (integrity level) refuses the changes.
     for step in [
         json!({"op": "set_helper_token_flags", "handle": 1, "flags": 2}),
         json!({"op": "set_helper_token", "handle": 1, "impersonating": "admin"}),
-        json!({"op": "get_helper_token_flags", "handle": 1}),
+        json!({"op": "clear_helper_token", "handle": 1}),
     ] {
         let v = answer(&line(
             json!({"owner": "system"}),
             json!([{"op": "query_interface", "caller": "admin", "handle": 1}, step]),
         ));
         assert_eq!(last(&v), pair("E_ACCESSDENIED", "A-11"), "{step}");
+    }
+    // SPEC v3: A-11 (a) spares the reads (Q-10 `pass`), so the administrator reads the
+    // flags (Q-2 lets it past the owner rule) — the "may read but not change".
+    for step in [
+        json!({"op": "get_helper_token_flags", "handle": 1}),
+        json!({"op": "get_helper_token_sid", "handle": 1}),
+    ] {
+        let v = answer(&line(
+            json!({"owner": "system"}),
+            json!([{"op": "query_interface", "caller": "admin", "handle": 1}, step]),
+        ));
+        assert_eq!(last(&v), pair("S_OK", "Q-2"), "{step}");
     }
     let v = answer(&line(
         json!({"owner": "system"}),

@@ -149,6 +149,8 @@ fn a_session_plays_one_step_at_a_time_and_a_refused_step_changes_nothing() {
     );
     s.job.owner = "alice".into();
     s.knobs.access_check = AccessCheck::QueryInterface;
+    // Q-10 `refuse`: QueryInterface is a read, which A-11 (a) refuses only under it.
+    s.knobs.integrity_reads = IntegrityReads::Refuse;
     let mut session = Session::new(&s).unwrap();
     assert_eq!(session.header(), &s);
     assert_eq!(session.last_result(), None);
@@ -204,9 +206,10 @@ fn a_session_plays_one_step_at_a_time_and_a_refused_step_changes_nothing() {
         query("svc", 1),
         ScenarioErrorKind::HandleRedefined(1.into()),
     );
-    // Q-9 at QueryInterface: Alice at Low integrity gets no handle.
+    // Q-9 at QueryInterface: Alice at Low integrity gets no handle (A-11 (a) on a read,
+    // under Q-10 `refuse`).
     let r = session.step(&query("alice_low", 2)).unwrap();
-    assert_eq!((r.hresult, r.rule), (HResult::E_ACCESSDENIED, RuleId::A11));
+    assert_eq!((r.hresult, r.rule), (HResult::E_ACCESSDENIED, RuleId::Q10));
     assert_eq!(
         session.handles().collect::<Vec<_>>(),
         [(&HandleName::from(1), true), (&HandleName::from(2), false)]

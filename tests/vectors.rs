@@ -288,6 +288,15 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
             owner("alice"),
             [vec![qi("alice_low", 1)], all_methods(1, "bob")].concat(),
         ),
+        // Q-10 `refuse` (SPEC v2's behaviour): A-11 (a) refuses the reads too.
+        with_knobs(
+            t(
+                "q10_integrity_refuses_reads",
+                owner("alice"),
+                [vec![qi("alice_low", 1)], all_methods(1, "bob")].concat(),
+            ),
+            json!({"integrity_reads": "refuse"}),
+        ),
         t(
             "a11_elevation_stated_in_the_job",
             json!({"owner": "alice", "owner_elevated": true, "owner_integrity": "high"}),

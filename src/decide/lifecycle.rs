@@ -53,7 +53,8 @@ pub fn query_interface(profile: &Profile, caller: Identity, job: &JobFacts) -> D
     let checked = interface(profile).and_then(|()| match profile.knobs.access_check {
         AccessCheck::PerCall => Ok(()),
         AccessCheck::QueryInterface => {
-            gate(caller, job)?;
+            // A-11 as a read (QueryInterface changes nothing; Q-10).
+            gate(profile, caller, job, false)?;
             // The owner rule as the getters apply it (A-4 caller, A-5; no veto), with the
             // documented code of an access check at QueryInterface.
             access(profile, Method::GetHelperTokenFlags, caller, job)
@@ -293,7 +294,7 @@ pub fn complete(job: &JobFacts) -> Decision {
 #[inline]
 pub fn take_ownership(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
     let op = event(Event::TakeOwnership);
-    if let Err((hresult, reason)) = gate(caller, job) {
+    if let Err((hresult, reason)) = gate(profile, caller, job, true) {
         return Decision::refuse(op, hresult, reason);
     }
     if !(caller.admin && caller.elevated) {

@@ -12,7 +12,9 @@ use super::{Decision, Impersonation, Method, Operation, Value};
 use crate::decide::transfer::client_certificate_failure;
 use crate::facts::{Effect, JobFacts};
 use crate::hresult::HResult;
-use crate::profile::{AdminBypass, DoneJobs, LegacySetToken, Profile, UnknownFlags};
+use crate::profile::{
+    AdminBypass, DoneJobs, IntegrityReads, LegacySetToken, Profile, UnknownFlags,
+};
 use crate::rule::Rule;
 use crate::token::Identity;
 use crate::usage::TokenUsage;
@@ -30,12 +32,24 @@ pub(crate) const fn interface(profile: &Profile) -> Result<(), Refusal> {
 }
 
 /// A-11, the job access gate: whoever calls — owner or administrator — is refused with
-/// `E_ACCESSDENIED` when its integrity level is below the job's (a), or when the job was
-/// created or taken by an elevated token and the caller is not elevated (b).
-/// Administrators do not bypass it.
-pub(crate) fn gate(caller: Identity, job: &JobFacts) -> Result<(), Refusal> {
+/// `E_ACCESSDENIED` (a) when the call changes the job and the caller's integrity level is
+/// below the job's, and (b) when the job was created or taken by an elevated token and the
+/// caller is not elevated, on reads and changes. A read (`changes` false: QueryInterface,
+/// `GetHelperTokenFlags`, `GetHelperTokenSid`) passes (a) unless Q-10 says `refuse`, and
+/// then Q-10 is the rule that refused. Administrators do not bypass the gate.
+pub(crate) fn gate(
+    profile: &Profile,
+    caller: Identity,
+    job: &JobFacts,
+    changes: bool,
+) -> Result<(), Refusal> {
     if caller.integrity < job.owner.integrity {
-        return Err((HResult::E_ACCESSDENIED, rule!(CallerIntegrityTooLow)));
+        if changes {
+            return Err((HResult::E_ACCESSDENIED, rule!(CallerIntegrityTooLow)));
+        }
+        if profile.knobs.integrity_reads == IntegrityReads::Refuse {
+            return Err((HResult::E_ACCESSDENIED, rule!(CallerIntegrityTooLowToRead)));
+        }
     }
     if job.owner.elevated && !caller.elevated {
         return Err((HResult::E_ACCESSDENIED, rule!(CallerNotElevated)));
@@ -121,7 +135,7 @@ fn precheck(
 ) -> Result<Rule, Decision> {
     let refuse = |(hr, reason): Refusal| Decision::refuse(Operation::Method(method), hr, reason);
     interface(profile).map_err(refuse)?;
-    gate(caller, job).map_err(refuse)?;
+    gate(profile, caller, job, method.is_mutating()).map_err(refuse)?;
     let grant = access(profile, method, caller, job).map_err(refuse)?;
     if method.is_mutating() {
         job_state(profile, job).map_err(refuse)?;

@@ -38,7 +38,15 @@ impl fmt::Display for Explained<Decision> {
             ),
             Reason::CallerIntegrityTooLow => write!(
                 f,
-                "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}); no one, administrator or owner, may act on it from there",
+                "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}); no one, administrator or owner, may change the job from there",
+                self.on
+                    .caller
+                    .map_or(crate::token::IntegrityLevel::Untrusted, |c| c.integrity),
+                job.owner.integrity
+            ),
+            Reason::CallerIntegrityTooLowToRead => write!(
+                f,
+                "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}), and with integrity_reads refuse not even a read passes",
                 self.on
                     .caller
                     .map_or(crate::token::IntegrityLevel::Untrusted, |c| c.integrity),

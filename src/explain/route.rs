@@ -178,6 +178,7 @@ impl fmt::Display for Explained<Route> {
             | Reason::InterfaceObtained
             | Reason::CallerIntegrityTooLow
             | Reason::CallerNotElevated
+            | Reason::CallerIntegrityTooLowToRead
             | Reason::LegacyCallerNotAdministrator
             | Reason::LegacyOwnerNotElevated
             | Reason::LegacyAdministrator

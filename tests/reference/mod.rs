@@ -22,9 +22,10 @@ use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::{
     Access, HResult, JobState, Profile, Sid, job::JobType, job::Remote, net::AuthScheme,
     net::AuthTarget, net::Credential, net::IeSettings, net::ProxyUsage, net::UseLmCompat,
-    profile::AccessCheck, profile::AdminBypass, profile::DoneJobs, profile::LegacySetToken,
-    profile::Release, profile::ServiceProxyCredentials, profile::TakeOwnership,
-    profile::TokenCheck, profile::UnknownFlags, token::IntegrityLevel, token::TokenInfo,
+    profile::AccessCheck, profile::AdminBypass, profile::DoneJobs, profile::IntegrityReads,
+    profile::LegacySetToken, profile::Release, profile::ServiceProxyCredentials,
+    profile::TakeOwnership, profile::TokenCheck, profile::UnknownFlags, token::IntegrityLevel,
+    token::TokenInfo,
 };
 use std::collections::BTreeMap;
 
@@ -198,16 +199,39 @@ impl Who {
     }
 }
 
-/// A-11: the job access gate's class of a caller on a job of this owner — (a) the
-/// caller's integrity level below the job's, before (b) an elevated owner and a caller
-/// that is not elevated.
-fn gate_class(caller: Who, owner: Who) -> u32 {
-    if caller.integrity < owner.integrity {
-        GATE_INTEGRITY
-    } else if owner.elevated && !caller.elevated {
+/// A-11 (SPEC v3): the job access gate's class of a caller on a job of this owner — (a)
+/// "the call changes the job and the caller's integrity level is below the job's"; the
+/// reads QueryInterface, `GetHelperTokenFlags` and `GetHelperTokenSid` meet (a) "only under
+/// Q-10" (`integrity_reads: refuse`); then (b) an elevated owner and a caller that is not
+/// elevated, "on reads and changes".
+fn gate_class(caller: Who, owner: Who, call: GateCall) -> u32 {
+    let lower = caller.integrity < owner.integrity;
+    match call {
+        GateCall::Change if lower => return GATE_INTEGRITY,
+        GateCall::Read { integrity_refuses } if lower && integrity_refuses => {
+            return GATE_INTEGRITY_READ;
+        }
+        _ => {}
+    }
+    if owner.elevated && !caller.elevated {
         GATE_ELEVATION
     } else {
         GATE_PASSES
+    }
+}
+
+/// What A-11 sees of a call: a change, or one of the three reads with Q-10's setting.
+#[derive(Clone, Copy)]
+enum GateCall {
+    Change,
+    Read { integrity_refuses: bool },
+}
+
+impl GateCall {
+    fn read(profile: &Profile) -> GateCall {
+        GateCall::Read {
+            integrity_refuses: profile.knobs.integrity_reads == IntegrityReads::Refuse,
+        }
     }
 }
 
@@ -296,6 +320,7 @@ const SKIP_NOTHING: u32 = 1 << 2;
 const GATE_PASSES: u32 = 1 << 0;
 const GATE_INTEGRITY: u32 = 1 << 1;
 const GATE_ELEVATION: u32 = 1 << 2;
+const GATE_INTEGRITY_READ: u32 = 1 << 3;
 
 // Column `legacy_set` (Q-7).
 const CALLER_AND_OWNER: u32 = 1 << 0;
@@ -407,6 +432,8 @@ const DECISIONS: &[Row] = &[
     // (a) integrity below the job's, (b) an elevated owner and a caller not elevated.
     // Documented (E_ACCESSDENIED); administrators do not bypass it.
     Row { gate: GATE_INTEGRITY | GATE_ELEVATION, verdict: refuse(hr::E_ACCESSDENIED, "A-11"), ..ROW },
+    // Q-10 `refuse`: (a) on a read as well; the knob's non-default setting decided it.
+    Row { gate: GATE_INTEGRITY_READ, verdict: refuse(hr::E_ACCESSDENIED, "Q-10"), ..ROW },
 
     // ---- A-4: before 1607 every method needs an administrator caller. Q-5: the knob's
     // code for the four methods other than SetHelperToken; E_ACCESSDENIED (documented) for
@@ -632,7 +659,15 @@ pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decisi
     let key = Row {
         method,
         release: release_class(profile.release),
-        gate: gate_class(caller, job.owner),
+        gate: gate_class(
+            caller,
+            job.owner,
+            if matches!(call, Call::GetFlags | Call::GetSid) {
+                GateCall::read(profile)
+            } else {
+                GateCall::Change
+            },
+        ),
         caller_admin: yes_no(caller.admin),
         // A-5: "whose owner SID equals the remembered caller SID".
         caller_owns: yes_no(caller.sid == job.owner.sid),
@@ -766,8 +801,11 @@ pub fn query_interface(profile: &Profile, caller: Who, owner: Who) -> (HResult, 
         return (hr::E_NOINTERFACE, "A-2");
     }
     if profile.knobs.access_check == AccessCheck::QueryInterface {
-        if gate_class(caller, owner) != GATE_PASSES {
-            return (hr::E_ACCESSDENIED, "A-11");
+        // QueryInterface is a read (A-11, Q-10).
+        match gate_class(caller, owner, GateCall::read(profile)) {
+            GATE_PASSES => {}
+            GATE_INTEGRITY_READ => return (hr::E_ACCESSDENIED, "Q-10"),
+            _ => return (hr::E_ACCESSDENIED, "A-11"),
         }
         let skips = caller.admin && profile.knobs.admin_bypass != AdminBypass::NoBypass;
         match release_class(release) {
@@ -1622,7 +1660,7 @@ impl Job {
     /// client certificate go; the helper token and flags as Q-6 says.
     pub fn take_ownership(&mut self, caller: &TokenInfo) -> Answer {
         let who = Who::of(caller);
-        if gate_class(who, self.owner) != GATE_PASSES {
+        if gate_class(who, self.owner, GateCall::Change) != GATE_PASSES {
             return answer(hr::E_ACCESSDENIED, "A-11");
         }
         if !(who.admin && who.elevated) {

@@ -41,8 +41,8 @@ use crate::net::{
     ProxyUsage, UseLmCompat,
 };
 use crate::profile::{
-    AccessCheck, AdminBypass, DoneJobs, FailureCode, Knobs, LegacySetToken, Profile, Release,
-    ServiceProxyCredentials, TakeOwnership, TokenCheck, UnknownFlags,
+    AccessCheck, AdminBypass, DoneJobs, FailureCode, IntegrityReads, Knobs, LegacySetToken,
+    Profile, Release, ServiceProxyCredentials, TakeOwnership, TokenCheck, UnknownFlags,
 };
 use crate::sid::{MAX_AUTHORITY, Sid};
 use crate::state::{JobState, JobType, Remote};
@@ -244,6 +244,7 @@ arbitrary_from_all! {
     AccessCheck => AccessCheck::ALL;
     TokenCheck => TokenCheck::ALL;
     ServiceProxyCredentials => ServiceProxyCredentials::ALL;
+    IntegrityReads => IntegrityReads::ALL;
     IeSettings => IeSettings::ALL;
     IntegrityLevel => IntegrityLevel::ALL;
     Access => Access::ALL;
@@ -387,9 +388,10 @@ impl Arbitrary for Knobs {
                 any::<AccessCheck>(),
                 any::<TokenCheck>(),
                 any::<ServiceProxyCredentials>(),
+                any::<IntegrityReads>(),
             ),
         )
-            .prop_map(|(u, a, d, f, t, l, (c, q8, q12))| {
+            .prop_map(|(u, a, d, f, t, l, (c, q8, q12, q10))| {
                 let mut k = Knobs::DEFAULT;
                 k.unknown_flags = u;
                 k.admin_bypass = a;
@@ -400,6 +402,7 @@ impl Arbitrary for Knobs {
                 k.access_check = c;
                 k.token_check = q8;
                 k.service_proxy_credentials = q12;
+                k.integrity_reads = q10;
                 k
             })
             .boxed()
