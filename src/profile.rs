@@ -170,6 +170,20 @@ pub enum IntegrityReads {
 
 names! { IntegrityReads, "Q-10 setting"; Pass => "pass", Refuse => "refuse" }
 
+/// the code `SetHelperToken` refuses with when it cannot impersonate its client (A-9:
+/// an identification-level client).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+#[non_exhaustive]
+pub enum IdentifyOnSetToken {
+    /// `CO_E_FAILEDTOIMPERSONATE`, the reference page's code (the SPEC default).
+    #[default]
+    FailedToImpersonate,
+    /// `E_ACCESSDENIED`, as the helper-token example page says.
+    AccessDenied,
+}
+
+names! { IdentifyOnSetToken, "Q-11 setting"; FailedToImpersonate => "failed_to_impersonate", AccessDenied => "access_denied" }
+
 /// whether LocalSystem and NetworkService answer a proxy's challenge as the computer
 ///
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
@@ -275,6 +289,8 @@ pub struct Knobs {
     pub access_check: AccessCheck,
     /// A-11 (a) on the three reads.
     pub integrity_reads: IntegrityReads,
+    /// `SetHelperToken`'s code when it cannot impersonate its client.
+    pub identify_on_set_token: IdentifyOnSetToken,
     /// service accounts behind an authenticating proxy.
     pub service_proxy_credentials: ServiceProxyCredentials,
 }
@@ -294,6 +310,7 @@ impl Knobs {
         token_check: TokenCheck::Eager,
         access_check: AccessCheck::PerCall,
         integrity_reads: IntegrityReads::Pass,
+        identify_on_set_token: IdentifyOnSetToken::FailedToImpersonate,
         service_proxy_credentials: ServiceProxyCredentials::Computer,
     };
 
@@ -359,6 +376,17 @@ impl Knobs {
     pub const fn with_integrity_reads(self, integrity_reads: IntegrityReads) -> Knobs {
         Knobs {
             integrity_reads,
+            ..self
+        }
+    }
+
+    /// The same knobs with Q-11 (`identify_on_set_token`) set.
+    pub const fn with_identify_on_set_token(
+        self,
+        identify_on_set_token: IdentifyOnSetToken,
+    ) -> Knobs {
+        Knobs {
+            identify_on_set_token,
             ..self
         }
     }

@@ -72,6 +72,7 @@ pub enum RuleId {
     Q8,
     Q9,
     Q10,
+    Q11,
     Q12,
 }
 
@@ -86,7 +87,7 @@ names! { RuleId, "SPEC rule id";
     R6 => "R-6", R7 => "R-7",
     X1 => "X-1", X2 => "X-2", X3 => "X-3",
     Q1 => "Q-1", Q2 => "Q-2", Q3 => "Q-3", Q4 => "Q-4", Q5 => "Q-5", Q6 => "Q-6",
-    Q7 => "Q-7", Q8 => "Q-8", Q9 => "Q-9", Q10 => "Q-10", Q12 => "Q-12",
+    Q7 => "Q-7", Q8 => "Q-8", Q9 => "Q-9", Q10 => "Q-10", Q11 => "Q-11", Q12 => "Q-12",
 }
 
 /// Which branch of a rule decided. Fieldless: the facts behind it are the decision's
@@ -135,6 +136,9 @@ pub enum Reason {
     UnknownFlagsMasked,
     /// the client does not allow impersonation.
     CannotImpersonate,
+    /// Q-11 (`access_denied`): the client does not allow impersonation, refused with
+    /// `E_ACCESSDENIED`.
+    CannotImpersonateAccessDenied,
     /// L-6: an access the flags route to the helper token, and no helper token is stored.
     HelperTokenMissing,
     /// L-5: the helper token was discarded; nothing else happens to this job.
@@ -235,6 +239,7 @@ names! { Reason, "reason";
     UnknownFlags => "unknown_flags",
     UnknownFlagsMasked => "unknown_flags_masked",
     CannotImpersonate => "cannot_impersonate",
+    CannotImpersonateAccessDenied => "cannot_impersonate_access_denied",
     HelperTokenMissing => "helper_token_missing",
     ServiceAccountStaysLoggedOn => "service_account_stays_logged_on",
     NoTokenToDiscard => "no_token_to_discard",
@@ -298,6 +303,7 @@ impl Reason {
             JobDone => RuleId::Q3,
             UnknownFlags | UnknownFlagsMasked => RuleId::Q1,
             CannotImpersonate => RuleId::A9,
+            CannotImpersonateAccessDenied => RuleId::Q11,
             HelperTokenMissing => RuleId::L6,
             TokenDiscarded
             | TokenRequiredAfterLogoff

@@ -93,6 +93,13 @@ fn profiles(take_ownership: &[TakeOwnership]) -> Vec<Profile> {
                                 {
                                     let mut k = Knobs::DEFAULT;
                                     k.integrity_reads = integrity_reads;
+                                    // Q-11 rides along with Q-10 (it decides one path only).
+                                    k.identify_on_set_token = match integrity_reads {
+                                        IntegrityReads::Pass => {
+                                            IdentifyOnSetToken::FailedToImpersonate
+                                        }
+                                        _ => IdentifyOnSetToken::AccessDenied,
+                                    };
                                     k.unknown_flags = unknown_flags;
                                     k.admin_bypass = admin_bypass;
                                     k.done_jobs = done_jobs;

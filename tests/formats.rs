@@ -127,6 +127,7 @@ fn a3_profile_and_knobs() {
                 "token_check": "eager",
                 "access_check": "per_call",
                 "integrity_reads": "pass",
+                "identify_on_set_token": "failed_to_impersonate",
                 "service_proxy_credentials": "computer"
             }
         })

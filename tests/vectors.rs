@@ -227,6 +227,19 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
                 get_sid(1),
             ],
         ),
+        // Q-11 `access_denied`: the same client refused with E_ACCESSDENIED.
+        with_knobs(
+            t(
+                "cannot_impersonate_access_denied",
+                owner("alice"),
+                vec![
+                    qi("alice", 1),
+                    json!({"op": "set_helper_token", "handle": 1, "impersonating": "bob", "can_impersonate": false}),
+                    get_sid(1),
+                ],
+            ),
+            json!({"identify_on_set_token": "access_denied"}),
+        ),
         t(
             "owner_elevated_job",
             json!({"owner": "admin"}),

@@ -13,7 +13,8 @@ use crate::decide::transfer::client_certificate_failure;
 use crate::facts::{Effect, JobFacts};
 use crate::hresult::HResult;
 use crate::profile::{
-    AdminBypass, DoneJobs, IntegrityReads, LegacySetToken, Profile, UnknownFlags,
+    AdminBypass, DoneJobs, IdentifyOnSetToken, IntegrityReads, LegacySetToken, Profile,
+    UnknownFlags,
 };
 use crate::rule::Rule;
 use crate::token::Identity;
@@ -216,13 +217,21 @@ pub fn set_helper_token(
         Ok(grant) => grant,
         Err(refused) => return refused,
     };
-    // BITS takes the token by impersonating the client.
+    // BITS takes the token by impersonating the client; Q-11: with which code it
+    // refuses a client that does not allow it.
     let Impersonation::Allowed(token) = impersonation else {
-        return Decision::refuse(
-            op,
-            HResult::CO_E_FAILEDTOIMPERSONATE,
-            rule!(CannotImpersonate),
-        );
+        return match profile.knobs.identify_on_set_token {
+            IdentifyOnSetToken::FailedToImpersonate => Decision::refuse(
+                op,
+                HResult::CO_E_FAILEDTOIMPERSONATE,
+                rule!(CannotImpersonate),
+            ),
+            IdentifyOnSetToken::AccessDenied => Decision::refuse(
+                op,
+                HResult::E_ACCESSDENIED,
+                rule!(CannotImpersonateAccessDenied),
+            ),
+        };
     };
     // a non-administrator may not set an administrator token (1607 and later).
     if profile.release.has_owner_rules() && token.admin && !skips_vetoes(profile, caller) {

@@ -113,6 +113,10 @@ impl fmt::Display for Explained<Decision> {
                 f,
                 "{id}: the client's COM security does not allow impersonation, so BITS cannot take its token"
             ),
+            Reason::CannotImpersonateAccessDenied => write!(
+                f,
+                "{id}: the client's COM security does not allow impersonation, so BITS cannot take its token; with identify_on_set_token access_denied the refusal is E_ACCESSDENIED"
+            ),
             Reason::TokenDiscarded => write!(
                 f,
                 "{id}: {} and BITS discarded the helper token; the job is finished or its flags are 0, so it is unaffected",

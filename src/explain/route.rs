@@ -179,6 +179,7 @@ impl fmt::Display for Explained<Route> {
             | Reason::CallerIntegrityTooLow
             | Reason::CallerNotElevated
             | Reason::CallerIntegrityTooLowToRead
+            | Reason::CannotImpersonateAccessDenied
             | Reason::LegacyCallerNotAdministrator
             | Reason::LegacyOwnerNotElevated
             | Reason::LegacyAdministrator

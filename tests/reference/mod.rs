@@ -22,10 +22,10 @@ use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::{
     Access, HResult, JobState, Profile, Sid, job::JobType, job::Remote, net::AuthScheme,
     net::AuthTarget, net::Credential, net::IeSettings, net::ProxyUsage, net::UseLmCompat,
-    profile::AccessCheck, profile::AdminBypass, profile::DoneJobs, profile::IntegrityReads,
-    profile::LegacySetToken, profile::Release, profile::ServiceProxyCredentials,
-    profile::TakeOwnership, profile::TokenCheck, profile::UnknownFlags, token::IntegrityLevel,
-    token::TokenInfo,
+    profile::AccessCheck, profile::AdminBypass, profile::DoneJobs, profile::IdentifyOnSetToken,
+    profile::IntegrityReads, profile::LegacySetToken, profile::Release,
+    profile::ServiceProxyCredentials, profile::TakeOwnership, profile::TokenCheck,
+    profile::UnknownFlags, token::IntegrityLevel, token::TokenInfo,
 };
 use std::collections::BTreeMap;
 
@@ -337,6 +337,8 @@ const NEW_ADMIN: u32 = 1 << 0;
 const NEW_USER: u32 = 1 << 1;
 const CANNOT_IMPERSONATE: u32 = 1 << 2;
 const NOT_SETTING_TOKEN: u32 = 1 << 3;
+/// A-9 under Q-11 `access_denied`: the same client, refused with `E_ACCESSDENIED`.
+const CANNOT_IMPERSONATE_Q11: u32 = 1 << 4;
 
 // Column `state`.
 const DONE: u32 = 1 << 0;
@@ -474,6 +476,9 @@ const DECISIONS: &[Row] = &[
     // ---- SetHelperToken cannot impersonate its client.
     Row { method: SET_TOKEN, new_token: CANNOT_IMPERSONATE,
           verdict: refuse(hr::CO_E_FAILEDTOIMPERSONATE, "A-9"), ..ROW },
+    // Q-11 `access_denied`: "E_ACCESSDENIED, as the helper-token example page says".
+    Row { method: SET_TOKEN, new_token: CANNOT_IMPERSONATE_Q11,
+          verdict: refuse(hr::E_ACCESSDENIED, "Q-11"), ..ROW },
 
     // ---- from 1607, an administrator token being set is vetoed for callers that do
     // not skip the vetoes. A-7 states E_ACCESSDENIED.
@@ -647,7 +652,15 @@ pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decisi
             },
         ),
         Call::GetFlags => (GET_FLAGS, NOT_SETTING_TOKEN, NOT_SETTING_FLAGS),
-        Call::SetToken(None) => (SET_TOKEN, CANNOT_IMPERSONATE, NOT_SETTING_FLAGS),
+        Call::SetToken(None) => (
+            SET_TOKEN,
+            match knobs.identify_on_set_token {
+                IdentifyOnSetToken::FailedToImpersonate => CANNOT_IMPERSONATE,
+                IdentifyOnSetToken::AccessDenied => CANNOT_IMPERSONATE_Q11,
+                other => panic!("no column for Q-11 {other:?}"),
+            },
+            NOT_SETTING_FLAGS,
+        ),
         Call::SetToken(Some(t)) => (
             SET_TOKEN,
             if t.admin { NEW_ADMIN } else { NEW_USER },

@@ -41,8 +41,9 @@ use crate::net::{
     ProxyUsage, UseLmCompat,
 };
 use crate::profile::{
-    AccessCheck, AdminBypass, DoneJobs, FailureCode, IntegrityReads, Knobs, LegacySetToken,
-    Profile, Release, ServiceProxyCredentials, TakeOwnership, TokenCheck, UnknownFlags,
+    AccessCheck, AdminBypass, DoneJobs, FailureCode, IdentifyOnSetToken, IntegrityReads, Knobs,
+    LegacySetToken, Profile, Release, ServiceProxyCredentials, TakeOwnership, TokenCheck,
+    UnknownFlags,
 };
 use crate::sid::{MAX_AUTHORITY, Sid};
 use crate::state::{JobState, JobType, Remote};
@@ -245,6 +246,7 @@ arbitrary_from_all! {
     TokenCheck => TokenCheck::ALL;
     ServiceProxyCredentials => ServiceProxyCredentials::ALL;
     IntegrityReads => IntegrityReads::ALL;
+    IdentifyOnSetToken => IdentifyOnSetToken::ALL;
     IeSettings => IeSettings::ALL;
     IntegrityLevel => IntegrityLevel::ALL;
     Access => Access::ALL;
@@ -389,9 +391,10 @@ impl Arbitrary for Knobs {
                 any::<TokenCheck>(),
                 any::<ServiceProxyCredentials>(),
                 any::<IntegrityReads>(),
+                any::<IdentifyOnSetToken>(),
             ),
         )
-            .prop_map(|(u, a, d, f, t, l, (c, q8, q12, q10))| {
+            .prop_map(|(u, a, d, f, t, l, (c, q8, q12, q10, q11))| {
                 let mut k = Knobs::DEFAULT;
                 k.unknown_flags = u;
                 k.admin_bypass = a;
@@ -403,6 +406,7 @@ impl Arbitrary for Knobs {
                 k.token_check = q8;
                 k.service_proxy_credentials = q12;
                 k.integrity_reads = q10;
+                k.identify_on_set_token = q11;
                 k
             })
             .boxed()

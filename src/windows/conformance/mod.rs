@@ -35,8 +35,8 @@ use windows::core::w;
 
 use crate::hresult::HResult;
 use crate::profile::{
-    AccessCheck, AdminBypass, DoneJobs, LegacySetToken, Profile, Release, ServiceProxyCredentials,
-    TakeOwnership, TokenCheck, UnknownFlags,
+    AccessCheck, AdminBypass, DoneJobs, IdentifyOnSetToken, IntegrityReads, LegacySetToken,
+    Profile, Release, ServiceProxyCredentials, TakeOwnership, TokenCheck, UnknownFlags,
 };
 use crate::scenario::{ScenarioErrorKind, Session, StepValue};
 use crate::sid::Sid;
@@ -418,6 +418,8 @@ fn explain(
     vary!(legacy_set_token, LegacySetToken, "Q-7");
     vary!(token_check, TokenCheck, "Q-8");
     vary!(access_check, AccessCheck, "Q-9");
+    vary!(integrity_reads, IntegrityReads, "Q-10");
+    vary!(identify_on_set_token, IdentifyOnSetToken, "Q-11");
     vary!(service_proxy_credentials, ServiceProxyCredentials, "Q-12");
     if real.hresult.is_failure() && real.hresult != base.denial.get() {
         if let Ok(code) = crate::profile::FailureCode::new(real.hresult) {
