@@ -400,6 +400,24 @@ fn lifecycle(owner: &TokenInfo, helper_user: &TokenInfo) {
     let d = second.complete();
     step("Complete()", &second, d);
 
+    println!("\nRecovery 3 (L-7): an elevated administrator takes the logged-off user's job.");
+    let mut orphan = Job::new(Profile::default(), owner);
+    let d = orphan.resume();
+    step("Resume()", &orphan, d);
+    let d = orphan.logoff_owner();
+    step("The owner logs off", &orphan, d);
+    let d = orphan.transfer();
+    step("The transfer waits for the owner (L-8)", &orphan, d);
+    let admin = TokenInfo::elevated_administrator(sid("S-1-5-21-1-2-3-500"));
+    let d = orphan.take_ownership(&admin);
+    step("TakeOwnership() by an elevated administrator", &orphan, d);
+    let d = orphan.transfer();
+    step(
+        "The transfer runs: the job follows its new owner",
+        &orphan,
+        d,
+    );
+
     println!(
         "\nA service's job: NetworkService never logs off; a service stop discards the token."
     );

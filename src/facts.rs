@@ -269,6 +269,9 @@ impl JobFacts {
             }
             Effect::NewOwner { owner, helper } => {
                 self.owner = owner;
+                // L-7 (SPEC v3): the job follows the new owner's logon state — the caller,
+                // whose token is calling, logged on (logon types arrive with L-11).
+                self.owner_logged_on = true;
                 self.credentials = Credentials::NONE;
                 self.client_certificate = false;
                 match helper {

@@ -386,3 +386,32 @@ fn bad_input_is_refused_where_it_is_and_the_oracle_goes_on() {
         assert_eq!(out.status.code(), Some(1));
     }
 }
+
+/// L-7 (SPEC v3; the oracle contract's class C7 and its worked line C, steps 6 to 9): the
+/// owner logs off, the job waits (L-8); an elevated administrator takes ownership and the
+/// job follows the new owner's logon state: it transfers.
+#[test]
+fn l7_take_ownership_rescues_a_logged_off_users_job() {
+    let v = answer(&line(
+        json!({"owner": "alice"}),
+        json!([
+            {"op": "resume"},
+            {"op": "logoff_owner"},
+            {"op": "transfer"},
+            {"op": "take_ownership", "caller": "admin"},
+            {"op": "transfer"}
+        ]),
+    ));
+    assert_eq!(
+        results(&v),
+        [
+            pair("S_OK", "L-9"),
+            pair("S_OK", "L-8"),
+            pair("S_FALSE", "L-8"),
+            pair("S_OK", "Q-6"),
+            pair("S_OK", "T-7"),
+        ]
+    );
+    assert_eq!(v["job"]["state"], "transferred");
+    assert_eq!(v["job"]["owner"], "S-1-5-21-1-2-3-500");
+}

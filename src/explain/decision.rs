@@ -216,7 +216,7 @@ impl fmt::Display for Explained<Decision> {
             ),
             Reason::OwnershipTaken => write!(
                 f,
-                "{id}: {caller} took ownership; credentials and the client certificate were removed (L-7), {}",
+                "{id}: {caller} took ownership; credentials and the client certificate were removed and the job follows the new owner's logon (L-7); {}",
                 match profile.knobs.take_ownership {
                     TakeOwnership::DropToken => "the helper token was dropped and the flags kept",
                     TakeOwnership::Keep => "the helper token and flags were kept",

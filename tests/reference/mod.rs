@@ -1683,6 +1683,9 @@ impl Job {
             return refused;
         }
         self.owner = who;
+        // L-7 (SPEC v3): "the job then follows the *new* owner's logon state"; the caller
+        // takes the job from its own session (the SPEC's default logon type is interactive).
+        self.logged_on = true;
         self.creds = Creds::default();
         self.certificate = false;
         match self.profile.knobs.take_ownership {
