@@ -83,6 +83,13 @@ named_codes! {
     BG_E_INVALID_STATE = 0x8020_0002u32;
     /// `BG_E_EMPTY`: the job has no files (L-9).
     BG_E_EMPTY = 0x8020_0003u32;
+    /// `BG_E_NETWORK_DISCONNECTED`: a transient error while the network is lost (L-13).
+    BG_E_NETWORK_DISCONNECTED = 0x8020_0010u32;
+    /// `BG_E_TOO_MANY_FILES`: an upload job already holds its file (L-15).
+    BG_E_TOO_MANY_FILES = 0x8020_001Cu32;
+    /// `HRESULT_FROM_WIN32(ERROR_NOT_LOGGED_ON)`, 1245: `AddFile` by a user who is not
+    /// logged on interactively (L-11, L-15).
+    ERROR_NOT_LOGGED_ON = 0x8007_04DDu32;
     /// `BG_E_TOKEN_REQUIRED` (L-5, L-6).
     BG_E_TOKEN_REQUIRED = 0x8020_0056u32;
     /// `BG_E_HTTP_ERROR_401`: the server's challenge went unanswered.
@@ -91,7 +98,8 @@ named_codes! {
     BG_E_HTTP_ERROR_407 = 0x8019_0197u32;
     /// `HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY)`, 12186.
     ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY = 0x8007_2F9Au32;
-    /// `HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED)`, 12044.
+    /// `HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED)`, 12044: the HTTPS server
+    /// asks for a client certificate and the job has none.
     ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED = 0x8007_2F0Cu32;
 }
 

@@ -17,6 +17,7 @@ extern crate std;
 // 1 facts · 2 decide (every rule) · 3 explain · 4 job · 5 scenario, serde_impl
 // 6 support, windows, error (the crate's front door), bin
 mod access;
+mod caller;
 mod challenge;
 pub mod decide;
 pub mod error;

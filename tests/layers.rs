@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("usage", 0),
     ("names", 0),
     ("token", 0),
+    ("caller", 0),
     ("profile", 0),
     ("net", 0),
     ("access", 0),

@@ -6,6 +6,8 @@
 use crate::names::names;
 use crate::sid::Sid;
 
+pub use crate::caller::{ImpersonationLevel, LogonType};
+
 /// A token's mandatory integrity level (T-8): the rid of its `S-1-16-<rid>` label.
 /// Levels compare by their rid.
 ///
@@ -200,6 +202,28 @@ pub trait Token {
     fn elevated(&self) -> Option<bool> {
         None
     }
+
+    /// Whether the token contains restricting SIDs (T-11, `IsTokenRestricted`). Deny-only
+    /// groups (UAC filtering) are not restricting SIDs.
+    fn restricted(&self) -> bool {
+        false
+    }
+
+    /// The kind of logon the token comes from (L-11), if it says. `None`: `Service` for the
+    /// three service accounts, else `Interactive` ([`Token::logon_or_default`]).
+    fn logon(&self) -> Option<LogonType> {
+        None
+    }
+
+    /// [`Token::logon`], or L-11's default: `Service` for the service accounts, else
+    /// `Interactive`.
+    fn logon_or_default(&self) -> LogonType {
+        self.logon().unwrap_or(if self.user().is_service_account() {
+            LogonType::Service
+        } else {
+            LogonType::Interactive
+        })
+    }
 }
 
 impl<T: Token + ?Sized> Token for &T {
@@ -218,11 +242,17 @@ impl<T: Token + ?Sized> Token for &T {
     fn elevated(&self) -> Option<bool> {
         (**self).elevated()
     }
+    fn restricted(&self) -> bool {
+        (**self).restricted()
+    }
+    fn logon(&self) -> Option<LogonType> {
+        (**self).logon()
+    }
 }
 
 /// The facts the rules read from any token: its user SID, whether it has the
-/// administrators SID enabled (T-5), whether it is elevated (T-9) and its integrity level
-/// (T-8).
+/// administrators SID enabled (T-5), whether it is elevated (T-9), its integrity level
+/// (T-8) and whether it is restricted (T-11).
 ///
 /// It is what a `QueryInterface` for `IBitsTokenOptions` remembers of its caller (A-1),
 /// what the model keeps of a job's owner (T-9), and of a stored helper token.
@@ -243,8 +273,9 @@ impl<T: Token + ?Sized> Token for &T {
 /// # Ok::<(), bits_helper_token::error::ParseSidError>(())
 /// ```
 ///
-/// Serialized (feature `serde`) as `{"sid", "admin", "elevated", "integrity"}`; a missing
-/// `elevated` or `integrity` takes T-9's or T-8's inference.
+/// Serialized (feature `serde`) as `{"sid", "admin", "elevated", "integrity",
+/// "restricted"}`; a missing `elevated` or `integrity` takes T-9's or T-8's inference, a
+/// missing `restricted` is `false` (and is left out when `false`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
@@ -261,6 +292,8 @@ pub struct Identity {
     pub elevated: bool,
     /// The token's integrity level (T-8).
     pub integrity: IntegrityLevel,
+    /// Whether the token contains restricting SIDs (T-11): it may not change jobs (A-14).
+    pub restricted: bool,
 }
 
 impl Identity {
@@ -273,7 +306,13 @@ impl Identity {
             admin,
             elevated: admin,
             integrity: IntegrityLevel::inferred(&sid, admin),
+            restricted: false,
         }
+    }
+
+    /// The same identity, restricted or not (T-11).
+    pub const fn with_restricted(self, restricted: bool) -> Identity {
+        Identity { restricted, ..self }
     }
 
     /// The same identity with another elevation (T-9).
@@ -286,13 +325,15 @@ impl Identity {
         Identity { integrity, ..self }
     }
 
-    /// The identity of a token: its user SID, [`Token::has_admin_enabled`], and its
-    /// elevation and integrity level as it states them, else as T-8 and T-9 infer them.
+    /// The identity of a token: its user SID, [`Token::has_admin_enabled`], its
+    /// elevation and integrity level as it states them, else as T-8 and T-9 infer them,
+    /// and [`Token::restricted`].
     pub fn of<T: Token + ?Sized>(token: &T) -> Identity {
         let inferred = Identity::new(token.user(), token.has_admin_enabled());
         Identity {
             elevated: token.elevated().unwrap_or(inferred.elevated),
             integrity: token.integrity().unwrap_or(inferred.integrity),
+            restricted: token.restricted(),
             ..inferred
         }
     }
@@ -319,6 +360,8 @@ mod serde_repr {
         elevated: Option<bool>,
         #[serde(default)]
         integrity: Option<IntegrityLevel>,
+        #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+        restricted: bool,
     }
 
     crate::names::strict_object!(IdentityRepr, "an identity");
@@ -341,6 +384,9 @@ mod serde_repr {
         fn elevated(&self) -> Option<bool> {
             self.elevated
         }
+        fn restricted(&self) -> bool {
+            self.restricted
+        }
     }
 
     impl From<IdentityRepr> for Identity {
@@ -356,6 +402,7 @@ mod serde_repr {
                 admin: i.admin,
                 elevated: Some(i.elevated),
                 integrity: Some(i.integrity),
+                restricted: i.restricted,
             }
         }
     }
@@ -401,184 +448,16 @@ impl Token for Identity {
     fn elevated(&self) -> Option<bool> {
         Some(self.elevated)
     }
+    fn restricted(&self) -> bool {
+        self.restricted
+    }
 }
 
 #[cfg(feature = "alloc")]
 pub use plain::TokenInfo;
 
 #[cfg(feature = "alloc")]
-mod plain {
-    use super::{ADMINS_ENABLED, Group, GroupAttributes, Identity, IntegrityLevel, Token};
-    use crate::sid::Sid;
-    use alloc::vec;
-    use alloc::vec::Vec;
-
-    /// A plain-data access token: a user SID and its groups (feature `alloc`).
-    ///
-    /// The constructors build the identities the rules care about, with the groups a real
-    /// Windows token of that kind carries (the ones that matter here: Administrators,
-    /// Users, Everyone, Authenticated Users, and the logon-type groups).
-    ///
-    /// ```
-    /// use bits_helper_token::{token::GroupAttributes, Sid, Token, token::TokenInfo};
-    ///
-    /// let system = TokenInfo::local_system();
-    /// assert!(system.has_admin_enabled());
-    /// assert!(!TokenInfo::network_service().has_admin_enabled());
-    ///
-    /// // Hand-made: the user SID alone never makes an administrator (T-5).
-    /// let odd = TokenInfo::new(Sid::BUILTIN_ADMINISTRATORS, vec![]);
-    /// assert!(!odd.has_admin_enabled());
-    /// ```
-    #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-    #[cfg_attr(feature = "serde", serde(remote = "Self", deny_unknown_fields))]
-    #[non_exhaustive]
-    pub struct TokenInfo {
-        /// The user SID.
-        pub user: Sid,
-        /// The groups, in token order (each a JSON object). A group `S-1-16-<rid>` with
-        /// `SE_GROUP_INTEGRITY` is the token's integrity label (T-8).
-        #[cfg_attr(feature = "serde", serde(default, deserialize_with = "groups"))]
-        pub groups: Vec<Group>,
-        /// The token's elevation, when stated (`TokenElevation`, T-9); else inferred.
-        #[cfg_attr(
-            feature = "serde",
-            serde(default, skip_serializing_if = "Option::is_none")
-        )]
-        pub elevated: Option<bool>,
-        /// The token's integrity level, when stated; it overrides a label among the
-        /// groups. Else the label, else T-8's inference.
-        #[cfg_attr(
-            feature = "serde",
-            serde(default, skip_serializing_if = "Option::is_none")
-        )]
-        pub integrity: Option<IntegrityLevel>,
-    }
-
-    #[cfg(feature = "serde")]
-    crate::names::strict_object!(TokenInfo, "a token");
-
-    #[cfg(feature = "serde")]
-    fn groups<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Group>, D::Error> {
-        crate::strict::objects(d, "group")
-    }
-
-    const fn enabled(sid: Sid) -> Group {
-        Group::new(sid, GroupAttributes::DEFAULT_ENABLED)
-    }
-
-    /// Administrators as a UAC-filtered token carries it: deny-only (`0x10`).
-    const ADMINS_DENY_ONLY: Group = Group::new(
-        Sid::BUILTIN_ADMINISTRATORS,
-        GroupAttributes::USE_FOR_DENY_ONLY,
-    );
-
-    impl TokenInfo {
-        /// A token with the given user and groups.
-        pub fn new(user: Sid, groups: Vec<Group>) -> TokenInfo {
-            TokenInfo {
-                user,
-                groups,
-                elevated: None,
-                integrity: None,
-            }
-        }
-
-        /// The same token stating its elevation (T-9).
-        pub fn with_elevated(mut self, elevated: bool) -> TokenInfo {
-            self.elevated = Some(elevated);
-            self
-        }
-
-        /// The same token stating its integrity level (T-8).
-        pub fn with_integrity(mut self, integrity: IntegrityLevel) -> TokenInfo {
-            self.integrity = Some(integrity);
-            self
-        }
-
-        /// LocalSystem (`S-1-5-18`): Administrators enabled.
-        pub fn local_system() -> TokenInfo {
-            TokenInfo::new(
-                Sid::LOCAL_SYSTEM,
-                vec![
-                    ADMINS_ENABLED,
-                    enabled(Sid::EVERYONE),
-                    enabled(Sid::AUTHENTICATED_USERS),
-                ],
-            )
-        }
-
-        /// LocalService (`S-1-5-19`): a service account without Administrators.
-        pub fn local_service() -> TokenInfo {
-            TokenInfo::service(Sid::LOCAL_SERVICE)
-        }
-
-        /// NetworkService (`S-1-5-20`): a service account without Administrators.
-        pub fn network_service() -> TokenInfo {
-            TokenInfo::service(Sid::NETWORK_SERVICE)
-        }
-
-        fn service(user: Sid) -> TokenInfo {
-            TokenInfo::new(
-                user,
-                vec![
-                    enabled(Sid::EVERYONE),
-                    enabled(Sid::BUILTIN_USERS),
-                    enabled(Sid::SERVICE),
-                    enabled(Sid::AUTHENTICATED_USERS),
-                ],
-            )
-        }
-
-        /// A standard interactive user: Users, Everyone, no Administrators group.
-        pub fn standard_user(user: Sid) -> TokenInfo {
-            TokenInfo::new(user, TokenInfo::interactive_groups(None))
-        }
-
-        /// An elevated administrator: Administrators enabled (`0xF`).
-        pub fn elevated_administrator(user: Sid) -> TokenInfo {
-            TokenInfo::new(user, TokenInfo::interactive_groups(Some(ADMINS_ENABLED)))
-        }
-
-        /// A UAC-filtered administrator: Administrators present but deny-only (`0x10`),
-        /// so *not* an administrator for these rules (T-5).
-        pub fn filtered_administrator(user: Sid) -> TokenInfo {
-            TokenInfo::new(user, TokenInfo::interactive_groups(Some(ADMINS_DENY_ONLY)))
-        }
-
-        fn interactive_groups(admins: Option<Group>) -> Vec<Group> {
-            let mut groups = vec![enabled(Sid::EVERYONE)];
-            groups.extend(admins);
-            groups.extend([
-                enabled(Sid::BUILTIN_USERS),
-                enabled(Sid::INTERACTIVE),
-                enabled(Sid::AUTHENTICATED_USERS),
-            ]);
-            groups
-        }
-
-        /// The [`Identity`] of this token.
-        pub fn identity(&self) -> Identity {
-            Identity::of(self)
-        }
-    }
-
-    impl Token for TokenInfo {
-        fn user(&self) -> Sid {
-            self.user
-        }
-        fn groups(&self) -> &[Group] {
-            &self.groups
-        }
-        fn integrity(&self) -> Option<IntegrityLevel> {
-            self.integrity.or_else(|| super::label_of(&self.groups))
-        }
-        fn elevated(&self) -> Option<bool> {
-            self.elevated
-        }
-    }
-}
+mod plain;
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
