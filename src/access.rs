@@ -15,14 +15,15 @@ use crate::usage::TokenUsage;
 /// `download_temp_file_rename`, `reply_file_create`, `reply_file_rename`,
 /// `smb_remote_file`, `proxy_auto_detect`, `proxy_ie_settings`,
 /// `proxy_challenge_<scheme>`, `server_challenge_<scheme>` (scheme `basic`, `digest`,
-/// `ntlm`, `negotiate`, `passport`), `client_certificate_key`, `other`.
+/// `ntlm`, `negotiate`, `passport`), `proxy_challenge`, `server_challenge` (the whole
+/// challenge, X-3), `client_certificate_key`, `other`.
 ///
 /// ```
 /// use bits_helper_token::{Access, net::AuthScheme, RuleId};
 /// let a: Access = "server_challenge_negotiate".parse()?;
 /// assert_eq!(a, Access::ServerChallenge(AuthScheme::Negotiate));
 /// assert_eq!(Access::ReplyFileRename.name(), "reply_file_rename");
-/// assert_eq!(Access::ALL.len(), 20);
+/// assert_eq!(Access::ALL.len(), 22);
 /// assert_eq!(Access::UploadLocalFile.rule_id(), RuleId::R1);
 /// # Ok::<(), bits_helper_token::error::ParseNameError>(())
 /// ```
@@ -49,6 +50,9 @@ pub enum Access {
     ProxyChallenge(AuthScheme),
     /// Answering the server's challenge in this scheme (R-2, R-3, R-5).
     ServerChallenge(AuthScheme),
+    /// Answering a target's whole challenge (X-3): the set of schemes it offers, answered
+    /// with the strongest answerable one.
+    WholeChallenge(AuthTarget),
     /// Reaching the client certificate's private key (R-4).
     ClientCertificateKey,
     /// Anything else BITS does for the job: always as the owner (§4).
@@ -64,7 +68,20 @@ impl Access {
         }
     }
 
-    /// The target and scheme of a challenge.
+    /// The target of a challenge, per scheme or whole.
+    pub const fn challenge_target(self) -> Option<AuthTarget> {
+        match self {
+            Access::ServerChallenge(_) | Access::WholeChallenge(AuthTarget::Server) => {
+                Some(AuthTarget::Server)
+            }
+            Access::ProxyChallenge(_) | Access::WholeChallenge(AuthTarget::Proxy) => {
+                Some(AuthTarget::Proxy)
+            }
+            _ => None,
+        }
+    }
+
+    /// The target and scheme of a per-scheme challenge.
     pub const fn as_challenge(self) -> Option<(AuthTarget, AuthScheme)> {
         match self {
             Access::ServerChallenge(s) => Some((AuthTarget::Server, s)),
@@ -87,6 +104,7 @@ impl Access {
                 RuleId::R2
             }
             Access::ProxyAutoDetect | Access::ProxyIeSettings => RuleId::R7,
+            Access::WholeChallenge(_) => RuleId::X3,
             Access::ClientCertificateKey => RuleId::R4,
             Access::Other => RuleId::R0,
         }
@@ -113,7 +131,7 @@ impl Access {
                     None
                 }
             }
-            Access::ClientCertificateKey | Access::Other => None,
+            Access::WholeChallenge(_) | Access::ClientCertificateKey | Access::Other => None,
         }
     }
 }
@@ -137,6 +155,8 @@ names! { Access, "access";
     ServerChallenge(AuthScheme::Ntlm) => "server_challenge_ntlm",
     ServerChallenge(AuthScheme::Negotiate) => "server_challenge_negotiate",
     ServerChallenge(AuthScheme::Passport) => "server_challenge_passport",
+    WholeChallenge(AuthTarget::Proxy) => "proxy_challenge",
+    WholeChallenge(AuthTarget::Server) => "server_challenge",
     ClientCertificateKey => "client_certificate_key",
     Other => "other",
 }

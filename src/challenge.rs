@@ -58,6 +58,14 @@ impl Challenges {
         set & bit(scheme) != 0
     }
 
+    /// Whether `target` challenges at all (offers at least one scheme).
+    pub const fn offers_any(&self, target: AuthTarget) -> bool {
+        match target {
+            AuthTarget::Server => self.server != 0,
+            AuthTarget::Proxy => self.proxy != 0,
+        }
+    }
+
     /// Whether nobody challenges.
     pub const fn is_empty(&self) -> bool {
         self.server == 0 && self.proxy == 0

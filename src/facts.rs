@@ -12,7 +12,7 @@ use crate::net::{Credentials, NetworkEnvironment, ProxyUsage};
 use crate::profile::TakeOwnership;
 use crate::rule::{Reason, Rule, rule};
 use crate::state::{JobState, JobType, Remote};
-use crate::token::Identity;
+use crate::token::{Identity, ImpersonationLevel};
 use crate::usage::TokenUsage;
 
 /// The error of a job in ERROR: its code and the rule that put it there (L-5, L-6, X-1).
@@ -30,7 +30,8 @@ pub struct JobError {
 
 impl JobError {
     /// The error of this reason, if the model ever produces one: L-5's and L-6's
-    /// `BG_E_TOKEN_REQUIRED`, X-1's `0x80072F9A`, X-3's `BG_E_HTTP_ERROR_401` / `407`.
+    /// `BG_E_TOKEN_REQUIRED`, X-1's `0x80072F9A`, X-3's `BG_E_HTTP_ERROR_401` / `407`,
+    /// X-4's `0x80072F0C`, L-13's `BG_E_NETWORK_DISCONNECTED`.
     pub const fn of(reason: Reason) -> Option<JobError> {
         let (hresult, rule) = match reason {
             Reason::TokenRequiredAfterLogoff => (
@@ -50,9 +51,108 @@ impl JobError {
                 HResult::BG_E_HTTP_ERROR_407,
                 rule!(ProxyChallengeUnanswered),
             ),
+            Reason::ClientCertificateNeeded => (
+                HResult::ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED,
+                rule!(ClientCertificateNeeded),
+            ),
+            Reason::NetworkLost => (HResult::BG_E_NETWORK_DISCONNECTED, rule!(NetworkLost)),
             _ => return None,
         };
         Some(JobError { hresult, rule })
+    }
+}
+
+/// Who calls a job method (A-12: judged at call time) or `TakeOwnership`: the caller's
+/// identity, the impersonation level its proxy sets (T-10, A-9), and whether its user is
+/// logged on (L-11, read by `AddFile`, L-15, and by `TakeOwnership`, L-7).
+///
+/// ```
+/// use bits_helper_token::{Identity, JobFacts, job::Caller, token::ImpersonationLevel};
+/// let job = JobFacts::new(Identity::NETWORK_SERVICE);
+/// // No caller named: the owner as the job remembers it.
+/// let owner = Caller::owner_of(&job);
+/// assert_eq!(owner.identity, Identity::NETWORK_SERVICE);
+/// assert_eq!(owner.level, ImpersonationLevel::Impersonate);
+/// let anonymous = Caller::new(Identity::LOCAL_SYSTEM).with_level(ImpersonationLevel::Anonymous);
+/// assert!(anonymous.logged_on);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[allow(clippy::exhaustive_structs)] // by design exactly the facts a call brings
+pub struct Caller {
+    /// The caller's token, as the rules read it.
+    pub identity: Identity,
+    /// The client proxy's impersonation level for this call (T-10).
+    pub level: ImpersonationLevel,
+    /// Whether the caller's user is logged on (L-11).
+    pub logged_on: bool,
+}
+
+impl Caller {
+    /// A caller at the model's default level (`Impersonate`, T-10) whose user is logged on.
+    pub const fn new(identity: Identity) -> Caller {
+        Caller {
+            identity,
+            level: ImpersonationLevel::Impersonate,
+            logged_on: true,
+        }
+    }
+
+    /// The caller a job method has when none is named: the owner as the job remembers it
+    /// (its SID, administrator status, recorded elevation and integrity level, not
+    /// restricted) with the owner's logged-on state. Such a caller always passes A-11,
+    /// A-13 and A-14.
+    pub const fn owner_of(job: &JobFacts) -> Caller {
+        Caller {
+            identity: job.owner.with_restricted(false),
+            level: ImpersonationLevel::Impersonate,
+            logged_on: job.owner_logged_on,
+        }
+    }
+
+    /// The same caller at another impersonation level.
+    pub const fn with_level(self, level: ImpersonationLevel) -> Caller {
+        Caller { level, ..self }
+    }
+
+    /// The same caller, its user logged on or not (L-11).
+    pub const fn with_logged_on(self, logged_on: bool) -> Caller {
+        Caller { logged_on, ..self }
+    }
+}
+
+impl From<Identity> for Caller {
+    fn from(identity: Identity) -> Caller {
+        Caller::new(identity)
+    }
+}
+
+impl JobError {
+    /// The error of a job in ERROR with this code, if a rule produces it (L-5 and L-6's
+    /// `BG_E_TOKEN_REQUIRED`, read as L-6's; X-1; X-3's 401 and 407; X-4): for a job
+    /// described as it is now (contract 3, §1.5b).
+    pub const fn in_error(hresult: HResult) -> Option<JobError> {
+        let reason = match hresult.as_u32() {
+            0x8020_0056 => Reason::HelperTokenMissing,
+            0x8007_2F9A => Reason::ClientCertificateWithNetwork,
+            0x8019_0191 => Reason::ServerChallengeUnanswered,
+            0x8019_0197 => Reason::ProxyChallengeUnanswered,
+            0x8007_2F0C => Reason::ClientCertificateNeeded,
+            _ => return None,
+        };
+        JobError::of(reason)
+    }
+
+    /// The error of a job in TRANSIENT_ERROR: any failure code (a transient error of any
+    /// cause; L-13's is `BG_E_NETWORK_DISCONNECTED`). `None` for a success code.
+    pub const fn transient(hresult: HResult) -> Option<JobError> {
+        if hresult.is_failure() {
+            Some(JobError {
+                hresult,
+                rule: rule!(NetworkLost),
+            })
+        } else {
+            None
+        }
     }
 }
 
@@ -81,7 +181,7 @@ pub struct JobFacts {
     pub owner: Identity,
     /// The job's state (T-7).
     pub state: JobState,
-    /// The job's error, when it is in ERROR.
+    /// The job's error, in ERROR or TRANSIENT_ERROR.
     pub error: Option<JobError>,
     /// The usage flags stored on the job.
     pub flags: TokenUsage,
@@ -105,11 +205,18 @@ pub struct JobFacts {
     pub challenges: Challenges,
     /// What `PRECONFIG` finds in the IE proxy settings (R-7, X-3).
     pub ie_settings: IeSettings,
+    /// Whether the job holds its file (T-7, L-9, L-15): the model's job holds none or one.
+    pub has_file: bool,
+    /// Whether the HTTPS server asks for a client certificate (X-4).
+    pub server_requests_certificate: bool,
+    /// `BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS` for the proxy (R-3 (iv)).
+    pub use_stored_credentials: bool,
 }
 
 impl JobFacts {
-    /// A fresh job of this owner: SUSPENDED, a download over HTTPS, flags `0`, no helper
-    /// token, no client certificate, no credentials, `PRECONFIG`, `UseLMCompat` 2.
+    /// A fresh job of this owner: SUSPENDED, a download over HTTPS holding its file,
+    /// flags `0`, no helper token, no client certificate, no credentials, `PRECONFIG`,
+    /// `UseLMCompat` 2, the network connected.
     pub const fn new(owner: Identity) -> JobFacts {
         JobFacts {
             owner,
@@ -126,6 +233,30 @@ impl JobFacts {
             owner_logged_on: true,
             challenges: Challenges::NONE,
             ie_settings: IeSettings::Direct,
+            has_file: true,
+            server_requests_certificate: false,
+            use_stored_credentials: false,
+        }
+    }
+
+    /// The same job holding its file or not (T-7, L-15).
+    pub const fn with_file(self, has_file: bool) -> JobFacts {
+        JobFacts { has_file, ..self }
+    }
+
+    /// The same job whose HTTPS server asks for a client certificate or not (X-4).
+    pub const fn with_server_requests_certificate(self, asks: bool) -> JobFacts {
+        JobFacts {
+            server_requests_certificate: asks,
+            ..self
+        }
+    }
+
+    /// The same job with `USE_STORED_CREDENTIALS` for the proxy set or not (R-3 (iv)).
+    pub const fn with_use_stored_credentials(self, use_stored_credentials: bool) -> JobFacts {
+        JobFacts {
+            use_stored_credentials,
+            ..self
         }
     }
 
@@ -267,11 +398,17 @@ impl JobFacts {
                 self.state = JobState::Error;
                 self.error = Some(error);
             }
-            Effect::NewOwner { owner, helper } => {
+            Effect::NewOwner {
+                owner,
+                helper,
+                logged_on,
+                requeue,
+            } => {
                 self.owner = owner;
-                // L-7 (SPEC v3): the job follows the new owner's logon state — the caller,
-                // whose token is calling, logged on (logon types arrive with L-11).
-                self.owner_logged_on = true;
+                self.owner_logged_on = logged_on;
+                if requeue {
+                    self.state = JobState::Queued;
+                }
                 self.credentials = Credentials::NONE;
                 self.client_certificate = false;
                 match helper {
@@ -297,6 +434,19 @@ impl JobFacts {
             Effect::SetCredentials(credentials) => self.credentials = credentials,
             Effect::SetProxy(proxy) => self.proxy = proxy,
             Effect::SetClientCertificate(present) => self.client_certificate = present,
+            Effect::AddFile => self.has_file = true,
+            Effect::SetUseStoredCredentials(on) => self.use_stored_credentials = on,
+            Effect::Suspend => {
+                self.state = JobState::Suspended;
+                self.error = None;
+            }
+            Effect::Network { state, moves_to } => {
+                self.environment.network = state;
+                if let Some((to, error)) = moves_to {
+                    self.state = to;
+                    self.error = error;
+                }
+            }
         }
     }
 }
@@ -334,12 +484,32 @@ pub enum Effect {
     /// The job goes to ERROR with this error (a transfer's failure).
     Fail(JobError),
     /// The job has a new owner (L-7): credentials and the client certificate are removed,
-    /// and the helper token and flags treated as the Q-6 setting says.
+    /// and the helper token and flags treated as the Q-6 setting says; the job follows the
+    /// new owner's logon state.
     NewOwner {
         /// The new owner.
         owner: Identity,
         /// What happens to the helper token and flags (Q-6).
         helper: TakeOwnership,
+        /// Whether the new owner's user is logged on (L-7, L-11).
+        logged_on: bool,
+        /// Whether a running job goes back to QUEUED (its new owner is not logged on).
+        requeue: bool,
+    },
+    /// `Suspend` (L-12): the job is SUSPENDED and its error cleared.
+    Suspend,
+    /// `AddFile` (L-15): the job holds its file.
+    AddFile,
+    /// `SetProperty(USE_STORED_CREDENTIALS)` for the proxy (R-3 (iv)).
+    SetUseStoredCredentials(bool),
+    /// The network is lost or restored (L-13): its new state, and the state and error the
+    /// job moves to, if it moves (TRANSIENT_ERROR with `BG_E_NETWORK_DISCONNECTED`, or
+    /// QUEUED with no error).
+    Network {
+        /// The network's new state.
+        state: crate::net::NetworkState,
+        /// The job's new state and error, if they change.
+        moves_to: Option<(JobState, Option<JobError>)>,
     },
     /// `SetCredentials` / `RemoveCredentials`: the job's new credentials.
     SetCredentials(Credentials),

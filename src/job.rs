@@ -8,17 +8,18 @@
 //! on. A refused call changes nothing.
 #![forbid(unsafe_code)]
 
-pub use crate::facts::{Effect, JobError, JobFacts};
+pub use crate::facts::{Caller, Effect, JobError, JobFacts};
 pub use crate::state::{JobState, JobType, Remote};
 
 use crate::access::Access;
+use crate::decide::jobs::{self, JobCall, SecondFile, StartTo};
 use crate::decide::route::Route;
 use crate::decide::transfer::TransferPlan;
-use crate::decide::{Decision, Impersonation, lifecycle, methods, settings};
+use crate::decide::{Decision, Impersonation, lifecycle, methods};
 use crate::explain::{Context, Explained};
 use crate::net::{AuthScheme, AuthTarget, Credential, Credentials, NetworkEnvironment, ProxyUsage};
 use crate::profile::Profile;
-use crate::token::{Identity, Token};
+use crate::token::{Identity, ImpersonationLevel, Token};
 use crate::usage::TokenUsage;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -126,6 +127,7 @@ pub struct WrongJob {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct TokenOptions {
     caller: Identity,
+    level: ImpersonationLevel,
     job: JobId,
 }
 
@@ -227,6 +229,14 @@ impl Job {
     pub const fn owner_logged_on(&self) -> bool {
         self.facts.owner_logged_on
     }
+    /// Whether the job holds its file (T-7, L-15).
+    pub const fn has_file(&self) -> bool {
+        self.facts.has_file
+    }
+    /// Whether `USE_STORED_CREDENTIALS` is set for the proxy (R-3 (iv)).
+    pub const fn use_stored_credentials(&self) -> bool {
+        self.facts.use_stored_credentials
+    }
     /// Whether a client certificate is set.
     pub const fn client_certificate(&self) -> bool {
         self.facts.client_certificate
@@ -288,55 +298,126 @@ impl Job {
         &self,
         caller: &T,
     ) -> Result<TokenOptions, QueryInterfaceError> {
-        match self.query(Identity::of(caller)) {
+        self.query_interface_by(Caller::new(Identity::of(caller)))
+    }
+
+    /// [`Job::query_interface`] by a caller at a chosen impersonation level (A-9): an
+    /// anonymous client is refused.
+    #[allow(clippy::result_large_err)]
+    pub fn query_interface_by(&self, caller: Caller) -> Result<TokenOptions, QueryInterfaceError> {
+        match self.query(caller) {
             (_, Some(handle)) => Ok(handle),
             (decision, None) => Err(QueryInterfaceError { decision }),
         }
     }
 
     /// QueryInterface's decision, and the handle when it succeeds.
-    pub(crate) fn query(&self, caller: Identity) -> (Explained<Decision>, Option<TokenOptions>) {
+    pub(crate) fn query(&self, caller: Caller) -> (Explained<Decision>, Option<TokenOptions>) {
         let on = self.context().caller(caller);
         let d = lifecycle::query_interface(&self.profile, caller, &self.facts);
         let handle = d.is_allowed().then_some(TokenOptions {
-            caller,
+            caller: caller.identity,
+            level: ImpersonationLevel::Impersonate,
             job: self.id,
         });
         (on.explains(d), handle)
     }
 
-    /// `IBackgroundCopyJobHttpOptions::SetClientCertificateByID/ByName` (`true`) or
-    /// `RemoveClientCertificate` (`false`), decided by [`settings::set_client_certificate`]
-    /// (R-4, T-7) and applied.
-    pub fn set_client_certificate(&mut self, present: bool) -> Explained<Decision> {
-        self.decided(|_, job| settings::set_client_certificate(job, present))
+    /// A job method called by `caller` (A-12: judged at call time), decided by
+    /// [`jobs::call`] — the gate, A-13, A-14 and A-9, then the method's own rules — and
+    /// applied.
+    ///
+    /// ```
+    /// use bits_helper_token::{*, decide::*, job::*, net::*, token::*};
+    /// let alice = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
+    /// let bob = Identity::new("S-1-5-21-1-2-3-1002".parse()?, false);
+    /// let mut job = Job::new(Profile::default(), &alice);
+    /// // A-13: a standard user cannot change another user's job.
+    /// let d = job.call(&Caller::new(bob), JobCall::Cancel);
+    /// assert_eq!((d.hresult(), d.rule_id()), (HResult::E_ACCESSDENIED, RuleId::A13));
+    /// assert_eq!(job.state(), JobState::Suspended);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn call(&mut self, caller: &Caller, call: JobCall) -> Explained<Decision> {
+        let on = self.context().caller(*caller);
+        let d = jobs::call(&self.profile, caller, &self.facts, call);
+        self.applied(on, d)
     }
 
-    /// `IBackgroundCopyJob2::SetCredentials(target, scheme, …)`: explicit credentials (R-5)
-    /// or `NULL, NULL` (R-3), decided by [`settings::set_credentials`] and applied.
+    /// `IBackgroundCopyJob::AddFile` by `caller` (L-15), decided by [`jobs::add_file`] and
+    /// applied. A second file on a download is outside the model: `Err`, nothing changes.
+    pub fn add_file_by(&mut self, caller: &Caller) -> Result<Explained<Decision>, SecondFile> {
+        let on = self.context().caller(*caller);
+        let d = jobs::add_file(&self.profile, caller, &self.facts)?;
+        Ok(self.applied(on, d))
+    }
+
+    /// `AddFile` by the owner (L-15).
+    pub fn add_file(&mut self) -> Result<Explained<Decision>, SecondFile> {
+        self.add_file_by(&Caller::owner_of(&self.facts))
+    }
+
+    /// A job method called by the owner as the job remembers it ([`Caller::owner_of`]).
+    fn by_owner(&mut self, call: JobCall) -> Explained<Decision> {
+        let owner = Caller::owner_of(&self.facts);
+        self.call(&owner, call)
+    }
+
+    /// `IBackgroundCopyJobHttpOptions::SetClientCertificateByID/ByName` (`true`) or
+    /// `RemoveClientCertificate` (`false`) by the owner (R-4, T-7).
+    pub fn set_client_certificate(&mut self, present: bool) -> Explained<Decision> {
+        self.by_owner(JobCall::SetClientCertificate(present))
+    }
+
+    /// `IBackgroundCopyJob2::SetCredentials(target, scheme, …)` by the owner: explicit
+    /// credentials (R-5) or `NULL, NULL` (R-3).
     pub fn set_credentials(
         &mut self,
         target: AuthTarget,
         scheme: AuthScheme,
         credential: Credential,
     ) -> Explained<Decision> {
-        self.decided(|_, job| settings::set_credentials(job, target, scheme, credential))
+        self.by_owner(JobCall::SetCredentials(target, scheme, credential))
     }
 
-    /// `IBackgroundCopyJob2::RemoveCredentials(target, scheme)`, decided by
-    /// [`settings::remove_credentials`] and applied.
+    /// `IBackgroundCopyJob2::RemoveCredentials(target, scheme)` by the owner.
     pub fn remove_credentials(
         &mut self,
         target: AuthTarget,
         scheme: AuthScheme,
     ) -> Explained<Decision> {
-        self.decided(|_, job| settings::remove_credentials(job, target, scheme))
+        self.by_owner(JobCall::RemoveCredentials(target, scheme))
     }
 
-    /// `IBackgroundCopyJob::SetProxySettings` (the usage only, R-7), decided by
-    /// [`settings::set_proxy_usage`] and applied.
+    /// `IBackgroundCopyJob::SetProxySettings` (the usage only, R-7) by the owner.
     pub fn set_proxy_usage(&mut self, usage: ProxyUsage) -> Explained<Decision> {
-        self.decided(|_, job| settings::set_proxy_usage(job, usage))
+        self.by_owner(JobCall::SetProxyUsage(usage))
+    }
+
+    /// `IBackgroundCopyJob5::SetProperty(USE_STORED_CREDENTIALS)` for the proxy by the
+    /// owner (R-3 (iv)).
+    pub fn set_use_stored_credentials(&mut self) -> Explained<Decision> {
+        self.by_owner(JobCall::UseStoredCredentials)
+    }
+
+    /// `IBackgroundCopyJob::Resume` by the owner (L-9).
+    pub fn resume(&mut self) -> Explained<Decision> {
+        self.by_owner(JobCall::Resume)
+    }
+
+    /// `IBackgroundCopyJob::Suspend` by the owner (L-12).
+    pub fn suspend(&mut self) -> Explained<Decision> {
+        self.by_owner(JobCall::Suspend)
+    }
+
+    /// `IBackgroundCopyJob::Cancel` by the owner (T-7).
+    pub fn cancel(&mut self) -> Explained<Decision> {
+        self.by_owner(JobCall::Cancel)
+    }
+
+    /// `IBackgroundCopyJob::Complete` by the owner (L-10).
+    pub fn complete(&mut self) -> Explained<Decision> {
+        self.by_owner(JobCall::Complete)
     }
 
     /// The owner logs off (L-5, L-8), decided by [`lifecycle::logoff_owner`] and applied.
@@ -360,9 +441,19 @@ impl Job {
         self.decided(|_, job| lifecycle::service_stop(job))
     }
 
-    /// `IBackgroundCopyJob::Resume`, decided by [`lifecycle::resume`] and applied.
-    pub fn resume(&mut self) -> Explained<Decision> {
-        self.decided(|_, job| lifecycle::resume(job))
+    /// A transfer starts (L-14), decided by [`jobs::start_transfer`] and applied.
+    pub fn start_transfer(&mut self, to: StartTo) -> Explained<Decision> {
+        self.decided(|profile, job| jobs::start_transfer(profile, job, to))
+    }
+
+    /// The network is lost (L-13), decided by [`jobs::network_lost`] and applied.
+    pub fn network_lost(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| jobs::network_lost(job))
+    }
+
+    /// The network returns (L-13), decided by [`jobs::network_restored`] and applied.
+    pub fn network_restored(&mut self) -> Explained<Decision> {
+        self.decided(|_, job| jobs::network_restored(job))
     }
 
     /// One whole transfer, decided by [`lifecycle::transfer`] and applied.
@@ -370,22 +461,17 @@ impl Job {
         self.decided(lifecycle::transfer)
     }
 
-    /// `IBackgroundCopyJob::Cancel`, decided by [`lifecycle::cancel`] and applied.
-    pub fn cancel(&mut self) -> Explained<Decision> {
-        self.decided(|_, job| lifecycle::cancel(job))
-    }
-
-    /// `IBackgroundCopyJob::Complete`, decided by [`lifecycle::complete`] and applied.
-    pub fn complete(&mut self) -> Explained<Decision> {
-        self.decided(|_, job| lifecycle::complete(job))
-    }
-
-    /// `IBackgroundCopyJob::TakeOwnership` by `caller`'s token, decided by
-    /// [`lifecycle::take_ownership`] and applied.
+    /// `IBackgroundCopyJob::TakeOwnership` by `caller`'s token (at the `Impersonate` level,
+    /// its user logged on), decided by [`lifecycle::take_ownership`] and applied.
     pub fn take_ownership<T: Token + ?Sized>(&mut self, caller: &T) -> Explained<Decision> {
-        let caller = Identity::of(caller);
-        let on = self.context().caller(caller);
-        let d = lifecycle::take_ownership(&self.profile, caller, &self.facts);
+        self.take_ownership_by(&Caller::new(Identity::of(caller)))
+    }
+
+    /// `TakeOwnership` by `caller` (L-7): its level (A-9), and whether its user is logged
+    /// on, which the job follows from now on.
+    pub fn take_ownership_by(&mut self, caller: &Caller) -> Explained<Decision> {
+        let on = self.context().caller(*caller);
+        let d = lifecycle::take_ownership(&self.profile, *caller, &self.facts);
         self.applied(on, d)
     }
 }
@@ -395,12 +481,32 @@ impl TokenOptions {
     /// releases without the interface, whose calls the decisions refuse with A-2).
     #[cfg(feature = "alloc")]
     pub(crate) const fn remembering(caller: Identity, job: JobId) -> TokenOptions {
-        TokenOptions { caller, job }
+        TokenOptions {
+            caller,
+            level: ImpersonationLevel::Impersonate,
+            job,
+        }
     }
 
     /// The caller remembered at `QueryInterface` (A-1).
     pub const fn caller(&self) -> Identity {
         self.caller
+    }
+
+    /// The same handle, its calls made at another impersonation level (A-9: the level is
+    /// the call's, the identity the handle's, A-12).
+    pub const fn with_level(self, level: ImpersonationLevel) -> TokenOptions {
+        TokenOptions { level, ..self }
+    }
+
+    /// The impersonation level the handle's calls are made at (default `Impersonate`).
+    pub const fn level(&self) -> ImpersonationLevel {
+        self.level
+    }
+
+    /// The remembered identity at this handle's level.
+    const fn who(&self) -> Caller {
+        Caller::new(self.caller).with_level(self.level)
     }
 
     /// The job this handle was obtained on.
@@ -431,8 +537,8 @@ impl TokenOptions {
     }
 
     pub(crate) fn set_flags_on(&self, job: &mut Job, flags: u32) -> Explained<Decision> {
-        let on = job.context().caller(self.caller).flags(flags);
-        let d = methods::set_helper_token_flags(&job.profile, self.caller, &job.facts, flags);
+        let on = job.context().caller(self.who()).flags(flags);
+        let d = methods::set_helper_token_flags(&job.profile, self.who(), &job.facts, flags);
         job.applied(on, d)
     }
 
@@ -443,10 +549,10 @@ impl TokenOptions {
     }
 
     pub(crate) fn get_flags_on(&self, job: &Job) -> Explained<Decision> {
-        let on = job.context().caller(self.caller);
+        let on = job.context().caller(self.who());
         on.explains(methods::get_helper_token_flags(
             &job.profile,
-            self.caller,
+            self.who(),
             &job.facts,
         ))
     }
@@ -469,9 +575,9 @@ impl TokenOptions {
     ) -> Explained<Decision> {
         let on = job
             .context()
-            .caller(self.caller)
+            .caller(self.who())
             .impersonation(impersonation);
-        let d = methods::set_helper_token(&job.profile, self.caller, &job.facts, impersonation);
+        let d = methods::set_helper_token(&job.profile, self.who(), &job.facts, impersonation);
         job.applied(on, d)
     }
 
@@ -482,8 +588,8 @@ impl TokenOptions {
     }
 
     pub(crate) fn clear_on(&self, job: &mut Job) -> Explained<Decision> {
-        let on = job.context().caller(self.caller);
-        let d = methods::clear_helper_token(&job.profile, self.caller, &job.facts);
+        let on = job.context().caller(self.who());
+        let d = methods::clear_helper_token(&job.profile, self.who(), &job.facts);
         job.applied(on, d)
     }
 
@@ -494,10 +600,10 @@ impl TokenOptions {
     }
 
     pub(crate) fn get_sid_on(&self, job: &Job) -> Explained<Decision> {
-        let on = job.context().caller(self.caller);
+        let on = job.context().caller(self.who());
         on.explains(methods::get_helper_token_sid(
             &job.profile,
-            self.caller,
+            self.who(),
             &job.facts,
         ))
     }

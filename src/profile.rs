@@ -128,16 +128,17 @@ names! { TokenCheck, "Q-8 setting"; Eager => "eager", Lazy => "lazy" }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 #[non_exhaustive]
 pub enum AccessCheck {
-    /// At each method call, judged by the identity remembered at QueryInterface against
-    /// the job as it is then (the SPEC default).
+    /// At QueryInterface itself (the SPEC v3 default: the check "must be performed inside"
+    /// QueryInterface): a caller that as a read, A-4 or A-5 would refuse gets
+    /// `E_ACCESSDENIED` from QueryInterface and no handle; each method judges again.
     #[default]
-    PerCall,
-    /// At QueryInterface itself too: a caller that would refuse gets
-    /// `E_ACCESSDENIED` from QueryInterface and no handle.
     QueryInterface,
+    /// Only at each method call (SPEC v2's default): QueryInterface refuses only on A-2
+    /// and A-9, the methods judge the rest.
+    PerCall,
 }
 
-names! { AccessCheck, "Q-9 setting"; PerCall => "per_call", QueryInterface => "query_interface" }
+names! { AccessCheck, "Q-9 setting"; QueryInterface => "query_interface", PerCall => "per_call" }
 
 /// which party must be an administrator for `SetHelperToken` before Windows 10
 /// 1607.
@@ -308,7 +309,7 @@ impl Knobs {
         take_ownership: TakeOwnership::DropToken,
         legacy_set_token: LegacySetToken::CallerAndOwner,
         token_check: TokenCheck::Eager,
-        access_check: AccessCheck::PerCall,
+        access_check: AccessCheck::QueryInterface,
         integrity_reads: IntegrityReads::Pass,
         identify_on_set_token: IdentifyOnSetToken::FailedToImpersonate,
         service_proxy_credentials: ServiceProxyCredentials::Computer,

@@ -228,6 +228,48 @@ pub enum Reason {
     OwnerAccess,
     /// The job never makes this access (the id is the rule that names the access).
     NotApplicable,
+    /// the HTTPS server asks for a client certificate and the job has none.
+    ClientCertificateNeeded,
+    /// L-13: the network was lost; the job is in TRANSIENT_ERROR.
+    NetworkLost,
+    /// L-13: the network was restored; a TRANSIENT_ERROR job is QUEUED again.
+    NetworkRestored,
+    /// L-13: the network state did not change anything for this job.
+    NetworkUnchanged,
+    /// L-13: no transfer starts while the network is disconnected.
+    NetworkDisconnected,
+    /// L-14: the transfer started (CONNECTING or TRANSFERRING).
+    TransferStarted,
+    /// L-12: the job was suspended.
+    Suspended,
+    /// L-12: the job is already suspended, in ERROR or TRANSFERRED: nothing changes.
+    NothingToSuspend,
+    /// L-9: Resume on a job without files (`BG_E_EMPTY`).
+    NoFiles,
+    /// L-15: the caller's user is not logged on (`ERROR_NOT_LOGGED_ON`).
+    CallerNotLoggedOn,
+    /// L-15: an upload job already holds its file (`BG_E_TOO_MANY_FILES`).
+    UploadHoldsItsFile,
+    /// L-15: the file was added.
+    FileAdded,
+    /// T-7: an upload-reply job cannot take an SMB file (`E_INVALIDARG`).
+    UploadReplyOverSmb,
+    /// the client's proxy allows only anonymous impersonation; every call is refused.
+    AnonymousClient,
+    /// `SetProperty` needs the impersonate level, and the client allows only identify.
+    PropertyNeedsImpersonation,
+    /// a restricted token may not change a job.
+    RestrictedCaller,
+    /// the caller neither owns the job nor is an administrator.
+    NotOwnerOrAdministrator,
+    /// only the job's owner may call this method.
+    OwnerOnly,
+    /// allowed, the caller owns the job.
+    JobOwnerCalls,
+    /// allowed, the caller is an administrator.
+    AdministratorCalls,
+    /// R-3 (iv): `USE_STORED_CREDENTIALS` was set for the proxy.
+    StoredCredentialsSet,
     /// A job setting (credentials, proxy usage, client certificate) was stored.
     SettingStored,
     /// `RemoveCredentials` / `RemoveClientCertificate` with nothing to remove (`S_FALSE`).
@@ -290,6 +332,27 @@ names! { Reason, "reason";
     NoImplicitForScheme => "no_implicit_for_scheme",
     OwnerAccess => "owner_access",
     NotApplicable => "not_applicable",
+    ClientCertificateNeeded => "client_certificate_needed",
+    NetworkLost => "network_lost",
+    NetworkRestored => "network_restored",
+    NetworkUnchanged => "network_unchanged",
+    NetworkDisconnected => "network_disconnected",
+    TransferStarted => "transfer_started",
+    Suspended => "suspended",
+    NothingToSuspend => "nothing_to_suspend",
+    NoFiles => "no_files",
+    CallerNotLoggedOn => "caller_not_logged_on",
+    UploadHoldsItsFile => "upload_holds_its_file",
+    FileAdded => "file_added",
+    UploadReplyOverSmb => "upload_reply_over_smb",
+    AnonymousClient => "anonymous_client",
+    PropertyNeedsImpersonation => "property_needs_impersonation",
+    RestrictedCaller => "restricted_caller",
+    NotOwnerOrAdministrator => "not_owner_or_administrator",
+    OwnerOnly => "owner_only",
+    JobOwnerCalls => "job_owner_calls",
+    AdministratorCalls => "administrator_calls",
+    StoredCredentialsSet => "stored_credentials_set",
     SettingStored => "setting_stored",
     NothingToRemove => "nothing_to_remove",
 }
@@ -342,6 +405,17 @@ impl Reason {
             ExplicitCredentials => RuleId::R5,
             ImplicitNotAllowed | NoImplicitForScheme => RuleId::R3,
             OwnerAccess => RuleId::R0,
+            ClientCertificateNeeded => RuleId::X4,
+            NetworkLost | NetworkRestored | NetworkUnchanged | NetworkDisconnected => RuleId::L13,
+            TransferStarted => RuleId::L14,
+            Suspended | NothingToSuspend => RuleId::L12,
+            NoFiles => RuleId::L9,
+            CallerNotLoggedOn | UploadHoldsItsFile | FileAdded => RuleId::L15,
+            UploadReplyOverSmb => RuleId::T7,
+            AnonymousClient | PropertyNeedsImpersonation => RuleId::A9,
+            RestrictedCaller => RuleId::A14,
+            NotOwnerOrAdministrator | OwnerOnly | JobOwnerCalls | AdministratorCalls => RuleId::A13,
+            StoredCredentialsSet => RuleId::R3,
             FlagSet | FlagClear | NotApplicable | SettingStored | NothingToRemove => return None,
         })
     }

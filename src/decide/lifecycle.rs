@@ -4,15 +4,17 @@
 
 use crate::rule::rule;
 
+use super::jobs::{not_anonymous, not_restricted};
 use super::methods::{access, gate, interface};
 use super::{Decision, Event, Method, Operation};
 use crate::decide::transfer::{TransferOutcome, transfer_plan};
-use crate::facts::{Effect, JobError, JobFacts};
+use crate::facts::{Caller, Effect, JobError, JobFacts};
 use crate::hresult::HResult;
-use crate::profile::{AccessCheck, Profile};
+use crate::profile::{AccessCheck, Profile, Release};
 use crate::rule::Reason;
+use crate::sid::Sid;
 use crate::state::{JobState, JobType};
-use crate::token::Identity;
+use crate::token::LogonType;
 use crate::usage::TokenUsage;
 
 #[inline]
@@ -44,24 +46,30 @@ const fn nothing_to_do(e: Event) -> Decision {
 }
 
 /// `IBackgroundCopyJob::QueryInterface(IID_IBitsTokenOptions)` by `caller` on `job` (A-1,
-/// A-2, Q-9): `S_OK` and a handle that remembers the caller's identity, or
-/// `E_NOINTERFACE` before BITS 4.0. With Q-9 set to `QueryInterface`, a caller that the
-/// access gate (A-11) or the owner rule (A-4, A-5) would refuse gets `E_ACCESSDENIED` here
-/// and no handle.
-pub fn query_interface(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+/// A-2, A-9, Q-9): `S_OK` and a handle that remembers the caller's identity, or
+/// `E_NOINTERFACE` before BITS 4.0; an anonymous client is refused (A-9). With Q-9 at its
+/// default `query_interface`, a caller that the access gate (A-11, as a read) or the owner
+/// rule (A-4, A-5, as the getters have it) would refuse gets `E_ACCESSDENIED` here and no
+/// handle; with `per_call` the methods judge.
+pub fn query_interface(profile: &Profile, caller: impl Into<Caller>, job: &JobFacts) -> Decision {
     let op = event(Event::QueryInterface);
-    let checked = interface(profile).and_then(|()| match profile.knobs.access_check {
-        AccessCheck::PerCall => Ok(()),
-        AccessCheck::QueryInterface => {
-            // A-11 as a read (QueryInterface changes nothing; Q-10).
-            gate(profile, caller, job, false)?;
-            // The owner rule as the getters apply it (A-4 caller, A-5; no veto), with the
-            // documented code of an access check at QueryInterface.
-            access(profile, Method::GetHelperTokenFlags, caller, job)
-                .map(|_| ())
-                .map_err(|(_, reason)| (HResult::E_ACCESSDENIED, reason))
-        }
-    });
+    let caller: Caller = caller.into();
+    let level = caller.level;
+    let caller = caller.identity;
+    let checked = interface(profile)
+        .and_then(|()| not_anonymous(level))
+        .and_then(|()| match profile.knobs.access_check {
+            AccessCheck::PerCall => Ok(()),
+            AccessCheck::QueryInterface => {
+                // A-11 as a read (QueryInterface changes nothing; Q-10).
+                gate(profile, caller, job, false)?;
+                // The owner rule as the getters apply it (A-4 caller, A-5; no veto), with the
+                // documented code of an access check at QueryInterface.
+                access(profile, Method::GetHelperTokenFlags, caller, job)
+                    .map(|_| ())
+                    .map_err(|(_, reason)| (HResult::E_ACCESSDENIED, reason))
+            }
+        });
     match checked {
         Ok(()) => Decision::new(
             op,
@@ -70,6 +78,32 @@ pub fn query_interface(profile: &Profile, caller: Identity, job: &JobFacts) -> D
             Effect::Unchanged,
         ),
         Err((hresult, reason)) => Decision::refuse(op, hresult, reason),
+    }
+}
+
+/// L-11: whether a token's kind of logon makes its user *logged on* for BITS. The service
+/// accounts always are. Others: an interactive logon (Welcome screen, Remote Desktop, fast
+/// user switching), and from 1607 a Remote PowerShell session; never a secondary ("Run
+/// as"), batch, other network or service logon.
+///
+/// ```
+/// use bits_helper_token::{Sid, decide::lifecycle::counts_as_logged_on, profile::Release, token::LogonType};
+/// let alice: Sid = "S-1-5-21-1-2-3-1001".parse()?;
+/// assert!(counts_as_logged_on(Release::Win10_1809, &alice, LogonType::Interactive));
+/// assert!(!counts_as_logged_on(Release::Win10_1809, &alice, LogonType::Secondary));
+/// assert!(!counts_as_logged_on(Release::Legacy, &alice, LogonType::RemotePowershell));
+/// assert!(counts_as_logged_on(Release::Win10_1607, &alice, LogonType::RemotePowershell));
+/// assert!(counts_as_logged_on(Release::Legacy, &Sid::NETWORK_SERVICE, LogonType::Batch));
+/// # Ok::<(), bits_helper_token::error::ParseSidError>(())
+/// ```
+pub const fn counts_as_logged_on(release: Release, user: &Sid, logon: LogonType) -> bool {
+    if user.is_service_account() {
+        return true;
+    }
+    match logon {
+        LogonType::Interactive => true,
+        LogonType::RemotePowershell => release.has_owner_rules(),
+        LogonType::Secondary | LogonType::Batch | LogonType::Network | LogonType::Service => false,
     }
 }
 
@@ -176,11 +210,14 @@ pub fn service_stop(job: &JobFacts) -> Decision {
 /// `IBackgroundCopyJob::Resume` (L-9): a SUSPENDED, ERROR or TRANSIENT_ERROR job is QUEUED
 /// again and its error cleared (the recoveries of L-5 end here); on a job already QUEUED,
 /// CONNECTING, TRANSFERRING or TRANSFERRED, `S_OK` and nothing changes; a done job is
-/// refused (T-7). (The model's jobs always have files, so `BG_E_EMPTY` never applies.)
+/// refused (T-7); a job without files answers `BG_E_EMPTY` and does not change.
 #[inline]
 pub fn resume(job: &JobFacts) -> Decision {
     if let Some(refused) = finished(Event::Resume, job) {
         return refused;
+    }
+    if !job.has_file {
+        return Decision::refuse(event(Event::Resume), HResult::BG_E_EMPTY, rule!(NoFiles));
     }
     match job.state {
         JobState::Suspended | JobState::Error | JobState::TransientError => Decision::new(
@@ -212,14 +249,8 @@ pub fn transfer(profile: &Profile, job: &JobFacts) -> Decision {
     ) {
         return nothing_to_do(Event::Transfer);
     }
-    // L-8: a user's job transfers only while the user is logged on.
-    if !job.owner_logged_on && !job.owner.sid.is_service_account() {
-        return Decision::new(
-            event(Event::Transfer),
-            HResult::S_FALSE,
-            rule!(OwnerNotLoggedOn),
-            Effect::Unchanged,
-        );
+    if let Some(waits) = waits(event(Event::Transfer), job) {
+        return waits;
     }
     let plan = transfer_plan(profile, job);
     match plan.outcome() {
@@ -234,6 +265,25 @@ pub fn transfer(profile: &Profile, job: &JobFacts) -> Decision {
         )
         .failing_at(plan.failing_step().map(|r| r.access)),
     }
+}
+
+/// Why a job that could run does not (`S_FALSE`, nothing changes): a user's job transfers
+/// only while its owner is logged on (L-8; the service accounts always are, L-11), and no
+/// transfer starts without the network (L-13), checked in that order.
+pub(crate) const fn waits(op: Operation, job: &JobFacts) -> Option<Decision> {
+    let reason = if !job.owner_logged_on && !job.owner.sid.is_service_account() {
+        rule!(OwnerNotLoggedOn)
+    } else if !job.environment.network.is_connected() {
+        rule!(NetworkDisconnected)
+    } else {
+        return None;
+    };
+    Some(Decision::new(
+        op,
+        HResult::S_FALSE,
+        reason,
+        Effect::Unchanged,
+    ))
 }
 
 /// `IBackgroundCopyJob::Cancel`: any job that is not done becomes CANCELLED (T-7).
@@ -285,19 +335,27 @@ pub fn complete(job: &JobFacts) -> Decision {
     }
 }
 
-/// `IBackgroundCopyJob::TakeOwnership` by `caller` (L-7): the access gate (A-11) must let
-/// the caller reach the job; the caller must be an elevated administrator (T-5, T-9),
-/// else `E_ACCESSDENIED`; the job must not be done, else `BG_E_INVALID_STATE`. The caller
-/// becomes the owner, its elevation and integrity level recorded as the job's (T-9);
-/// credentials and the client certificate are removed; the helper token and flags are
-/// treated as Q-6 says.
+/// `IBackgroundCopyJob::TakeOwnership` by `caller` (L-7): A-9 (not anonymous), the access
+/// gate (A-11) and A-14 (not restricted) must let the caller through; the caller must be
+/// an elevated administrator (T-5, T-9), else `E_ACCESSDENIED`; the job must not be done,
+/// else `BG_E_INVALID_STATE`. The caller becomes the owner, its elevation and integrity
+/// level recorded as the job's (T-9); credentials and the client certificate are removed;
+/// the helper token and flags are treated as Q-6 says. The job follows the new owner's
+/// logon state: a CONNECTING or TRANSFERRING job whose new owner is not logged on goes
+/// back to QUEUED.
 #[inline]
-pub fn take_ownership(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+pub fn take_ownership(profile: &Profile, caller: impl Into<Caller>, job: &JobFacts) -> Decision {
     let op = event(Event::TakeOwnership);
-    if let Err((hresult, reason)) = gate(profile, caller, job, true) {
+    let caller: Caller = caller.into();
+    let checked = not_anonymous(caller.level)
+        .and_then(|()| gate(profile, caller.identity, job, true))
+        .and_then(|()| not_restricted(profile, &caller));
+    if let Err((hresult, reason)) = checked {
         return Decision::refuse(op, hresult, reason);
     }
-    if !(caller.admin && caller.elevated) {
+    let logged_on = caller.logged_on || caller.identity.sid.is_service_account();
+    let caller_id = caller.identity;
+    if !(caller_id.admin && caller_id.elevated) {
         return Decision::refuse(
             op,
             HResult::E_ACCESSDENIED,
@@ -312,8 +370,11 @@ pub fn take_ownership(profile: &Profile, caller: Identity, job: &JobFacts) -> De
         HResult::S_OK,
         rule!(OwnershipTaken),
         Effect::NewOwner {
-            owner: caller,
+            owner: caller_id,
             helper: profile.knobs.take_ownership,
+            logged_on,
+            requeue: !logged_on
+                && matches!(job.state, JobState::Connecting | JobState::Transferring),
         },
     )
 }

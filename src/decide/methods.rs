@@ -1,16 +1,22 @@
 //! The five `IBitsTokenOptions` methods (SPEC §2, L-1…L-4, X-1).
 //!
-//! The checks run in the order of A-10: interface availability → job access gate
-//! → owner rule (A-4…) → job state → argument
-//! validation → impersonation → veto on the new token → effect. A refused
+//! The checks run in the order of A-10: interface availability → an anonymous
+//! client → job access gate → a restricted caller on a change → owner
+//! rule (A-4…) → job state → argument validation →
+//! impersonation (A-9 at identify, Q-11) → veto on the new token → effect. A refused
 //! call has [`Effect::Unchanged`].
+//!
+//! The caller is the identity remembered at QueryInterface with the call's own
+//! impersonation level: anything that converts into a [`Caller`] — an [`Identity`] is a
+//! caller at the `Impersonate` level.
 #![forbid(unsafe_code)]
 
 use crate::rule::rule;
 
 use super::{Decision, Impersonation, Method, Operation, Value};
+use crate::decide::jobs::{not_anonymous, not_restricted};
 use crate::decide::transfer::client_certificate_failure;
-use crate::facts::{Effect, JobFacts};
+use crate::facts::{Caller, Effect, JobFacts};
 use crate::hresult::HResult;
 use crate::profile::{
     AdminBypass, DoneJobs, IdentifyOnSetToken, IntegrityReads, LegacySetToken, Profile,
@@ -126,18 +132,23 @@ fn job_state(profile: &Profile, job: &JobFacts) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The common prefix of A-10 for `method`: availability, the access gate, the owner rule
-/// and, for the mutating methods, job state. Returns the granting rule.
+/// The common prefix of A-10 for `method`: availability, an anonymous client, the access
+/// gate, a restricted caller and job state (mutating methods), the owner rule. Returns the
+/// granting rule.
 fn precheck(
     profile: &Profile,
     method: Method,
-    caller: Identity,
+    caller: &Caller,
     job: &JobFacts,
 ) -> Result<Rule, Decision> {
     let refuse = |(hr, reason): Refusal| Decision::refuse(Operation::Method(method), hr, reason);
     interface(profile).map_err(refuse)?;
-    gate(profile, caller, job, method.is_mutating()).map_err(refuse)?;
-    let grant = access(profile, method, caller, job).map_err(refuse)?;
+    not_anonymous(caller.level).map_err(refuse)?;
+    gate(profile, caller.identity, job, method.is_mutating()).map_err(refuse)?;
+    if method.is_mutating() {
+        not_restricted(profile, caller).map_err(refuse)?;
+    }
+    let grant = access(profile, method, caller.identity, job).map_err(refuse)?;
     if method.is_mutating() {
         job_state(profile, job).map_err(refuse)?;
     }
@@ -159,13 +170,13 @@ fn precheck(
 /// | any with the interface | anyone allowed | job done; unknown bits (Q-1) | `BG_E_INVALID_STATE`; Q-1 |
 pub fn set_helper_token_flags(
     profile: &Profile,
-    caller: Identity,
+    caller: impl Into<Caller>,
     job: &JobFacts,
     flags: u32,
 ) -> Decision {
     let method = Method::SetHelperTokenFlags;
     let op = Operation::Method(method);
-    let mut reason = match precheck(profile, method, caller, job) {
+    let mut reason = match precheck(profile, method, &caller.into(), job) {
         Ok(grant) => grant,
         Err(refused) => return refused,
     };
@@ -190,9 +201,13 @@ pub fn set_helper_token_flags(
 
 /// `IBitsTokenOptions::GetHelperTokenFlags`: the stored flags, under the owner rule
 /// and no veto. Answers on done jobs.
-pub fn get_helper_token_flags(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+pub fn get_helper_token_flags(
+    profile: &Profile,
+    caller: impl Into<Caller>,
+    job: &JobFacts,
+) -> Decision {
     let method = Method::GetHelperTokenFlags;
-    match precheck(profile, method, caller, job) {
+    match precheck(profile, method, &caller.into(), job) {
         Ok(grant) => Decision::answer(Operation::Method(method), grant, Value::Flags(job.flags)),
         Err(refused) => refused,
     }
@@ -207,19 +222,24 @@ pub fn get_helper_token_flags(profile: &Profile, caller: Identity, job: &JobFact
 /// administrator.
 pub fn set_helper_token(
     profile: &Profile,
-    caller: Identity,
+    caller: impl Into<Caller>,
     job: &JobFacts,
     impersonation: Impersonation,
 ) -> Decision {
     let method = Method::SetHelperToken;
     let op = Operation::Method(method);
-    let grant = match precheck(profile, method, caller, job) {
+    let caller: Caller = caller.into();
+    let grant = match precheck(profile, method, &caller, job) {
         Ok(grant) => grant,
         Err(refused) => return refused,
     };
-    // BITS takes the token by impersonating the client; Q-11: with which code it
-    // refuses a client that does not allow it.
-    let Impersonation::Allowed(token) = impersonation else {
+    // BITS takes the token by impersonating the client, which needs the impersonate
+    // level; Q-11: with which code it refuses a client that does not allow it.
+    let token = match impersonation {
+        Impersonation::Allowed(token) if caller.level.can_impersonate() => Some(token),
+        _ => None,
+    };
+    let Some(token) = token else {
         return match profile.knobs.identify_on_set_token {
             IdentifyOnSetToken::FailedToImpersonate => Decision::refuse(
                 op,
@@ -234,7 +254,7 @@ pub fn set_helper_token(
         };
     };
     // a non-administrator may not set an administrator token (1607 and later).
-    if profile.release.has_owner_rules() && token.admin && !skips_vetoes(profile, caller) {
+    if profile.release.has_owner_rules() && token.admin && !skips_vetoes(profile, caller.identity) {
         return Decision::refuse(op, HResult::E_ACCESSDENIED, rule!(NewTokenIsAdministrator));
     }
     Decision::new(op, HResult::S_OK, grant, Effect::StoreHelper(token))
@@ -242,9 +262,13 @@ pub fn set_helper_token(
 
 /// `IBitsTokenOptions::ClearHelperToken`: drops the token and keeps the flags (L-3),
 /// under the owner rule and no veto; refused on done jobs.
-pub fn clear_helper_token(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+pub fn clear_helper_token(
+    profile: &Profile,
+    caller: impl Into<Caller>,
+    job: &JobFacts,
+) -> Decision {
     let method = Method::ClearHelperToken;
-    match precheck(profile, method, caller, job) {
+    match precheck(profile, method, &caller.into(), job) {
         Ok(grant) => Decision::new(
             Operation::Method(method),
             HResult::S_OK,
@@ -257,9 +281,13 @@ pub fn clear_helper_token(profile: &Profile, caller: Identity, job: &JobFacts) -
 
 /// `IBitsTokenOptions::GetHelperTokenSid`: the stored token's user SID, or success with
 /// no string when none is stored (L-4), under the owner rule and no veto.
-pub fn get_helper_token_sid(profile: &Profile, caller: Identity, job: &JobFacts) -> Decision {
+pub fn get_helper_token_sid(
+    profile: &Profile,
+    caller: impl Into<Caller>,
+    job: &JobFacts,
+) -> Decision {
     let method = Method::GetHelperTokenSid;
-    match precheck(profile, method, caller, job) {
+    match precheck(profile, method, &caller.into(), job) {
         Ok(grant) => Decision::answer(
             Operation::Method(method),
             grant,

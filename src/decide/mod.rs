@@ -10,11 +10,16 @@
 //! The sentences live one layer up, in [`crate::explain`].
 #![forbid(unsafe_code)]
 
+pub mod jobs;
 pub mod lifecycle;
 pub mod route;
 pub mod transfer;
 
 pub use crate::rule::{Reason, Rule, RuleId};
+pub use jobs::{
+    JobCall, JobMethod, SecondFile, StartTo, add_file, network_lost, network_restored,
+    start_transfer, suspend, use_stored_credentials,
+};
 pub use lifecycle::{
     cancel, complete, helper_session_ended, logoff_owner, logon_owner, query_interface, resume,
     service_stop, take_ownership, transfer,
@@ -24,7 +29,9 @@ pub use methods::{
     set_helper_token_flags,
 };
 pub use route::{ImplicitAllowed, Principal, implicit_allowed, route, transfer_makes};
-pub use transfer::{PLAN_CAPACITY, TransferOutcome, client_certificate_failure, transfer_plan};
+pub use transfer::{
+    PLAN_CAPACITY, TransferOutcome, client_certificate_failure, eager_token_failure, transfer_plan,
+};
 pub mod methods;
 
 use crate::access::Access;
@@ -95,6 +102,18 @@ pub enum Event {
     TakeOwnership,
     /// A change of the job's network settings (credentials, proxy usage, certificate).
     Setting,
+    /// `IBackgroundCopyJob::Suspend` (L-12).
+    Suspend,
+    /// `IBackgroundCopyJob::AddFile` (L-15).
+    AddFile,
+    /// `IBackgroundCopyJob5::SetProperty(USE_STORED_CREDENTIALS)` (R-3 (iv)).
+    SetProperty,
+    /// A transfer starts (L-14).
+    StartTransfer,
+    /// The network is lost (L-13).
+    NetworkLost,
+    /// The network returns (L-13).
+    NetworkRestored,
 }
 
 names! { Event, "event";
@@ -102,7 +121,10 @@ names! { Event, "event";
     LogonOwner => "logon_owner", HelperSessionEnded => "helper_session_ended",
     ServiceStop => "service_stop", Resume => "resume",
     Transfer => "transfer", Cancel => "cancel", Complete => "complete",
-    TakeOwnership => "take_ownership", Setting => "setting",
+    TakeOwnership => "take_ownership", Setting => "setting", Suspend => "suspend",
+    AddFile => "add_file", SetProperty => "set_job_property",
+    StartTransfer => "start_transfer", NetworkLost => "network_lost",
+    NetworkRestored => "network_restored",
 }
 
 /// What a decision was about: a method or an event.

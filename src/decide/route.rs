@@ -64,12 +64,15 @@ pub enum Principal {
     NotApplicable,
     /// The access needs the helper token and none is stored (L-6): the job fails.
     MissingHelper,
+    /// A whole challenge no offered scheme answers: the job fails with 401 or 407.
+    Unanswered,
 }
 
 names! { Principal, "principal";
     Owner => "owner", Helper => "helper", Computer => "computer", Anonymous => "anonymous",
     ExplicitCredentials => "explicit_credentials", NoCredentials => "no_implicit_credentials",
     NotApplicable => "not_applicable", MissingHelper => "token_required",
+    Unanswered => "unanswered",
 }
 
 impl Principal {
@@ -116,6 +119,9 @@ pub struct Route {
     /// For an implicit answer to a challenge (and the refusals of one): why R-3 allowed
     /// implicit credentials for the target, as the decision found it.
     pub implicit: Option<ImplicitAllowed>,
+    /// The scheme of a challenge: the access's own, or for a whole challenge the one BITS
+    /// chose; `None` for other accesses and an unanswered whole challenge.
+    pub scheme: Option<AuthScheme>,
 }
 
 /// The short form: `reply_file_rename: helper (R-1 (flag_set))`.
@@ -133,12 +139,16 @@ impl Route {
     /// anonymous ones — fails the transfer with `BG_E_HTTP_ERROR_401` for the server
     /// or `BG_E_HTTP_ERROR_407` for the proxy.
     pub const fn failure(&self) -> Option<JobError> {
-        match (self.rule.reason, self.principal, self.access) {
-            (Reason::HelperTokenMissing, _, _) => JobError::of(Reason::HelperTokenMissing),
-            (_, Principal::NoCredentials | Principal::Anonymous, Access::ServerChallenge(_)) => {
+        let unanswered = matches!(
+            self.principal,
+            Principal::NoCredentials | Principal::Anonymous | Principal::Unanswered
+        );
+        match (self.rule.reason, self.access.challenge_target()) {
+            (Reason::HelperTokenMissing, _) => JobError::of(Reason::HelperTokenMissing),
+            (_, Some(AuthTarget::Server)) if unanswered => {
                 JobError::of(Reason::ServerChallengeUnanswered)
             }
-            (_, Principal::NoCredentials | Principal::Anonymous, Access::ProxyChallenge(_)) => {
+            (_, Some(AuthTarget::Proxy)) if unanswered => {
                 JobError::of(Reason::ProxyChallengeUnanswered)
             }
             _ => None,
@@ -154,6 +164,8 @@ pub enum ImplicitAllowed {
     SetCredentials,
     /// Implicit proxy credentials serve the server, which has no explicit credentials.
     ProxyCredentials,
+    /// `BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS` is set for the proxy (R-3 (iv)).
+    StoredCredentials,
     /// `UseLMCompat` is 0.
     UseLmCompatAlways,
     /// `UseLMCompat` is 1 and `LMCompatibilityLevel` is 2 or more.
@@ -161,8 +173,10 @@ pub enum ImplicitAllowed {
 }
 
 /// whether implicit credentials may answer this target's NTLM or Negotiate
-/// challenge, and why. In order: `SetCredentials(NULL, NULL)` for the target, implicit
-/// proxy credentials serving a server with no explicit credentials, the registry.
+/// challenge, and why. In order: `SetCredentials(NULL, NULL)` for the target (i),
+/// implicit proxy credentials serving a server with no explicit credentials (ii),
+/// `USE_STORED_CREDENTIALS` for the proxy (iv; never the server: reading), the registry
+/// (iii).
 #[inline]
 pub const fn implicit_allowed(job: &JobFacts, target: AuthTarget) -> Option<ImplicitAllowed> {
     let c = &job.credentials;
@@ -174,6 +188,9 @@ pub const fn implicit_allowed(job: &JobFacts, target: AuthTarget) -> Option<Impl
         && !c.has_explicit(AuthTarget::Server)
     {
         return Some(ImplicitAllowed::ProxyCredentials);
+    }
+    if matches!(target, AuthTarget::Proxy) && job.use_stored_credentials {
+        return Some(ImplicitAllowed::StoredCredentials);
     }
     let env = &job.environment;
     match env.use_lm_compat {
@@ -204,6 +221,7 @@ pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
         principal,
         rule,
         implicit: None,
+        scheme: None,
     };
     // The job never makes this access: not applicable (the access's own rule names it).
     if !transfer_makes(job, access) {
@@ -213,6 +231,7 @@ pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
         ));
     }
     match access {
+        Access::WholeChallenge(target) => whole_challenge(profile, job, target),
         Access::ProxyChallenge(scheme) => {
             challenge(profile, job, access, AuthTarget::Proxy, scheme)
         }
@@ -250,6 +269,12 @@ pub const fn transfer_makes(job: &JobFacts, access: Access) -> bool {
             http && job.through_proxy() && job.challenges.asks(AuthTarget::Proxy, s)
         }
         Access::ServerChallenge(s) => http && job.challenges.asks(AuthTarget::Server, s),
+        Access::WholeChallenge(AuthTarget::Proxy) => {
+            http && job.through_proxy() && job.challenges.offers_any(AuthTarget::Proxy)
+        }
+        Access::WholeChallenge(AuthTarget::Server) => {
+            http && job.challenges.offers_any(AuthTarget::Server)
+        }
         Access::ClientCertificateKey => {
             matches!(job.remote, Remote::Https) && job.client_certificate
         }
@@ -392,6 +417,7 @@ fn challenge(
         principal,
         rule,
         implicit,
+        scheme: Some(scheme),
     };
     // explicit credentials for this target and scheme are sent as given.
     if matches!(
@@ -442,4 +468,59 @@ fn challenge(
             (Principal::Owner, granted),
         ),
     )
+}
+
+/// X-3's preference among the schemes a challenge offers (reading: Snego and the order of
+/// WinHTTP's authentication sample; the server's order is ignored).
+pub const X3_PREFERENCE: [AuthScheme; 5] = [
+    AuthScheme::Negotiate,
+    AuthScheme::Ntlm,
+    AuthScheme::Passport,
+    AuthScheme::Digest,
+    AuthScheme::Basic,
+];
+
+/// a target's whole challenge, a set of schemes, is answered when any offered scheme
+/// is answerable — by explicit credentials, or for NTLM and Negotiate by implicit
+/// credentials that R-3 allows and whose identity can present them; one routed
+/// to a missing helper counts, and fails with L-6. BITS uses the strongest answerable
+/// scheme ([`X3_PREFERENCE`]), whose route this is (with `scheme` set). None answerable:
+/// [`Principal::Unanswered`], `BG_E_HTTP_ERROR_401` (server) or `407` (proxy).
+fn whole_challenge(profile: &Profile, job: &JobFacts, target: AuthTarget) -> Route {
+    for scheme in X3_PREFERENCE {
+        if !job.challenges.asks(target, scheme) {
+            continue;
+        }
+        let one = challenge(
+            profile,
+            job,
+            Access::challenge(target, scheme),
+            target,
+            scheme,
+        );
+        let answers = matches!(
+            one.principal,
+            Principal::ExplicitCredentials
+                | Principal::Owner
+                | Principal::Helper
+                | Principal::Computer
+                | Principal::MissingHelper
+        );
+        if answers {
+            return Route {
+                access: Access::WholeChallenge(target),
+                ..one
+            };
+        }
+    }
+    Route {
+        access: Access::WholeChallenge(target),
+        principal: Principal::Unanswered,
+        rule: match target {
+            AuthTarget::Server => rule!(ServerChallengeUnanswered),
+            AuthTarget::Proxy => rule!(ProxyChallengeUnanswered),
+        },
+        implicit: None,
+        scheme: None,
+    }
 }

@@ -44,6 +44,7 @@ impl TransferOutcome {
 pub const PLAN_CAPACITY: usize = 16;
 
 const EMPTY: Route = Route {
+    scheme: None,
     access: Access::Other,
     principal: Principal::NotApplicable,
     rule: Rule::new(RuleId::R0, Reason::NotApplicable),
@@ -239,13 +240,8 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
     add(Access::ReplyFileRename);
 
     // L-6 with Q-8 eager: at the start of the transfer, before any access.
-    if matches!(profile.knobs.token_check, TokenCheck::Eager)
-        && !job.flags.is_empty()
-        && job.helper.is_none()
-    {
-        if let Some(error) = JobError::of(Reason::HelperTokenMissing) {
-            plan.outcome = TransferOutcome::Error(error);
-        }
+    if let Some(error) = eager_token_failure(profile, job) {
+        plan.outcome = TransferOutcome::Error(error);
         return plan;
     }
     // Otherwise the first step that fails, in order: a missing helper (L-6, lazy), an
@@ -267,6 +263,20 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
         plan.failing = u8::try_from(i).ok();
     }
     plan
+}
+
+/// L-6 with Q-8 `eager`: a job with non-zero flags and no helper token fails with
+/// `BG_E_TOKEN_REQUIRED` when its transfer starts (L-14), before any access. `None` under
+/// `lazy`, or when the job has a helper token or no flags.
+pub fn eager_token_failure(profile: &Profile, job: &JobFacts) -> Option<JobError> {
+    if matches!(profile.knobs.token_check, TokenCheck::Eager)
+        && !job.flags.is_empty()
+        && job.helper.is_none()
+    {
+        JobError::of(Reason::HelperTokenMissing)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ impl fmt::Display for Explained<Decision> {
         let Context { profile, job, .. } = &self.on;
         let rule = decision.rule();
         let id = rule.id;
-        let caller = MaybeSid(self.on.caller.map(|c| c.sid));
+        let caller = MaybeSid(self.on.caller.map(|c| c.identity.sid));
         let owner = Account(job.owner.sid);
         let unknown = TokenUsage::from_bits_retain(self.on.flags.unwrap_or(0)).unknown_bits();
         write!(
@@ -41,7 +41,9 @@ impl fmt::Display for Explained<Decision> {
                 "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}); no one, administrator or owner, may change the job from there",
                 self.on
                     .caller
-                    .map_or(crate::token::IntegrityLevel::Untrusted, |c| c.integrity),
+                    .map_or(crate::token::IntegrityLevel::Untrusted, |c| c
+                        .identity
+                        .integrity),
                 job.owner.integrity
             ),
             Reason::CallerIntegrityTooLowToRead => write!(
@@ -49,7 +51,9 @@ impl fmt::Display for Explained<Decision> {
                 "{id}: the caller {caller} runs at integrity level {}, below the job's {} (owner {owner}), and with integrity_reads refuse not even a read passes",
                 self.on
                     .caller
-                    .map_or(crate::token::IntegrityLevel::Untrusted, |c| c.integrity),
+                    .map_or(crate::token::IntegrityLevel::Untrusted, |c| c
+                        .identity
+                        .integrity),
                 job.owner.integrity
             ),
             Reason::CallerNotElevated => write!(
@@ -237,6 +241,100 @@ impl fmt::Display for Explained<Decision> {
             Reason::ClientCertificateWithNetwork => write!(
                 f,
                 "{id}: the job has a client certificate, its owner {owner} is not LocalSystem and BG_TOKEN_NETWORK is set, so its HTTPS transfer fails: the private key is reached as the owner, the connection as the helper"
+            ),
+            Reason::ClientCertificateNeeded => write!(
+                f,
+                "{id}: the HTTPS server asks for a client certificate and the job has none (TakeOwnership removes it)"
+            ),
+            Reason::NetworkLost => write!(
+                f,
+                "{id}: the network was lost; the {} job waits in TRANSIENT_ERROR with BG_E_NETWORK_DISCONNECTED until it returns",
+                job.state
+            ),
+            Reason::NetworkRestored => write!(
+                f,
+                "{id}: the network returned; the job in TRANSIENT_ERROR is queued again, its error cleared"
+            ),
+            Reason::NetworkUnchanged => write!(
+                f,
+                "{id}: the network changed; a job that is {} is not affected",
+                job.state
+            ),
+            Reason::NetworkDisconnected => write!(
+                f,
+                "{id}: there is no network connection, so no transfer starts; the job waits until the network returns"
+            ),
+            Reason::TransferStarted => match decision.effect() {
+                Effect::Enter(to) => write!(
+                    f,
+                    "{id}: the owner {owner} is logged on and the network is up, so the {} job started: it is {to}",
+                    job.state
+                ),
+                _ => write!(f, "{id}: the transfer started"),
+            },
+            Reason::Suspended => write!(
+                f,
+                "{id}: the job went from {} to suspended{}",
+                job.state,
+                if job.error.is_some() {
+                    ", its error cleared"
+                } else {
+                    ""
+                }
+            ),
+            Reason::NothingToSuspend => write!(
+                f,
+                "{id}: a job that is {} is already suspended or stopped; Suspend changes nothing",
+                job.state
+            ),
+            Reason::NoFiles => write!(
+                f,
+                "{id}: the job has no files, so there is nothing to resume (add a file first)"
+            ),
+            Reason::CallerNotLoggedOn => write!(
+                f,
+                "{id}: the caller {caller} is not logged on interactively (RunAs, a scheduled task, a service or a remote session that does not count, L-11), so BITS cannot add a file for it; fix: run as a user who is logged on at the console or over Remote Desktop, or have an administrator take ownership"
+            ),
+            Reason::UploadHoldsItsFile => write!(
+                f,
+                "{id}: an {} job holds exactly one file, and this one has it",
+                job.job_type
+            ),
+            Reason::FileAdded => write!(f, "{id}: the job now holds its file"),
+            Reason::UploadReplyOverSmb => {
+                write!(f, "{id}: an upload-reply job cannot use an SMB remote name")
+            }
+            Reason::AnonymousClient => write!(
+                f,
+                "{id}: the client's proxy sets the anonymous impersonation level, so BITS cannot tell who calls and refuses every call; set the level to identify or more (CoSetProxyBlanket)"
+            ),
+            Reason::PropertyNeedsImpersonation => write!(
+                f,
+                "{id}: SetProperty needs the impersonate level, and the client's proxy allows only {}",
+                self.on
+                    .caller
+                    .map_or(crate::token::ImpersonationLevel::Identify, |c| c.level)
+            ),
+            Reason::RestrictedCaller => write!(
+                f,
+                "{id}: the caller {caller} uses a restricted token (restricting SIDs), which may not change a job"
+            ),
+            Reason::NotOwnerOrAdministrator => write!(
+                f,
+                "{id}: the caller {caller} neither owns the job (owner {owner}) nor is an administrator"
+            ),
+            Reason::OwnerOnly => write!(
+                f,
+                "{id}: only the job's owner {owner} may call this, and the caller {caller} is not the owner (an administrator must take ownership first)"
+            ),
+            Reason::JobOwnerCalls => write!(f, "{id}: the caller {caller} owns the job"),
+            Reason::AdministratorCalls => write!(
+                f,
+                "{id}: the caller {caller} is an administrator, who may change another user's job"
+            ),
+            Reason::StoredCredentialsSet => write!(
+                f,
+                "{id}: USE_STORED_CREDENTIALS is set for the proxy: BITS may send default credentials to it (the owner's, or the helper's under BG_TOKEN_NETWORK)"
             ),
             // Reasons of routes and settings: their id and name say it all.
             Reason::SettingStored

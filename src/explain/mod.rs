@@ -16,7 +16,7 @@ use crate::access::Access;
 use crate::decide::route::Route;
 use crate::decide::transfer::TransferPlan;
 use crate::decide::{Decision, Event, Impersonation, Operation};
-use crate::facts::{Effect, JobFacts};
+use crate::facts::{Caller, Effect, JobFacts};
 use crate::profile::Profile;
 use crate::token::Identity;
 use core::fmt;
@@ -51,7 +51,7 @@ pub struct Explained<T> {
 pub(crate) struct Context {
     pub(crate) profile: Profile,
     pub(crate) job: JobFacts,
-    pub(crate) caller: Option<Identity>,
+    pub(crate) caller: Option<Caller>,
     pub(crate) flags: Option<u32>,
     pub(crate) impersonation: Option<Impersonation>,
 }
@@ -69,7 +69,7 @@ impl Context {
         }
     }
 
-    pub(crate) const fn caller(self, caller: Identity) -> Context {
+    pub(crate) const fn caller(self, caller: Caller) -> Context {
         Context {
             caller: Some(caller),
             ..self
@@ -119,7 +119,10 @@ impl<T> Explained<T> {
 
     /// The caller the decision judged, if the call had one.
     pub const fn caller(&self) -> Option<Identity> {
-        self.on.caller
+        match self.on.caller {
+            Some(c) => Some(c.identity),
+            None => None,
+        }
     }
 }
 

@@ -14,11 +14,17 @@ use core::fmt;
 impl fmt::Display for Explained<Route> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Route {
-            access,
+            access: asked,
             principal,
             rule,
             implicit,
+            scheme: chosen,
         } = self.made;
+        // A whole challenge answered in one scheme is explained as that scheme's challenge.
+        let access = match (asked, chosen) {
+            (Access::WholeChallenge(t), Some(s)) => Access::challenge(t, s),
+            _ => asked,
+        };
         let Context { profile, job, .. } = &self.on;
         let owner = Account(job.owner.sid);
         let helper = MaybeSid(job.helper.map(|h| h.sid));
@@ -28,7 +34,14 @@ impl fmt::Display for Explained<Route> {
             Some((t, s)) => (t, s.label()),
             None => (AuthTarget::Server, ""),
         };
-        write!(f, "{access}: ")?;
+        write!(f, "{asked}: ")?;
+        if let (Access::WholeChallenge(t), Some(s)) = (asked, chosen) {
+            write!(
+                f,
+                "BITS answers in {}, the strongest scheme the {t} offers that can be answered (X-3), as ",
+                s.label()
+            )?;
+        }
         match principal {
             Principal::Owner => write!(f, "the owner {owner}")?,
             Principal::Helper => write!(f, "the helper token {helper}")?,
@@ -42,6 +55,7 @@ impl fmt::Display for Explained<Route> {
             Principal::MissingHelper => {
                 f.write_str("no identity: the helper token is missing (BG_E_TOKEN_REQUIRED)")?
             }
+            Principal::Unanswered => f.write_str("nobody")?,
         }
         f.write_str(" (")?;
         let usage = Flags(access.flag().unwrap_or(TokenUsage::empty()));
@@ -148,6 +162,32 @@ impl fmt::Display for Explained<Route> {
                 "{id}: no flag names this access, so BITS {} as the owner {owner}",
                 Doing(Access::Other)
             ),
+            Reason::ServerChallengeUnanswered | Reason::ProxyChallengeUnanswered => {
+                let t = asked.challenge_target().unwrap_or(AuthTarget::Server);
+                write!(
+                    f,
+                    "{id}: the {t} offers {}, and no offered scheme can be answered: no explicit credentials for it, and implicit ones not allowed (R-3) or not usable (R-6); the transfer fails with {}",
+                    Offered(job.challenges, t),
+                    match t {
+                        AuthTarget::Server => "BG_E_HTTP_ERROR_401",
+                        AuthTarget::Proxy => "BG_E_HTTP_ERROR_407",
+                    }
+                )
+            }
+            Reason::NotApplicable if matches!(asked, Access::WholeChallenge(_)) => {
+                let t = asked.challenge_target().unwrap_or(AuthTarget::Server);
+                if !job.remote.is_http() {
+                    write!(f, "{id}: an SMB transfer meets no HTTP challenge")
+                } else if matches!(t, AuthTarget::Proxy) && !job.through_proxy() {
+                    write!(
+                        f,
+                        "{id}: the transfer goes through no proxy (proxy usage {}), so no proxy challenges",
+                        job.proxy
+                    )
+                } else {
+                    write!(f, "{id}: the {t} does not challenge")
+                }
+            }
             Reason::NotApplicable => match challenge {
                 // a challenge nobody sends is not answered by anyone.
                 Some(_) if !job.remote.is_http() => write!(
@@ -211,11 +251,30 @@ impl fmt::Display for Explained<Route> {
             | Reason::JobFinished
             | Reason::TakeOwnershipNeedsAdministrator
             | Reason::OwnershipTaken
-            | Reason::ServerChallengeUnanswered
-            | Reason::ProxyChallengeUnanswered
             | Reason::ClientCertificateWithNetwork
             | Reason::SettingStored
-            | Reason::NothingToRemove => write!(f, "{id}: {}", rule.reason),
+            | Reason::NothingToRemove
+            | Reason::ClientCertificateNeeded
+            | Reason::NetworkLost
+            | Reason::NetworkRestored
+            | Reason::NetworkUnchanged
+            | Reason::NetworkDisconnected
+            | Reason::TransferStarted
+            | Reason::Suspended
+            | Reason::NothingToSuspend
+            | Reason::NoFiles
+            | Reason::CallerNotLoggedOn
+            | Reason::UploadHoldsItsFile
+            | Reason::FileAdded
+            | Reason::UploadReplyOverSmb
+            | Reason::AnonymousClient
+            | Reason::PropertyNeedsImpersonation
+            | Reason::RestrictedCaller
+            | Reason::NotOwnerOrAdministrator
+            | Reason::OwnerOnly
+            | Reason::JobOwnerCalls
+            | Reason::AdministratorCalls
+            | Reason::StoredCredentialsSet => write!(f, "{id}: {}", rule.reason),
         }?;
         f.write_str(")")
     }

@@ -76,6 +76,9 @@ impl fmt::Display for Flags {
 impl fmt::Display for Allowed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
+            Some(ImplicitAllowed::StoredCredentials) => {
+                f.write_str("USE_STORED_CREDENTIALS is set for the proxy")
+            }
             Some(ImplicitAllowed::SetCredentials) => {
                 f.write_str("SetCredentials(NULL, NULL) was called for this target")
             }
@@ -111,6 +114,7 @@ impl fmt::Display for Doing {
             Access::ProxyAutoDetect => f.write_str("detects the proxy (WPAD)"),
             Access::ProxyIeSettings => f.write_str("reads the IE proxy settings (PRECONFIG)"),
             Access::ProxyChallenge(s) => write!(f, "answers the proxy's {} challenge", s.label()),
+            Access::WholeChallenge(t) => write!(f, "answers the {t}'s challenge"),
             Access::ServerChallenge(s) => {
                 write!(f, "answers the server's {} challenge", s.label())
             }
@@ -137,11 +141,31 @@ impl fmt::Display for NeverDoes {
             Access::ProxyAutoDetect => f.write_str("detects a proxy with WPAD"),
             Access::ProxyIeSettings => f.write_str("reads the IE proxy settings"),
             Access::ProxyChallenge(s) => write!(f, "answers a proxy's {} challenge", s.label()),
+            Access::WholeChallenge(t) => write!(f, "answers a {t}'s challenge"),
             Access::ServerChallenge(s) => write!(f, "answers a server's {} challenge", s.label()),
             Access::ClientCertificateKey => {
                 f.write_str("reaches the client certificate's private key")
             }
             Access::Other => f.write_str("makes other accesses"),
         }
+    }
+}
+
+/// The schemes a target's challenge offers, strongest first: `Negotiate, Basic`.
+pub(super) struct Offered(
+    pub(super) crate::challenge::Challenges,
+    pub(super) crate::net::AuthTarget,
+);
+
+impl fmt::Display for Offered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sep = "";
+        for scheme in crate::decide::route::X3_PREFERENCE {
+            if self.0.asks(self.1, scheme) {
+                write!(f, "{sep}{}", scheme.label())?;
+                sep = ", ";
+            }
+        }
+        Ok(())
     }
 }

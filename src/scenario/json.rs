@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use super::{StepResult, StepValue, Transcript};
+use crate::access::Access;
 use crate::decide::route::Principal;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -16,23 +17,34 @@ impl Serialize for StepValue {
                 principal,
                 sid,
                 access,
+                scheme,
             } => {
                 let mut map = serializer.serialize_map(None)?;
                 map.serialize_entry("identity", principal)?;
                 if let Some(sid) = sid {
                     map.serialize_entry("sid", sid)?;
                 }
-                match (principal, access.as_challenge()) {
-                    (Principal::ExplicitCredentials, Some((target, scheme))) => {
+                // A whole challenge names the scheme chosen, whoever answers it; a
+                // per-scheme challenge names it with explicit credentials (contract 2).
+                let whole = matches!(access, Access::WholeChallenge(_));
+                let shown = match (access, scheme) {
+                    (Access::WholeChallenge(t), Some(s)) => Access::challenge(*t, *s),
+                    _ => *access,
+                };
+                match (principal, shown.as_challenge()) {
+                    (Principal::ExplicitCredentials, Some((target, _))) => {
                         map.serialize_entry("target", &target)?;
-                        map.serialize_entry("scheme", &scheme)?;
                     }
                     (Principal::MissingHelper, _) => {
-                        if let Some(usage) = access.flag() {
+                        if let Some(usage) = shown.flag() {
                             map.serialize_entry("usage", &usage)?;
                         }
                     }
                     _ => {}
+                }
+                let named = whole || *principal == Principal::ExplicitCredentials;
+                if let (true, Some(scheme)) = (named, scheme) {
+                    map.serialize_entry("scheme", scheme)?;
                 }
                 map.end()
             }
@@ -45,6 +57,21 @@ impl Serialize for StepValue {
 impl Serialize for StepResult {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Explained(self, None).serialize(serializer)
+    }
+}
+
+/// X-1's predicted failure: `{"hresult", "name", "rule"}`.
+struct Failure<'a>(&'a crate::facts::JobError);
+
+impl Serialize for Failure<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("hresult", &self.0.hresult)?;
+        if let Some(name) = self.0.hresult.name() {
+            map.serialize_entry("name", name)?;
+        }
+        map.serialize_entry("rule", &self.0.rule.id)?;
+        map.end()
     }
 }
 
@@ -62,6 +89,12 @@ impl Serialize for Explained<'_> {
         map.serialize_entry("rule", &this.rule)?;
         if let Some(value) = &this.value {
             map.serialize_entry("value", value)?;
+        }
+        if this.skipped {
+            map.serialize_entry("skipped", &true)?;
+        }
+        if let Some(failure) = &this.transfer_failure {
+            map.serialize_entry("transfer_failure", &Failure(failure))?;
         }
         if let Some(explanation) = explanation {
             map.serialize_entry("explanation", explanation)?;

@@ -25,13 +25,14 @@
 use crate::access::Access;
 use crate::challenge::{Challenges, IeSettings};
 use crate::decide::route::Principal;
+use crate::facts::JobError;
 use crate::hresult::HResult;
 use crate::job::Job;
-use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
+use crate::net::{AuthScheme, Credentials, NetworkEnvironment, ProxyUsage};
 use crate::profile::{Knobs, Release};
 use crate::rule::RuleId;
 use crate::sid::Sid;
-use crate::state::{JobType, Remote};
+use crate::state::{JobState, JobType, Remote};
 use crate::token::{IntegrityLevel, TokenInfo};
 use crate::usage::TokenUsage;
 use alloc::collections::BTreeMap;
@@ -123,6 +124,110 @@ pub struct JobSpec {
     /// What `PRECONFIG` finds in the IE settings; direct by default.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
     pub ie_settings: IeSettings,
+    /// Whether the job holds its file (`"files": 0` or `1`; default 1): T-7, L-9, L-15.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default = "yes",
+            rename = "files",
+            with = "file_count",
+            skip_serializing_if = "is_true"
+        )
+    )]
+    pub has_file: bool,
+    /// Whether the owner's user is logged on at the start (L-11); by default, whether it is
+    /// a service account or one of the scenario's tokens of that user has a logon that
+    /// counts.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub owner_logged_on: Option<bool>,
+    /// Whether the HTTPS server asks for a client certificate.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
+    pub server_requests_certificate: bool,
+    /// `USE_STORED_CREDENTIALS` for the proxy (R-3 (iv)).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
+    pub use_stored_credentials: bool,
+    /// The job's state now (contract 3, §1.5b; default a new job's, SUSPENDED).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
+    pub state: JobState,
+    /// The job's error now: in ERROR one the model produces, in TRANSIENT_ERROR any
+    /// failure code; `null` otherwise.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub error: Option<HResult>,
+    /// The stored flags now (known bits only).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_default"))]
+    pub flags: u32,
+    /// The stored helper token now: the name of a token in [`Scenario::tokens`].
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub helper_token: Option<String>,
+    /// The credentials set now.
+    #[cfg_attr(
+        feature = "serde",
+        serde(
+            default,
+            skip_serializing_if = "Credentials::is_empty",
+            deserialize_with = "crate::strict::object"
+        )
+    )]
+    pub credentials: Credentials,
+}
+
+#[cfg(feature = "serde")]
+const fn yes() -> bool {
+    true
+}
+
+#[cfg(feature = "serde")]
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+const fn is_true(value: &bool) -> bool {
+    *value
+}
+
+/// `"files": 0` or `1`, as the job's `has_file`.
+#[cfg(feature = "serde")]
+mod file_count {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error, de::Unexpected};
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `with` passes a reference
+    pub(super) fn serialize<S: Serializer>(has_file: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(u8::from(*has_file))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        match u64::deserialize(d)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            n => Err(D::Error::invalid_value(
+                Unexpected::Unsigned(n),
+                &"0 or 1 (the model's job holds no file or one)",
+            )),
+        }
+    }
+}
+
+/// A field at its default is left out of the serialized scenario (the parser puts it
+/// back), so written scenarios say only what differs from a fresh job.
+#[cfg(feature = "serde")]
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+#[cfg(feature = "serde")]
+fn tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TokenInfo>, D::Error> {
+    crate::strict::unique_objects(d, "tokens")
+}
+
+#[cfg(feature = "serde")]
+fn steps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
+    crate::strict::objects(d, "step")
 }
 
 #[cfg(feature = "serde")]
@@ -141,213 +246,15 @@ impl JobSpec {
             remote: Remote::Https,
             client_certificate: false,
             proxy: ProxyUsage::Preconfig,
-        }
-    }
-}
-
-/// One step of a scenario: a method on a handle, a job event, a routing question, or a
-/// change of the job's network settings. Serialized with an `"op"` field naming it; any
-/// other field a step does not define is refused (the events are empty struct variants
-/// for that reason: `Step::Resume {}`).
-#[derive(Clone, PartialEq, Eq, Debug)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(
-        remote = "Self",
-        tag = "op",
-        rename_all = "snake_case",
-        deny_unknown_fields
-    )
-)]
-#[non_exhaustive]
-pub enum Step {
-    /// `QueryInterface` as `caller`'s token; the handle remembers it.
-    QueryInterface {
-        /// The token whose identity the handle remembers.
-        caller: String,
-        /// The new handle's name.
-        handle: HandleName,
-    },
-    /// `SetHelperTokenFlags(flags)`.
-    SetHelperTokenFlags {
-        /// The handle.
-        handle: HandleName,
-        /// The raw `DWORD`.
-        flags: u32,
-    },
-    /// `GetHelperTokenFlags`.
-    GetHelperTokenFlags {
-        /// The handle.
-        handle: HandleName,
-    },
-    /// `SetHelperToken` while impersonating a token.
-    SetHelperToken {
-        /// The handle.
-        handle: HandleName,
-        /// The token the caller impersonates at call time.
-        impersonating: String,
-        /// Whether the client's COM security allows impersonation; default `true`.
-        #[cfg_attr(
-            feature = "serde",
-            serde(default = "yes", skip_serializing_if = "is_true")
-        )]
-        can_impersonate: bool,
-    },
-    /// `ClearHelperToken`.
-    ClearHelperToken {
-        /// The handle.
-        handle: HandleName,
-    },
-    /// `GetHelperTokenSid`.
-    GetHelperTokenSid {
-        /// The handle.
-        handle: HandleName,
-    },
-    /// The owner logs off (L-5, L-8).
-    LogoffOwner {},
-    /// The owner logs on (L-8).
-    LogonOwner {},
-    /// The session the helper token was taken in ends (L-5).
-    HelperSessionEnded {},
-    /// The BITS service stops (L-5).
-    ServiceStop {},
-    /// `Resume`.
-    Resume {},
-    /// A whole transfer run.
-    Transfer {},
-    /// `Cancel`.
-    Cancel {},
-    /// `Complete`.
-    Complete {},
-    /// `TakeOwnership` as `caller`'s token (L-7).
-    TakeOwnership {
-        /// The caller's token.
-        caller: String,
-    },
-    /// As whom BITS makes this access now (R-1…R-7).
-    Route {
-        /// The access, by its name (`"server_challenge_negotiate"`).
-        access: Access,
-    },
-    /// `SetCredentials(target, scheme, …)`: explicit (a user name) or implicit (NULL,
-    /// NULL), R-3, R-5.
-    SetCredentials {
-        /// Server or proxy.
-        target: AuthTarget,
-        /// The scheme.
-        scheme: AuthScheme,
-        /// Explicit or implicit.
-        credential: Credential,
-    },
-    /// `RemoveCredentials(target, scheme)`.
-    RemoveCredentials {
-        /// Server or proxy.
-        target: AuthTarget,
-        /// The scheme.
-        scheme: AuthScheme,
-    },
-    /// `SetProxySettings` (the usage only, R-7).
-    SetProxyUsage {
-        /// The proxy usage.
-        usage: ProxyUsage,
-    },
-    /// `SetClientCertificateBy…` (`true`) or `RemoveClientCertificate` (`false`), X-1.
-    SetClientCertificate {
-        /// Whether a certificate is set.
-        present: bool,
-    },
-}
-
-#[cfg(feature = "serde")]
-crate::names::strict_object!(Step, "a step");
-
-#[cfg(feature = "serde")]
-const fn yes() -> bool {
-    true
-}
-
-/// A field at its default is left out of the serialized scenario (the parser puts it
-/// back), so written scenarios say only what differs from a fresh job.
-#[cfg(feature = "serde")]
-fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
-}
-
-#[cfg(feature = "serde")]
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-const fn is_true(value: &bool) -> bool {
-    *value
-}
-
-#[cfg(feature = "serde")]
-fn tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TokenInfo>, D::Error> {
-    crate::strict::unique_objects(d, "tokens")
-}
-
-#[cfg(feature = "serde")]
-fn steps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
-    crate::strict::objects(d, "step")
-}
-
-impl Step {
-    /// The handle the step goes through: the five `IBitsTokenOptions` methods.
-    /// `query_interface` names the handle it defines, and goes through none.
-    pub fn handle(&self) -> Option<&HandleName> {
-        match self {
-            Step::SetHelperTokenFlags { handle, .. }
-            | Step::GetHelperTokenFlags { handle }
-            | Step::SetHelperToken { handle, .. }
-            | Step::ClearHelperToken { handle }
-            | Step::GetHelperTokenSid { handle } => Some(handle),
-            _ => None,
-        }
-    }
-
-    /// The token the step names (its caller, or the token it impersonates), if any.
-    pub fn token(&self) -> Option<&str> {
-        match self {
-            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller } => Some(caller),
-            Step::SetHelperToken { impersonating, .. } => Some(impersonating),
-            _ => None,
-        }
-    }
-
-    /// [`Step::handle`], to rename it.
-    pub fn handle_mut(&mut self) -> Option<&mut HandleName> {
-        match self {
-            Step::SetHelperTokenFlags { handle, .. }
-            | Step::GetHelperTokenFlags { handle }
-            | Step::SetHelperToken { handle, .. }
-            | Step::ClearHelperToken { handle }
-            | Step::GetHelperTokenSid { handle } => Some(handle),
-            _ => None,
-        }
-    }
-
-    /// The step's `"op"` name.
-    pub const fn op(&self) -> &'static str {
-        match self {
-            Step::QueryInterface { .. } => "query_interface",
-            Step::SetHelperTokenFlags { .. } => "set_helper_token_flags",
-            Step::GetHelperTokenFlags { .. } => "get_helper_token_flags",
-            Step::SetHelperToken { .. } => "set_helper_token",
-            Step::ClearHelperToken { .. } => "clear_helper_token",
-            Step::GetHelperTokenSid { .. } => "get_helper_token_sid",
-            Step::LogoffOwner {} => "logoff_owner",
-            Step::LogonOwner {} => "logon_owner",
-            Step::HelperSessionEnded {} => "helper_session_ended",
-            Step::ServiceStop {} => "service_stop",
-            Step::Resume {} => "resume",
-            Step::Transfer {} => "transfer",
-            Step::Cancel {} => "cancel",
-            Step::Complete {} => "complete",
-            Step::TakeOwnership { .. } => "take_ownership",
-            Step::Route { .. } => "route",
-            Step::SetCredentials { .. } => "set_credentials",
-            Step::RemoveCredentials { .. } => "remove_credentials",
-            Step::SetProxyUsage { .. } => "set_proxy_usage",
-            Step::SetClientCertificate { .. } => "set_client_certificate",
+            has_file: true,
+            owner_logged_on: None,
+            server_requests_certificate: false,
+            use_stored_credentials: false,
+            state: JobState::Suspended,
+            error: None,
+            flags: 0,
+            helper_token: None,
+            credentials: Credentials::NONE,
         }
     }
 }
@@ -421,6 +328,9 @@ pub enum StepValue {
         sid: Option<Sid>,
         /// The access routed.
         access: Access,
+        /// The scheme: the access's own for a per-scheme challenge, the one BITS chooses
+        /// for a whole challenge; `None` elsewhere and when nothing answers.
+        scheme: Option<AuthScheme>,
     },
 }
 
@@ -435,6 +345,12 @@ pub struct StepResult {
     pub rule: RuleId,
     /// The value, for getters and `route`.
     pub value: Option<StepValue>,
+    /// Whether the step went through a handle whose `query_interface` was refused: it is
+    /// answered with that refusal and changes nothing (contract 3, §1.7).
+    pub skipped: bool,
+    /// For an accepted `SetHelperTokenFlags`: the failure X-1 predicts once the job
+    /// transfers with a helper token.
+    pub transfer_failure: Option<JobError>,
 }
 
 impl StepResult {
@@ -443,21 +359,24 @@ impl StepResult {
             hresult,
             rule,
             value,
+            skipped: false,
+            transfer_failure: None,
         }
     }
 }
 
 /// What can be seen of a job from outside after a step — the oracle's `job` object: the
-/// `IBackgroundCopyJob` state and error, the stored flags and helper token, and the owner
-/// with the elevation and integrity level the job recorded (T-9). The transcript's job and
-/// the differential harness's comparisons are this one value.
+/// `IBackgroundCopyJob` state and error, the stored flags and helper token, the owner with
+/// the elevation and integrity level the job recorded (T-9) and its logon state, the file,
+/// and the settings routing reads. The transcript's job and the differential harness's
+/// comparisons are this one value.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct JobSnapshot {
     /// The state (T-7).
     pub state: crate::state::JobState,
-    /// The job error's code, in ERROR.
+    /// The job error's code, in ERROR or TRANSIENT_ERROR.
     pub error: Option<HResult>,
     /// The stored usage flags.
     pub flags: TokenUsage,
@@ -469,6 +388,18 @@ pub struct JobSnapshot {
     pub owner_elevated: bool,
     /// The owner's integrity level (T-8, `GetOwnerIntegrityLevel`).
     pub owner_integrity: IntegrityLevel,
+    /// Whether the owner's user is logged on (L-11); always for the service accounts.
+    pub owner_logged_on: bool,
+    /// The files the job holds: 0 or 1.
+    pub files: u8,
+    /// Whether a client certificate is set.
+    pub client_certificate: bool,
+    /// The proxy usage.
+    pub proxy: ProxyUsage,
+    /// The credentials set.
+    pub credentials: Credentials,
+    /// `USE_STORED_CREDENTIALS` for the proxy (R-3 (iv)).
+    pub use_stored_credentials: bool,
 }
 
 impl JobSnapshot {
@@ -483,6 +414,12 @@ impl JobSnapshot {
             owner: owner.sid,
             owner_elevated: owner.elevated,
             owner_integrity: owner.integrity,
+            owner_logged_on: job.owner_logged_on() || owner.sid.is_service_account(),
+            files: u8::from(job.has_file()),
+            client_certificate: job.client_certificate(),
+            proxy: job.proxy(),
+            credentials: *job.credentials(),
+            use_stored_credentials: job.use_stored_credentials(),
         }
     }
 }
@@ -516,9 +453,15 @@ pub enum ScenarioErrorKind {
     /// A job that cannot exist: an upload-reply job over SMB (T-7).
     #[error("an upload-reply job cannot use SMB (T-7: adding its file fails with E_INVALIDARG)")]
     JobCannotExist,
-    /// A handle whose `query_interface` was refused, used later.
-    #[error("handle {0} was not obtained: its query_interface was refused")]
-    HandleRefused(HandleName),
+    /// A step that gives both `level` and `can_impersonate`.
+    #[error("give \"level\" or \"can_impersonate\", not both")]
+    LevelTwice,
+    /// `add_file` on a download that already holds its file: outside the model (L-15).
+    #[error("{0}")]
+    SecondFile(crate::decide::SecondFile),
+    /// A job the model cannot reach (contract 3, §1.5b; A-14, L-11, A-2).
+    #[error("{0}")]
+    InvalidJob(String),
 }
 
 /// A scenario refused before it ran: which step (1-based; `None` for the job itself) and
@@ -536,7 +479,11 @@ impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.step {
             Some(n) => write!(f, "step {n}: {}", self.kind),
-            None if matches!(self.kind, ScenarioErrorKind::JobCannotExist) => {
+            None if matches!(
+                self.kind,
+                ScenarioErrorKind::JobCannotExist | ScenarioErrorKind::InvalidJob(_)
+            ) =>
+            {
                 write!(f, "job: {}", self.kind)
             }
             None => write!(f, "job.owner: {}", self.kind),
@@ -547,6 +494,8 @@ impl fmt::Display for ScenarioError {
 #[cfg(feature = "serde")]
 mod json;
 mod run;
+mod step;
+pub use step::{JobProperty, PropertyTarget, Step};
 
 pub use run::Session;
 

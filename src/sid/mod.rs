@@ -271,6 +271,9 @@ impl Sid {
     pub const INTERACTIVE: Sid = well_known(5, &[4]);
     /// NT AUTHORITY\SERVICE, `S-1-5-6`.
     pub const SERVICE: Sid = well_known(5, &[6]);
+    /// `S-1-5-12`, RESTRICTED: the SID a restricted token's restricting list commonly
+    /// holds (T-11).
+    pub const RESTRICTED: Sid = well_known(5, &[12]);
 
     /// Builds a SID from its identifier authority and sub-authorities (T-2).
     ///

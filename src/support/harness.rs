@@ -387,16 +387,11 @@ pub fn compare<S: SystemUnderTest + ?Sized>(
 fn used_tokens(s: &Scenario) -> BTreeSet<&str> {
     let mut used = BTreeSet::new();
     used.insert(s.job.owner.as_str());
+    if let Some(helper) = &s.job.helper_token {
+        used.insert(helper.as_str());
+    }
     for step in &s.steps {
-        match step {
-            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller } => {
-                used.insert(caller.as_str());
-            }
-            Step::SetHelperToken { impersonating, .. } => {
-                used.insert(impersonating.as_str());
-            }
-            _ => {}
-        }
+        used.extend(step.tokens());
     }
     used
 }
@@ -463,6 +458,11 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
     push(&|c| c.job.proxy = fresh.proxy);
     push(&|c| c.job.challenges = fresh.challenges);
     push(&|c| c.job.ie_settings = fresh.ie_settings);
+    push(&|c| c.job.has_file = fresh.has_file);
+    push(&|c| c.job.owner_logged_on = fresh.owner_logged_on);
+    push(&|c| c.job.server_requests_certificate = fresh.server_requests_certificate);
+    push(&|c| c.job.use_stored_credentials = fresh.use_stored_credentials);
+    push(&|c| c.job.credentials = fresh.credentials);
     out.extend(header);
     // Smaller arguments: fewer flag bits, impersonation allowed, tokens already in use.
     let names: Vec<&str> = used.iter().copied().collect();
@@ -475,12 +475,17 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
             }
         };
         match step {
-            Step::SetHelperTokenFlags { handle, flags } => {
+            Step::SetHelperTokenFlags {
+                handle,
+                flags,
+                level,
+            } => {
                 for smaller in [0, flags & flags.wrapping_sub(1), flags & 3, flags >> 1] {
                     if smaller < *flags {
                         replace(Step::SetHelperTokenFlags {
                             handle: handle.clone(),
                             flags: smaller,
+                            level: *level,
                         });
                     }
                 }
@@ -489,12 +494,14 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
                 handle,
                 impersonating,
                 can_impersonate,
+                level,
             } => {
-                if !can_impersonate {
+                if can_impersonate.is_some() || level.is_some() {
                     replace(Step::SetHelperToken {
                         handle: handle.clone(),
                         impersonating: impersonating.clone(),
-                        can_impersonate: true,
+                        can_impersonate: None,
+                        level: None,
                     });
                 }
                 for name in &names {
@@ -503,16 +510,22 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
                             handle: handle.clone(),
                             impersonating: (*name).into(),
                             can_impersonate: *can_impersonate,
+                            level: *level,
                         });
                     }
                 }
             }
-            Step::QueryInterface { caller, handle } => {
+            Step::QueryInterface {
+                caller,
+                handle,
+                level,
+            } => {
                 for name in &names {
                     if *name < caller.as_str() {
                         replace(Step::QueryInterface {
                             caller: (*name).into(),
                             handle: handle.clone(),
+                            level: *level,
                         });
                     }
                 }

@@ -32,13 +32,13 @@
 
 use crate::access::Access;
 use crate::challenge::{Challenges, IeSettings};
-use crate::decide::Impersonation;
+use crate::decide::{Impersonation, StartTo};
 use crate::facts::JobFacts;
 use crate::hresult::HResult;
 use crate::job::Job;
 use crate::net::{
     AuthScheme, AuthTarget, Credential, Credentials, LmCompatibilityLevel, NetworkEnvironment,
-    ProxyUsage, UseLmCompat,
+    NetworkState, ProxyUsage, UseLmCompat,
 };
 use crate::profile::{
     AccessCheck, AdminBypass, DoneJobs, FailureCode, IdentifyOnSetToken, IntegrityReads, Knobs,
@@ -47,7 +47,9 @@ use crate::profile::{
 };
 use crate::sid::{MAX_AUTHORITY, Sid};
 use crate::state::{JobState, JobType, Remote};
-use crate::token::{Group, GroupAttributes, Identity, IntegrityLevel, TokenInfo};
+use crate::token::{
+    Group, GroupAttributes, Identity, ImpersonationLevel, IntegrityLevel, LogonType, TokenInfo,
+};
 use crate::usage::TokenUsage;
 use alloc::vec::Vec;
 use proptest::prelude::*;
@@ -159,8 +161,26 @@ pub fn token(admin: impl Strategy<Value = AdminGroup>) -> impl Strategy<Value = 
 impl Arbitrary for TokenInfo {
     type Parameters = ();
     type Strategy = BoxedStrategy<TokenInfo>;
+    /// [`token`] with any Administrators state; now and then from a logon that does not
+    /// count (L-11) or with a restricting SID (T-11).
     fn arbitrary_with((): ()) -> Self::Strategy {
-        token(any::<AdminGroup>()).boxed()
+        (
+            token(any::<AdminGroup>()),
+            proptest::option::weighted(0.2, any::<LogonType>()),
+            proptest::bool::weighted(0.1),
+        )
+            .prop_map(|(token, logon, restricted)| {
+                let token = match logon {
+                    Some(logon) => token.with_logon(logon),
+                    None => token,
+                };
+                if restricted {
+                    token.with_restricting_sids(alloc::vec![Sid::EVERYONE])
+                } else {
+                    token
+                }
+            })
+            .boxed()
     }
 }
 
@@ -255,6 +275,10 @@ arbitrary_from_all! {
     Credential => [Credential::Explicit, Credential::Implicit];
     ProxyUsage => ProxyUsage::ALL;
     UseLmCompat => UseLmCompat::ALL;
+    LogonType => LogonType::ALL;
+    ImpersonationLevel => ImpersonationLevel::ALL;
+    NetworkState => NetworkState::ALL;
+    StartTo => StartTo::ALL;
 }
 
 impl Arbitrary for LmCompatibilityLevel {
@@ -272,18 +296,24 @@ impl Arbitrary for NetworkEnvironment {
     type Parameters = ();
     type Strategy = BoxedStrategy<NetworkEnvironment>;
     /// Any `UseLMCompat` and `LMCompatibilityLevel`; Kerberos in the domain mostly,
-    /// not always.
+    /// not always; the network connected mostly (L-13).
     fn arbitrary_with((): ()) -> Self::Strategy {
         (
             any::<UseLmCompat>(),
             any::<LmCompatibilityLevel>(),
             proptest::bool::weighted(0.8),
+            proptest::bool::weighted(0.9),
         )
-            .prop_map(|(u, l, kerberos)| {
+            .prop_map(|(u, l, kerberos, connected)| {
                 NetworkEnvironment::DEFAULT
                     .with_use_lm_compat(u)
                     .with_lm_compatibility_level(l)
                     .with_kerberos(kerberos)
+                    .with_network(if connected {
+                        NetworkState::Connected
+                    } else {
+                        NetworkState::Disconnected
+                    })
             })
             .boxed()
     }

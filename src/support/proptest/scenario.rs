@@ -4,20 +4,25 @@
 use super::{challenges, pool, profile, raw_flags};
 use crate::access::Access;
 use crate::challenge::IeSettings;
+use crate::decide::StartTo;
 use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
 use crate::profile::Release;
 use crate::scenario::{HandleName, JobSpec, Scenario, Session, Step};
+use crate::scenario::{JobProperty, PropertyTarget};
+use crate::sid::Sid;
 use crate::state::{JobType, Remote};
-use crate::token::{IntegrityLevel, TokenInfo};
+use crate::token::{ImpersonationLevel, IntegrityLevel, LogonType, Token, TokenInfo};
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
 use proptest::prelude::*;
 
 /// The named tokens every generated scenario has: `system`, `local_service`,
 /// `network_service`, `alice`, `bob` (standard users), `alice_low` (Alice at Low
-/// integrity, T-8), `admin` (elevated) and `admin_filtered` (the same user, UAC-filtered,
-/// T-5, T-9).
+/// integrity, T-8), `alice_restricted` (Alice with a restricting SID, T-11), `admin`
+/// (elevated), `admin_filtered` (the same user, UAC-filtered, T-5, T-9) and `admin_runas`
+/// (another administrator from a "Run as" logon, which does not count as logged on, L-11).
 pub fn named_tokens() -> BTreeMap<String, TokenInfo> {
     let [_, _, _, alice, bob, admin] = pool();
     let mut tokens = BTreeMap::new();
@@ -37,6 +42,15 @@ pub fn named_tokens() -> BTreeMap<String, TokenInfo> {
     tokens.insert(
         "admin_filtered".to_string(),
         TokenInfo::filtered_administrator(admin),
+    );
+    tokens.insert(
+        "alice_restricted".to_string(),
+        TokenInfo::standard_user(alice).with_restricting_sids(alloc::vec![Sid::RESTRICTED]),
+    );
+    let runas = Sid::new(5, &[21, 1, 2, 3, 501]).unwrap_or(Sid::EVERYONE);
+    tokens.insert(
+        "admin_runas".to_string(),
+        TokenInfo::elevated_administrator(runas).with_logon(LogonType::Secondary),
     );
     tokens
 }
@@ -84,8 +98,18 @@ enum RawStep {
     Step(Step),
 }
 
+/// A step's impersonation level: mostly none (the default), now and then another.
+fn level() -> BoxedStrategy<Option<ImpersonationLevel>> {
+    proptest::option::weighted(0.15, any::<ImpersonationLevel>()).boxed()
+}
+
+/// A job-method step's caller: mostly none (the owner), now and then a named token.
+fn method_caller(names: Vec<String>) -> BoxedStrategy<Option<String>> {
+    proptest::option::weighted(0.35, proptest::sample::select(names)).boxed()
+}
+
 fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawStep> {
-    let who = proptest::sample::select(names);
+    let who = proptest::sample::select(names.clone());
     let slot = 1u64..4;
     let h = slot.clone().prop_map(HandleName::Number);
     let flags = raw_flags(p.unknown_flags);
@@ -98,46 +122,66 @@ fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawSte
         ),
         (
             6,
-            (h.clone(), flags)
-                .prop_map(|(handle, flags)| RawStep::Step(Step::SetHelperTokenFlags {
-                    handle,
-                    flags
-                }))
+            (h.clone(), flags, level())
+                .prop_map(
+                    |(handle, flags, level)| RawStep::Step(Step::SetHelperTokenFlags {
+                        handle,
+                        flags,
+                        level,
+                    })
+                )
                 .boxed()
         ),
         (
             2,
-            h.clone()
-                .prop_map(|handle| RawStep::Step(Step::GetHelperTokenFlags { handle }))
+            (h.clone(), level())
+                .prop_map(|(handle, level)| RawStep::Step(Step::GetHelperTokenFlags {
+                    handle,
+                    level
+                }))
                 .boxed()
         ),
         (
             5,
-            (h.clone(), who.clone(), proptest::bool::weighted(0.9))
-                .prop_map(|(handle, impersonating, can_impersonate)| {
+            (
+                h.clone(),
+                who.clone(),
+                prop_oneof![
+                    8 => Just((None, None)),
+                    1 => any::<bool>().prop_map(|b| (Some(b), None)),
+                    1 => any::<ImpersonationLevel>().prop_map(|l| (None, Some(l))),
+                ]
+            )
+                .prop_map(|(handle, impersonating, (can_impersonate, level))| {
                     RawStep::Step(Step::SetHelperToken {
                         handle,
                         impersonating,
                         can_impersonate,
+                        level,
                     })
                 })
                 .boxed(),
         ),
         (
             2,
-            h.clone()
-                .prop_map(|handle| RawStep::Step(Step::ClearHelperToken { handle }))
+            (h.clone(), level())
+                .prop_map(|(handle, level)| RawStep::Step(Step::ClearHelperToken { handle, level }))
                 .boxed()
         ),
         (
             2,
-            h.prop_map(|handle| RawStep::Step(Step::GetHelperTokenSid { handle }))
+            (h, level())
+                .prop_map(|(handle, level)| RawStep::Step(Step::GetHelperTokenSid {
+                    handle,
+                    level
+                }))
                 .boxed()
         ),
     ];
     if p.events {
+        let caller = || (method_caller(names.clone()), level());
         arms.push((
-            5,
+            6,
             prop_oneof![
                 prop_oneof![
                     Just(Step::LogoffOwner {}),
@@ -145,13 +189,17 @@ fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawSte
                     Just(Step::HelperSessionEnded {}),
                     Just(Step::ServiceStop {}),
                 ],
-                Just(Step::Resume {}),
-                Just(Step::Resume {}),
+                caller().prop_map(|(caller, level)| Step::Resume { caller, level }),
+                caller().prop_map(|(caller, level)| Step::Resume { caller, level }),
+                caller().prop_map(|(caller, level)| Step::Suspend { caller, level }),
+                caller().prop_map(|(caller, level)| Step::AddFile { caller, level }),
                 Just(Step::Transfer {}),
                 Just(Step::Transfer {}),
-                Just(Step::Cancel {}),
-                Just(Step::Complete {}),
-                who.prop_map(|caller| Step::TakeOwnership { caller }),
+                proptest::option::of(any::<StartTo>()).prop_map(|to| Step::StartTransfer { to }),
+                prop_oneof![Just(Step::NetworkLost {}), Just(Step::NetworkRestored {})],
+                caller().prop_map(|(caller, level)| Step::Cancel { caller, level }),
+                caller().prop_map(|(caller, level)| Step::Complete { caller, level }),
+                (who, level()).prop_map(|(caller, level)| Step::TakeOwnership { caller, level }),
             ]
             .prop_map(RawStep::Step)
             .boxed(),
@@ -163,15 +211,28 @@ fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawSte
         let scheme = proptest::sample::select(AuthScheme::ALL.to_vec());
         let credential =
             proptest::sample::select(alloc::vec![Credential::Explicit, Credential::Implicit]);
+        let caller = || (method_caller(names.clone()), level());
         arms.push((
             4,
             prop_oneof![
                 3 => access.prop_map(|access| Step::Route { access }),
-                2 => (target.clone(), scheme.clone(), credential)
-                    .prop_map(|(target, scheme, credential)| Step::SetCredentials { target, scheme, credential }),
-                1 => (target, scheme).prop_map(|(target, scheme)| Step::RemoveCredentials { target, scheme }),
-                1 => proptest::sample::select(ProxyUsage::ALL.to_vec()).prop_map(|usage| Step::SetProxyUsage { usage }),
-                1 => any::<bool>().prop_map(|present| Step::SetClientCertificate { present }),
+                2 => (target.clone(), scheme.clone(), credential, caller())
+                    .prop_map(|(target, scheme, credential, (caller, level))| Step::SetCredentials {
+                        target, scheme, credential, caller, level,
+                    }),
+                1 => (target, scheme, caller()).prop_map(|(target, scheme, (caller, level))| {
+                    Step::RemoveCredentials { target, scheme, caller, level }
+                }),
+                1 => (proptest::sample::select(ProxyUsage::ALL.to_vec()), caller())
+                    .prop_map(|(usage, (caller, level))| Step::SetProxyUsage { usage, caller, level }),
+                1 => (any::<bool>(), caller())
+                    .prop_map(|(present, (caller, level))| Step::SetClientCertificate { present, caller, level }),
+                1 => caller().prop_map(|(caller, level)| Step::SetJobProperty {
+                    property: JobProperty::UseStoredCredentials,
+                    target: PropertyTarget::Proxy,
+                    caller,
+                    level,
+                }),
             ]
             .prop_map(RawStep::Step)
             .boxed(),
@@ -197,20 +258,14 @@ fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
                     slot += 1;
                 }
                 defined.push(slot);
-                steps.push(Step::QueryInterface {
-                    caller: pick(who),
-                    handle: HandleName::Number(slot),
-                });
+                steps.push(Step::query_interface(&pick(who), slot));
             }
             RawStep::Step(mut step) => {
                 if let Some(&mut HandleName::Number(slot)) = step.handle_mut() {
                     if !defined.contains(&slot) {
                         defined.push(slot);
                         let caller = pick(slot as usize + steps.len());
-                        steps.push(Step::QueryInterface {
-                            caller,
-                            handle: HandleName::Number(slot),
-                        });
+                        steps.push(Step::query_interface(&caller, slot));
                     }
                 }
                 steps.push(step);
@@ -238,9 +293,14 @@ pub fn scenario_header(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             for (i, t) in extra.into_iter().enumerate() {
                 tokens.insert(alloc::format!("t{i}"), t);
             }
-            let names: Vec<String> = tokens.keys().cloned().collect();
+            // a restricted token cannot own a job.
+            let owners: Vec<String> = tokens
+                .iter()
+                .filter(|(_, t)| !t.restricted())
+                .map(|(name, _)| name.clone())
+                .collect();
             let job = (
-                proptest::sample::select(names),
+                proptest::sample::select(owners),
                 (
                     proptest::option::weighted(0.1, any::<bool>()),
                     proptest::option::weighted(0.1, any::<IntegrityLevel>()),
@@ -254,14 +314,23 @@ pub fn scenario_header(params: ScenarioParams) -> BoxedStrategy<Scenario> {
                 ),
                 proptest::sample::select(ProxyUsage::ALL.to_vec()),
             );
+            // L-15, X-4, R-3 (iv), L-11: no file yet, a server asking for a certificate,
+            // stored credentials, the owner's logon stated.
+            let more = (
+                proptest::bool::weighted(0.9),
+                proptest::bool::weighted(0.2),
+                proptest::bool::weighted(0.1),
+                proptest::option::weighted(0.1, any::<bool>()),
+            );
             (
                 Just(tokens),
                 profile.clone(),
                 any::<NetworkEnvironment>(),
                 job,
+                more,
             )
         })
-        .prop_map(|(tokens, profile, environment, job)| {
+        .prop_map(|(tokens, profile, environment, job, more)| {
             let (
                 owner,
                 (owner_elevated, owner_integrity),
@@ -284,6 +353,16 @@ pub fn scenario_header(params: ScenarioParams) -> BoxedStrategy<Scenario> {
             spec.proxy = proxy;
             spec.ie_settings = ie_settings;
             spec.challenges = challenges;
+            let (has_file, asks_certificate, stored, logged_on) = more;
+            spec.has_file = has_file;
+            spec.server_requests_certificate = asks_certificate;
+            // USE_STORED_CREDENTIALS needs IBackgroundCopyJob5.
+            spec.use_stored_credentials = stored && profile.release.has_token_options();
+            // L-11: a service account is always logged on.
+            let service = tokens
+                .get(&owner)
+                .is_some_and(|t| t.user.is_service_account());
+            spec.owner_logged_on = logged_on.filter(|&on| on || !service);
             let mut s = Scenario::new(&owner);
             s.release = profile.release;
             s.knobs = profile.knobs;
@@ -362,10 +441,7 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
     }
     let query = {
         let names = names.clone();
-        move |who: usize| Step::QueryInterface {
-            caller: names[who % names.len()].clone(),
-            handle: HandleName::Number(fresh),
-        }
+        move |who: usize| Step::query_interface(&names[who % names.len()], fresh)
     };
     step_strategy(params, names.clone())
         .prop_map(move |raw| match raw {
@@ -407,14 +483,12 @@ mod tests {
     fn get(slot: u64) -> RawStep {
         RawStep::Step(Step::GetHelperTokenFlags {
             handle: HandleName::Number(slot),
+            level: None,
         })
     }
 
     fn query(caller: &str, slot: u64) -> Step {
-        Step::QueryInterface {
-            caller: caller.to_string(),
-            handle: HandleName::Number(slot),
-        }
+        Step::query_interface(caller, slot)
     }
 
     #[test]
@@ -427,7 +501,8 @@ mod tests {
                 [
                     query(&names[slot as usize], slot),
                     Step::GetHelperTokenFlags {
-                        handle: HandleName::Number(slot)
+                        handle: HandleName::Number(slot),
+                        level: None,
                     }
                 ],
                 "slot {slot}"
@@ -460,11 +535,13 @@ mod tests {
             [
                 query(&names[4], 1),
                 Step::GetHelperTokenFlags {
-                    handle: HandleName::Number(1)
+                    handle: HandleName::Number(1),
+                    level: None,
                 },
                 query(&names[0], 2),
                 Step::GetHelperTokenFlags {
-                    handle: HandleName::Number(2)
+                    handle: HandleName::Number(2),
+                    level: None,
                 },
             ]
         );
