@@ -689,6 +689,9 @@ fn contract_3_worked_lines_validate() {
         r#"{"owner": "alice", "state": "error", "error": "BG_E_TOKEN_REQUIRED"}"#,
         r#"{"owner": "alice", "state": "cancelled", "files": 0, "error": null, "helper_token": "alice"}"#,
         r#"{"owner": "alice", "state": "queued", "credentials": {}}"#,
+        // Reachable through L-5 (a logoff or service stop of an empty job with a helper token
+        // and flags), though section 1.5b lists only SUSPENDED, CANCELLED and ACKNOWLEDGED.
+        r#"{"owner": "alice", "state": "error", "error": "0x80200056", "files": 0, "flags": 2}"#,
     ] {
         let doc = parse(&format!(
             r#"{{"tokens": {{"alice": {{"user": "S-1-5-21-1-2-3-1001"}}}}, "job": {job}, "steps": []}}"#
