@@ -425,3 +425,531 @@ fn every_name_the_crate_knows_is_in_the_schemas() {
     }
     let _ = Scenario::new("a");
 }
+
+// Contract 3 (`/work/shared/oracle-contract-v3.md` at the time of writing; `docs/oracle.md`).
+// The worked lines A–E of its section 4 and their answers, written out here as JSON so that
+// the schemas are checked against the contract itself, not against the model (which may not
+// follow contract 3 yet).
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// Line A: a RunAs administrator gets ERROR_NOT_LOGGED_ON, then BG_E_EMPTY (L-11, L-15, L-9).
+const LINE_A: &str = r#"{"tokens": {"admin_runas": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}], "logon": "secondary"}},
+ "job": {"owner": "admin_runas", "files": 0},
+ "steps": [{"op": "add_file"}, {"op": "resume"}, {"op": "logon_owner"},
+           {"op": "add_file"}, {"op": "resume"}, {"op": "transfer"}]}"#;
+
+const ANSWER_A: &str = r#"{"results": [{"hresult": "0x800704DD", "name": "ERROR_NOT_LOGGED_ON", "rule": "L-15"},
+             {"hresult": "0x80200003", "name": "BG_E_EMPTY", "rule": "L-9"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "L-8"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "L-15"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "L-9"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "T-7"}],
+ "job": {"state": "transferred", "error": null, "flags": 0, "helper_token": null,
+         "owner": "S-1-5-21-1-2-3-500", "owner_elevated": true, "owner_integrity": "high",
+         "owner_logged_on": true, "files": 1, "client_certificate": false, "proxy": "preconfig",
+         "credentials": {"server": {}, "proxy": {}}, "use_stored_credentials": false}}"#;
+
+/// Line B: a challenge is a set (X-3).
+const LINE_B: &str = r#"{"tokens": {"alice": {"user": "S-1-5-21-1-2-3-1001"}},
+ "job": {"owner": "alice", "challenges": {"server": ["basic", "negotiate"]}},
+ "steps": [{"op": "set_credentials", "target": "server", "scheme": "basic", "credential": "explicit"},
+           {"op": "route", "access": "server_challenge"},
+           {"op": "route", "access": "server_challenge_negotiate"},
+           {"op": "resume"}, {"op": "transfer"},
+           {"op": "set_credentials", "target": "server", "scheme": "negotiate", "credential": "implicit"},
+           {"op": "route", "access": "server_challenge"}]}"#;
+
+const ANSWER_B: &str = r#"{"results": [{"hresult": "0x00000000", "name": "S_OK", "rule": "R-5"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "R-5", "value": {"identity": "explicit_credentials", "target": "server", "scheme": "basic"}},
+             {"hresult": "0x80190191", "name": "BG_E_HTTP_ERROR_401", "rule": "R-3", "value": {"identity": "no_implicit_credentials"}},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "L-9"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "T-7"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "R-3"},
+             {"hresult": "0x00000000", "name": "S_OK", "rule": "R-2", "value": {"identity": "owner", "sid": "S-1-5-21-1-2-3-1001", "scheme": "negotiate"}}],
+ "job": {"state": "transferred", "error": null, "flags": 0, "helper_token": null,
+         "owner": "S-1-5-21-1-2-3-1001", "owner_elevated": false, "owner_integrity": "medium",
+         "owner_logged_on": true, "files": 1, "client_certificate": false, "proxy": "preconfig",
+         "credentials": {"server": {"basic": "explicit", "negotiate": "implicit"}, "proxy": {}},
+         "use_stored_credentials": false}}"#;
+
+/// Line C: a transfer in progress, a network loss, a logoff requeue, a takeover (L-14, L-13,
+/// L-8, L-7).
+const LINE_C: &str = r#"{"tokens": {"alice": {"user": "S-1-5-21-1-2-3-1001"},
+            "admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}},
+ "job": {"owner": "alice"},
+ "steps": [{"op": "resume"}, {"op": "start_transfer"}, {"op": "network_lost"}, {"op": "network_restored"},
+           {"op": "start_transfer", "to": "connecting"}, {"op": "logoff_owner"}, {"op": "transfer"},
+           {"op": "take_ownership", "caller": "admin"}, {"op": "transfer"}]}"#;
+
+/// The tokens of line D: alice, bob, admin (as in C) and a restricted copy of alice.
+const TOKENS_D: &str = r#"{"alice": {"user": "S-1-5-21-1-2-3-1001"},
+  "bob": {"user": "S-1-5-21-1-2-3-1002"},
+  "admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]},
+  "alice_restricted": {"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12"]}}"#;
+
+/// Line D's steps (callers on job methods, restricted tokens, levels, skipped steps) and their
+/// answers: (step, hresult, name, rule, skipped).
+const STEPS_D: [(&str, &str, &str, &str, bool); 9] = [
+    (
+        r#"{"op": "cancel", "caller": "alice_restricted"}"#,
+        "0x80070005",
+        "E_ACCESSDENIED",
+        "A-14",
+        false,
+    ),
+    (
+        r#"{"op": "set_credentials", "caller": "admin", "target": "server", "scheme": "ntlm", "credential": "implicit"}"#,
+        "0x80070005",
+        "E_ACCESSDENIED",
+        "A-13",
+        false,
+    ),
+    (
+        r#"{"op": "set_proxy_usage", "caller": "admin", "usage": "override"}"#,
+        "0x00000000",
+        "S_OK",
+        "R-7",
+        false,
+    ),
+    (
+        r#"{"op": "set_proxy_usage", "caller": "bob", "usage": "no_proxy"}"#,
+        "0x80070005",
+        "E_ACCESSDENIED",
+        "A-13",
+        false,
+    ),
+    (
+        r#"{"op": "query_interface", "caller": "bob", "handle": 1}"#,
+        "0x80070005",
+        "E_ACCESSDENIED",
+        "A-5",
+        false,
+    ),
+    (
+        r#"{"op": "get_helper_token_flags", "handle": 1}"#,
+        "0x80070005",
+        "E_ACCESSDENIED",
+        "A-5",
+        true,
+    ),
+    (
+        r#"{"op": "query_interface", "caller": "alice", "handle": 2, "level": "anonymous"}"#,
+        "0x80070005",
+        "E_ACCESSDENIED",
+        "A-9",
+        false,
+    ),
+    (
+        r#"{"op": "query_interface", "caller": "alice", "handle": 3}"#,
+        "0x00000000",
+        "S_OK",
+        "A-1",
+        false,
+    ),
+    (
+        r#"{"op": "set_helper_token", "handle": 3, "impersonating": "bob", "level": "identify"}"#,
+        "0x80010123",
+        "CO_E_FAILEDTOIMPERSONATE",
+        "A-9",
+        false,
+    ),
+];
+
+fn line_d() -> Value {
+    let steps: Vec<&str> = STEPS_D.iter().map(|s| s.0).collect();
+    parse(&format!(
+        r#"{{"tokens": {TOKENS_D}, "job": {{"owner": "alice"}}, "steps": [{}]}}"#,
+        steps.join(", ")
+    ))
+}
+
+/// A job object of an answer: a new job of `owner` with `changes` applied.
+fn answer_job(owner: &str, elevated: bool, integrity: &str, changes: Value) -> Value {
+    let mut job = json!({"state": "suspended", "error": null, "flags": 0, "helper_token": null,
+        "owner": owner, "owner_elevated": elevated, "owner_integrity": integrity,
+        "owner_logged_on": true, "files": 1, "client_certificate": false, "proxy": "preconfig",
+        "credentials": {"server": {}, "proxy": {}}, "use_stored_credentials": false});
+    for (k, v) in changes.as_object().unwrap() {
+        job[k] = v.clone();
+    }
+    job
+}
+
+fn answer_d() -> Value {
+    let results: Vec<Value> = STEPS_D
+        .iter()
+        .map(|&(_, hresult, name, rule, skipped)| {
+            let mut r = json!({"hresult": hresult, "name": name, "rule": rule});
+            if skipped {
+                r["skipped"] = json!(true);
+            }
+            r
+        })
+        .collect();
+    json!({"results": results,
+           "job": answer_job("S-1-5-21-1-2-3-1001", false, "medium", json!({"proxy": "override"}))})
+}
+
+/// Line E: a service account and the computer's credentials (R-6, Q-12), with `extra`
+/// top-level fields (knobs, environment).
+fn line_e(extra: &str) -> Value {
+    parse(&format!(
+        r#"{{{extra}"tokens": {{"svc": {{"user": "S-1-5-20"}}}},
+ "job": {{"owner": "svc", "proxy": "override", "challenges": {{"proxy": ["ntlm"], "server": ["negotiate"]}}}},
+ "steps": [{{"op": "set_credentials", "target": "proxy", "scheme": "negotiate", "credential": "implicit"}},
+           {{"op": "route", "access": "proxy_challenge"}},
+           {{"op": "route", "access": "proxy_challenge_ntlm"}},
+           {{"op": "route", "access": "server_challenge"}},
+           {{"op": "resume"}}, {{"op": "transfer"}}]}}"#
+    ))
+}
+
+/// Line E's answers: by default, and with `service_proxy_credentials: none`.
+fn answers_e() -> [Value; 2] {
+    let ok = |rule: &str| json!({"hresult": "0x00000000", "name": "S_OK", "rule": rule});
+    let e407 = |rule: &str, value: Value| json!({"hresult": "0x80190197", "name": "BG_E_HTTP_ERROR_407", "rule": rule, "value": value});
+    let computer = |scheme: Option<&str>| {
+        let mut r = ok("R-6");
+        r["value"] = match scheme {
+            Some(s) => json!({"identity": "computer", "scheme": s}),
+            None => json!({"identity": "computer"}),
+        };
+        r
+    };
+    let credentials = json!({"server": {}, "proxy": {"negotiate": "implicit"}});
+    let job = |changes: Value| {
+        let mut job = answer_job(
+            "S-1-5-20",
+            false,
+            "system",
+            json!({"proxy": "override", "credentials": credentials}),
+        );
+        for (k, v) in changes.as_object().unwrap() {
+            job[k] = v.clone();
+        }
+        job
+    };
+    [
+        json!({"results": [ok("R-3"), computer(Some("ntlm")), computer(None),
+                           computer(Some("negotiate")), ok("L-9"), ok("T-7")],
+               "job": job(json!({"state": "transferred"}))}),
+        json!({"results": [ok("R-3"),
+                           e407("X-3", json!({"identity": "unanswered"})),
+                           e407("Q-12", json!({"identity": "no_implicit_credentials"})),
+                           computer(Some("negotiate")), ok("L-9"),
+                           json!({"hresult": "0x80190197", "name": "BG_E_HTTP_ERROR_407", "rule": "X-3"})],
+               "job": job(json!({"state": "error", "error": "0x80190197"}))}),
+    ]
+}
+
+#[test]
+fn contract_3_worked_lines_validate() {
+    let input = validator(scenario_schema());
+    for (what, doc) in [
+        ("line A", parse(LINE_A)),
+        ("line B", parse(LINE_B)),
+        ("line C", parse(LINE_C)),
+        ("line D", line_d()),
+        ("line E", line_e("")),
+        (
+            "line E, service_proxy_credentials none",
+            line_e(r#""knobs": {"service_proxy_credentials": "none"}, "#),
+        ),
+        (
+            "line E, no Kerberos",
+            line_e(r#""environment": {"kerberos": false}, "#),
+        ),
+    ] {
+        assert_valid(&input, &doc, what);
+    }
+    // The examples of sections 1.2 to 1.6: v2's defaults pinned, the network, the tokens of
+    // 1.4, and a job as it is now (1.5b) with every current-state field.
+    let pinned = parse(
+        r#"{"knobs": {"access_check": "per_call", "integrity_reads": "refuse", "identify_on_set_token": "access_denied"},
+            "environment": {"network": "disconnected", "kerberos": true},
+            "tokens": {"admin_runas": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}], "logon": "secondary"},
+                       "alice_restricted": {"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12"]},
+                       "alice": {"user": "S-1-5-21-1-2-3-1001", "logon": "remote_powershell"}},
+            "job": {"owner": "alice", "type": "upload", "files": 1, "owner_logged_on": false,
+                    "server_requests_certificate": true, "use_stored_credentials": true,
+                    "state": "transient_error", "error": "0x80070005", "flags": 3, "helper_token": "admin_runas",
+                    "credentials": {"server": {"basic": "explicit"}, "proxy": {"negotiate": "implicit", "ntlm": "implicit"}}},
+            "steps": [{"op": "start_transfer", "to": "transferring"}, {"op": "suspend", "caller": "admin_runas", "level": "delegate"},
+                      {"op": "add_file", "caller": "alice"}, {"op": "set_job_property", "property": "use_stored_credentials", "target": "proxy"},
+                      {"op": "take_ownership", "caller": "admin_runas", "level": "identify"},
+                      {"op": "set_helper_token", "handle": 1, "impersonating": "alice", "can_impersonate": false},
+                      {"op": "get_helper_token_sid", "handle": 1, "level": "impersonate"},
+                      {"op": "route", "access": "proxy_challenge"}, {"op": "network_restored"}]}"#,
+    );
+    assert_valid(&input, &pinned, "the contract's new fields together");
+    for job in [
+        r#"{"owner": "alice", "state": "error", "error": "BG_E_TOKEN_REQUIRED"}"#,
+        r#"{"owner": "alice", "state": "cancelled", "files": 0, "error": null, "helper_token": "alice"}"#,
+        r#"{"owner": "alice", "state": "queued", "credentials": {}}"#,
+        // Reachable through L-5 (a logoff or service stop of an empty job with a helper token
+        // and flags), though section 1.5b lists only SUSPENDED, CANCELLED and ACKNOWLEDGED.
+        r#"{"owner": "alice", "state": "error", "error": "0x80200056", "files": 0, "flags": 2}"#,
+    ] {
+        let doc = parse(&format!(
+            r#"{{"tokens": {{"alice": {{"user": "S-1-5-21-1-2-3-1001"}}}}, "job": {job}, "steps": []}}"#
+        ));
+        assert_valid(&input, &doc, job);
+    }
+}
+
+#[test]
+fn contract_3_worked_answers_validate() {
+    let output = validator(answer_schema());
+    assert_valid(&output, &parse(ANSWER_A), "answer A");
+    assert_valid(&output, &parse(ANSWER_B), "answer B");
+    assert_valid(&output, &answer_d(), "answer D");
+    let [e, e_none] = answers_e();
+    assert_valid(&output, &e, "answer E");
+    assert_valid(&output, &e_none, "answer E, service_proxy_credentials none");
+    // A set_helper_token_flags result with X-1's warning (section 2.1), a whole-challenge
+    // route that needs the helper, and a job in TRANSIENT_ERROR after network_lost.
+    let doc = json!({"results": [
+        {"hresult": "0x00000000", "name": "S_OK", "rule": "A-5",
+         "transfer_failure": {"hresult": "0x80072F9A", "name": "ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY", "rule": "X-1"}},
+        {"hresult": "0x80200056", "name": "BG_E_TOKEN_REQUIRED", "rule": "L-6",
+         "value": {"identity": "token_required", "usage": 2, "scheme": "negotiate"}},
+        {"hresult": "0x00000000", "name": "S_OK", "rule": "L-13"}],
+        "job": answer_job("S-1-5-21-1-2-3-1001", false, "medium",
+            json!({"state": "transient_error", "error": "0x80200010", "flags": 2, "client_certificate": true}))});
+    assert_valid(&output, &doc, "transfer_failure and a transient error");
+}
+
+#[test]
+fn contract_3_refusals_are_refused_by_the_schemas() {
+    let (input, output) = (validator(scenario_schema()), validator(answer_schema()));
+    let with = |token: &str, job: &str, steps: &str| {
+        parse(&format!(
+            r#"{{"tokens": {{"alice": {token}}}, "job": {job}, "steps": [{steps}]}}"#
+        ))
+    };
+    let alice = r#"{"user": "S-1-5-21-1-2-3-1001"}"#;
+    let job = r#"{"owner": "alice"}"#;
+    let qi = r#"{"op": "query_interface", "caller": "alice", "handle": 1}, "#;
+    // Each refused line next to the valid line it differs from.
+    let cases = [
+        (
+            "level and can_impersonate together",
+            with(
+                alice,
+                job,
+                &format!(
+                    r#"{qi}{{"op": "set_helper_token", "handle": 1, "impersonating": "alice", "level": "identify"}}"#
+                ),
+            ),
+            with(
+                alice,
+                job,
+                &format!(
+                    r#"{qi}{{"op": "set_helper_token", "handle": 1, "impersonating": "alice", "level": "identify", "can_impersonate": false}}"#
+                ),
+            ),
+        ),
+        (
+            "an unknown logon type",
+            with(
+                r#"{"user": "S-1-5-21-1-2-3-1001", "logon": "batch"}"#,
+                job,
+                "",
+            ),
+            with(
+                r#"{"user": "S-1-5-21-1-2-3-1001", "logon": "ssh"}"#,
+                job,
+                "",
+            ),
+        ),
+        (
+            "a restricting SID named twice",
+            with(
+                r#"{"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12", "S-1-1-0"]}"#,
+                job,
+                "",
+            ),
+            with(
+                r#"{"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12", "S-1-5-12"]}"#,
+                job,
+                "",
+            ),
+        ),
+        (
+            "files 2",
+            with(alice, r#"{"owner": "alice", "files": 0}"#, ""),
+            with(alice, r#"{"owner": "alice", "files": 2}"#, ""),
+        ),
+        (
+            "start_transfer to queued",
+            with(
+                alice,
+                job,
+                r#"{"op": "start_transfer", "to": "connecting"}"#,
+            ),
+            with(alice, job, r#"{"op": "start_transfer", "to": "queued"}"#),
+        ),
+        (
+            "an error outside error and transient_error",
+            with(
+                alice,
+                r#"{"owner": "alice", "state": "transient_error", "error": "0x80200010"}"#,
+                "",
+            ),
+            with(
+                alice,
+                r#"{"owner": "alice", "state": "queued", "error": "0x80200010"}"#,
+                "",
+            ),
+        ),
+        (
+            "no error in error",
+            with(
+                alice,
+                r#"{"owner": "alice", "state": "error", "error": "0x80200056"}"#,
+                "",
+            ),
+            with(
+                alice,
+                r#"{"owner": "alice", "state": "error", "error": null}"#,
+                "",
+            ),
+        ),
+        (
+            "files 0 on a queued job",
+            with(
+                alice,
+                r#"{"owner": "alice", "state": "acknowledged", "files": 0}"#,
+                "",
+            ),
+            with(
+                alice,
+                r#"{"owner": "alice", "state": "queued", "files": 0}"#,
+                "",
+            ),
+        ),
+        (
+            "unknown bits in the stored flags",
+            with(alice, r#"{"owner": "alice", "flags": 3}"#, ""),
+            with(alice, r#"{"owner": "alice", "flags": 4}"#, ""),
+        ),
+        (
+            "a level on an event",
+            with(alice, job, r#"{"op": "network_lost"}"#),
+            with(alice, job, r#"{"op": "network_lost", "level": "identify"}"#),
+        ),
+        (
+            "a caller on a handle step",
+            with(
+                alice,
+                job,
+                &format!(r#"{qi}{{"op": "clear_helper_token", "handle": 1, "level": "delegate"}}"#),
+            ),
+            with(
+                alice,
+                job,
+                &format!(r#"{qi}{{"op": "clear_helper_token", "handle": 1, "caller": "alice"}}"#),
+            ),
+        ),
+        (
+            "set_job_property for the server",
+            with(
+                alice,
+                job,
+                r#"{"op": "set_job_property", "property": "use_stored_credentials", "target": "proxy"}"#,
+            ),
+            with(
+                alice,
+                job,
+                r#"{"op": "set_job_property", "property": "use_stored_credentials", "target": "server"}"#,
+            ),
+        ),
+        (
+            "an unknown scheme in the job's credentials",
+            with(
+                alice,
+                r#"{"owner": "alice", "credentials": {"proxy": {"ntlm": "implicit"}}}"#,
+                "",
+            ),
+            with(
+                alice,
+                r#"{"owner": "alice", "credentials": {"proxy": {"kerberos": "implicit"}}}"#,
+                "",
+            ),
+        ),
+    ];
+    for (what, ok, bad) in &cases {
+        assert_valid(&input, ok, what);
+        assert!(
+            !input.is_valid(bad),
+            "the scenario schema accepts {what}: {bad}"
+        );
+    }
+    // Answers.
+    let a = parse(ANSWER_A);
+    let without = |field: &str| {
+        let mut doc = a.clone();
+        doc["job"].as_object_mut().unwrap().remove(field);
+        doc
+    };
+    let mut answer_cases = vec![(
+        "a job without owner_logged_on".to_string(),
+        without("owner_logged_on"),
+    )];
+    for field in [
+        "files",
+        "client_certificate",
+        "proxy",
+        "credentials",
+        "use_stored_credentials",
+    ] {
+        answer_cases.push((format!("a job without {field}"), without(field)));
+    }
+    // `field` of the object at `pointer` set to `value`.
+    let mut changed = |what: &str, pointer: &str, field: &str, value: Value| {
+        let mut doc = a.clone();
+        doc.pointer_mut(pointer).unwrap()[field] = value;
+        answer_cases.push((what.to_string(), doc));
+    };
+    changed("a job with files 2", "/job", "files", json!(2));
+    changed(
+        "credentials without proxy",
+        "/job",
+        "credentials",
+        json!({"server": {}}),
+    );
+    changed(
+        "credentials with an unknown scheme",
+        "/job/credentials",
+        "server",
+        json!({"kerberos": "implicit"}),
+    );
+    changed("skipped false", "/results/0", "skipped", json!(false));
+    changed(
+        "transfer_failure without a rule",
+        "/results/0",
+        "transfer_failure",
+        json!({"hresult": "0x80072F9A", "name": "ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY"}),
+    );
+    changed(
+        "transfer_failure with an extra field",
+        "/results/0",
+        "transfer_failure",
+        json!({"hresult": "0x80072F9A", "name": "ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY", "rule": "X-1", "step": 3}),
+    );
+    changed(
+        "an unknown identity",
+        "/results/0",
+        "value",
+        json!({"identity": "nobody"}),
+    );
+    for (what, bad) in &answer_cases {
+        assert!(
+            !output.is_valid(bad),
+            "the answer schema accepts {what}: {bad}"
+        );
+    }
+}
