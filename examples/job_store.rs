@@ -113,10 +113,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let services = store.create(profile, &service);
     println!("three jobs: Alice's {alices}, Bob's {bobs}, NetworkService's {services}");
 
-    // Each client queries the interface on its own job; Bob also on Alice's.
+    // Each client queries the interface on its own job. Bob also asks on Alice's: the
+    // access check inside QueryInterface refuses him, and he gets no handle.
     let alice_opts = store.query_interface(alices, &alice)?;
     let bob_opts = store.query_interface(bobs, &bob)?;
-    let bob_on_alices = store.query_interface(alices, &bob)?;
+    match store.query_interface(alices, &bob) {
+        Ok(_) => return Err("Bob got a handle on Alice's job".into()),
+        Err(refused) => println!("Bob: QueryInterface on Alice's job\n    -> {refused}"),
+    }
     let svc_opts = store.query_interface(services, &service)?;
 
     println!("Alice's job");
@@ -129,12 +133,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.set_helper_token_flags(&alice_opts, 0x1),
     );
     show(
-        "Bob, through a handle on Alice's job: GetHelperTokenSid",
-        store.get_helper_token_sid(&bob_on_alices),
-    );
-    show(
-        "Bob, same handle: ClearHelperToken",
-        store.clear_helper_token(&bob_on_alices),
+        "Alice: GetHelperTokenSid",
+        store.get_helper_token_sid(&alice_opts),
     );
 
     println!("Bob's job (his handle reaches only it)");
@@ -146,6 +146,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Bob: SetHelperTokenFlags(NETWORK)",
         store.set_helper_token_flags(&bob_opts, 0x2),
     );
+    show("Bob: ClearHelperToken", store.clear_helper_token(&bob_opts));
 
     println!("NetworkService's job");
     show(

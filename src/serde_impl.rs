@@ -221,15 +221,22 @@ impl<'de> Deserialize<'de> for JobFacts {
 }
 
 /// `{"access": "reply_file_rename", "principal": "helper", "rule": "R-1", "reason":
-/// "flag_set"}` (serialization only: a route is an output).
+/// "flag_set"}`, and for a whole challenge answered in a scheme its `"scheme"`
+/// (serialization only: a route is an output).
 impl Serialize for crate::decide::route::Route {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Route", 4)?;
+        let mut s = serializer.serialize_struct("Route", 5)?;
         s.serialize_field("access", &self.access)?;
         s.serialize_field("principal", &self.principal)?;
         s.serialize_field("rule", &self.rule.id)?;
         s.serialize_field("reason", &self.rule.reason)?;
+        match (self.access, self.scheme) {
+            (crate::access::Access::WholeChallenge(_), Some(scheme)) => {
+                s.serialize_field("scheme", &scheme)?;
+            }
+            _ => s.skip_field("scheme")?,
+        }
         s.end()
     }
 }

@@ -19,8 +19,8 @@ use bits_helper_token::support::harness::{
 };
 use bits_helper_token::support::proptest::{AdminGroup, ScenarioParams, token};
 use bits_helper_token::{
-    HResult, Identity, RuleId, Sid, Token, TokenUsage, profile::Release, token::IntegrityLevel,
-    token::TokenInfo,
+    HResult, Identity, RuleId, Sid, Token, TokenUsage, profile::Release, token::ImpersonationLevel,
+    token::IntegrityLevel, token::TokenInfo,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -47,28 +47,43 @@ impl SystemUnderTest for ForgetsTheVeto {
         if let Some(i) = s.job.owner_integrity {
             owner.integrity = i;
         }
-        let mut handles: HashMap<&HandleName, Identity> = HashMap::new();
+        // A handle: the identity remembered, or QueryInterface's refusal (Q-9's default).
+        let mut handles: HashMap<&HandleName, Result<Identity, HResult>> = HashMap::new();
         let (mut flags, mut helper): (u32, Option<Identity>) = (0, None);
         let mut out = Vec::new();
+        let denied = HResult::E_ACCESSDENIED;
         for step in &s.steps {
-            let access = |h: &HandleName| -> Result<Identity, HResult> {
-                let caller = handles.get(h).copied().ok_or(HResult::E_FAIL)?;
-                // A-11 first: integrity, then elevation; administrators do not bypass it.
-                if caller.integrity < owner.integrity || (owner.elevated && !caller.elevated) {
-                    return Err(HResult::E_ACCESSDENIED);
+            let level = step.level().map_err(|e| e.to_string())?.unwrap_or_default();
+            // A-9, A-11 (integrity for changes, elevation always), A-14, then the owner rule.
+            let judge = |caller: Identity, changes: bool| -> Result<Identity, HResult> {
+                if level == ImpersonationLevel::Anonymous {
+                    return Err(denied);
+                }
+                if (changes && caller.integrity < owner.integrity)
+                    || (owner.elevated && !caller.elevated)
+                    || (changes && caller.restricted)
+                {
+                    return Err(denied);
                 }
                 if caller.admin || caller.sid == owner.sid {
                     Ok(caller)
                 } else {
-                    Err(HResult::E_ACCESSDENIED)
+                    Err(denied)
                 }
             };
+            let access = |h: &HandleName, changes: bool| -> Result<Identity, HResult> {
+                let caller = handles.get(h).copied().ok_or(HResult::E_FAIL)??;
+                judge(caller, changes)
+            };
             let hr = match step {
-                Step::QueryInterface { caller, handle } => {
-                    handles.insert(handle, who(caller)?);
-                    HResult::S_OK
+                Step::QueryInterface { caller, handle, .. } => {
+                    let r = judge(who(caller)?, false);
+                    handles.insert(handle, r);
+                    r.err().unwrap_or(HResult::S_OK)
                 }
-                Step::SetHelperTokenFlags { handle, flags: f } => match access(handle) {
+                Step::SetHelperTokenFlags {
+                    handle, flags: f, ..
+                } => match access(handle, true) {
                     // BUG: no check of the stored helper token.
                     Ok(_) if f & !3 != 0 => HResult::E_NOTIMPL,
                     Ok(_) => {
@@ -80,13 +95,13 @@ impl SystemUnderTest for ForgetsTheVeto {
                 Step::SetHelperToken {
                     handle,
                     impersonating,
-                    can_impersonate,
-                } => match access(handle) {
-                    Ok(_) if !can_impersonate => HResult::CO_E_FAILEDTOIMPERSONATE,
+                    ..
+                } => match access(handle, true) {
+                    Ok(_) if !level.can_impersonate() => HResult::CO_E_FAILEDTOIMPERSONATE,
                     Ok(caller) => {
                         let token = who(impersonating)?;
                         if token.admin && !caller.admin {
-                            HResult::E_ACCESSDENIED
+                            denied
                         } else {
                             helper = Some(token);
                             HResult::S_OK
@@ -94,15 +109,16 @@ impl SystemUnderTest for ForgetsTheVeto {
                     }
                     Err(hr) => hr,
                 },
-                Step::ClearHelperToken { handle } => access(handle).map_or_else(
+                Step::ClearHelperToken { handle, .. } => access(handle, true).map_or_else(
                     |hr| hr,
                     |_| {
                         helper = None;
                         HResult::S_OK
                     },
                 ),
-                Step::GetHelperTokenFlags { handle } | Step::GetHelperTokenSid { handle } => {
-                    access(handle).map_or_else(|hr| hr, |_| HResult::S_OK)
+                Step::GetHelperTokenFlags { handle, .. }
+                | Step::GetHelperTokenSid { handle, .. } => {
+                    access(handle, false).map_or_else(|hr| hr, |_| HResult::S_OK)
                 }
                 other => return Err(format!("the toy does not model {}", other.op())),
             };
@@ -155,7 +171,9 @@ fn the_harness_finds_and_shrinks_the_missing_veto() {
         unreachable!()
     };
     let caller = d.scenario.steps.iter().find_map(|s| match s {
-        Step::QueryInterface { caller, handle: h } if h == handle => Some(caller),
+        Step::QueryInterface {
+            caller, handle: h, ..
+        } if h == handle => Some(caller),
         _ => None,
     });
     let caller = Identity::of(&d.scenario.tokens[caller.expect("the handle was queried")]);
@@ -267,6 +285,7 @@ fn one_query() -> Scenario {
     s.steps.push(Step::QueryInterface {
         caller: "svc".into(),
         handle: "h".into(),
+        level: None,
     });
     s
 }
@@ -336,8 +355,10 @@ fn a_disagreement_says_which_step_both_answers_and_the_scenario_line() {
     );
     // A value and a job that differ: both answers and both jobs are printed.
     let mut s = one_query();
-    s.steps
-        .push(Step::GetHelperTokenFlags { handle: "h".into() });
+    s.steps.push(Step::GetHelperTokenFlags {
+        handle: "h".into(),
+        level: None,
+    });
     let mut session = Session::new(&s).unwrap();
     let first = session.step(&s.steps[0]).unwrap();
     let job = JobSnapshot::of(session.job());
@@ -494,14 +515,12 @@ fn getter_answers_zero(session: &mut Session, step: &Step) -> Option<Observed> {
 /// Bug 2: `SetHelperToken` judged by the token impersonated at call time, as if the
 /// handle had been obtained by it (not by the caller remembered at QueryInterface, A-1).
 fn call_time_identity(session: &mut Session, step: &Step) -> Option<Observed> {
-    let Step::SetHelperToken {
-        impersonating,
-        can_impersonate: true,
-        ..
-    } = step
-    else {
+    let Step::SetHelperToken { impersonating, .. } = step else {
         return None;
     };
+    if !step.level().ok()?.unwrap_or_default().can_impersonate() {
+        return None;
+    }
     let handle = bits_helper_token::scenario::HandleName::Name(format!(
         "call-time-{}",
         session.steps_taken()
@@ -510,12 +529,14 @@ fn call_time_identity(session: &mut Session, step: &Step) -> Option<Observed> {
         .step(&Step::QueryInterface {
             caller: impersonating.clone(),
             handle: handle.clone(),
+            level: None,
         })
         .ok()?;
     let r = session.step(&Step::SetHelperToken {
         handle,
         impersonating: impersonating.clone(),
-        can_impersonate: true,
+        can_impersonate: None,
+        level: None,
     });
     Some(match r {
         Ok(r) => Observed::hresult(r.hresult).with_job(JobSnapshot::of(session.job())),
@@ -550,7 +571,7 @@ fn assert_shrunk(d: &Disagreement) {
     let mut used: BTreeSet<&str> = BTreeSet::from([d.scenario.job.owner.as_str()]);
     for step in &d.scenario.steps {
         match step {
-            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller } => {
+            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller, .. } => {
                 used.insert(caller);
             }
             Step::SetHelperToken { impersonating, .. } => {
@@ -651,6 +672,7 @@ fn minimize_keeps_a_scenario_that_agrees_out() {
     s.steps.push(Step::SetHelperTokenFlags {
         handle: "h".into(),
         flags: 2,
+        level: None,
     });
     assert!(minimize(&mut CountingModel(0), &s, Compare::Values).is_none());
     // and shrinks one that disagrees.
@@ -687,10 +709,14 @@ fn minimize_keeps_the_disagreeing_step_itself() {
     // The disagreement is at the last step, on handle b. Dropping handle b whole would
     // leave `get(a)` last, at a position where this system also fails: a smaller
     // scenario, but another step's disagreement. The shrinker keeps the last step's handle.
-    let get = |h: &str| Step::GetHelperTokenFlags { handle: h.into() };
+    let get = |h: &str| Step::GetHelperTokenFlags {
+        handle: h.into(),
+        level: None,
+    };
     let query = |h: &str| Step::QueryInterface {
         caller: "svc".into(),
         handle: h.into(),
+        level: None,
     };
     let s = scenario_of(vec![query("a"), query("b"), get("b"), get("a"), get("b")]);
     let mut sut = fails_at("get_helper_token_flags", &[1, 4]);
@@ -708,11 +734,13 @@ fn minimize_counts_impersonated_tokens_as_used() {
         Step::QueryInterface {
             caller: "zed".into(),
             handle: "h".into(),
+            level: None,
         },
         Step::SetHelperToken {
             handle: "h".into(),
             impersonating: "alice".into(),
-            can_impersonate: true,
+            can_impersonate: None,
+            level: None,
         },
     ]);
     for name in ["alice", "zed"] {
@@ -724,7 +752,8 @@ fn minimize_counts_impersonated_tokens_as_used() {
         d.scenario.steps[0],
         Step::QueryInterface {
             caller: "alice".into(),
-            handle: "h".into()
+            handle: "h".into(),
+            level: None
         },
         "{d}"
     );
@@ -756,10 +785,12 @@ fn shrunk_flags(sut: &mut impl SystemUnderTest, caller: &str, flags: u32) -> u32
         Step::QueryInterface {
             caller: caller.into(),
             handle: "h".into(),
+            level: None,
         },
         Step::SetHelperTokenFlags {
             handle: "h".into(),
             flags,
+            level: None,
         },
     ]);
     s.tokens.insert(
@@ -802,11 +833,13 @@ fn minimize_impersonates_the_first_token_by_name_that_keeps_the_disagreement() {
         Step::QueryInterface {
             caller: "svc".into(),
             handle: "h".into(),
+            level: None,
         },
         Step::SetHelperToken {
             handle: "h".into(),
             impersonating: "zed".into(),
-            can_impersonate: true,
+            can_impersonate: None,
+            level: None,
         },
     ]);
     s.tokens.insert("zed".into(), TokenInfo::network_service());
@@ -817,7 +850,8 @@ fn minimize_impersonates_the_first_token_by_name_that_keeps_the_disagreement() {
         Step::SetHelperToken {
             handle: "h".into(),
             impersonating: "svc".into(),
-            can_impersonate: true,
+            can_impersonate: None,
+            level: None,
         },
         "{d}"
     );

@@ -43,13 +43,16 @@ fn all_knobs() -> Vec<Knobs> {
                         LegacySetToken::CallerOnly,
                         LegacySetToken::OwnerOnly,
                     ] {
-                        let mut k = Knobs::DEFAULT;
-                        k.unknown_flags = unknown_flags;
-                        k.admin_bypass = admin_bypass;
-                        k.done_jobs = done_jobs;
-                        k.denial = denial;
-                        k.legacy_set_token = legacy_set_token;
-                        out.push(k);
+                        for access_check in [AccessCheck::QueryInterface, AccessCheck::PerCall] {
+                            let mut k = Knobs::DEFAULT;
+                            k.unknown_flags = unknown_flags;
+                            k.admin_bypass = admin_bypass;
+                            k.done_jobs = done_jobs;
+                            k.denial = denial;
+                            k.legacy_set_token = legacy_set_token;
+                            k.access_check = access_check;
+                            out.push(k);
+                        }
                     }
                 }
             }
@@ -307,10 +310,16 @@ fn check_job_model(c: &mut Checker, p: &Profile, caller: Identity, facts: &JobFa
     let mut job = Job::new(*p, &facts.owner);
     job.set_client_certificate(true);
     let Ok(handle) = job.query_interface(&caller) else {
+        // A-2, or Q-9 `query_interface`: the access check refused at QueryInterface, as
+        // the pure decision does, with E_ACCESSDENIED.
         c.cases += 1;
-        c.check(p.release == Release::PreBits4, || {
-            "QueryInterface refused on a release with the interface".into()
-        });
+        let qi = query_interface(p, caller, job.facts());
+        c.check(
+            p.release == Release::PreBits4
+                || (p.knobs.access_check == AccessCheck::QueryInterface
+                    && qi.hresult() == HResult::E_ACCESSDENIED),
+            || format!("QueryInterface refused on a release with the interface: {qi}"),
+        );
         return;
     };
     c.cases += 2;

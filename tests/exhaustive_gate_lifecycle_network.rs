@@ -455,8 +455,10 @@ fn routes_over_challenges_credentials_and_proxy_settings() {
                                                 }
                                                 // Explicit credentials only where set.
                                                 if r.principal == Principal::ExplicitCredentials {
-                                                    let (t, s) =
-                                                        access.as_challenge().expect("a challenge");
+                                                    let t = access
+                                                        .challenge_target()
+                                                        .expect("a challenge");
+                                                    let s = r.scheme.expect("a scheme");
                                                     assert_eq!(
                                                         job.credentials.get(t, s),
                                                         Some(Credential::Explicit),
@@ -473,10 +475,17 @@ fn routes_over_challenges_credentials_and_proxy_settings() {
                                                             Principal::MissingHelper
                                                                 | Principal::NoCredentials
                                                                 | Principal::Anonymous
+                                                                | Principal::Unanswered
                                                         ),
                                                         "{}",
                                                         ctx()
                                                     );
+                                                }
+                                                // a whole challenge is answered in
+                                                // the strongest offered scheme whose own
+                                                // route answers; unanswered when none does.
+                                                if let Access::WholeChallenge(t) = access {
+                                                    check_whole_challenge(&profile, &job, t, &r);
                                                 }
                                                 if r.principal == Principal::MissingHelper {
                                                     assert_eq!(
@@ -510,11 +519,61 @@ fn routes_over_challenges_credentials_and_proxy_settings() {
         }
     }
     println!(
-        "routing: {} challenge sets x {} credential sets x proxy x IE x UseLMCompat: {cases} routes and plans ({} principals seen)",
+        "routing: {} challenge sets x {} credential sets x proxy x IE x UseLMCompat x whole challenges: {cases} routes and plans ({} principals seen)",
         challenge_sets.len(),
         credential_sets.len(),
         principals.len()
     );
     assert!(principals.len() >= 6, "{principals:?}");
     assert!(cases > 1_000_000, "{cases}");
+}
+
+/// X-3 (SPEC v3): the whole challenge of `target` against its per-scheme routes. Answered
+/// exactly when an offered scheme is answerable (explicit credentials, the owner, the
+/// helper, the computer, or a missing helper that then fails with L-6), in the strongest
+/// such scheme (Negotiate > NTLM > Passport > Digest > Basic) and as that scheme's route
+/// says; otherwise unanswered, with 401 or 407. Not applicable when the per-scheme routes
+/// all are.
+fn check_whole_challenge(profile: &Profile, job: &JobFacts, target: AuthTarget, r: &Route) {
+    let order = [
+        AuthScheme::Negotiate,
+        AuthScheme::Ntlm,
+        AuthScheme::Passport,
+        AuthScheme::Digest,
+        AuthScheme::Basic,
+    ];
+    let per: Vec<(AuthScheme, Route)> = order
+        .iter()
+        .map(|&s| (s, route(profile, job, Access::challenge(target, s))))
+        .filter(|(_, one)| one.principal != Principal::NotApplicable)
+        .collect();
+    if per.is_empty() {
+        assert_eq!(r.principal, Principal::NotApplicable, "{r:?} {job:?}");
+        return;
+    }
+    let answers = |p: Principal| {
+        matches!(
+            p,
+            Principal::ExplicitCredentials
+                | Principal::Owner
+                | Principal::Helper
+                | Principal::Computer
+                | Principal::MissingHelper
+        )
+    };
+    match per.iter().find(|(_, one)| answers(one.principal)) {
+        Some((scheme, one)) => {
+            assert_eq!(r.scheme, Some(*scheme), "{r:?} {job:?}");
+            assert_eq!((r.principal, r.rule), (one.principal, one.rule), "{r:?}");
+        }
+        None => {
+            assert_eq!(r.principal, Principal::Unanswered, "{r:?} {job:?}");
+            let code = match target {
+                AuthTarget::Server => HResult::BG_E_HTTP_ERROR_401,
+                AuthTarget::Proxy => HResult::BG_E_HTTP_ERROR_407,
+            };
+            assert_eq!(r.failure().map(|f| f.hresult), Some(code));
+            assert_eq!(r.rule.id, RuleId::X3);
+        }
+    }
 }

@@ -125,7 +125,7 @@ fn a3_profile_and_knobs() {
                 "take_ownership": "drop_token",
                 "legacy_set_token": "caller_and_owner",
                 "token_check": "eager",
-                "access_check": "per_call",
+                "access_check": "query_interface",
                 "integrity_reads": "pass",
                 "identify_on_set_token": "failed_to_impersonate",
                 "service_proxy_credentials": "computer"

@@ -28,16 +28,11 @@ fn a1_sample_flow_succeeds_while_impersonating() {
     assert_eq!(d.rule().reason, Reason::OwnerCaller);
     assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
 
-    // Had the helper obtained the interface itself, it would be refused.
-    let helpers = job.query_interface(&helper).unwrap();
-    assert_eq!(
-        helpers
-            .set_helper_token_flags(&mut job, 0x3)
-            .unwrap()
-            .rule()
-            .id,
-        RuleId::A5
-    );
+    // Had the helper asked for the interface itself, it would be refused — at
+    // QueryInterface under Q-9's default.
+    let refused = job.query_interface(&helper).unwrap_err();
+    assert_eq!(refused.decision().rule_id(), RuleId::A5);
+    assert_eq!(refused.decision().hresult(), HResult::E_ACCESSDENIED);
     assert_eq!(job.flags(), TokenUsage::LOCAL_FILE);
 
     // The job transfers with the helper token.
@@ -54,8 +49,11 @@ fn a1_sample_flow_succeeds_while_impersonating() {
 
 #[test]
 fn a1_the_remembered_identity_decides_not_the_current_one() {
+    // Q-9 `per_call`: QueryInterface hands out the handle and the methods judge it.
+    let per_call =
+        Profile::default().with_knobs(Knobs::default().with_access_check(AccessCheck::PerCall));
     // Obtained as a standard user; later the thread is elevated: still not an admin.
-    let mut job = Job::new(Profile::default(), &alice());
+    let mut job = Job::new(per_call, &alice());
     let as_bob = job.query_interface(&bob()).unwrap();
     assert!(
         !as_bob
@@ -354,11 +352,8 @@ fn l7_take_ownership_needs_an_administrator() {
         (job.owner().elevated, job.owner().integrity),
         (true, IntegrityLevel::High)
     );
-    let old = job.query_interface(&alice()).unwrap();
-    assert_eq!(
-        old.get_helper_token_flags(&job).unwrap().rule().id,
-        RuleId::A11
-    );
+    let old = job.query_interface(&alice()).unwrap_err();
+    assert_eq!(old.decision().rule_id(), RuleId::A11);
 }
 
 #[test]
@@ -382,7 +377,14 @@ fn q6_take_ownership_knob_clears_the_helper() {
 fn a4_legacy_job_model() {
     // Alice's job: Alice is no administrator; an administrator may set flags, but
     // not a helper token, since the owner is not elevated (A-4 second sentence, Q-7).
-    let mut job = Job::new(Profile::new(Release::Legacy), &alice());
+    // Under Q-9's default the owner gets no handle at all (A-4 at QueryInterface)...
+    let job = Job::new(Profile::new(Release::Legacy), &alice());
+    let refused = job.query_interface(&alice()).unwrap_err();
+    assert_eq!(refused.decision().rule_id(), RuleId::A4);
+    // ...and with `per_call` each method refuses.
+    let per_call = Profile::new(Release::Legacy)
+        .with_knobs(Knobs::default().with_access_check(AccessCheck::PerCall));
+    let mut job = Job::new(per_call, &alice());
     let user = job.query_interface(&alice()).unwrap();
     assert_eq!(
         user.set_helper_token_flags(&mut job, 1).unwrap().rule().id,

@@ -44,7 +44,10 @@ fn defaults_are_the_latest_release_and_a_fresh_job() {
     assert_eq!(
         v["job"],
         json!({"state": "suspended", "error": null, "flags": 0, "helper_token": null,
-               "owner": "S-1-5-20", "owner_elevated": false, "owner_integrity": "system"})
+               "owner": "S-1-5-20", "owner_elevated": false, "owner_integrity": "system",
+               "owner_logged_on": true, "files": 1, "client_certificate": false,
+               "proxy": "preconfig", "credentials": {"server": {}, "proxy": {}},
+               "use_stored_credentials": false})
     );
 }
 
@@ -356,14 +359,13 @@ fn nested_array_forms_and_duplicate_token_names_are_refused_where_they_are() {
 
 #[test]
 fn explanations_come_on_request_with_the_facts() {
-    let plain = answer(&scenario(
-        r#"{"owner": "svc"}"#,
-        r#"{"op": "query_interface", "caller": "a", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": 1}"#,
+    let plain = answer(&format!(
+        r#"{{"knobs": {{"access_check": "per_call"}}, {TOKENS}, "job": {{"owner": "svc"}}, "steps": [{{"op": "query_interface", "caller": "a", "handle": 1}}, {{"op": "set_helper_token_flags", "handle": 1, "flags": 1}}]}}"#
     ))
     .unwrap();
     assert!(plain["results"][1].get("explanation").is_none());
     let line = format!(
-        r#"{{"explain": true, {TOKENS}, "job": {{"owner": "svc"}}, "steps": [{{"op": "query_interface", "caller": "a", "handle": 1}}, {{"op": "set_helper_token_flags", "handle": 1, "flags": 1}}, {{"op": "route", "access": "other"}}]}}"#
+        r#"{{"explain": true, "knobs": {{"access_check": "per_call"}}, {TOKENS}, "job": {{"owner": "svc"}}, "steps": [{{"op": "query_interface", "caller": "a", "handle": 1}}, {{"op": "set_helper_token_flags", "handle": 1, "flags": 1}}, {{"op": "route", "access": "other"}}]}}"#
     );
     let v = answer(&line).unwrap();
     assert_eq!(

@@ -294,6 +294,11 @@ fn bad_input_is_refused_where_it_is_and_the_oracle_goes_on() {
     let with = |job: Value, knobs: Value, steps: Value| {
         json!({"tokens": tokens(), "knobs": knobs, "job": job, "steps": steps}).to_string()
     };
+    let with_token = |name: &str, token: Value, job: Value, steps: Value| {
+        let mut all = tokens();
+        all[name] = token;
+        json!({"tokens": all, "job": job, "steps": steps}).to_string()
+    };
     let mut bad_integrity = with(json!({"owner": "alice"}), json!({}), json!([]));
     bad_integrity = bad_integrity.replace(
         r#""S-1-5-21-1-2-3-1001"}"#,
@@ -328,16 +333,71 @@ fn bad_input_is_refused_where_it_is_and_the_oracle_goes_on() {
             ),
             "invalid value: string \"sometimes\", expected one of \"eager\", \"lazy\"",
         ),
+        // Contract 3's new fields: an unknown logon type, an unknown level, a restricting
+        // SID named twice, both `level` and `can_impersonate`, a logged-off service
+        // account, a restricted owner, a second file on a download.
+        (
+            with_token(
+                "runas",
+                json!({"user": "S-1-5-21-1-2-3-500", "logon": "runas"}),
+                json!({"owner": "alice"}),
+                json!([]),
+            ),
+            "tokens.\"runas\": invalid value: string \"runas\", expected one of \"interactive\"",
+        ),
         (
             with(
-                json!({"owner": "system"}),
-                json!({"access_check": "query_interface"}),
+                json!({"owner": "alice"}),
+                json!({}),
+                json!([{"op": "resume", "level": "none"}]),
+            ),
+            "invalid value: string \"none\", expected one of \"anonymous\"",
+        ),
+        (
+            with_token(
+                "r",
+                json!({"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12", "s-1-5-12"]}),
+                json!({"owner": "alice"}),
+                json!([]),
+            ),
+            "tokens.\"r\": restricting SID S-1-5-12 is named twice",
+        ),
+        (
+            with(
+                json!({"owner": "alice"}),
+                json!({}),
                 json!([
                     {"op": "query_interface", "caller": "alice", "handle": 1},
-                    {"op": "get_helper_token_flags", "handle": 1}
+                    {"op": "set_helper_token", "handle": 1, "impersonating": "bob",
+                     "level": "identify", "can_impersonate": false}
                 ]),
             ),
-            "step 2: handle 1 was not obtained: its query_interface was refused",
+            "step 2: give \"level\" or \"can_impersonate\", not both",
+        ),
+        (
+            with(
+                json!({"owner": "network_service", "owner_logged_on": false}),
+                json!({}),
+                json!([]),
+            ),
+            "job: a service account is always logged on (L-11)",
+        ),
+        (
+            with_token(
+                "r",
+                json!({"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12"]}),
+                json!({"owner": "r"}),
+                json!([]),
+            ),
+            "job: the owner token \"r\" is restricted and cannot have created the job (A-14)",
+        ),
+        (
+            with(
+                json!({"owner": "alice"}),
+                json!({}),
+                json!([{"op": "resume"}, {"op": "add_file"}]),
+            ),
+            "step 2: add_file: the model's download job already holds its file (L-15)",
         ),
     ];
     for (text, expected) in &cases {
@@ -345,7 +405,7 @@ fn bad_input_is_refused_where_it_is_and_the_oracle_goes_on() {
         assert!(e.starts_with("line 3: "), "{e}");
         assert!(e.contains(expected), "{e}\nexpected: {expected}");
         // Parse errors say where: a column of the line.
-        if !expected.starts_with("step") {
+        if !expected.starts_with("step") && !expected.starts_with("job:") {
             assert!(e.contains(" column "), "{e}");
         }
     }

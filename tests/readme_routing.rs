@@ -59,6 +59,24 @@ fn representative(access: Access) -> JobFacts {
                     .with(AuthTarget::Server, scheme)
                     .with(AuthTarget::Proxy, scheme),
             ),
+        // both challenge with Basic, NTLM and Negotiate; explicit Basic credentials
+        // for both, no implicit ones: Negotiate and NTLM go unanswered, Basic answers.
+        Access::WholeChallenge(_) => {
+            let offered = [AuthScheme::Basic, AuthScheme::Ntlm, AuthScheme::Negotiate];
+            let mut challenges = Challenges::NONE;
+            for scheme in offered {
+                challenges = challenges
+                    .with(AuthTarget::Server, scheme)
+                    .with(AuthTarget::Proxy, scheme);
+            }
+            let basic = Credentials::NONE
+                .set(AuthTarget::Server, AuthScheme::Basic, Credential::Explicit)
+                .and_then(|c| c.set(AuthTarget::Proxy, AuthScheme::Basic, Credential::Explicit))
+                .expect("valid credentials");
+            job.with_proxy(ProxyUsage::Override)
+                .with_credentials(basic)
+                .with_challenges(challenges)
+        }
         Access::ClientCertificateKey => job.with_client_certificate(true),
         _ => job,
     }
@@ -73,6 +91,13 @@ fn describe(job: &JobFacts, release: Release, access: Access) -> String {
     if job.client_certificate {
         s.push_str(", client certificate");
     }
+    if let Access::WholeChallenge(_) = access {
+        if job.credentials.has_implicit(AuthTarget::Server) {
+            s.push_str(", offers Basic, NTLM, Negotiate; explicit Basic, implicit Negotiate");
+        } else {
+            s.push_str(", offers Basic, NTLM, Negotiate; explicit Basic");
+        }
+    }
     if access.as_challenge().is_some() && job.credentials.is_empty() {
         s.push_str(", no credentials set");
     }
@@ -83,7 +108,12 @@ fn describe(job: &JobFacts, release: Release, access: Access) -> String {
 }
 
 fn cell(r: &Route) -> String {
-    format!("{} ({})", r.principal.name(), r.rule.id)
+    match (r.access, r.scheme) {
+        (Access::WholeChallenge(_), Some(scheme)) => {
+            format!("{} in {} ({})", r.principal.name(), scheme, r.rule.id)
+        }
+        _ => format!("{} ({})", r.principal.name(), r.rule.id),
+    }
 }
 
 const FLAGS: [(TokenUsage, &str); 4] = [
@@ -103,6 +133,18 @@ fn main_table(out: &mut String) {
         if access == Access::ServerChallenge(AuthScheme::Negotiate) {
             let job = representative(access).with_credentials(Credentials::NONE);
             rows.push((access, job, Release::LATEST));
+        }
+        if access == Access::WholeChallenge(AuthTarget::Server) {
+            let job = representative(access);
+            let both = job
+                .credentials
+                .set(
+                    AuthTarget::Server,
+                    AuthScheme::Negotiate,
+                    Credential::Implicit,
+                )
+                .expect("valid credentials");
+            rows.push((access, job.with_credentials(both), Release::LATEST));
         }
     }
     out.push_str("| access | job |");

@@ -771,8 +771,8 @@ fn plan_order_per_job_type_and_protocol() {
         [
             "proxy_ie_settings",
             "proxy_auto_detect",
-            "proxy_challenge_negotiate",
-            "server_challenge_negotiate",
+            "proxy_challenge",
+            "server_challenge",
             "download_temp_file_create",
             "download_temp_file_rename"
         ]
@@ -785,8 +785,8 @@ fn plan_order_per_job_type_and_protocol() {
         [
             "upload_local_file",
             "proxy_auto_detect",
-            "proxy_challenge_negotiate",
-            "server_challenge_negotiate",
+            "proxy_challenge",
+            "server_challenge",
             "reply_file_create",
             "reply_file_rename"
         ]
@@ -796,7 +796,7 @@ fn plan_order_per_job_type_and_protocol() {
         .with_proxy(ProxyUsage::NoProxy);
     assert_eq!(
         names(&transfer_plan(&LATEST, &upload)),
-        ["upload_local_file", "server_challenge_negotiate"]
+        ["upload_local_file", "server_challenge"]
     );
     let smb = job
         .with_proxy(ProxyUsage::Override)
@@ -814,14 +814,14 @@ fn plan_order_per_job_type_and_protocol() {
     let over = job.with_proxy(ProxyUsage::Override);
     assert_eq!(
         names(&transfer_plan(&LATEST, &over))[..2],
-        ["proxy_challenge_negotiate", "server_challenge_negotiate"]
+        ["proxy_challenge", "server_challenge"]
     );
     // PRECONFIG with direct IE settings: the IE settings are read, no proxy, no
     // discovery (R-7, X-3).
     let direct = job.with_ie_settings(IeSettings::Direct);
     assert_eq!(
         names(&transfer_plan(&LATEST, &direct))[..2],
-        ["proxy_ie_settings", "server_challenge_negotiate"]
+        ["proxy_ie_settings", "server_challenge"]
     );
     // Nobody challenges: no challenge steps at all (X-3: none by default).
     let quiet = job.with_challenges(Challenges::NONE);
@@ -875,25 +875,28 @@ fn plan_challenges_are_the_schemes_the_server_and_the_proxy_ask_for() {
         .with_challenges(asks)
         .with_proxy(ProxyUsage::Override);
     let plan = transfer_plan(&LATEST, &job);
+    // X-3 (SPEC v3): one step per target, answered in the strongest answerable scheme:
+    // the proxy in Digest (explicit), the server in NTLM (the helper, R-2) over Basic.
     assert_eq!(
         names(&plan),
         [
-            "proxy_challenge_digest",
-            "server_challenge_basic",
-            "server_challenge_ntlm",
+            "proxy_challenge",
+            "server_challenge",
             "download_temp_file_create",
             "download_temp_file_rename"
         ]
     );
-    let used: Vec<&str> = plan.iter().map(|r| r.principal.name()).collect();
+    let used: Vec<(&str, Option<AuthScheme>)> = plan
+        .iter()
+        .map(|r| (r.principal.name(), r.scheme))
+        .collect();
     assert_eq!(
         used,
         [
-            "explicit_credentials",
-            "explicit_credentials",
-            "helper",
-            "owner",
-            "owner"
+            ("explicit_credentials", Some(AuthScheme::Digest)),
+            ("helper", Some(AuthScheme::Ntlm)),
+            ("owner", None),
+            ("owner", None)
         ]
     );
     assert_eq!(plan.outcome(), TransferOutcome::Transferred);
@@ -904,7 +907,7 @@ fn plan_challenges_are_the_schemes_the_server_and_the_proxy_ask_for() {
         assert_eq!(*step, route(&LATEST, &job, step.access));
     }
     assert_eq!(
-        plan.step(Access::ServerChallenge(AuthScheme::Ntlm))
+        plan.step(Access::WholeChallenge(AuthTarget::Server))
             .map(|r| r.principal),
         Some(helper_used())
     );
@@ -1060,8 +1063,11 @@ fn x3_a_challenge_nothing_answers_fails_with_401_or_407() {
         (RuleId::X3, Reason::ServerChallengeUnanswered)
     );
     assert_eq!(
-        plan.failing_step().map(|r| r.access),
-        Some(Access::ServerChallenge(AuthScheme::Basic))
+        plan.failing_step().map(|r| (r.access, r.principal)),
+        Some((
+            Access::WholeChallenge(AuthTarget::Server),
+            Principal::Unanswered
+        ))
     );
     // Explicit credentials answer it (R-5).
     let answered = basic.with_credentials(creds(&[(
@@ -1116,9 +1122,9 @@ fn x3_a_challenge_nothing_answers_fails_with_401_or_407() {
         let plan = transfer_plan(&LATEST, &offered);
         assert_eq!(plan.outcome(), TransferOutcome::Transferred, "{scheme}");
         assert_eq!(
-            plan.step(Access::ServerChallenge(scheme))
-                .map(|r| r.principal),
-            Some(Principal::Computer)
+            plan.step(Access::WholeChallenge(AuthTarget::Server))
+                .map(|r| (r.principal, r.scheme)),
+            Some((Principal::Computer, Some(scheme)))
         );
         // Without Kerberos in the domain, nothing usable (R-6).
         let no_kerberos =
@@ -1274,7 +1280,7 @@ fn plan_display_lists_the_steps_and_the_outcome() {
     assert_eq!(
         bits_helper_token::explain::transfer_plan(&LATEST, &job).to_string(),
         "1. upload_local_file: the owner S-1-5-21-1-2-3-1001 (R-1: BG_TOKEN_LOCAL_FILE is not set, so BITS opens the upload's local file as the owner S-1-5-21-1-2-3-1001)\n\
-         2. server_challenge_negotiate: the helper token S-1-5-21-1-2-3-1002 (R-2: BG_TOKEN_NETWORK is set, so BITS answers the server's Negotiate challenge with the implicit credentials of the helper token S-1-5-21-1-2-3-1002 (R-3 allows them: SetCredentials(NULL, NULL) was called for this target))\n\
+         2. server_challenge: BITS answers in Negotiate, the strongest scheme the server offers that can be answered (X-3), as the helper token S-1-5-21-1-2-3-1002 (R-2: BG_TOKEN_NETWORK is set, so BITS answers the server's Negotiate challenge with the implicit credentials of the helper token S-1-5-21-1-2-3-1002 (R-3 allows them: SetCredentials(NULL, NULL) was called for this target))\n\
          => TRANSFERRED"
     );
 }
@@ -1400,6 +1406,14 @@ mod properties {
         }
     }
 
+    /// The flag that routes an access — for a whole challenge, its chosen scheme's (X-3).
+    fn routed_flag(r: &Route) -> Option<TokenUsage> {
+        match (r.access, r.scheme) {
+            (Access::WholeChallenge(t), Some(s)) => naming_flag(Access::challenge(t, s)),
+            _ => naming_flag(r.access),
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -1439,13 +1453,13 @@ mod properties {
             let r = route(&p, &job, access);
             match r.principal {
                 Principal::Helper => {
-                    let flag = naming_flag(access);
+                    let flag = routed_flag(&r);
                     prop_assert!(flag.is_some_and(|f| job.flags.contains(f)), "{}", bits_helper_token::explain::route(&p, &job, r.access));
                     prop_assert_eq!(r.principal.sid(&job), job.helper.map(|h| h.sid));
                     prop_assert!(job.helper.is_some());
                 }
                 Principal::MissingHelper => {
-                    let usage = naming_flag(access);
+                    let usage = routed_flag(&r);
                     prop_assert!(usage.is_some_and(|u| job.flags.contains(u)));
                     prop_assert!(job.helper.is_none());
                 }
@@ -1517,6 +1531,8 @@ fn access_names_are_stable_unique_and_parse_back() {
             "server_challenge_ntlm",
             "server_challenge_negotiate",
             "server_challenge_passport",
+            "proxy_challenge",
+            "server_challenge",
             "client_certificate_key",
             "other"
         ]
@@ -1528,7 +1544,7 @@ fn access_names_are_stable_unique_and_parse_back() {
     for bad in [
         "",
         "Other",
-        "server_challenge",
+        "server_challenges",
         "server_challenge_kerberos",
         " other",
     ] {
@@ -1595,7 +1611,7 @@ fn serialized_forms_are_pinned() {
     let e = env(1, 2);
     assert_eq!(
         to_value(e).unwrap(),
-        json!({"use_lm_compat": 1, "lm_compatibility_level": 2, "kerberos": true})
+        json!({"use_lm_compat": 1, "lm_compatibility_level": 2, "kerberos": true, "network": "connected"})
     );
     assert_eq!(
         from_value::<NetworkEnvironment>(json!({})).unwrap(),
@@ -1684,8 +1700,8 @@ fn serialized_forms_are_pinned() {
         to_value(plan).unwrap(),
         json!({
             "steps": [
-                {"access": "server_challenge_negotiate", "principal": "no_implicit_credentials",
-                 "rule": "R-3", "reason": "implicit_not_allowed"},
+                {"access": "server_challenge", "principal": "unanswered",
+                 "rule": "X-3", "reason": "server_challenge_unanswered"},
                 {"access": "download_temp_file_create", "principal": "token_required",
                  "rule": "L-6", "reason": "helper_token_missing"},
                 {"access": "download_temp_file_rename", "principal": "token_required",

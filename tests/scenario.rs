@@ -22,26 +22,39 @@ fn every_step_names_its_json_op() {
         Step::QueryInterface {
             caller: "svc".into(),
             handle: h(),
+            level: None,
         },
         Step::SetHelperTokenFlags {
             handle: h(),
             flags: 1,
+            level: None,
         },
-        Step::GetHelperTokenFlags { handle: h() },
+        Step::GetHelperTokenFlags {
+            handle: h(),
+            level: None,
+        },
         Step::SetHelperToken {
             handle: h(),
             impersonating: "svc".into(),
-            can_impersonate: true,
+            can_impersonate: None,
+            level: None,
         },
-        Step::ClearHelperToken { handle: h() },
-        Step::GetHelperTokenSid { handle: h() },
+        Step::ClearHelperToken {
+            handle: h(),
+            level: None,
+        },
+        Step::GetHelperTokenSid {
+            handle: h(),
+            level: None,
+        },
         Step::LogoffOwner {},
-        Step::Resume {},
+        Step::resume(),
         Step::Transfer {},
-        Step::Cancel {},
-        Step::Complete {},
+        Step::cancel(),
+        Step::complete(),
         Step::TakeOwnership {
             caller: "svc".into(),
+            level: None,
         },
         Step::Route {
             access: Access::Other,
@@ -50,15 +63,25 @@ fn every_step_names_its_json_op() {
             target: AuthTarget::Server,
             scheme: AuthScheme::Basic,
             credential: Credential::Explicit,
+            caller: None,
+            level: None,
         },
         Step::RemoveCredentials {
             target: AuthTarget::Server,
             scheme: AuthScheme::Basic,
+            caller: None,
+            level: None,
         },
         Step::SetProxyUsage {
             usage: ProxyUsage::NoProxy,
+            caller: None,
+            level: None,
         },
-        Step::SetClientCertificate { present: true },
+        Step::SetClientCertificate {
+            present: true,
+            caller: None,
+            level: None,
+        },
     ];
     let mut ops = std::collections::BTreeSet::new();
     for step in &steps {
@@ -76,11 +99,13 @@ fn a9_set_helper_token_names_are_checked_before_anything_runs() {
         Step::QueryInterface {
             caller: "svc".into(),
             handle: h(),
+            level: None,
         },
         Step::SetHelperToken {
             handle: h(),
             impersonating: "ghost".into(),
-            can_impersonate: true,
+            can_impersonate: None,
+            level: None,
         },
     ]);
     let e = s.run().unwrap_err();
@@ -91,7 +116,8 @@ fn a9_set_helper_token_names_are_checked_before_anything_runs() {
     let s = scenario(vec![Step::SetHelperToken {
         handle: h(),
         impersonating: "svc".into(),
-        can_impersonate: true,
+        can_impersonate: None,
+        level: None,
     }]);
     let e = s.run().unwrap_err();
     assert_eq!(e.step, Some(1));
@@ -109,6 +135,8 @@ fn r5_a_route_to_explicit_credentials_names_target_and_scheme() {
             target: AuthTarget::Proxy,
             scheme: AuthScheme::Digest,
             credential: Credential::Explicit,
+            caller: None,
+            level: None,
         },
         Step::Route {
             access: Access::ProxyChallenge(AuthScheme::Digest),
@@ -162,10 +190,12 @@ fn a_session_plays_one_step_at_a_time_and_a_refused_step_changes_nothing() {
     let query = |caller: &str, handle: u64| Step::QueryInterface {
         caller: caller.into(),
         handle: handle.into(),
+        level: None,
     };
     let set = |handle: u64, flags| Step::SetHelperTokenFlags {
         handle: handle.into(),
         flags,
+        level: None,
     };
     // Each refusal: the error Session::check gives too, numbered as the next step, and
     // nothing changes.
@@ -214,20 +244,31 @@ fn a_session_plays_one_step_at_a_time_and_a_refused_step_changes_nothing() {
         session.handles().collect::<Vec<_>>(),
         [(&HandleName::from(1), true), (&HandleName::from(2), false)]
     );
-    refused(
-        &mut session,
-        set(2, 2),
-        ScenarioErrorKind::HandleRefused(2.into()),
+    // Contract 3, §1.7: a step through the refused handle answers with its refusal,
+    // marked skipped, and changes nothing.
+    let before = session.job().clone();
+    let (r, why) = session.step_explained(&set(2, 2)).unwrap();
+    assert_eq!(
+        (r.hresult, r.rule, r.skipped),
+        (HResult::E_ACCESSDENIED, RuleId::Q10, true)
     );
+    assert!(why.starts_with("skipped"), "{why}");
+    assert_eq!(session.job(), &before);
 
     let (r, why) = session.step_explained(&set(1, 2)).unwrap();
     assert_eq!((r.hresult, r.rule), (HResult::S_OK, RuleId::A5));
+    assert!(!r.skipped);
     assert!(why.contains("A-5"), "{why}");
     assert_eq!(session.job().flags(), TokenUsage::NETWORK);
-    assert_eq!(session.steps_taken(), 3);
+    assert_eq!(session.steps_taken(), 4);
 
     // A whole run is the same steps through a session.
-    s.steps = vec![query("alice", 1), query("alice_low", 2), set(1, 2)];
+    s.steps = vec![
+        query("alice", 1),
+        query("alice_low", 2),
+        set(2, 2),
+        set(1, 2),
+    ];
     let t = s.run().unwrap();
     assert_eq!(t.results.last(), Some(&r));
     assert_eq!(&t.job, session.job());
@@ -242,8 +283,9 @@ fn a_serialized_scenario_leaves_out_its_defaults() {
         handle: h(),
         impersonating: "svc".into(),
         can_impersonate,
+        level: None,
     };
-    let plain = scenario(vec![set(true)]);
+    let plain = scenario(vec![set(None)]);
     let json = serde_json::to_value(&plain).unwrap();
     assert_eq!(json["job"], json!({"owner": "svc"}), "{json}");
     assert!(json.get("knobs").is_none(), "{json}");
@@ -254,7 +296,7 @@ fn a_serialized_scenario_leaves_out_its_defaults() {
     );
     assert_eq!(serde_json::from_value::<Scenario>(json).unwrap(), plain);
 
-    let mut full = scenario(vec![set(false)]);
+    let mut full = scenario(vec![set(Some(false))]);
     full.knobs.admin_bypass = AdminBypass::NoBypass;
     full.environment = NetworkEnvironment::new(0, 5).unwrap();
     full.job.job_type = JobType::Upload;

@@ -29,7 +29,9 @@ fn tokens() -> Value {
         "admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]},
         "admin_filtered": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 16}]},
         "alice_low": {"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-5-32-545", "attributes": 7}, {"sid": "S-1-16-4096", "attributes": 96}]},
-        "alice_elevated": {"user": "S-1-5-21-1-2-3-1001", "elevated": true, "integrity": "high"}
+        "alice_elevated": {"user": "S-1-5-21-1-2-3-1001", "elevated": true, "integrity": "high"},
+        "alice_restricted": {"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-5-32-545", "attributes": 7}], "restricting_sids": ["S-1-5-12"]},
+        "admin_runas": {"user": "S-1-5-21-1-2-3-501", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}], "logon": "secondary"}
     })
 }
 
@@ -727,7 +729,305 @@ fn templates() -> Vec<(&'static str, Vec<Template>)> {
         ("methods", methods),
         ("lifecycle", lifecycle),
         ("routing", routing),
+        ("v3", v3_templates()),
     ]
+}
+
+/// A step of a job method by `caller`.
+fn by(name: &str, caller: &str) -> Value {
+    json!({"op": name, "caller": caller})
+}
+
+/// The templates of SPEC v3's new rules: the contract's worked lines A–E, and one per rule
+/// the worked lines leave out.
+fn v3_templates() -> Vec<Template> {
+    let mut v = vec![
+        t(
+            "worked_line_a_runas_administrator",
+            json!({"owner": "admin_runas", "files": 0}),
+            vec![
+                op("add_file"),
+                op("resume"),
+                op("logon_owner"),
+                op("add_file"),
+                op("resume"),
+                op("transfer"),
+            ],
+        ),
+        t(
+            "worked_line_b_a_challenge_is_a_set",
+            json!({"owner": "alice", "challenges": {"server": ["basic", "negotiate"]}}),
+            vec![
+                json!({"op": "set_credentials", "target": "server", "scheme": "basic", "credential": "explicit"}),
+                route("server_challenge"),
+                route("server_challenge_negotiate"),
+                op("resume"),
+                op("transfer"),
+                json!({"op": "set_credentials", "target": "server", "scheme": "negotiate", "credential": "implicit"}),
+                route("server_challenge"),
+            ],
+        ),
+        t(
+            "worked_line_c_transfer_network_logoff_takeover",
+            json!({"owner": "alice"}),
+            vec![
+                op("resume"),
+                op("start_transfer"),
+                op("network_lost"),
+                op("network_restored"),
+                json!({"op": "start_transfer", "to": "connecting"}),
+                op("logoff_owner"),
+                op("transfer"),
+                json!({"op": "take_ownership", "caller": "admin"}),
+                op("transfer"),
+            ],
+        ),
+        t(
+            "worked_line_d_callers_restricted_levels_skipped",
+            json!({"owner": "alice"}),
+            vec![
+                by("cancel", "alice_restricted"),
+                json!({"op": "set_credentials", "caller": "admin", "target": "server", "scheme": "ntlm", "credential": "implicit"}),
+                json!({"op": "set_proxy_usage", "caller": "admin", "usage": "override"}),
+                json!({"op": "set_proxy_usage", "caller": "bob", "usage": "no_proxy"}),
+                qi("bob", 1),
+                get_flags(1),
+                json!({"op": "query_interface", "caller": "alice", "handle": 2, "level": "anonymous"}),
+                qi("alice", 3),
+                json!({"op": "set_helper_token", "handle": 3, "impersonating": "bob", "level": "identify"}),
+            ],
+        ),
+        t(
+            "restricted_token_reads_but_does_not_change",
+            json!({"owner": "alice"}),
+            vec![
+                qi("alice_restricted", 1),
+                get_flags(1),
+                get_sid(1),
+                set_flags(1, 1),
+                set_token(1, "bob"),
+                clear(1),
+                by("resume", "alice_restricted"),
+                json!({"op": "take_ownership", "caller": "alice_restricted"}),
+            ],
+        ),
+        t(
+            "levels_anonymous_and_identify",
+            json!({"owner": "alice"}),
+            vec![
+                json!({"op": "resume", "level": "anonymous"}),
+                json!({"op": "take_ownership", "caller": "admin", "level": "anonymous"}),
+                qi("alice", 1),
+                json!({"op": "get_helper_token_flags", "handle": 1, "level": "anonymous"}),
+                json!({"op": "get_helper_token_flags", "handle": 1, "level": "identify"}),
+                json!({"op": "set_helper_token", "handle": 1, "impersonating": "bob", "level": "delegate"}),
+                json!({"op": "set_job_property", "property": "use_stored_credentials", "target": "proxy", "level": "identify"}),
+                json!({"op": "suspend", "level": "identify"}),
+            ],
+        ),
+        t(
+            "job_methods_judge_the_caller_at_call_time",
+            json!({"owner": "alice", "client_certificate": true}),
+            vec![
+                by("resume", "bob"),
+                by("resume", "admin"),
+                by("suspend", "admin"),
+                json!({"op": "set_client_certificate", "caller": "admin", "present": true}),
+                json!({"op": "set_client_certificate", "caller": "admin", "present": false}),
+                json!({"op": "remove_credentials", "caller": "admin", "target": "server", "scheme": "basic"}),
+                by("add_file", "bob"),
+                by("cancel", "admin_filtered"),
+                by("complete", "alice_low"),
+                by("cancel", "alice"),
+            ],
+        ),
+        t(
+            "suspend_and_resume_across_states",
+            json!({"owner": "alice"}),
+            vec![
+                op("suspend"),
+                op("resume"),
+                op("suspend"),
+                op("resume"),
+                op("start_transfer"),
+                op("suspend"),
+                op("resume"),
+                op("transfer"),
+                op("suspend"),
+                op("complete"),
+                op("suspend"),
+            ],
+        ),
+        t(
+            "add_file_to_an_upload",
+            json!({"owner": "alice", "type": "upload", "files": 0}),
+            vec![op("resume"), op("add_file"), op("add_file"), op("resume")],
+        ),
+        t(
+            "add_file_over_smb_to_an_upload_reply",
+            json!({"owner": "alice", "type": "upload_reply", "remote": "smb", "files": 0}),
+            vec![op("add_file"), op("resume"), op("cancel"), op("add_file")],
+        ),
+        with_environment(
+            t(
+                "no_transfer_without_the_network",
+                json!({"owner": "alice"}),
+                vec![
+                    op("resume"),
+                    op("start_transfer"),
+                    op("transfer"),
+                    op("network_restored"),
+                    op("start_transfer"),
+                    op("network_lost"),
+                    op("suspend"),
+                    op("resume"),
+                    op("network_restored"),
+                    op("transfer"),
+                ],
+            ),
+            json!({"network": "disconnected"}),
+        ),
+        t(
+            "start_transfer_checks",
+            json!({"owner": "alice"}),
+            vec![
+                op("start_transfer"),
+                op("resume"),
+                op("logoff_owner"),
+                op("start_transfer"),
+                op("logon_owner"),
+                json!({"op": "start_transfer", "to": "connecting"}),
+                json!({"op": "start_transfer", "to": "connecting"}),
+                op("start_transfer"),
+                op("start_transfer"),
+            ],
+        ),
+        t(
+            "start_transfer_eager_token_check",
+            json!({"owner": "alice"}),
+            vec![
+                qi("alice", 1),
+                set_flags(1, 1),
+                op("resume"),
+                op("start_transfer"),
+            ],
+        ),
+        t(
+            "x4_server_asks_for_a_certificate",
+            json!({"owner": "alice", "server_requests_certificate": true}),
+            vec![
+                op("resume"),
+                op("transfer"),
+                json!({"op": "set_client_certificate", "present": true}),
+                op("resume"),
+                op("transfer"),
+            ],
+        ),
+        t(
+            "x4_after_take_ownership",
+            json!({"owner": "alice", "server_requests_certificate": true, "client_certificate": true}),
+            vec![
+                json!({"op": "take_ownership", "caller": "admin"}),
+                op("resume"),
+                op("transfer"),
+            ],
+        ),
+        t(
+            "use_stored_credentials_for_the_proxy",
+            json!({"owner": "alice", "proxy": "override", "challenges": {"proxy": ["ntlm"], "server": ["ntlm"]}}),
+            vec![
+                route("proxy_challenge"),
+                json!({"op": "set_job_property", "property": "use_stored_credentials", "target": "proxy"}),
+                route("proxy_challenge"),
+                route("server_challenge"),
+                op("resume"),
+                op("transfer"),
+            ],
+        ),
+        t(
+            "take_ownership_follows_the_new_owners_logon",
+            json!({"owner": "alice", "state": "transferring"}),
+            vec![
+                json!({"op": "take_ownership", "caller": "admin_runas"}),
+                op("transfer"),
+                op("logon_owner"),
+                op("transfer"),
+            ],
+        ),
+        t(
+            "transient_error_retried_by_start_transfer",
+            json!({"owner": "alice", "state": "transient_error", "error": "0x80200010"}),
+            vec![op("start_transfer"), op("network_lost"), op("suspend")],
+        ),
+        t(
+            "an_empty_job_in_error_after_logoff",
+            json!({"owner": "alice", "files": 0, "helper_token": "bob", "flags": 1}),
+            vec![
+                op("logoff_owner"),
+                op("resume"),
+                op("suspend"),
+                op("add_file"),
+            ],
+        ),
+        t(
+            "whole_challenge_answered_by_the_helper_or_missing",
+            json!({"owner": "alice", "challenges": {"server": ["basic", "ntlm", "negotiate"]}}),
+            vec![
+                json!({"op": "set_credentials", "target": "server", "scheme": "ntlm", "credential": "implicit"}),
+                qi("alice", 1),
+                set_flags(1, 2),
+                route("server_challenge"),
+                set_token(1, "bob"),
+                route("server_challenge"),
+            ],
+        ),
+    ];
+    // Worked line E, at the defaults, with Q-12 `none`, and without Kerberos.
+    let e_job = json!({"owner": "network_service", "proxy": "override", "challenges": {"proxy": ["ntlm"], "server": ["negotiate"]}});
+    let e_steps = vec![
+        json!({"op": "set_credentials", "target": "proxy", "scheme": "negotiate", "credential": "implicit"}),
+        route("proxy_challenge"),
+        route("proxy_challenge_ntlm"),
+        route("server_challenge"),
+        op("resume"),
+        op("transfer"),
+    ];
+    v.push(t(
+        "worked_line_e_service_account",
+        e_job.clone(),
+        e_steps.clone(),
+    ));
+    v.push(with_knobs(
+        t(
+            "worked_line_e_service_account_q12_none",
+            e_job.clone(),
+            e_steps.clone(),
+        ),
+        json!({"service_proxy_credentials": "none"}),
+    ));
+    v.push(with_environment(
+        t("worked_line_e_service_account", e_job, e_steps),
+        json!({"kerberos": false}),
+    ));
+    v
+}
+
+/// One vector's scenario line and the model's answer to it.
+fn vector(template: &Template, release: &Release, knobs: &Value) -> (Value, Value) {
+    let scenario = json!({
+        "release": release.name(),
+        "knobs": knobs,
+        "environment": template.environment,
+        "tokens": tokens(),
+        "job": template.job,
+        "steps": template.steps,
+    });
+    let parsed: Scenario = serde_json::from_value(scenario.clone())
+        .unwrap_or_else(|e| panic!("template {} is not a scenario: {e}", template.name));
+    let transcript = parsed
+        .run()
+        .unwrap_or_else(|e| panic!("template {}: {e}", template.name));
+    (scenario, serde_json::to_value(&transcript).unwrap())
 }
 
 /// Every vector of every file, generated from the templates for every release.
@@ -738,21 +1038,6 @@ fn generate() -> Vec<(&'static str, Value)> {
             let mut vectors = Vec::new();
             for template in &templates {
                 for release in Release::ALL {
-                    let scenario = json!({
-                        "release": release.name(),
-                        "knobs": template.knobs,
-                        "environment": template.environment,
-                        "tokens": tokens(),
-                        "job": template.job,
-                        "steps": template.steps,
-                    });
-                    let parsed: Scenario =
-                        serde_json::from_value(scenario.clone()).unwrap_or_else(|e| {
-                            panic!("template {} is not a scenario: {e}", template.name)
-                        });
-                    let transcript = parsed
-                        .run()
-                        .unwrap_or_else(|e| panic!("template {}: {e}", template.name));
                     let env = &template.environment;
                     // The environment's values, in the name: `/lmcompat1-level2`, `/kerberos-false`.
                     let suffix = match env.as_object() {
@@ -763,11 +1048,27 @@ fn generate() -> Vec<(&'static str, Value)> {
                         Some(o) => o.iter().map(|(k, v)| format!("/{k}-{v}")).collect(),
                         None => String::new(),
                     };
-                    vectors.push(json!({
-                        "name": format!("{}{suffix}/{}", template.name, release.name()),
-                        "scenario": scenario,
-                        "expected": serde_json::to_value(&transcript).unwrap(),
-                    }));
+                    let name = format!("{}{suffix}/{}", template.name, release.name());
+                    let (scenario, expected) = vector(template, release, &template.knobs);
+                    vectors.push(json!({"name": name, "scenario": scenario, "expected": expected}));
+                    // Q-9 (SPEC v3): a line whose answer depends on where the access check
+                    // refuses is kept under v2's `per_call` too, for per-method coverage.
+                    let set = template
+                        .knobs
+                        .as_object()
+                        .is_some_and(|k| k.contains_key("access_check"));
+                    if !set {
+                        let mut knobs = template.knobs.clone();
+                        knobs["access_check"] = json!("per_call");
+                        let (scenario, per_call) = vector(template, release, &knobs);
+                        if per_call != expected {
+                            let name =
+                                format!("{}{suffix}/per_call/{}", template.name, release.name());
+                            vectors.push(
+                                json!({"name": name, "scenario": scenario, "expected": per_call}),
+                            );
+                        }
+                    }
                 }
             }
             (file, Value::Array(vectors))

@@ -583,10 +583,21 @@ fn every_name_table_round_trips_and_lists_its_names_on_error() {
     check(Principal::ALL);
     check(RuleId::ALL);
     check(Reason::ALL);
+    check(ImpersonationLevel::ALL);
+    check(LogonType::ALL);
+    check(NetworkState::ALL);
+    check(StartTo::ALL);
+    check(JobMethod::ALL);
+    check(AccessCheck::ALL);
     // The names are unique within each table.
     let names: std::collections::BTreeSet<_> = Access::ALL.iter().map(|a| a.name()).collect();
     assert_eq!(names.len(), Access::ALL.len());
-    // T-1…T-9, A-1…A-11, L-1…L-10, R-0… … …Q-12 (the other SPEC v3 ids
-    // arrive with their rules).
-    assert_eq!(RuleId::ALL.len(), 9 + 11 + 10 + 8 + 3 + 12);
+    // SPEC v3: T-1…T-11, A-1…A-14, L-1…L-15, R-0… … …Q-12.
+    assert_eq!(RuleId::ALL.len(), 11 + 14 + 15 + 8 + 5 + 12);
+    // Every RuleId opens a rule of SPEC.md (and, by the count above, every rule is one).
+    let spec = include_str!("../SPEC.md");
+    for id in RuleId::ALL {
+        let opens = |after: &str| spec.contains(&format!("- **{id}{after}"));
+        assert!(opens(" ") || opens("**"), "{id} is not a rule of SPEC.md");
+    }
 }

@@ -5,7 +5,7 @@
 use crate::access::Access;
 use crate::decide::route::{Principal, Route, route, transfer_makes};
 use crate::facts::{JobError, JobFacts};
-use crate::net::{AuthScheme, AuthTarget};
+use crate::net::AuthTarget;
 use crate::profile::{Profile, TokenCheck};
 use crate::rule::{Reason, Rule, RuleId};
 use crate::state::JobState;
@@ -145,37 +145,60 @@ pub const fn client_certificate_failure(job: &JobFacts, flags: TokenUsage) -> Op
     }
 }
 
-/// The schemes `target` challenges with (X-3), in `BG_AUTH_SCHEME` order.
+/// X-4: a job without a client certificate whose HTTPS server asks for one fails the TLS
+/// handshake with `ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED` (a server that requires one is
+/// treated alike, reading). HTTP and SMB never meet it (reading).
 #[inline]
-fn challenge_schemes(job: &JobFacts, target: AuthTarget) -> impl Iterator<Item = AuthScheme> {
-    let challenges = job.challenges;
-    AuthScheme::ALL
-        .iter()
-        .copied()
-        .filter(move |&s| challenges.asks(target, s))
+pub const fn certificate_needed_failure(job: &JobFacts) -> Option<JobError> {
+    if job.server_requests_certificate
+        && !job.client_certificate
+        && matches!(job.remote, crate::state::Remote::Https)
+    {
+        JobError::of(Reason::ClientCertificateNeeded)
+    } else {
+        None
+    }
+}
+
+/// X-5: whether an access comes after the TLS handshake: the server's challenge, the SMB
+/// file, the temporary and reply files.
+const fn after_handshake(access: Access) -> bool {
+    matches!(
+        access,
+        Access::WholeChallenge(AuthTarget::Server)
+            | Access::ServerChallenge(_)
+            | Access::SmbRemoteFile
+            | Access::DownloadTempFileCreate
+            | Access::DownloadTempFileRename
+            | Access::ReplyFileCreate
+            | Access::ReplyFileRename
+    )
 }
 
 /// The accesses a whole transfer of `job` makes, in order, each routed by [`route()`](crate::route()), and
 /// the job's final [`TransferOutcome`].
 ///
-/// **Order.** An upload (or upload-reply) job first opens its local file. Over HTTP(S):
-/// proxy discovery (`PRECONFIG`: the IE settings, then WPAD if they ask for
-/// auto-detection or a PAC URL; `AUTODETECT`: WPAD), the proxy's challenges (when the
-/// transfer goes through a proxy), the client certificate's key (the TLS handshake, HTTPS
-/// only), the server's challenges. Over SMB: the remote file. Then a download creates and
-/// renames its temporary file; an upload-reply job creates and renames its reply file.
+/// **Order** (X-5). An upload (or upload-reply) job first opens its local file. Over
+/// HTTP(S): proxy discovery (`PRECONFIG`: the IE settings, then WPAD if they ask for
+/// auto-detection or a PAC URL; `AUTODETECT`: WPAD), the proxy's challenge (when the
+/// transfer goes through a proxy), over HTTPS the TLS handshake (the client certificate's
+/// key, X-1; or a certificate the server asks for and the job lacks, X-4), the server's
+/// challenge. Over SMB: the remote file. Then a download creates and renames its
+/// temporary file; an upload-reply job creates and renames its reply file.
 ///
-/// **Challenges.** The schemes the server and the proxy ask for are an input,
-/// [`JobFacts::challenges`] (X-3), none by default; each becomes a step, in
-/// `BG_AUTH_SCHEME` order.
+/// **Challenges.** The schemes the server and the proxy offer are an input,
+/// [`JobFacts::challenges`] (X-3), none by default; each target's challenge is one step,
+/// [`Access::WholeChallenge`], answered in the strongest answerable scheme.
 ///
 /// **Outcome.** With Q-8 eager (the default), a job with non-zero flags and no helper
 /// token goes to ERROR with `BG_E_TOKEN_REQUIRED` before any access (L-6, X-2; no failing
-/// step). Otherwise the first step that fails decides: an access routed to the missing
-/// helper (L-6, lazy), a challenge nothing answers (`BG_E_HTTP_ERROR_401` for the server,
-/// `407` for the proxy, X-3), the certificate's key when [`client_certificate_failure`]
-/// predicts X-1 (`0x80072F9A`; L-6 when no helper token is there to make the TLS
-/// connection, reading). Otherwise TRANSFERRED. The job's state is not read.
+/// step). Otherwise the first failure in X-5's order decides: an access routed to the
+/// missing helper (L-6, lazy), a challenge no offered scheme answers
+/// (`BG_E_HTTP_ERROR_401` for the server, `407` for the proxy, X-3), the certificate's key
+/// when [`client_certificate_failure`] predicts X-1 (`0x80072F9A`; L-6 when no helper
+/// token is there to make the TLS connection, reading), a certificate the server asks for
+/// (X-4, `0x80072F0C`; no failing step). Otherwise TRANSFERRED. The job's state is not
+/// read.
 ///
 /// ```
 /// use bits_helper_token::{*, decide::*, error::*, job::*, net::*, profile::*, sid::*, token::*};
@@ -190,7 +213,7 @@ fn challenge_schemes(job: &JobFacts, target: AuthTarget) -> impl Iterator<Item =
 /// let plan = transfer_plan(&Profile::default(), &job);
 /// let names: Vec<&str> = plan.iter().map(|r| r.access.name()).collect();
 /// assert_eq!(names, [
-///     "proxy_ie_settings", "client_certificate_key", "server_challenge_negotiate",
+///     "proxy_ie_settings", "client_certificate_key", "server_challenge",
 ///     "download_temp_file_create", "download_temp_file_rename",
 /// ]);
 /// assert_eq!(plan.outcome().failure().map(|f| f.hresult),
@@ -226,13 +249,9 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
     add(Access::UploadLocalFile);
     add(Access::ProxyIeSettings);
     add(Access::ProxyAutoDetect);
-    for scheme in challenge_schemes(job, AuthTarget::Proxy) {
-        add(Access::ProxyChallenge(scheme));
-    }
+    add(Access::WholeChallenge(AuthTarget::Proxy));
     add(Access::ClientCertificateKey);
-    for scheme in challenge_schemes(job, AuthTarget::Server) {
-        add(Access::ServerChallenge(scheme));
-    }
+    add(Access::WholeChallenge(AuthTarget::Server));
     add(Access::SmbRemoteFile);
     add(Access::DownloadTempFileCreate);
     add(Access::DownloadTempFileRename);
@@ -251,16 +270,34 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
         Some(_) => x1,
         None => JobError::of(Reason::HelperTokenMissing).unwrap_or(x1),
     });
+    // X-4 fails the TLS handshake, which comes just before the first access after it.
+    let x4 = certificate_needed_failure(job);
+    let handshake = plan
+        .iter()
+        .position(|r| after_handshake(r.access))
+        .unwrap_or(usize::from(plan.len));
     let failing = plan.iter().enumerate().find_map(|(i, r)| {
+        if i == handshake {
+            if let Some(x4) = x4 {
+                return Some((None, x4));
+            }
+        }
         let failure = match r.access {
             Access::ClientCertificateKey => x1,
             _ => r.failure(),
         };
-        failure.map(|f| (i, f))
+        failure.map(|f| (Some(i), f))
     });
-    if let Some((i, failure)) = failing {
-        plan.outcome = TransferOutcome::Error(failure);
-        plan.failing = u8::try_from(i).ok();
+    match (failing, x4) {
+        (Some((i, failure)), _) => {
+            plan.outcome = TransferOutcome::Error(failure);
+            plan.failing = i.and_then(|i| u8::try_from(i).ok());
+        }
+        // Nothing after the handshake, and the handshake fails (X-4).
+        (None, Some(x4)) if handshake == usize::from(plan.len) => {
+            plan.outcome = TransferOutcome::Error(x4);
+        }
+        _ => {}
     }
     plan
 }
@@ -283,7 +320,7 @@ pub fn eager_token_failure(profile: &Profile, job: &JobFacts) -> Option<JobError
 mod tests {
     use super::*;
     use crate::decide::route::transfer_makes;
-    use crate::net::{Credential, Credentials, ProxyUsage};
+    use crate::net::{AuthScheme, Credential, Credentials, ProxyUsage};
     use crate::state::{JobType, Remote};
     use crate::token::Identity;
 

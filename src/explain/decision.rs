@@ -181,25 +181,15 @@ impl fmt::Display for Explained<Decision> {
             ),
             Reason::NothingToRemove => write!(f, "{id}: there is nothing to remove"),
             Reason::ServerChallengeUnanswered | Reason::ProxyChallengeUnanswered => {
-                let step = decision.failed_at();
+                let target = if rule.reason == Reason::ServerChallengeUnanswered {
+                    crate::net::AuthTarget::Server
+                } else {
+                    crate::net::AuthTarget::Proxy
+                };
                 write!(
                     f,
-                    "{id}: the {} challenges{}, and nothing answers: no explicit credentials for it, and implicit ones not allowed (R-3) or not usable (R-6)",
-                    if rule.reason == Reason::ServerChallengeUnanswered {
-                        "server"
-                    } else {
-                        "proxy"
-                    },
-                    match step.and_then(|a| a.as_challenge()) {
-                        Some((_, s)) => match s {
-                            crate::net::AuthScheme::Basic => " with Basic",
-                            crate::net::AuthScheme::Digest => " with Digest",
-                            crate::net::AuthScheme::Ntlm => " with NTLM",
-                            crate::net::AuthScheme::Negotiate => " with Negotiate",
-                            crate::net::AuthScheme::Passport => " with Passport",
-                        },
-                        None => "",
-                    }
+                    "{id}: the {target} challenges with {}, and no offered scheme can be answered: no explicit credentials for it, and implicit ones not allowed (R-3) or not usable (R-6)",
+                    Offered(job.challenges, target)
                 )
             }
             Reason::StateChanged => match decision.effect() {

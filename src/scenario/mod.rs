@@ -13,8 +13,8 @@
 //!
 //! let mut s = Scenario::new("svc");
 //! s.tokens.insert("svc".into(), TokenInfo::network_service());
-//! s.steps.push(Step::QueryInterface { caller: "svc".into(), handle: "h".into() });
-//! s.steps.push(Step::SetHelperTokenFlags { handle: "h".into(), flags: 2 });
+//! s.steps.push(Step::query_interface("svc", "h"));
+//! s.steps.push(Step::SetHelperTokenFlags { handle: "h".into(), flags: 2, level: None });
 //! let t = s.run()?;
 //! assert_eq!(t.results[1].hresult, HResult::S_OK);
 //! assert_eq!(t.results[1].rule, bits_helper_token::RuleId::A5);

@@ -243,13 +243,13 @@ impl Scenario {
 /// let mut s = Scenario::new("svc");
 /// s.tokens.insert("svc".into(), TokenInfo::network_service());
 /// let mut session = Session::new(&s)?;
-/// let r = session.step(&Step::QueryInterface { caller: "svc".into(), handle: 1.into() })?;
+/// let r = session.step(&Step::query_interface("svc", 1))?;
 /// assert_eq!(r.rule, RuleId::A1);
 /// // A refused step (an unknown handle) changes nothing.
-/// let wrong = Step::GetHelperTokenFlags { handle: 2.into() };
+/// let wrong = Step::GetHelperTokenFlags { handle: 2.into(), level: None };
 /// assert_eq!(session.step(&wrong).unwrap_err().step, Some(2));
 /// assert_eq!(session.steps_taken(), 1);
-/// let r = session.step(&Step::SetHelperTokenFlags { handle: 1.into(), flags: 2 })?;
+/// let r = session.step(&Step::SetHelperTokenFlags { handle: 1.into(), flags: 2, level: None })?;
 /// assert_eq!((r.hresult, r.rule), (HResult::S_OK, RuleId::A5));
 /// assert_eq!(session.job().flags().bits(), 2);
 /// # Ok::<(), bits_helper_token::scenario::ScenarioError>(())
@@ -268,10 +268,10 @@ pub struct Session {
 
 /// A handle as `query_interface` left it: obtained, or refused (its refusal answers every
 /// later step through it, contract 3 §1.7).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Handle {
     Obtained(TokenOptions),
-    Refused(Explained<Decision>),
+    Refused(alloc::boxed::Box<Explained<Decision>>),
 }
 
 impl Session {
@@ -354,9 +354,19 @@ impl Session {
     }
 
     /// Whether `step` can be applied now: every name resolves, a new handle's name is
-    /// free, a handle used was defined. The error [`Session::step`] would return.
+    /// free, a handle used was defined, and an `add_file` that gets past its checks does
+    /// not give a download a second file (L-15). The error [`Session::step`] would return.
     pub fn check(&self, step: &Step) -> Result<(), ScenarioError> {
-        self.resolve(step).map(|_| ())
+        if let Typed::AddFile(caller) = self.resolve(step)? {
+            let job = &self.job;
+            crate::decide::jobs::add_file(job.profile(), &caller, job.facts()).map_err(|e| {
+                ScenarioError {
+                    step: Some(self.steps + 1),
+                    kind: ScenarioErrorKind::SecondFile(e),
+                }
+            })?;
+        }
+        Ok(())
     }
 
     /// Applies one step: its result, or the error that refused it (numbered as the next
@@ -440,13 +450,13 @@ impl Session {
         // A handle whose QueryInterface was refused answers with that refusal (§1.7).
         let handle = |h: &HandleName| match self.handles.get(h) {
             Some(Handle::Obtained(handle)) => Ok(Ok(handle.with_level(level.unwrap_or_default()))),
-            Some(Handle::Refused(refusal)) => Ok(Err(*refusal)),
+            Some(Handle::Refused(refusal)) => Ok(Err(**refusal)),
             None => Err(at(ScenarioErrorKind::UnknownHandle(h.clone()))),
         };
         let through = |h: &HandleName, call: fn(TokenOptions) -> Typed<'s>| {
             Ok(match handle(h)? {
                 Ok(handle) => call(handle),
-                Err(refusal) => Typed::Skipped(refusal),
+                Err(refusal) => Typed::Skipped(alloc::boxed::Box::new(refusal)),
             })
         };
         Ok(match step {
@@ -460,7 +470,7 @@ impl Session {
             Step::SetHelperTokenFlags { handle, flags, .. } => {
                 match self.handle_for(handle, level).map_err(at)? {
                     Ok(o) => Typed::SetFlags(o, *flags),
-                    Err(refusal) => Typed::Skipped(refusal),
+                    Err(refusal) => Typed::Skipped(alloc::boxed::Box::new(refusal)),
                 }
             }
             Step::GetHelperTokenFlags { handle, .. } => through(handle, Typed::GetFlags)?,
@@ -472,7 +482,7 @@ impl Session {
                 let token = Impersonation::Allowed(identity(impersonating)?);
                 match self.handle_for(handle, level).map_err(at)? {
                     Ok(o) => Typed::SetToken(o, token),
-                    Err(refusal) => Typed::Skipped(refusal),
+                    Err(refusal) => Typed::Skipped(alloc::boxed::Box::new(refusal)),
                 }
             }
             Step::ClearHelperToken { handle, .. } => through(handle, Typed::Clear)?,
@@ -530,7 +540,7 @@ impl Session {
     ) -> Result<Result<TokenOptions, Explained<Decision>>, ScenarioErrorKind> {
         match self.handles.get(h) {
             Some(Handle::Obtained(handle)) => Ok(Ok(handle.with_level(level.unwrap_or_default()))),
-            Some(Handle::Refused(refusal)) => Ok(Err(*refusal)),
+            Some(Handle::Refused(refusal)) => Ok(Err(**refusal)),
             None => Err(ScenarioErrorKind::UnknownHandle(h.clone())),
         }
     }
@@ -551,7 +561,7 @@ impl Session {
                     None if d.rule().reason == Reason::InterfaceUnavailable => {
                         Handle::Obtained(TokenOptions::remembering(caller.identity, job.id()))
                     }
-                    None => Handle::Refused(d),
+                    None => Handle::Refused(alloc::boxed::Box::new(d)),
                 };
                 self.handles.insert(handle.clone(), handle_state);
                 d
@@ -562,7 +572,7 @@ impl Session {
             Typed::SetToken(o, imp) => o.set_token_on(job, imp),
             Typed::Clear(o) => o.clear_on(job),
             Typed::GetSid(o) => o.get_sid_on(job),
-            Typed::Skipped(refusal) => return Ok(Answered::Skipped(refusal)),
+            Typed::Skipped(ref refusal) => return Ok(Answered::Skipped(**refusal)),
             Typed::TakeOwnership(caller) => job.take_ownership_by(&caller),
             Typed::Event(event) => event(job),
             Typed::Start(to) => job.start_transfer(to),
@@ -591,7 +601,7 @@ enum Typed<'s> {
     Clear(TokenOptions),
     GetSid(TokenOptions),
     /// A step through a handle whose QueryInterface was refused.
-    Skipped(Explained<Decision>),
+    Skipped(alloc::boxed::Box<Explained<Decision>>),
     TakeOwnership(Caller),
     /// An event without arguments.
     Event(fn(&mut Job) -> Explained<Decision>),

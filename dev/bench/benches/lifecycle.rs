@@ -157,6 +157,8 @@ fn baseline_take_ownership(caller: Identity, job: &JobFacts) -> (Answer, Effect)
         let effect = Effect::NewOwner {
             owner: caller,
             helper: bits_helper_token::profile::TakeOwnership::DropToken,
+            logged_on: true,
+            requeue: false,
         };
         ((HResult::S_OK, RuleId::Q6), effect)
     }

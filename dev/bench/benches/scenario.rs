@@ -29,10 +29,7 @@ fn scenarios(c: &mut Criterion) {
         let mut s = Scenario::new("svc");
         s.tokens.insert("svc".into(), TokenInfo::network_service());
         for h in 0..n {
-            s.steps.push(Step::QueryInterface {
-                caller: "svc".into(),
-                handle: HandleName::Number(h),
-            });
+            s.steps.push(Step::query_interface("svc", h));
         }
         all_ok(&s, s.steps.len());
         g.bench_with_input(BenchmarkId::new("handles", n), &s, |b, s| {
@@ -54,15 +51,13 @@ fn scenarios(c: &mut Criterion) {
             "wide".into(),
             TokenInfo::new("S-1-5-21-9-9-9-1001".parse().unwrap(), groups),
         );
-        s.steps.push(Step::QueryInterface {
-            caller: "svc".into(),
-            handle: HandleName::Number(0),
-        });
+        s.steps.push(Step::query_interface("svc", 0));
         for _ in 0..n {
             s.steps.push(Step::SetHelperToken {
                 handle: HandleName::Number(0),
                 impersonating: "wide".into(),
-                can_impersonate: true,
+                can_impersonate: None,
+                level: None,
             });
         }
         all_ok(&s, s.steps.len());

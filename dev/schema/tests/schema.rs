@@ -8,7 +8,7 @@
 #[path = "../../../src/bin/bits-helper-token-oracle/line.rs"]
 mod oracle_line;
 
-use bits_helper_token::scenario::{HandleName, Scenario, Step};
+use bits_helper_token::scenario::{HandleName, JobProperty, PropertyTarget, Scenario, Step};
 use bits_helper_token::{decide::*, job::*, net::*, profile::*, token::*, *};
 use jsonschema::Validator;
 use serde_json::{Value, json};
@@ -364,47 +364,81 @@ fn every_name_the_crate_knows_is_in_the_schemas() {
     // Every step op, each from a real step of the crate.
     let h = || HandleName::from(1);
     let steps = [
-        Step::QueryInterface {
-            caller: "a".into(),
-            handle: h(),
-        },
+        Step::query_interface("a", 1),
         Step::SetHelperTokenFlags {
             handle: h(),
             flags: 0,
+            level: Some(ImpersonationLevel::Identify),
         },
-        Step::GetHelperTokenFlags { handle: h() },
+        Step::GetHelperTokenFlags {
+            handle: h(),
+            level: None,
+        },
         Step::SetHelperToken {
             handle: h(),
             impersonating: "a".into(),
-            can_impersonate: true,
+            can_impersonate: Some(true),
+            level: None,
         },
-        Step::ClearHelperToken { handle: h() },
-        Step::GetHelperTokenSid { handle: h() },
+        Step::ClearHelperToken {
+            handle: h(),
+            level: None,
+        },
+        Step::GetHelperTokenSid {
+            handle: h(),
+            level: None,
+        },
         Step::LogoffOwner {},
         Step::LogonOwner {},
         Step::HelperSessionEnded {},
         Step::ServiceStop {},
-        Step::Resume {},
+        Step::resume(),
+        Step::suspend(),
+        Step::add_file(),
         Step::Transfer {},
-        Step::Cancel {},
-        Step::Complete {},
-        Step::TakeOwnership { caller: "a".into() },
+        Step::cancel(),
+        Step::Complete {
+            caller: Some("a".into()),
+            level: Some(ImpersonationLevel::Anonymous),
+        },
+        Step::take_ownership("a"),
         Step::Route {
-            access: Access::Other,
+            access: Access::WholeChallenge(AuthTarget::Server),
         },
         Step::SetCredentials {
             target: AuthTarget::Server,
             scheme: AuthScheme::Ntlm,
             credential: Credential::Implicit,
+            caller: None,
+            level: None,
         },
         Step::RemoveCredentials {
             target: AuthTarget::Proxy,
             scheme: AuthScheme::Basic,
+            caller: None,
+            level: None,
         },
         Step::SetProxyUsage {
             usage: ProxyUsage::Override,
+            caller: None,
+            level: None,
         },
-        Step::SetClientCertificate { present: true },
+        Step::SetClientCertificate {
+            present: true,
+            caller: None,
+            level: None,
+        },
+        Step::SetJobProperty {
+            property: JobProperty::UseStoredCredentials,
+            target: PropertyTarget::Proxy,
+            caller: None,
+            level: None,
+        },
+        Step::StartTransfer {
+            to: Some(StartTo::Connecting),
+        },
+        Step::NetworkLost {},
+        Step::NetworkRestored {},
     ];
     let ops: BTreeSet<String> = s
         .pointer(&format!("{d}/step/oneOf"))

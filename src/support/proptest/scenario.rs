@@ -443,9 +443,24 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
         let names = names.clone();
         move |who: usize| Step::query_interface(&names[who % names.len()], fresh)
     };
+    // L-15: a second file on a download is outside the model: an `add_file` whose caller
+    // would get that far becomes a `suspend` by the same caller.
+    let second_file: Vec<Option<String>> = core::iter::once(None)
+        .chain(names.iter().cloned().map(Some))
+        .filter(|caller| {
+            let step = Step::AddFile {
+                caller: caller.clone(),
+                level: None,
+            };
+            session.check(&step).is_err()
+        })
+        .collect();
     step_strategy(params, names.clone())
         .prop_map(move |raw| match raw {
             RawStep::Query { who, .. } => query(who),
+            RawStep::Step(Step::AddFile { caller, level }) if second_file.contains(&caller) => {
+                Step::Suspend { caller, level }
+            }
             RawStep::Step(mut step) => {
                 let Some(handle) = step.handle_mut() else {
                     return step;
