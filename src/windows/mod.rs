@@ -8,9 +8,11 @@
 //!   `QueryInterface` for `IBitsTokenOptions` would remember — the thread's
 //!   impersonation token, or the process token when the thread is not impersonating.
 //!   Its user and groups are read with `GetTokenInformation` (`TokenUser`, `TokenGroups`,
-//!   `TokenElevation`) and every SID is copied into a [`Sid`](crate::Sid) through its
-//!   binary form (T-2). [`WindowsToken::snapshot`] gives a plain-data
-//!   [`TokenInfo`](crate::token::TokenInfo).
+//!   `TokenElevation`, `TokenIntegrityLevel`, `TokenRestrictedSids` for T-11) and every
+//!   SID is copied into a [`Sid`](crate::Sid) through its binary form (T-2); its logon type
+//!   (L-11) from its logon session (`LsaGetLogonSessionData`), else its logon-type groups,
+//!   and `None` where those do not decide ([`WindowsToken::logon_source`]).
+//!   [`WindowsToken::snapshot`] gives a plain-data [`TokenInfo`](crate::token::TokenInfo).
 //! - [`ComJob`]: `IBitsTokenOptions` as a real COM object for a BITS reimplementation
 //!   to hand its clients. [`ComJob::query_interface`] stands for the job's
 //!   `QueryInterface` (A-1: it reads the identity of the client COM presents); every
@@ -57,4 +59,4 @@ mod token;
 pub use com::{ComError, ComJob};
 pub use conv::WindowsSid;
 pub use error::TokenError;
-pub use token::{ImpersonationGuard, ImpersonationLevel, TokenKind, WindowsToken};
+pub use token::{ImpersonationGuard, ImpersonationLevel, LogonSource, TokenKind, WindowsToken};
