@@ -18,7 +18,8 @@
 //!   `QueryInterface` (A-1: it reads the identity of the client COM presents); every
 //!   method asks the model's [`TokenOptions`](crate::TokenOptions) and applies its
 //!   decision; `SetHelperToken` takes the client's token at call time and keeps a
-//!   duplicated handle for the accesses make with it.
+//!   duplicated handle for the accesses make with it. [`client_level`] reads
+//!   the impersonation level the client of the COM call in progress allows (T-10).
 //! - Conversions: [`HResult`](crate::HResult) ↔ `windows::core::HRESULT`,
 //!   [`TokenUsage`](crate::TokenUsage) ↔ `BG_TOKEN`, [`Sid`](crate::Sid) ↔
 //!   [`WindowsSid`] (an owned, aligned Windows SID). A compile-time check pins the
@@ -56,7 +57,7 @@ mod error;
 mod info;
 mod token;
 
-pub use com::{ComError, ComJob};
+pub use com::{ComError, ComJob, client_level};
 pub use conv::WindowsSid;
 pub use error::TokenError;
 pub use token::{ImpersonationGuard, ImpersonationLevel, LogonSource, TokenKind, WindowsToken};
