@@ -312,3 +312,238 @@ fn a_token_lowered_to_low_integrity_reads_back_low() {
     assert_eq!(low.identity().integrity, IntegrityLevel::Low);
     assert!(low.identity().integrity < full.identity().integrity);
 }
+
+/// `HRESULT_FROM_WIN32(ERROR_INVALID_FUNCTION)`: what Wine 8 answers for a token
+/// information class it does not implement.
+const INVALID_FUNCTION: i32 = 0x8007_0001_u32 as i32;
+
+/// T-11: a copy of the process token with one restricting SID (`CreateRestrictedToken`'s
+/// `SidsToRestrict`: Everyone) is restricted, and the binding reads that SID back from
+/// `TokenRestrictedSids`; the process token and the Administrators-deny-only copy are not
+/// restricted (deny-only groups are not restricting SIDs). Win32's `IsTokenRestricted` and
+/// `TokenRestrictedSids`, asked directly, are the oracle.
+///
+/// Under Wine 8 this cannot be shown: `CreateRestrictedToken` accepts the restricting SID,
+/// but `GetTokenInformation(TokenRestrictedSids)` fails with `ERROR_INVALID_FUNCTION`
+/// for every token, and `IsTokenRestricted` with it (it answers FALSE, last error 1). The
+/// test then checks that the binding says it could not read them (`restricting_sids()` is
+/// `None`) and answers "not restricted", the documented fallback — and fails the day Wine
+/// implements the class, so the Windows assertions take over.
+#[test]
+fn restricting_sids_make_a_restricted_token() {
+    let full = process();
+    let deny_only = restricted();
+    let limited = full
+        .with_restricting_sids(&[Sid::EVERYONE])
+        .expect("CreateRestrictedToken with SidsToRestrict");
+    let oracle = windows_oracle::token_restricted_sids(limited.as_handle());
+    let strings = |sids: &[Sid]| sids.iter().map(ToString::to_string).collect::<Vec<_>>();
+    println!(
+        "restricted copy: restricting_sids {:?}, restricted {}; TokenRestrictedSids {:?}; \
+         IsTokenRestricted: process {:?}, deny-only copy {:?}, restricted copy {:?}",
+        limited.restricting_sids().map(strings),
+        limited.restricted(),
+        oracle.as_ref().map(|sids| sids
+            .iter()
+            .map(|(sid, attributes)| format!("{} {attributes:#x}", sid.string))
+            .collect::<Vec<_>>()),
+        windows_oracle::is_token_restricted(full.as_handle()),
+        windows_oracle::is_token_restricted(deny_only.as_handle()),
+        windows_oracle::is_token_restricted(limited.as_handle()),
+    );
+    assert_eq!(limited.user(), full.user(), "restricting keeps the user");
+    for token in [&full, &deny_only, &limited] {
+        // The binding answers what Win32 answers, token for token.
+        let win32 = windows_oracle::token_restricted_sids(token.as_handle());
+        match (token.restricting_sids(), win32) {
+            (Some(ours), Ok(theirs)) => assert_eq!(
+                strings(ours),
+                theirs
+                    .iter()
+                    .map(|(sid, _)| sid.string.clone())
+                    .collect::<Vec<_>>()
+            ),
+            (None, Err(code)) => assert_eq!(code, INVALID_FUNCTION),
+            (ours, theirs) => panic!("binding {ours:?}, Win32 {theirs:?}"),
+        }
+        match windows_oracle::is_token_restricted(token.as_handle()) {
+            Ok(restricted) => assert_eq!(token.restricted(), restricted),
+            Err(code) => assert_eq!(code, INVALID_FUNCTION),
+        }
+        assert_eq!(
+            token.identity().restricted,
+            token.restricted(),
+            "A-1 remembers T-11"
+        );
+        assert_eq!(
+            Identity::of(&token.snapshot()),
+            token.identity(),
+            "the snapshot judges as the token does"
+        );
+    }
+    if under_wine() {
+        for token in [&full, &deny_only, &limited] {
+            assert_eq!(token.restricting_sids(), None, "Wine 8 cannot read them");
+            assert!(!token.restricted(), "unknown is taken as unrestricted");
+            assert_eq!(
+                windows_oracle::is_token_restricted(token.as_handle()),
+                Err(INVALID_FUNCTION)
+            );
+        }
+        return;
+    }
+    assert_eq!(full.restricting_sids(), Some(&[][..]));
+    assert_eq!(
+        deny_only.restricting_sids(),
+        Some(&[][..]),
+        "deny-only is not restricting"
+    );
+    assert!(!full.restricted() && !deny_only.restricted());
+    assert_eq!(limited.restricting_sids(), Some(&[Sid::EVERYONE][..]));
+    assert!(limited.restricted());
+    assert!(limited.identity().restricted);
+    assert_eq!(limited.snapshot().restricting_sids, [Sid::EVERYONE]);
+}
+
+/// L-11: the process token's logon type, read from its logon session
+/// (`TokenStatistics.AuthenticationId` → `LsaGetLogonSessionData`), else from its
+/// logon-type groups; Win32 asked directly is the oracle for which path was taken.
+///
+/// Under Wine 8 the process token's logon session is `0:0`, and `LsaGetLogonSessionData`
+/// succeeds for it but names no logon type (`UndefinedLogonType`, 0; the oracle prints
+/// it), so the binding takes the fallback: the token's groups hold `INTERACTIVE`
+/// (`S-1-5-4`) and no other logon-type group, which cannot tell a Welcome-screen logon
+/// from a RunAs, so the logon type is unknown (`None`), and L-11's default (`Interactive`
+/// for a user that is not a service account) applies. The test asserts that path, not
+/// just any answer.
+#[test]
+fn logon_type_is_read_from_the_logon_session_or_the_groups() {
+    use bits_helper_token::token::LogonType;
+    use bits_helper_token::windows::LogonSource;
+    let token = process();
+    let (session, lsa) = windows_oracle::logon_session(token.as_handle());
+    let logon_groups: Vec<String> = token
+        .groups()
+        .iter()
+        .map(|g| g.sid.to_string())
+        .filter(|sid| {
+            ["S-1-5-2", "S-1-5-3", "S-1-5-4", "S-1-5-6", "S-1-5-14"].contains(&sid.as_str())
+        })
+        .collect();
+    println!(
+        "process token: logon session {:#x}:{:#x}; LsaGetLogonSessionData {lsa:x?}; \
+         logon-type groups {logon_groups:?}; binding: source {:?}, logon {:?}, with default {:?}",
+        session.HighPart,
+        session.LowPart,
+        token.logon_source(),
+        token.logon(),
+        token.logon_or_default()
+    );
+    match (token.logon_source(), lsa) {
+        (LogonSource::Lsa { logon_type }, Ok(Some((theirs, _)))) => {
+            assert_eq!(logon_type, theirs);
+        }
+        (LogonSource::Groups { lsa_error: None }, Ok(None | Some((0, _)))) => {}
+        (LogonSource::Groups { lsa_error: Some(_) }, Err(_)) => {}
+        (ours, theirs) => panic!("binding {ours:?}, LSA {theirs:x?}"),
+    }
+    // The plain-data snapshot states what the token states.
+    assert_eq!(token.snapshot().logon, token.logon());
+    if under_wine() {
+        assert_eq!((session.HighPart, session.LowPart), (0, 0));
+        assert!(matches!(lsa, Ok(Some((0, _)))), "UndefinedLogonType");
+        assert_eq!(
+            token.logon_source(),
+            LogonSource::Groups { lsa_error: None },
+            "Wine 8's LSA gives no logon type: the fallback is taken"
+        );
+        assert_eq!(logon_groups, ["S-1-5-4"]);
+        assert_eq!(
+            token.logon(),
+            None,
+            "INTERACTIVE alone: a Welcome-screen logon or a RunAs"
+        );
+        assert_eq!(token.logon_or_default(), LogonType::Interactive);
+    }
+}
+
+/// T-10: a thread that impersonates its own process token at identification and at
+/// impersonation level (`ImpersonateSelf`) reads that level back from its thread token —
+/// through the binding (`WindowsToken::thread`, `client_level`), through the COM object's
+/// helper (`windows::client_level`, which outside a COM call reads the calling thread),
+/// and through Win32 directly. A thread that does not impersonate has no level; an
+/// anonymous-level thread token cannot be opened (`ERROR_CANT_OPEN_ANONYMOUS`), which the
+/// helper reads as `Anonymous`.
+#[test]
+fn impersonation_level_is_read_from_the_thread_token() {
+    use bits_helper_token::token::ImpersonationLevel as Level;
+    use bits_helper_token::windows::{ImpersonationLevel, client_level};
+    use windows::Win32::Security::{
+        ImpersonateSelf, RevertToSelf, SecurityIdentification, SecurityImpersonation,
+    };
+
+    assert!(WindowsToken::thread().expect("thread token").is_none());
+    assert_eq!(
+        process().client_level(),
+        None,
+        "a primary token has no level"
+    );
+    assert_eq!(client_level(), None, "not impersonating: no client level");
+
+    for (win32, ours, t10) in [
+        (
+            SecurityIdentification,
+            ImpersonationLevel::Identification,
+            Level::Identify,
+        ),
+        (
+            SecurityImpersonation,
+            ImpersonationLevel::Impersonation,
+            Level::Impersonate,
+        ),
+    ] {
+        // SAFETY: no preconditions; the thread impersonates until RevertToSelf below.
+        unsafe { ImpersonateSelf(win32) }.expect("ImpersonateSelf");
+        let thread = WindowsToken::thread()
+            .expect("thread token")
+            .expect("impersonating");
+        let oracle = windows_oracle::impersonation_level(thread.as_handle());
+        let helper = client_level();
+        // SAFETY: no preconditions; ends the impersonation begun above.
+        unsafe { RevertToSelf() }.expect("RevertToSelf");
+        println!(
+            "ImpersonateSelf({win32:?}): thread token {:?}, level {:?} (T-10 {:?}); \
+             Win32 {oracle:?}; client_level() {helper:?}",
+            thread.kind(),
+            thread.impersonation_level(),
+            thread.client_level()
+        );
+        assert_eq!(thread.kind(), TokenKind::Impersonation);
+        assert_eq!(oracle, win32);
+        assert_eq!(thread.impersonation_level(), Some(ours));
+        assert_eq!(thread.client_level(), Some(t10));
+        assert_eq!(helper, Some(t10));
+        assert_eq!(thread.allows_impersonation(), t10.can_impersonate());
+        assert_eq!(Level::from(ours), t10);
+        assert_eq!(ImpersonationLevel::from(t10), ours);
+    }
+    assert!(WindowsToken::thread().expect("thread token").is_none());
+
+    // Anonymous level: Windows will not open the token; the helper says Anonymous.
+    let anonymous = process()
+        .duplicate_at(ImpersonationLevel::Anonymous)
+        .expect("DuplicateTokenEx at SecurityAnonymous");
+    assert_eq!(anonymous.client_level(), Some(Level::Anonymous));
+    let (opened, helper) = {
+        let _guard = anonymous.impersonate().expect("ImpersonateLoggedOnUser");
+        (WindowsToken::thread().map(|t| t.is_some()), client_level())
+    };
+    println!("anonymous-level thread token: opening {opened:?}; client_level() {helper:?}");
+    assert_eq!(
+        opened.map_err(|e| e.code()),
+        Err(Some(bits_helper_token::HResult::from_win32(1347))),
+        "ERROR_CANT_OPEN_ANONYMOUS"
+    );
+    assert_eq!(helper, Some(Level::Anonymous));
+    assert!(WindowsToken::thread().expect("thread token").is_none());
+}

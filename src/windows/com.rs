@@ -31,7 +31,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use windows::Win32::Foundation::{
     CO_E_NOTINITIALIZED, E_NOINTERFACE, E_OUTOFMEMORY, E_POINTER, E_UNEXPECTED,
-    RPC_E_CALL_COMPLETE, S_OK,
+    ERROR_CANT_OPEN_ANONYMOUS, RPC_E_CALL_COMPLETE, S_OK,
 };
 use windows::Win32::Networking::BackgroundIntelligentTransferService::{
     BG_TOKEN, IBitsTokenOptions, IBitsTokenOptions_Vtbl,
@@ -46,6 +46,7 @@ use crate::decide::{Decision, Impersonation, Value};
 use crate::explain::Explained;
 use crate::hresult::HResult;
 use crate::job::{Job, QueryInterfaceError, TokenOptions, WrongJob};
+use crate::token::ImpersonationLevel;
 
 /// A model [`Job`] shared by every `IBitsTokenOptions` object obtained on it (several
 /// clients, several handles), behind a lock, with the real helper token beside it.
@@ -243,6 +244,53 @@ fn client_token() -> Result<WindowsToken, NoClient> {
             Ok(WindowsToken::caller()?)
         }
         Err(e) => Err(NoClient::Refused(e)),
+    }
+}
+
+/// The impersonation level the client of the COM call in progress allows (T-10, A-9): the
+/// level of the token `CoImpersonateClient` puts on this thread, in RPC's terms.
+///
+/// - Inside a COM call: [`Anonymous`](ImpersonationLevel::Anonymous) when that token cannot
+///   be opened because it is anonymous (`OpenThreadToken` fails with
+///   `ERROR_CANT_OPEN_ANONYMOUS`: an `RPC_C_IMP_LEVEL_ANONYMOUS` client, whose token "will
+///   not contain any information"); else the token's level — which is what the server can
+///   do with it, and can be below what the client set on its proxy.
+/// - Outside any COM call (`RPC_E_CALL_COMPLETE`; `CO_E_NOTINITIALIZED` on a thread without
+///   COM), the in-process caller is this thread: the level of its impersonation token, the
+///   same way.
+/// - `None` (unknown: the model's default applies) when the thread is not impersonating
+///   (a primary token has no impersonation level), when `CoImpersonateClient` refuses for
+///   any other reason, or when the token cannot be read.
+///
+/// Impersonation, when it began here, is ended before returning.
+pub fn client_level() -> Option<ImpersonationLevel> {
+    // SAFETY: no preconditions; on success this thread impersonates the COM client until
+    // `CoRevertToSelf` below.
+    match unsafe { CoImpersonateClient() } {
+        Ok(()) => {
+            let level = thread_level();
+            // SAFETY: ends the impersonation the successful `CoImpersonateClient` began. A
+            // failure leaves nothing to undo here; the level read stands.
+            let _ = unsafe { CoRevertToSelf() };
+            level
+        }
+        Err(e) if e.code() == RPC_E_CALL_COMPLETE || e.code() == CO_E_NOTINITIALIZED => {
+            thread_level()
+        }
+        Err(_) => None,
+    }
+}
+
+/// The T-10 level of this thread's impersonation token: `Anonymous` when Windows will not
+/// open it for being anonymous, `None` without one or when it cannot be read.
+fn thread_level() -> Option<ImpersonationLevel> {
+    match WindowsToken::thread() {
+        Ok(Some(token)) => token.client_level(),
+        Ok(None) => None,
+        Err(e) if e.code() == Some(HResult::from(ERROR_CANT_OPEN_ANONYMOUS.to_hresult())) => {
+            Some(ImpersonationLevel::Anonymous)
+        }
+        Err(_) => None,
     }
 }
 

@@ -8,15 +8,20 @@ use core::marker::PhantomData;
 use core::mem::size_of;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 
-use windows::Win32::Foundation::{E_ACCESSDENIED, ERROR_NO_TOKEN, HANDLE};
+use windows::Win32::Foundation::{
+    E_ACCESSDENIED, ERROR_INVALID_FUNCTION, ERROR_NO_TOKEN, HANDLE, LUID,
+};
+use windows::Win32::Security::Authentication::Identity::{
+    LsaFreeReturnBuffer, LsaGetLogonSessionData, LsaNtStatusToWinError, SECURITY_LOGON_SESSION_DATA,
+};
 use windows::Win32::Security::{
     CheckTokenMembership, CreateRestrictedToken, DuplicateTokenEx, GetTokenInformation,
     ImpersonateLoggedOnUser, RevertToSelf, SECURITY_IMPERSONATION_LEVEL, SID_AND_ATTRIBUTES,
     SecurityAnonymous, SecurityDelegation, SecurityIdentification, SecurityImpersonation,
     SetTokenInformation, TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE,
-    TOKEN_INFORMATION_CLASS, TOKEN_MANDATORY_LABEL, TOKEN_QUERY, TOKEN_TYPE, TokenElevation,
-    TokenGroups, TokenImpersonation, TokenImpersonationLevel, TokenIntegrityLevel, TokenPrimary,
-    TokenType, TokenUser,
+    TOKEN_INFORMATION_CLASS, TOKEN_MANDATORY_LABEL, TOKEN_QUERY, TOKEN_STATISTICS, TOKEN_TYPE,
+    TokenElevation, TokenGroups, TokenImpersonation, TokenImpersonationLevel, TokenIntegrityLevel,
+    TokenPrimary, TokenRestrictedSids, TokenStatistics, TokenType, TokenUser,
 };
 use windows::Win32::System::Threading::{
     GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken,
@@ -25,8 +30,9 @@ use windows::core::BOOL;
 
 use super::info::InfoBuffer;
 use super::{TokenError, WindowsSid};
+use crate::hresult::HResult;
 use crate::sid::Sid;
-use crate::token::{Group, Identity, IntegrityLevel, Token, TokenInfo};
+use crate::token::{self, Group, Identity, IntegrityLevel, LogonType, Token, TokenInfo};
 
 /// Whether a token is a primary (process) token or an impersonation (thread) token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,6 +83,56 @@ impl ImpersonationLevel {
     }
 }
 
+/// The level in T-10's terms: a server's impersonation token for a COM client holds the
+/// `SECURITY_IMPERSONATION_LEVEL` of the same name as the `RPC_C_IMP_LEVEL_*` the client
+/// set (Anonymous, Identification, Impersonation, Delegation ↔ ANONYMOUS, IDENTIFY,
+/// IMPERSONATE, DELEGATE: the same four levels with the same meaning).
+impl From<ImpersonationLevel> for token::ImpersonationLevel {
+    fn from(level: ImpersonationLevel) -> token::ImpersonationLevel {
+        match level {
+            ImpersonationLevel::Anonymous => token::ImpersonationLevel::Anonymous,
+            ImpersonationLevel::Identification => token::ImpersonationLevel::Identify,
+            ImpersonationLevel::Impersonation => token::ImpersonationLevel::Impersonate,
+            ImpersonationLevel::Delegation => token::ImpersonationLevel::Delegate,
+        }
+    }
+}
+
+/// The `SECURITY_IMPERSONATION_LEVEL` of the same name (see the converse).
+impl From<token::ImpersonationLevel> for ImpersonationLevel {
+    fn from(level: token::ImpersonationLevel) -> ImpersonationLevel {
+        match level {
+            token::ImpersonationLevel::Anonymous => ImpersonationLevel::Anonymous,
+            token::ImpersonationLevel::Identify => ImpersonationLevel::Identification,
+            token::ImpersonationLevel::Impersonate => ImpersonationLevel::Impersonation,
+            token::ImpersonationLevel::Delegate => ImpersonationLevel::Delegation,
+        }
+    }
+}
+
+/// Where [`WindowsToken::logon`](Token::logon) took its answer from (L-11): the token's
+/// logon session as LSA describes it, or, when LSA gives nothing, the logon-type groups
+/// Windows puts in every token. See [`WindowsToken::logon_source`] for the mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LogonSource {
+    /// `LsaGetLogonSessionData` on the token's `TokenStatistics.AuthenticationId`
+    /// answered: `logon_type` is the session's `SECURITY_LOGON_TYPE` value, as LSA gave it.
+    Lsa {
+        /// The `SECURITY_LOGON_TYPE` value (`Interactive` 2, `Network` 3, …).
+        logon_type: u32,
+    },
+    /// LSA gave no logon type, and the answer comes from the token's groups.
+    /// `lsa_error`: the failure (`LsaNtStatusToWinError` of its `NTSTATUS`, as an
+    /// `HRESULT`); `None` when LSA succeeded without a logon type: no session data, as for
+    /// LocalSystem's session `0x3e7`, which is not logged on "in the typical logon manner",
+    /// or `UndefinedLogonType` (0), which Wine 8 answers for its one session `0:0`.
+    Groups {
+        /// Why LSA gave no logon type.
+        lsa_error: Option<HResult>,
+    },
+}
+
 /// A real Windows access token: an owned handle (closed on drop) and what the rules read
 /// of it — the user SID and the groups with their attributes (T-4).
 ///
@@ -92,11 +148,7 @@ impl ImpersonationLevel {
 #[derive(Debug)]
 pub struct WindowsToken {
     handle: OwnedHandle,
-    info: TokenInfo,
-    elevated: bool,
-    integrity: IntegrityLevel,
-    kind: TokenKind,
-    level: Option<ImpersonationLevel>,
+    reading: Reading,
 }
 
 /// Rights we ask for: read, plus what duplicating and impersonating need.
@@ -163,73 +215,126 @@ impl WindowsToken {
     /// Wraps a token handle you own (opened with at least `TOKEN_QUERY`) and reads it.
     /// On error the handle is closed.
     pub fn from_handle(handle: OwnedHandle) -> Result<WindowsToken, TokenError> {
-        let (info, elevated, integrity, kind, level) = read(raw(&handle))?;
-        Ok(WindowsToken {
-            handle,
-            info,
-            elevated,
-            integrity,
-            kind,
-            level,
-        })
+        let reading = read(raw(&handle))?;
+        Ok(WindowsToken { handle, reading })
     }
 
-    /// Reads user, groups, elevation and kind again (a token's groups can be changed with
-    /// `AdjustTokenGroups`).
+    /// Reads everything again: user, groups, elevation, integrity level, kind, restricting
+    /// SIDs and logon session (a token's groups can be changed with `AdjustTokenGroups`).
     pub fn refresh(&mut self) -> Result<(), TokenError> {
-        (
-            self.info,
-            self.elevated,
-            self.integrity,
-            self.kind,
-            self.level,
-        ) = read(raw(&self.handle))?;
+        self.reading = read(raw(&self.handle))?;
         Ok(())
     }
 
-    /// A plain-data copy of what was read: user SID, groups, elevation and integrity level.
+    /// A plain-data copy of what was read: user SID, groups, elevation, integrity level,
+    /// restricting SIDs (T-11) and the logon type when the token's session decides it
+    /// (L-11; else none is stated, as [`Token::logon`] answers).
     pub fn snapshot(&self) -> TokenInfo {
-        self.info
+        self.reading
+            .info
             .clone()
-            .with_elevated(self.elevated)
-            .with_integrity(self.integrity)
+            .with_elevated(self.reading.elevated)
+            .with_integrity(self.reading.integrity)
     }
 
     /// What a `QueryInterface` for `IBitsTokenOptions` remembers of this token: the
-    /// user SID, whether the administrators SID is enabled (T-5), and the elevation and
-    /// integrity level Windows reports (T-9, T-8).
+    /// user SID, whether the administrators SID is enabled (T-5), the elevation and
+    /// integrity level Windows reports (T-9, T-8) and whether it is restricted (T-11).
     pub fn identity(&self) -> Identity {
         Identity::of(self)
     }
 
     /// `TokenElevation`: whether Windows calls the token elevated (T-9; A-11, L-7).
     pub fn is_elevated(&self) -> bool {
-        self.elevated
+        self.reading.elevated
     }
 
     /// `TokenIntegrityLevel`: the token's mandatory integrity level (T-8; A-11).
     pub fn integrity_level(&self) -> IntegrityLevel {
-        self.integrity
+        self.reading.integrity
+    }
+
+    /// `GetTokenInformation(TokenRestrictedSids)`: the token's restricting SIDs (T-11), in
+    /// the order Windows lists them; empty for a token that is not restricted. The token is
+    /// restricted ([`Token::restricted`], what `IsTokenRestricted` answers) exactly when
+    /// there is one. Deny-only groups ([`with_deny_only`](WindowsToken::with_deny_only),
+    /// UAC filtering) are not restricting SIDs.
+    ///
+    /// `None` when Windows does not implement the class (`ERROR_INVALID_FUNCTION`): Wine 8,
+    /// whose `IsTokenRestricted` fails the same way, and whose `CreateRestrictedToken`
+    /// accepts restricting SIDs that nothing can read back. Such a token is then taken as
+    /// not restricted — [`Token::restricted`] answers `false` —, and this `None` is how a
+    /// caller tells that answer from a read one. Any other failure fails the reading.
+    pub fn restricting_sids(&self) -> Option<&[Sid]> {
+        self.reading
+            .restricting_read
+            .then_some(self.reading.info.restricting_sids.as_slice())
+    }
+
+    /// Where [`Token::logon`] took its answer from, with the `SECURITY_LOGON_TYPE` value
+    /// when LSA gave one (L-11).
+    ///
+    /// The logon session is the token's `TokenStatistics.AuthenticationId`, described by
+    /// `LsaGetLogonSessionData` (which answers its owner and local administrators). Its
+    /// `SECURITY_LOGON_TYPE` decides [`Token::logon`] only where the type tells one of
+    /// L-11's kinds apart from the others:
+    ///
+    /// | `SECURITY_LOGON_TYPE` | [`Token::logon`] | why |
+    /// |---|---|---|
+    /// | `RemoteInteractive` 10, `CachedRemoteInteractive` 12 | `Interactive` | Remote Desktop |
+    /// | `Unlock` 7, `CachedUnlock` 13 | `Interactive` | the unlock of a workstation's session |
+    /// | `Batch` 4 | `Batch` | |
+    /// | `Service` 5 | `Service` | |
+    /// | `NewCredentials` 9 | `Secondary` | `runas /netonly` (`LOGON_NETCREDENTIALS_ONLY`): a clone of the caller's token with other network credentials |
+    /// | `Interactive` 2, `CachedInteractive` 11 | `None` | the Welcome screen and fast user switching, but also RunAs and other secondary logons (`CreateProcessWithLogonW`, `LogonUser` with `LOGON32_LOGON_INTERACTIVE`): LSA gives them the same type |
+    /// | `Network` 3, `NetworkCleartext` 8 | `None` | SSH, SMB, … but also a Remote PowerShell session (WinRM logs its clients on over the network): LSA alone cannot tell Remote PowerShell from another network logon |
+    /// | `Proxy` 6, any other value | `None` | |
+    ///
+    /// `None` means *unknown*, never a guess: [`Token::logon_or_default`] then takes L-11's
+    /// default (`Service` for the service accounts, else `Interactive`), so a RunAs token
+    /// or a network logon read here counts as interactive unless the caller states its
+    /// logon type itself ([`TokenInfo::with_logon`] on the [`snapshot`](WindowsToken::snapshot)).
+    ///
+    /// When LSA gives no type ([`LogonSource::Groups`]: the call failed, or it answered no
+    /// data — LocalSystem's session — or `UndefinedLogonType` 0, as Wine 8 does), the
+    /// well-known logon-type groups
+    /// Windows puts in the token decide instead, by their presence (whatever their
+    /// attributes): `SERVICE` (`S-1-5-6`) alone → `Service`; `BATCH` (`S-1-5-3`) alone →
+    /// `Batch`; `REMOTE_INTERACTIVE` (`S-1-5-14`), with or without `INTERACTIVE`, and no
+    /// other → `Interactive`; `INTERACTIVE` (`S-1-5-4`) alone → `None` (a RunAs token has it
+    /// too); `NETWORK` (`S-1-5-2`) → `None` (Remote PowerShell or not); none of them, or
+    /// another mix → `None`. No group tells a `NewCredentials` logon apart: it keeps the
+    /// caller's groups.
+    pub fn logon_source(&self) -> LogonSource {
+        self.reading.logon_source
     }
 
     /// Primary or impersonation token.
     pub fn kind(&self) -> TokenKind {
-        self.kind
+        self.reading.kind
     }
 
     /// `TokenImpersonationLevel` of an impersonation token; `None` for a primary token,
     /// which has no such level.
     pub fn impersonation_level(&self) -> Option<ImpersonationLevel> {
-        self.level
+        self.reading.level
+    }
+
+    /// The same level in T-10's terms ([`token::ImpersonationLevel`]): for a COM server
+    /// impersonating its client, the level the client allowed. `None` for a primary
+    /// token, which has no such level.
+    pub fn client_level(&self) -> Option<token::ImpersonationLevel> {
+        self.reading.level.map(token::ImpersonationLevel::from)
     }
 
     /// Whether a server can act with this token: a primary token, or an impersonation token
     /// at impersonation or delegation level. An identification- or anonymous-level token is
     /// what A-9 calls less than impersonate-level access.
     pub fn allows_impersonation(&self) -> bool {
-        match self.kind {
+        match self.reading.kind {
             TokenKind::Primary => true,
             TokenKind::Impersonation => self
+                .reading
                 .level
                 .is_some_and(|level| level >= ImpersonationLevel::Impersonation),
         }
@@ -240,7 +345,7 @@ impl WindowsToken {
     /// duplicated to an impersonation token, as the function requires.
     pub fn check_membership(&self, sid: &Sid) -> Result<bool, TokenError> {
         let duplicate;
-        let token = match self.kind {
+        let token = match self.kind() {
             TokenKind::Impersonation => self,
             TokenKind::Primary => {
                 duplicate = self.duplicate(TokenKind::Impersonation)?;
@@ -301,27 +406,45 @@ impl WindowsToken {
     /// `CreateRestrictedToken` with `sids` as SIDs to disable: those groups become
     /// deny-only (`SE_GROUP_USE_FOR_DENY_ONLY`, T-4). With
     /// [`Sid::BUILTIN_ADMINISTRATORS`] this makes a token that is *not* an administrator
-    /// for these rules (T-5), like a UAC-filtered one. Needs `TOKEN_DUPLICATE`.
+    /// for these rules (T-5), like a UAC-filtered one. It is not restricted (T-11): it has
+    /// no restricting SIDs. Needs `TOKEN_DUPLICATE`.
     pub fn with_deny_only(&self, sids: &[Sid]) -> Result<WindowsToken, TokenError> {
-        let sids: Vec<WindowsSid> = sids.iter().map(WindowsSid::from).collect();
-        let disable: Vec<SID_AND_ATTRIBUTES> = sids
-            .iter()
-            .map(|sid| SID_AND_ATTRIBUTES {
-                Sid: sid.as_psid(),
-                Attributes: 0,
-            })
-            .collect();
+        self.restrict(sids, &[])
+    }
+
+    /// `CreateRestrictedToken` with `sids` as restricting SIDs (`SidsToRestrict`): a
+    /// restricted token (T-11), which A-14 lets read jobs but not change them. Access
+    /// checks then pass only where both the token's groups and its restricting SIDs are
+    /// granted access. Needs `TOKEN_DUPLICATE`. The copy's
+    /// [`restricting_sids`](WindowsToken::restricting_sids) are read back from it, never
+    /// assumed to be `sids`.
+    pub fn with_restricting_sids(&self, sids: &[Sid]) -> Result<WindowsToken, TokenError> {
+        self.restrict(&[], sids)
+    }
+
+    fn restrict(&self, disable: &[Sid], restrict: &[Sid]) -> Result<WindowsToken, TokenError> {
+        let disable: Vec<WindowsSid> = disable.iter().map(WindowsSid::from).collect();
+        let restrict: Vec<WindowsSid> = restrict.iter().map(WindowsSid::from).collect();
+        let entries = |sids: &[WindowsSid]| -> Vec<SID_AND_ATTRIBUTES> {
+            sids.iter()
+                .map(|sid| SID_AND_ATTRIBUTES {
+                    Sid: sid.as_psid(),
+                    Attributes: 0,
+                })
+                .collect()
+        };
+        let (disable, restrict) = (entries(&disable), entries(&restrict));
         let mut raw_new = HANDLE::default();
-        // SAFETY: the source is a live token handle owned by `self`; `disable` and the
-        // SIDs it points to (`sids`) are live for the whole call and only read; no
-        // privileges or restricting SIDs; `raw_new` is a live local.
+        // SAFETY: the source is a live token handle owned by `self`; `disable`, `restrict`
+        // and the SIDs they point to (the `WindowsSid` vectors above) are live for the whole
+        // call and only read; no privileges; `raw_new` is a live local.
         unsafe {
             CreateRestrictedToken(
                 raw(&self.handle),
                 Default::default(),
                 (!disable.is_empty()).then_some(disable.as_slice()),
                 None,
-                None,
+                (!restrict.is_empty()).then_some(restrict.as_slice()),
                 &mut raw_new,
             )
         }
@@ -394,21 +517,35 @@ impl WindowsToken {
 
 impl Token for WindowsToken {
     fn user(&self) -> Sid {
-        self.info.user
+        self.reading.info.user
     }
 
     fn groups(&self) -> &[Group] {
-        &self.info.groups
+        &self.reading.info.groups
     }
 
     /// Read from `TokenIntegrityLevel` (T-8), never inferred.
     fn integrity(&self) -> Option<IntegrityLevel> {
-        Some(self.integrity)
+        Some(self.reading.integrity)
     }
 
     /// Read from `TokenElevation` (T-9), never inferred.
     fn elevated(&self) -> Option<bool> {
-        Some(self.elevated)
+        Some(self.reading.elevated)
+    }
+
+    /// Read from `TokenRestrictedSids` (T-11): whether the token has a restricting SID
+    /// ([`WindowsToken::restricting_sids`]), which is what `IsTokenRestricted` answers;
+    /// `false` where Windows does not implement that class (Wine 8), which
+    /// [`WindowsToken::restricting_sids`] tells by answering `None`.
+    fn restricted(&self) -> bool {
+        !self.reading.info.restricting_sids.is_empty()
+    }
+
+    /// Read from the token's logon session, else its logon-type groups (L-11); `None`
+    /// where those facts do not decide. The mapping: [`WindowsToken::logon_source`].
+    fn logon(&self) -> Option<LogonType> {
+        self.reading.info.logon
     }
 }
 
@@ -476,15 +613,21 @@ fn with_fallback(
     }
 }
 
-/// What [`read`] gives: user and groups, elevation, integrity level, kind, and the
-/// impersonation level of an impersonation token.
-type Reading = (
-    TokenInfo,
-    bool,
-    IntegrityLevel,
-    TokenKind,
-    Option<ImpersonationLevel>,
-);
+/// What [`read`] gives: user, groups, restricting SIDs and logon type (in a
+/// [`TokenInfo`]), elevation, integrity level, kind, the impersonation level of an
+/// impersonation token, and where the logon type came from.
+#[derive(Debug)]
+struct Reading {
+    info: TokenInfo,
+    elevated: bool,
+    integrity: IntegrityLevel,
+    kind: TokenKind,
+    level: Option<ImpersonationLevel>,
+    /// Whether `TokenRestrictedSids` answered (`info.restricting_sids` is read, not empty
+    /// for want of an answer).
+    restricting_read: bool,
+    logon_source: LogonSource,
+}
 
 /// Reads what the rules need of a token.
 fn read(token: HANDLE) -> Result<Reading, TokenError> {
@@ -525,13 +668,121 @@ fn read(token: HANDLE) -> Result<Reading, TokenError> {
             )
         }
     };
-    Ok((
-        TokenInfo::new(user, groups),
-        elevation.TokenIsElevated != 0,
+    // TOKEN_GROUPS, like TokenGroups; the attributes of a restricting SID say nothing more.
+    // Not implemented (Wine 8): unknown, recorded as such (`restricting_sids`).
+    let not_implemented = HResult::from(ERROR_INVALID_FUNCTION.to_hresult());
+    let restricting: Option<Vec<Sid>> =
+        match InfoBuffer::query(token, TokenRestrictedSids, "TokenRestrictedSids") {
+            Ok(buffer) => Some(buffer.token_groups()?.into_iter().map(|g| g.sid).collect()),
+            Err(e) if e.code() == Some(not_implemented) => None,
+            Err(e) => return Err(e),
+        };
+    let statistics: TOKEN_STATISTICS = read_fixed(token, TokenStatistics, "TokenStatistics")?;
+    let (logon_source, logon) = match logon_session_type(&statistics.AuthenticationId) {
+        Ok(Some(logon_type)) => (LogonSource::Lsa { logon_type }, logon_of_lsa(logon_type)),
+        Ok(None) => (
+            LogonSource::Groups { lsa_error: None },
+            logon_of_groups(&groups),
+        ),
+        Err(e) => (
+            LogonSource::Groups { lsa_error: Some(e) },
+            logon_of_groups(&groups),
+        ),
+    };
+    let restricting_read = restricting.is_some();
+    let mut info =
+        TokenInfo::new(user, groups).with_restricting_sids(restricting.unwrap_or_default());
+    info.logon = logon;
+    Ok(Reading {
+        info,
+        elevated: elevation.TokenIsElevated != 0,
         integrity,
         kind,
         level,
-    ))
+        restricting_read,
+        logon_source,
+    })
+}
+
+/// `SECURITY_LOGON_TYPE`'s `UndefinedLogonType`.
+const UNDEFINED_LOGON_TYPE: u32 = 0;
+
+/// `LsaGetLogonSessionData`: the `SECURITY_LOGON_TYPE` of a logon session, `None` when LSA
+/// succeeds without one (no data, as for LocalSystem's session, or `UndefinedLogonType`),
+/// or LSA's error as an `HRESULT`.
+fn logon_session_type(session: &LUID) -> Result<Option<u32>, HResult> {
+    let mut data: *mut SECURITY_LOGON_SESSION_DATA = core::ptr::null_mut();
+    // SAFETY: `session` is a live LUID, only read; `data` is a live local the call writes
+    // a pointer to a buffer LSA allocates (freed below).
+    let status = unsafe { LsaGetLogonSessionData(session, &mut data) };
+    if status.0 < 0 {
+        // SAFETY: no preconditions; converts a status code.
+        let error = unsafe { LsaNtStatusToWinError(status) };
+        return Err(HResult::from_win32(error));
+    }
+    if data.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: `data` is not null and points to the SECURITY_LOGON_SESSION_DATA LSA
+    // allocated for us, valid until freed below. `Size` and `LogonType` are fields of the
+    // structure's first version (Windows XP), so every LSA writes them.
+    let (size, logon_type) = unsafe { ((*data).Size, (*data).LogonType) };
+    // SAFETY: `data` was allocated by LSA for this call and is freed once, here; nothing
+    // reads it afterwards. A failure to free leaks the buffer, nothing worse.
+    let _ = unsafe { LsaFreeReturnBuffer(data.cast_const().cast()) };
+    let needed = core::mem::offset_of!(SECURITY_LOGON_SESSION_DATA, LogonType) + 4;
+    if (size as usize) < needed || logon_type == UNDEFINED_LOGON_TYPE {
+        // The answer does not reach its LogonType, or names none: LSA gave no logon type.
+        return Ok(None);
+    }
+    Ok(Some(logon_type))
+}
+
+/// L-11's logon type of a `SECURITY_LOGON_TYPE`, where the type decides it (the table at
+/// [`WindowsToken::logon_source`]).
+const fn logon_of_lsa(logon_type: u32) -> Option<LogonType> {
+    match logon_type {
+        // RemoteInteractive, CachedRemoteInteractive, Unlock, CachedUnlock.
+        10 | 12 | 7 | 13 => Some(LogonType::Interactive),
+        4 => Some(LogonType::Batch),
+        5 => Some(LogonType::Service),
+        // NewCredentials: runas /netonly.
+        9 => Some(LogonType::Secondary),
+        // Interactive and CachedInteractive: a Welcome-screen logon or a RunAs;
+        // Network and NetworkCleartext: Remote PowerShell or another network logon;
+        // UndefinedLogonType, Proxy, unknown values.
+        _ => None,
+    }
+}
+
+/// `NETWORK`, `BATCH` and `REMOTE_INTERACTIVE` (winnt.h's `SECURITY_*_RID` under
+/// `S-1-5`); `INTERACTIVE` and `SERVICE` are [`Sid`] constants.
+const NETWORK: Sid = nt_authority(2);
+const BATCH: Sid = nt_authority(3);
+const REMOTE_INTERACTIVE: Sid = nt_authority(14);
+
+const fn nt_authority(rid: u32) -> Sid {
+    match Sid::new(5, &[rid]) {
+        Ok(sid) => sid,
+        Err(_) => Sid::EVERYONE, // unreachable: one sub-authority, authority 5
+    }
+}
+
+/// L-11's logon type from the well-known logon-type groups a token holds, where they
+/// decide it (the rules at [`WindowsToken::logon_source`]).
+fn logon_of_groups(groups: &[Group]) -> Option<LogonType> {
+    let has = |sid: Sid| groups.iter().any(|g| g.sid == sid);
+    let interactive = has(Sid::INTERACTIVE);
+    let remote = has(REMOTE_INTERACTIVE);
+    let network = has(NETWORK);
+    let batch = has(BATCH);
+    let service = has(Sid::SERVICE);
+    match (remote, interactive, network, batch, service) {
+        (true, _, false, false, false) => Some(LogonType::Interactive),
+        (false, false, false, true, false) => Some(LogonType::Batch),
+        (false, false, false, false, true) => Some(LogonType::Service),
+        _ => None,
+    }
 }
 
 /// Marker for the fixed-size answers we read: plain integers, valid for any bit pattern.
@@ -539,6 +790,7 @@ trait Fixed: Default {}
 impl Fixed for TOKEN_ELEVATION {}
 impl Fixed for TOKEN_TYPE {}
 impl Fixed for SECURITY_IMPERSONATION_LEVEL {}
+impl Fixed for TOKEN_STATISTICS {}
 
 /// Queries a fixed-size information class into a `T`.
 fn read_fixed<T: Fixed>(
@@ -569,4 +821,68 @@ fn read_fixed<T: Fixed>(
         });
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    /// The table at [`WindowsToken::logon_source`], value by value.
+    #[test]
+    fn logon_types_that_decide_and_those_that_do_not() {
+        use LogonType::{Batch, Interactive, Secondary, Service};
+        let table: [(u32, Option<LogonType>); 14] = [
+            (0, None),               // UndefinedLogonType
+            (2, None),               // Interactive: Welcome screen or RunAs
+            (3, None),               // Network: Remote PowerShell or not
+            (4, Some(Batch)),        // Batch
+            (5, Some(Service)),      // Service
+            (6, None),               // Proxy
+            (7, Some(Interactive)),  // Unlock
+            (8, None),               // NetworkCleartext: Remote PowerShell or not
+            (9, Some(Secondary)),    // NewCredentials: runas /netonly
+            (10, Some(Interactive)), // RemoteInteractive
+            (11, None),              // CachedInteractive: Welcome screen or RunAs
+            (12, Some(Interactive)), // CachedRemoteInteractive
+            (13, Some(Interactive)), // CachedUnlock
+            (14, None),              // not a SECURITY_LOGON_TYPE
+        ];
+        for (value, expected) in table {
+            assert_eq!(logon_of_lsa(value), expected, "SECURITY_LOGON_TYPE {value}");
+        }
+    }
+
+    /// The fallback on the logon-type groups: only a group that one kind of logon alone
+    /// carries decides.
+    #[test]
+    fn logon_type_groups_that_decide_and_those_that_do_not() {
+        let groups = |sids: &[Sid]| -> Vec<Group> {
+            [Sid::EVERYONE, Sid::AUTHENTICATED_USERS]
+                .iter()
+                .chain(sids)
+                .map(|&sid| Group::new(sid, crate::token::GroupAttributes::DEFAULT_ENABLED))
+                .collect()
+        };
+        let cases: [(&[Sid], Option<LogonType>); 9] = [
+            (&[], None),
+            (&[Sid::INTERACTIVE], None),
+            (&[NETWORK], None),
+            (&[BATCH], Some(LogonType::Batch)),
+            (&[Sid::SERVICE], Some(LogonType::Service)),
+            (&[REMOTE_INTERACTIVE], Some(LogonType::Interactive)),
+            (
+                &[Sid::INTERACTIVE, REMOTE_INTERACTIVE],
+                Some(LogonType::Interactive),
+            ),
+            (&[Sid::INTERACTIVE, BATCH], None),
+            (&[REMOTE_INTERACTIVE, NETWORK], None),
+        ];
+        for (sids, expected) in cases {
+            assert_eq!(logon_of_groups(&groups(sids)), expected, "{sids:?}");
+        }
+        assert_eq!(NETWORK.to_string(), "S-1-5-2");
+        assert_eq!(BATCH.to_string(), "S-1-5-3");
+        assert_eq!(REMOTE_INTERACTIVE.to_string(), "S-1-5-14");
+    }
 }

@@ -8,11 +8,17 @@
 
 use std::os::windows::io::{AsRawHandle, BorrowedHandle};
 
+use windows::Win32::Foundation::LUID;
 use windows::Win32::Foundation::{HANDLE, HLOCAL, LocalFree};
+use windows::Win32::Security::Authentication::Identity::{
+    LsaFreeReturnBuffer, LsaGetLogonSessionData, SECURITY_LOGON_SESSION_DATA,
+};
 use windows::Win32::Security::Authorization::ConvertSidToStringSidW;
 use windows::Win32::Security::{
-    CheckTokenMembership, CreateWellKnownSid, GetLengthSid, GetTokenInformation, IsValidSid, PSID,
-    SID_AND_ATTRIBUTES, TOKEN_GROUPS, TOKEN_USER, TokenGroups, TokenUser, WELL_KNOWN_SID_TYPE,
+    CheckTokenMembership, CreateWellKnownSid, GetLengthSid, GetTokenInformation, IsTokenRestricted,
+    IsValidSid, PSID, SECURITY_IMPERSONATION_LEVEL, SID_AND_ATTRIBUTES, TOKEN_GROUPS,
+    TOKEN_STATISTICS, TOKEN_USER, TokenGroups, TokenImpersonationLevel, TokenRestrictedSids,
+    TokenStatistics, TokenUser, WELL_KNOWN_SID_TYPE,
 };
 use windows::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 use windows::core::{BOOL, PWSTR, s, w};
@@ -179,4 +185,100 @@ pub fn is_admin_member(token: BorrowedHandle<'_>) -> bool {
     }
     .expect("CheckTokenMembership");
     member.as_bool()
+}
+
+/// `TokenRestrictedSids`, read straight from Win32: each restricting SID with its
+/// attributes (T-11), or the `HRESULT` of the failure (Wine 8 does not implement the class).
+pub fn token_restricted_sids(token: BorrowedHandle<'_>) -> Result<Vec<(RawSid, u32)>, i32> {
+    let mut buf = vec![0u64; 512];
+    let mut len = 0u32;
+    // SAFETY: `buf` is 4096 writable, aligned bytes, the size we pass (ample for a test
+    // token's few restricting SIDs).
+    unsafe {
+        GetTokenInformation(
+            handle(token),
+            TokenRestrictedSids,
+            Some(buf.as_mut_ptr().cast()),
+            4096,
+            &mut len,
+        )
+    }
+    .map_err(|e| e.code().0)?;
+    // SAFETY: the buffer holds a TOKEN_GROUPS with `GroupCount` entries whose SIDs point
+    // inside it.
+    Ok(unsafe {
+        let groups = &*buf.as_ptr().cast::<TOKEN_GROUPS>();
+        let entries: &[SID_AND_ATTRIBUTES] =
+            std::slice::from_raw_parts(groups.Groups.as_ptr(), groups.GroupCount as usize);
+        entries
+            .iter()
+            .map(|g| (describe(g.Sid), g.Attributes))
+            .collect()
+    })
+}
+
+/// `IsTokenRestricted`: `Ok(true)` when it answers nonzero, `Ok(false)` when it answers
+/// zero with no error, else the `HRESULT` of `GetLastError` (windows-rs turns every zero
+/// answer into an error; one whose code is 0 is a plain "no").
+pub fn is_token_restricted(token: BorrowedHandle<'_>) -> Result<bool, i32> {
+    // SAFETY: a live token handle.
+    match unsafe { IsTokenRestricted(handle(token)) } {
+        Ok(()) => Ok(true),
+        Err(e) if e.code().0 == 0 => Ok(false),
+        Err(e) => Err(e.code().0),
+    }
+}
+
+/// `TokenImpersonationLevel` of an impersonation token, straight from Win32.
+pub fn impersonation_level(token: BorrowedHandle<'_>) -> SECURITY_IMPERSONATION_LEVEL {
+    let mut level = SECURITY_IMPERSONATION_LEVEL::default();
+    let mut len = 0u32;
+    // SAFETY: `level` is a live i32-sized value; we pass its size.
+    unsafe {
+        GetTokenInformation(
+            handle(token),
+            TokenImpersonationLevel,
+            Some((&raw mut level).cast()),
+            std::mem::size_of::<SECURITY_IMPERSONATION_LEVEL>() as u32,
+            &mut len,
+        )
+    }
+    .expect("GetTokenInformation(TokenImpersonationLevel)");
+    level
+}
+
+/// The token's logon session (`TokenStatistics.AuthenticationId`) and what
+/// `LsaGetLogonSessionData` says of it: `Ok(Some((LogonType, Size)))`, `Ok(None)` for no
+/// data, or the failing `NTSTATUS`.
+pub fn logon_session(token: BorrowedHandle<'_>) -> (LUID, Result<Option<(u32, u32)>, i32>) {
+    let mut stats = TOKEN_STATISTICS::default();
+    let mut len = 0u32;
+    // SAFETY: `stats` is a live TOKEN_STATISTICS; we pass its size.
+    unsafe {
+        GetTokenInformation(
+            handle(token),
+            TokenStatistics,
+            Some((&raw mut stats).cast()),
+            std::mem::size_of::<TOKEN_STATISTICS>() as u32,
+            &mut len,
+        )
+    }
+    .expect("GetTokenInformation(TokenStatistics)");
+    let luid = stats.AuthenticationId;
+    let mut data: *mut SECURITY_LOGON_SESSION_DATA = std::ptr::null_mut();
+    // SAFETY: a live LUID and a live out-pointer; the buffer LSA returns is freed below.
+    let status = unsafe { LsaGetLogonSessionData(&luid, &mut data) };
+    if status.0 < 0 {
+        return (luid, Err(status.0));
+    }
+    if data.is_null() {
+        return (luid, Ok(None));
+    }
+    // SAFETY: LSA returned a live SECURITY_LOGON_SESSION_DATA, freed once right after.
+    let answer = unsafe {
+        let answer = ((*data).LogonType, (*data).Size);
+        let _ = LsaFreeReturnBuffer(data.cast_const().cast());
+        answer
+    };
+    (luid, Ok(Some(answer)))
 }
