@@ -4,8 +4,11 @@
 //! properties read every sentence back against the decision and the captured facts.
 
 use bits_helper_token::Access;
+use bits_helper_token::decide::JobCall;
 use bits_helper_token::explain::Explained;
+use bits_helper_token::job::Caller;
 use bits_helper_token::support::proptest::{job_facts, profile, raw_flags};
+use bits_helper_token::token::ImpersonationLevel;
 use bits_helper_token::{Decision, Identity, Job, JobFacts, Profile, profile::Release};
 use bits_helper_token::{decide, net};
 use proptest::prelude::*;
@@ -84,14 +87,31 @@ proptest! {
                 consistent(&handle.clear_helper_token(&mut job).unwrap())?;
             }
         }
-        for event in [Job::resume, Job::transfer, Job::logoff_owner, Job::logon_owner,
-                      Job::complete, Job::cancel] {
+        for event in [Job::resume, Job::suspend, Job::network_lost, Job::network_restored,
+                      Job::transfer, Job::logoff_owner, Job::logon_owner, Job::complete,
+                      Job::cancel] {
             let before = *job.facts();
             let d = event(&mut job);
             prop_assert_eq!(d.facts(), &before);
             consistent(&d)?;
         }
         consistent(&job.take_ownership(&caller))?;
+        // The job methods by another caller at every level (A-9, A-13, A-14, L-15).
+        for &level in ImpersonationLevel::ALL {
+            let who = Caller::new(caller).with_level(level).with_logged_on(level != ImpersonationLevel::Delegate);
+            for call in [JobCall::Resume, JobCall::Suspend, JobCall::Cancel,
+                         JobCall::SetClientCertificate(true), JobCall::UseStoredCredentials] {
+                let before = *job.facts();
+                let d = job.call(&who, call);
+                prop_assert_eq!(d.facts(), &before);
+                prop_assert_eq!(*d.get(), decide::jobs::call(&profile, &who, &before, call));
+                consistent(&d)?;
+            }
+            if let Ok(d) = job.add_file_by(&who) {
+                consistent(&d)?;
+            }
+            consistent(&job.take_ownership_by(&who))?;
+        }
     }
 
     /// A route's sentence names the access and the identity the route chose, from the

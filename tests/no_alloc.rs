@@ -239,6 +239,7 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
     let low = |t: TokenInfo| id(&t.with_integrity(IntegrityLevel::Low));
     let people = [
         id(&alice()),
+        id(&alice()).with_restricted(true),
         low(alice()),
         id(&bob()),
         id(&admin()),
@@ -289,6 +290,15 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                         challenged(job),
                         job.with_remote(Remote::Smb),
                         job.with_client_certificate(true),
+                        // L-11…L-15, X-4, R-3 (iv): no file, logged off, offline, a server
+                        // asking for a certificate, stored credentials.
+                        job.with_file(false).with_owner_logged_on(false),
+                        job.with_environment(
+                            job.environment.with_network(NetworkState::Disconnected),
+                        ),
+                        challenged(job)
+                            .with_server_requests_certificate(true)
+                            .with_use_stored_credentials(true),
                     ]);
                 }
             }
@@ -317,12 +327,45 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                 tally(get_helper_token_flags(p, caller, job).rule().id);
                 tally(clear_helper_token(p, caller, job).rule().id);
                 tally(get_helper_token_sid(p, caller, job).rule().id);
-                for imp in [Impersonation::Denied, Impersonation::Allowed(people[3])] {
+                for imp in [Impersonation::Denied, Impersonation::Allowed(people[4])] {
                     tally(set_helper_token(p, caller, job, imp).rule().id);
                 }
                 tally(query_interface(p, caller, job).rule().id);
                 tally(take_ownership(p, caller, job).rule().id);
                 cases += 10;
+                // The job methods, judged at call time, at every
+                // level, logged on or not (L-11, L-15).
+                for &level in ImpersonationLevel::ALL {
+                    for logged_on in [true, false] {
+                        let who = Caller::new(caller)
+                            .with_level(level)
+                            .with_logged_on(logged_on);
+                        for call in [
+                            JobCall::Resume,
+                            JobCall::Suspend,
+                            JobCall::Cancel,
+                            JobCall::Complete,
+                            JobCall::SetCredentials(
+                                AuthTarget::Server,
+                                AuthScheme::Ntlm,
+                                Credential::Implicit,
+                            ),
+                            JobCall::RemoveCredentials(AuthTarget::Proxy, AuthScheme::Basic),
+                            JobCall::SetProxyUsage(ProxyUsage::Override),
+                            JobCall::SetClientCertificate(true),
+                            JobCall::SetClientCertificate(false),
+                            JobCall::UseStoredCredentials,
+                        ] {
+                            tally(jobs::call(p, &who, job, call).rule().id);
+                        }
+                        if let Ok(d) = add_file(p, &who, job) {
+                            tally(d.rule().id);
+                        }
+                        tally(query_interface(p, who, job).rule().id);
+                        tally(take_ownership(p, who, job).rule().id);
+                        cases += 13;
+                    }
+                }
             }
             for d in [
                 logoff_owner(job),
@@ -333,6 +376,11 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                 transfer(p, job),
                 cancel(job),
                 complete(job),
+                suspend(job),
+                start_transfer(p, job, StartTo::Transferring),
+                start_transfer(p, job, StartTo::Connecting),
+                network_lost(job),
+                network_restored(job),
             ] {
                 tally(d.rule().id);
                 if let Some(f) = d.transfer_failure() {
@@ -373,6 +421,8 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                 std::hint::black_box(implicit_allowed(job, target));
             }
             std::hint::black_box(client_certificate_failure(job, job.flags));
+            std::hint::black_box(certificate_needed_failure(job));
+            std::hint::black_box(eager_token_failure(p, job));
             for &access in Access::ALL {
                 std::hint::black_box(transfer_makes(job, access));
                 tally(route(p, job, access).rule.id);
@@ -380,7 +430,7 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
             if let Some(f) = transfer_plan(p, job).outcome().failure() {
                 tally(f.rule.id);
             }
-            cases += 8 + 3 * schemes.len() as u64 + 6 + Access::ALL.len() as u64;
+            cases += 13 + 3 * schemes.len() as u64 + 6 + Access::ALL.len() as u64;
         }
     }
     // The stateful paths: a Job, its handle's five methods, its events.
@@ -393,7 +443,7 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                 };
                 let other = Job::new(*p, &owner);
                 tally(
-                    opts.set_helper_token(&mut job, Impersonation::Allowed(people[2]))
+                    opts.set_helper_token(&mut job, Impersonation::Allowed(people[3]))
                         .expect("its own job")
                         .rule()
                         .id,
@@ -418,7 +468,13 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                 );
                 std::hint::black_box(opts.get_helper_token_sid(&other).is_err());
                 tally(job.resume().rule().id);
+                tally(job.start_transfer(StartTo::Connecting).rule().id);
+                tally(job.network_lost().rule().id);
+                tally(job.network_restored().rule().id);
+                tally(job.suspend().rule().id);
+                tally(job.resume().rule().id);
                 tally(job.transfer().rule().id);
+                tally(job.call(&Caller::new(caller), JobCall::Cancel).rule().id);
                 tally(job.logoff_owner().rule().id);
                 tally(job.take_ownership(&caller).rule().id);
                 tally(
@@ -439,8 +495,8 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
     // The paths were walked: each of these rules decided something.
     use RuleId::*;
     for rule in [
-        T7, A1, A2, A4, A5, A6, A7, A9, A11, L5, L6, L7, L8, L9, L10, R0, R1, R2, R3, R4, R5, R6,
-        R7, X1, X3, Q1, Q2, Q3, Q6,
+        T7, A1, A2, A4, A5, A6, A7, A9, A11, A13, A14, L5, L6, L7, L8, L9, L10, L12, L13, L14, L15,
+        R0, R1, R2, R3, R4, R5, R6, R7, X1, X3, X4, Q1, Q2, Q3, Q6,
     ] {
         let i = RuleId::ALL.iter().position(|&r| r == rule).unwrap();
         assert!(seen[i] > 0, "no decision by {rule}");

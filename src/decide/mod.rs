@@ -30,7 +30,8 @@ pub use methods::{
 };
 pub use route::{ImplicitAllowed, Principal, implicit_allowed, route, transfer_makes};
 pub use transfer::{
-    PLAN_CAPACITY, TransferOutcome, client_certificate_failure, eager_token_failure, transfer_plan,
+    PLAN_CAPACITY, TransferOutcome, certificate_needed_failure, client_certificate_failure,
+    eager_token_failure, transfer_plan,
 };
 pub mod methods;
 

@@ -45,7 +45,9 @@ use super::{TokenError, TokenKind, WindowsToken};
 use crate::decide::{Decision, Impersonation, Value};
 use crate::explain::Explained;
 use crate::hresult::HResult;
-use crate::job::{Job, QueryInterfaceError, TokenOptions, WrongJob};
+use crate::job::{Caller, Job, QueryInterfaceError, TokenOptions, WrongJob};
+use crate::sid::Sid;
+use crate::token::Identity;
 use crate::token::ImpersonationLevel;
 
 /// A model [`Job`] shared by every `IBitsTokenOptions` object obtained on it (several
@@ -167,9 +169,19 @@ impl ComJob {
     /// `CoImpersonateClient` gives (the client's thread token when it uses cloaking, its
     /// process token otherwise); called in-process, outside any COM call, the calling
     /// thread's impersonation token, else the process token.
+    ///
+    /// The client's impersonation level ([`client_level`]) goes with it: an anonymous
+    /// client, whose token cannot even be opened, is refused by the model as `NT
+    /// AUTHORITY\ANONYMOUS LOGON` (`S-1-5-7`) with `E_ACCESSDENIED`.
     pub fn query_interface(self: &Arc<Self>) -> Result<IBitsTokenOptions, ComError> {
-        let caller = client_token().map_err(TokenError::from)?;
-        let handle = self.lock().job.query_interface(&caller)?;
+        let level = client_level().unwrap_or_default();
+        let caller = if level == ImpersonationLevel::Anonymous {
+            Identity::new(Sid::ANONYMOUS, false)
+        } else {
+            Identity::of(&client_token().map_err(TokenError::from)?)
+        };
+        let caller = Caller::new(caller).with_level(level);
+        let handle = self.lock().job.query_interface_by(caller)?;
         let object = Box::new(Object {
             vtable: &VTABLE,
             refs: AtomicU32::new(1),
@@ -311,6 +323,15 @@ fn impersonate_client() -> Result<(Impersonation, Option<WindowsToken>), TokenEr
     Ok((Impersonation::of(&duplicate), Some(duplicate)))
 }
 
+impl Object {
+    /// The handle, its call made at the client's impersonation level now (A-9: the level is
+    /// the call's, the identity the one remembered at QueryInterface, A-12).
+    fn at_call_level(&self) -> TokenOptions {
+        self.handle
+            .with_level(client_level().unwrap_or(self.handle.level()))
+    }
+}
+
 /// The COM object: what an `IBitsTokenOptions` pointer points to.
 #[repr(C)]
 struct Object {
@@ -409,11 +430,12 @@ unsafe extern "system" fn release(this: *mut c_void) -> u32 {
 unsafe extern "system" fn set_helper_token_flags(this: *mut c_void, flags: BG_TOKEN) -> HRESULT {
     // SAFETY: COM's contract: the caller holds a reference.
     let object = unsafe { object(this) };
-    answer(object.job.call(|shared| {
+    let handle = object.at_call_level();
+    answer(
         object
-            .handle
-            .set_helper_token_flags(&mut shared.job, flags.0)
-    }))
+            .job
+            .call(|shared| handle.set_helper_token_flags(&mut shared.job, flags.0)),
+    )
 }
 
 unsafe extern "system" fn get_helper_token_flags(this: *mut c_void, out: *mut BG_TOKEN) -> HRESULT {
@@ -422,9 +444,10 @@ unsafe extern "system" fn get_helper_token_flags(this: *mut c_void, out: *mut BG
     }
     // SAFETY: COM's contract: the caller holds a reference.
     let object = unsafe { object(this) };
+    let handle = object.at_call_level();
     let decision = object
         .job
-        .call(|shared| object.handle.get_helper_token_flags(&shared.job));
+        .call(|shared| handle.get_helper_token_flags(&shared.job));
     let flags = match decision {
         Ok(d) => match d.value() {
             Some(Value::Flags(flags)) => flags.bits(),
@@ -441,15 +464,15 @@ unsafe extern "system" fn get_helper_token_flags(this: *mut c_void, out: *mut BG
 unsafe extern "system" fn set_helper_token(this: *mut c_void) -> HRESULT {
     // SAFETY: COM's contract: the caller holds a reference.
     let object = unsafe { object(this) };
-    // the client's token at call time, before the lock (it may call into COM).
+    // the client's level and token at call time, before the lock (they may call
+    // into COM).
+    let handle = object.at_call_level();
     let (impersonation, token) = match impersonate_client() {
         Ok(taken) => taken,
         Err(e) => return ComError::Token(e).hresult().into(),
     };
     answer(object.job.call(|shared| {
-        let d = object
-            .handle
-            .set_helper_token(&mut shared.job, impersonation)?;
+        let d = handle.set_helper_token(&mut shared.job, impersonation)?;
         if d.is_allowed() {
             // The previous token's handle, if any, is closed here.
             shared.helper = token;
@@ -461,10 +484,11 @@ unsafe extern "system" fn set_helper_token(this: *mut c_void) -> HRESULT {
 unsafe extern "system" fn clear_helper_token(this: *mut c_void) -> HRESULT {
     // SAFETY: COM's contract: the caller holds a reference.
     let object = unsafe { object(this) };
+    let handle = object.at_call_level();
     answer(
         object
             .job
-            .call(|shared| object.handle.clear_helper_token(&mut shared.job)),
+            .call(|shared| handle.clear_helper_token(&mut shared.job)),
     )
 }
 
@@ -477,9 +501,10 @@ unsafe extern "system" fn get_helper_token_sid(this: *mut c_void, out: *mut PWST
     unsafe { out.write(PWSTR::null()) };
     // SAFETY: COM's contract: the caller holds a reference.
     let object = unsafe { object(this) };
+    let handle = object.at_call_level();
     let decision = object
         .job
-        .call(|shared| object.handle.get_helper_token_sid(&shared.job));
+        .call(|shared| handle.get_helper_token_sid(&shared.job));
     if let Ok(d) = &decision {
         if let Some(Value::HelperSid(Some(sid))) = d.value() {
             let text: Vec<u16> = sid

@@ -71,32 +71,34 @@ impl Step {
     pub(super) fn oracle_step(self, cast: &super::Cast) -> Option<crate::scenario::Step> {
         use crate::scenario::Step as Oracle;
         Some(match self {
-            Step::QueryInterface { caller, handle } => Oracle::QueryInterface {
-                caller: caller.name().into(),
-                handle: (handle as u64).into(),
-            },
+            Step::QueryInterface { caller, handle } => {
+                Oracle::query_interface(caller.name(), handle as u64)
+            }
             Step::SetFlags { handle, flags } => Oracle::SetHelperTokenFlags {
                 handle: (handle as u64).into(),
                 flags,
+                level: None,
             },
             Step::GetFlags { handle } => Oracle::GetHelperTokenFlags {
                 handle: (handle as u64).into(),
+                level: None,
             },
             Step::SetToken { handle, helper } => Oracle::SetHelperToken {
                 handle: (handle as u64).into(),
                 impersonating: helper.name().into(),
-                can_impersonate: cast.token(helper).ok()?.allows_impersonation(),
+                can_impersonate: Some(cast.token(helper).ok()?.allows_impersonation()),
+                level: None,
             },
             Step::Clear { handle } => Oracle::ClearHelperToken {
                 handle: (handle as u64).into(),
+                level: None,
             },
             Step::GetSid { handle } => Oracle::GetHelperTokenSid {
                 handle: (handle as u64).into(),
+                level: None,
             },
-            Step::Cancel => Oracle::Cancel {},
-            Step::TakeOwnership { by } => Oracle::TakeOwnership {
-                caller: by.name().into(),
-            },
+            Step::Cancel => Oracle::cancel(),
+            Step::TakeOwnership { by } => Oracle::take_ownership(by.name()),
         })
     }
 
