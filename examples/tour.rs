@@ -2,13 +2,15 @@
 //!
 //! Run with `cargo run --example tour`. Every line it prints fits 100 columns.
 
-use bits_helper_token::decide::Impersonation;
+use bits_helper_token::decide::{self, Impersonation};
 use bits_helper_token::explain::Explained;
+use bits_helper_token::job::Caller;
 use bits_helper_token::job::JobType;
 use bits_helper_token::net::ProxyUsage;
 use bits_helper_token::net::{AuthScheme, AuthTarget, Challenges, Credential, IeSettings};
 use bits_helper_token::profile::Release;
 use bits_helper_token::token::TokenInfo;
+use bits_helper_token::token::{LogonType, Token};
 use bits_helper_token::{Decision, Job, JobFacts, Profile, Sid, TokenUsage};
 
 /// The widest line the tour prints.
@@ -159,8 +161,79 @@ fn main() {
     }
 
     read_but_not_change(&admin);
+    run_as(&admin);
     lifecycle(&alice, &bob);
     routing(&bob);
+    challenge_set(&alice);
+}
+
+/// L-11, L-15: a job created from "Run as" another user (or a scheduled task, WinRM): the
+/// user is not logged on interactively, so `AddFile` fails with `0x800704DD` and the job
+/// never gets a file. The fixes: a session that counts, or an administrator takes the job.
+fn run_as(admin: &TokenInfo) {
+    println!("\n== A job created from \"Run as\": 0x800704DD, and the fixes ==\n");
+    let runas = TokenInfo::elevated_administrator(sid("S-1-5-21-1-2-3-501"))
+        .with_logon(LogonType::Secondary);
+    let runas_id = runas.identity();
+    // Whether the user is logged on is L-11's question: a secondary logon does not count.
+    let counts = decide::lifecycle::counts_as_logged_on(
+        Release::Win10_1809,
+        &runas.user,
+        runas.logon_or_default(),
+    );
+    println!("The RunAs administrator's logon counts as logged on (L-11): {counts}.");
+    let facts = JobFacts::new(runas_id)
+        .with_file(false)
+        .with_owner_logged_on(counts);
+    let mut job = Job::with_facts(Profile::default(), facts);
+    let d = job.add_file().expect("an empty job takes its file");
+    step("AddFile() from the RunAs prompt", &job, d);
+    let d = job.resume();
+    step("Resume(): the job has no file", &job, d);
+    println!("Fix 1: the same user logs on interactively (console or Remote Desktop).");
+    let mut fixed = job.clone();
+    let d = fixed.logon_owner();
+    step("The user logs on", &fixed, d);
+    let d = fixed.add_file().expect("an empty job takes its file");
+    step("AddFile() again", &fixed, d);
+    println!("Fix 2: an elevated administrator who is logged on creates the job instead,");
+    println!("or takes this one and adds the file (L-7, A-13).");
+    let d = job.take_ownership(admin);
+    step(
+        "TakeOwnership() by a logged-on elevated administrator",
+        &job,
+        d,
+    );
+    let d = job
+        .add_file_by(&Caller::new(admin.identity()))
+        .expect("an empty job takes its file");
+    step("AddFile() by the new owner", &job, d);
+}
+
+/// a challenge offers a set of schemes; one answerable scheme suffices, and BITS
+/// answers with the strongest (Negotiate > NTLM > Passport > Digest > Basic).
+fn challenge_set(alice: &TokenInfo) {
+    println!("\n== A server offers Basic and Negotiate: one answer suffices (X-3) ==");
+    let offered = Challenges::NONE
+        .with(AuthTarget::Server, AuthScheme::Basic)
+        .with(AuthTarget::Server, AuthScheme::Negotiate);
+    let mut job = Job::with_facts(
+        Profile::default(),
+        JobFacts::new(alice.identity())
+            .with_challenges(offered)
+            .with_proxy(ProxyUsage::NoProxy),
+    );
+    job.set_credentials(AuthTarget::Server, AuthScheme::Basic, Credential::Explicit);
+    print_plan("Explicit Basic credentials only: Basic answers", &job);
+    job.set_credentials(
+        AuthTarget::Server,
+        AuthScheme::Negotiate,
+        Credential::Implicit,
+    );
+    print_plan(
+        "...and SetCredentials(server, Negotiate, NULL, NULL): Negotiate, the stronger, answers",
+        &job,
+    );
 }
 
 /// A-11 (SPEC v3): an elevated administrator (High) may read a LocalSystem job's helper
@@ -329,12 +402,16 @@ fn routing(helper_user: &TokenInfo) {
 fn step(what: &str, job: &Job, d: Explained<Decision>) {
     answer(what, &d);
     println!(
-        "    job: {}, flags {}, helper token {}",
+        "    job: {}, flags {}, helper token {}, {} file",
         job.state(),
         job.flags(),
         job.helper_token()
-            .map_or("none".to_string(), |h| h.sid.to_string())
+            .map_or("none".to_string(), |h| h.sid.to_string()),
+        if job.has_file() { "one" } else { "no" },
     );
+    if !job.owner_logged_on() {
+        println!("    its owner {} is not logged on", job.owner().sid);
+    }
 }
 
 /// Microsoft's sample flow, a logoff (L-5) and both recoveries.
