@@ -48,9 +48,8 @@ mod usage;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-/// The normative rules this crate models: `SPEC.md`, version 3. The model follows version 2
-/// with version 3's A-11 split, R-6 and Q-10…Q-12 in; the rest of version 3 is in progress.
-/// Every rule id a decision reports ([`RuleId`]) is defined here.
+/// The normative rules this crate models: `SPEC.md`, version 3. Every rule id a decision
+/// reports ([`RuleId`]) is defined here.
 #[doc = include_str!("../SPEC.md")]
 pub mod spec {}
 

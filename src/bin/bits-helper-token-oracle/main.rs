@@ -18,7 +18,8 @@ use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
 const HELP: &str = "\
-bits-helper-token-oracle — the BITS helper-token model as a JSON-lines oracle
+bits-helper-token-oracle — the BITS helper-token model as a JSON-lines oracle (contract 3,
+SPEC version 3)
 
 USAGE:
     bits-helper-token-oracle [--help | --version]   < scenarios.jsonl > answers.jsonl
@@ -27,14 +28,18 @@ Reads one JSON scenario per line on stdin and writes one JSON answer per line on
 order; blank lines are skipped, a UTF-8 byte-order mark at the start of a line is ignored.
 
   input line:  {\"release\", \"knobs\", \"environment\", \"tokens\", \"job\", \"steps\", \"explain\"}
-  answer line: {\"results\": [{\"hresult\", \"name\", \"rule\", \"value\"?, \"explanation\"?}, ...],
+  answer line: {\"results\": [{\"hresult\", \"name\", \"rule\", \"value\"?, \"skipped\"?,
+                              \"transfer_failure\"?, \"explanation\"?}, ...],
                 \"job\": {\"state\", \"error\", \"flags\", \"helper_token\", \"owner\",
-                        \"owner_elevated\", \"owner_integrity\"}}
+                        \"owner_elevated\", \"owner_integrity\", \"owner_logged_on\",
+                        \"files\", \"client_certificate\", \"proxy\", \"credentials\",
+                        \"use_stored_credentials\"}}
                or {\"error\": \"line N: what is wrong (step, field)\"}
 
-The contract is the README's section \"The oracle: a language-neutral contract\"; the JSON
-Schemas of both lines are schema/scenario.schema.json and schema/answer.schema.json in the
-crate's repository and package.
+The contract (contract 3; every contract-2 line stays valid) is docs/oracle.md, summarized
+in the README's section \"The oracle: a language-neutral contract\"; the JSON Schemas of
+both lines are schema/scenario.schema.json and schema/answer.schema.json in the crate's
+repository and package.
 
 EXIT STATUS:
     0  every line was answered with a transcript
