@@ -129,6 +129,7 @@ fn generated_scenarios_and_their_answers_validate() {
         "no_implicit_credentials",
         "not_applicable",
         "token_required",
+        "unanswered",
     ] {
         assert!(
             values.contains(&format!("route \"{identity}\"")),

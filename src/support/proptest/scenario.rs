@@ -105,7 +105,7 @@ fn level() -> BoxedStrategy<Option<ImpersonationLevel>> {
 
 /// A job-method step's caller: mostly none (the owner), now and then a named token.
 fn method_caller(names: Vec<String>) -> BoxedStrategy<Option<String>> {
-    proptest::option::weighted(0.35, proptest::sample::select(names)).boxed()
+    proptest::option::weighted(0.25, proptest::sample::select(names)).boxed()
 }
 
 fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawStep> {
