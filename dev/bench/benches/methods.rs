@@ -8,8 +8,9 @@
 //! default knobs hard-coded: no explanation, no effect value, no knob lookups. It answers
 //! the question a job server asks before it calls the model on every COM call: what do
 //! exactness and explanations cost over the check I would write myself? The ratio is that
-//! overhead. `SetHelperTokenFlags` is the method with every gate (A-2, A-11, A-4, Q-2, A-5,
-//! and X-1's prediction); the others run the same gates in fewer steps.
+//! overhead. `SetHelperTokenFlags` is the method with every gate (A-2, A-11, A-14, A-4, Q-2,
+//! and X-1's prediction); the others run the same gates in fewer steps.
+//! The caller is an `Identity`, a caller at the default impersonation level (A-9 passes).
 //!
 //! Before measuring, each bench checks that the path it names is the one taken (and, where
 //! there is a baseline, that it answers as the model). The model's whole `Decision` escapes
@@ -89,8 +90,16 @@ fn baseline_getter(p: &Profile, caller: Identity, job: &JobFacts) -> Answer {
     }
 }
 
-/// `ClearHelperToken`: the owner rule, then Q-3.
+/// a restricted caller may not change the job.
+fn restricted(caller: Identity) -> Option<Answer> {
+    caller.restricted.then_some((DENIED, RuleId::A14))
+}
+
+/// `ClearHelperToken`: A-14, the owner rule, then Q-3.
 fn baseline_clear(p: &Profile, caller: Identity, job: &JobFacts) -> Answer {
+    if let Some(refused) = restricted(caller) {
+        return refused;
+    }
     match owner_rule(p, caller, job) {
         Err(refused) => refused,
         Ok(_) if done(job) => (HResult::BG_E_INVALID_STATE, RuleId::Q3),
@@ -107,7 +116,10 @@ fn baseline_set_token(
     impersonation: Impersonation,
 ) -> (Answer, Effect) {
     let refused = |answer: Answer| (answer, Effect::Unchanged);
-    if let Some(answer) = no_interface(p).or_else(|| gate(caller, job)) {
+    if let Some(answer) = no_interface(p)
+        .or_else(|| gate(caller, job))
+        .or_else(|| restricted(caller))
+    {
         return refused(answer);
     }
     let legacy = p.release == Release::Legacy;
@@ -136,7 +148,10 @@ fn baseline_set_token(
 }
 
 fn baseline_set_flags(p: &Profile, caller: Identity, job: &JobFacts, flags: u32) -> (Answer, bool) {
-    if let Some(refused) = no_interface(p).or_else(|| gate(caller, job)) {
+    if let Some(refused) = no_interface(p)
+        .or_else(|| gate(caller, job))
+        .or_else(|| restricted(caller))
+    {
         return (refused, false);
     }
     let granted = if p.release == Release::Legacy {
