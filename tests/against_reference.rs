@@ -1139,8 +1139,54 @@ fn x5_access(access: Access) -> Access {
     }
 }
 
+/// Disagreements with the model that were judged against the SPEC text and found to be
+/// the model's (listed in the report of this branch): counted, with the first example, so
+/// the rest of the enumeration still runs; the test fails at its end if any was seen.
+#[derive(Default)]
+struct Known(std::collections::BTreeMap<&'static str, (usize, String)>);
+
+impl Known {
+    fn record(&mut self, id: &'static str, example: impl FnOnce() -> String) {
+        let e = self.0.entry(id).or_insert_with(|| (0, example()));
+        e.0 += 1;
+    }
+
+    /// Fails with every recorded disagreement.
+    fn check(&self, test: &str) {
+        for (id, (n, example)) in &self.0 {
+            report(&format!("{test}: MODEL DISAGREES WITH SPEC [{id}] in {n} cases; first: {example}"));
+        }
+        assert!(
+            self.0.is_empty(),
+            "{test}: the model disagrees with SPEC v3 in {:?} (see the lines above)",
+            self.0.iter().map(|(id, (n, _))| (*id, *n)).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// KD-X3-PLAN: the model's `transfer_plan` fails a transfer with 401/407 at a target whose
+/// whole challenge its own `route(WholeChallenge(target))` answers. SPEC X-3: "The
+/// challenge is answered when any offered scheme is … None answerable: ERROR with
+/// BG_E_HTTP_ERROR_401 (server) or BG_E_HTTP_ERROR_407 (proxy)".
+fn x3_plan_inconsistent(profile: &Profile, job: &JobFacts, plan: &TransferPlan) -> bool {
+    let Some(f) = plan.outcome().failure() else {
+        return false;
+    };
+    let target = match f.hresult {
+        h if h == HResult::BG_E_HTTP_ERROR_401 => AuthTarget::Server,
+        h if h == HResult::BG_E_HTTP_ERROR_407 => AuthTarget::Proxy,
+        _ => return false,
+    };
+    route(profile, job, Access::WholeChallenge(target)).principal != Principal::Unanswered
+}
+
 /// Compares every access of `case` and its whole transfer plan; returns the comparisons.
-fn compare_routes(release: Release, case: &RouteCase, accesses: &[Access]) -> usize {
+fn compare_routes(
+    release: Release,
+    case: &RouteCase,
+    accesses: &[Access],
+    known: &mut Known,
+) -> usize {
     let profile =
         Profile::new(release).with_knobs(Knobs::default().with_service_proxy_credentials(case.q12));
     for &access in accesses {
@@ -1179,6 +1225,33 @@ fn compare_routes(release: Release, case: &RouteCase, accesses: &[Access]) -> us
             plan.failing_step().map(|s| x5_access(s.access)),
         );
         let x_order: Vec<Access> = x.steps.iter().map(|s| s.0).collect();
+        if m != (x_order.clone(), x.failure, x.failing)
+            && x3_plan_inconsistent(&profile, &case.model, &plan)
+        {
+            known.record("KD-X3-PLAN", || {
+                format!(
+                    "transfer_plan of {:?} ({release:?}, {token_check:?}): model {m:?}, reference {:?}",
+                    case.model,
+                    (x_order, x.failure, x.failing)
+                )
+            });
+            continue;
+        }
+        // KD-X4: the model never fails an HTTPS transfer whose server asks for a client
+        // certificate the job lacks. SPEC X-4: such a job "fails with 0x80072F0C".
+        if m != (x_order.clone(), x.failure, x.failing)
+            && x.failure.is_some_and(|f| f.1 == "X-4")
+            && m.1.is_none_or(|f| f.1 != "X-4")
+        {
+            known.record("KD-X4", || {
+                format!(
+                    "transfer_plan of {:?} ({release:?}, {token_check:?}): model {m:?}, reference {:?}",
+                    case.model,
+                    (x_order, x.failure, x.failing)
+                )
+            });
+            continue;
+        }
         assert_eq!(
             m,
             (x_order, x.failure, x.failing),
@@ -1238,6 +1311,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
     ];
     let mut routes = 0usize;
     let mut plans = 0usize;
+    let mut known = Known::default();
     // A: every access over every job fact, with three credential/registry settings, X-4's
     // certificate request both ways.
     let settings: [(&[CredentialCall], (u32, u32)); 3] = [
@@ -1286,7 +1360,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                                         w,
                                                     );
                                                     routes +=
-                                                        compare_routes(release, &case, &accesses)
+                                                        compare_routes(release, &case, &accesses, &mut known)
                                                             - 1;
                                                     plans += 2;
                                                 }
@@ -1346,7 +1420,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                         w,
                                     );
                                     for release in [Release::Win10_1607, Release::Win10_1809] {
-                                        routes += compare_routes(release, &case, &challenges) - 1;
+                                        routes += compare_routes(release, &case, &challenges, &mut known) - 1;
                                         plans += 2;
                                     }
                                 }
@@ -1423,7 +1497,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                     (2, 3),
                                     w,
                                 );
-                                routes += compare_routes(Release::Win10_1809, &case, &wholes) - 1;
+                                routes += compare_routes(Release::Win10_1809, &case, &wholes, &mut known) - 1;
                                 plans += 2;
                                 whole_cases += 1;
                             }
@@ -1441,6 +1515,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
         routes >= 2_000_000 && plans >= 1_000_000 && whole_cases >= 500_000,
         "{routes} {plans} {whole_cases}"
     );
+    known.check("routing");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1562,14 +1637,22 @@ fn lifecycle_events_agree_from_every_state() {
             let on = *on || t.user.is_service_account();
             events.push((
                 format!("take_ownership by {label} at {level:?}"),
+                // A taker of the owner's own user shares the owner's logon state (L-11).
                 Box::new(move |j| {
+                    let on = if t.user == j.owner().sid {
+                        j.owner_logged_on() || t.user.is_service_account()
+                    } else {
+                        on
+                    };
                     let c = Caller::new(Identity::of(t))
                         .with_level(level)
                         .with_logged_on(on);
                     j.take_ownership_by(&c).into_inner()
                 }),
                 Box::new(move |j| {
-                    j.set_logged_on(t.user, on);
+                    if t.user != j.owner.sid {
+                        j.set_logged_on(t.user, on);
+                    }
                     let c = j.caller_of(t, level);
                     j.take_ownership(&c)
                 }),
