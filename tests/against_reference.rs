@@ -1508,7 +1508,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
         }
     }
     report(&format!(
-        "routing: {routes} routes and {plans} transfer plans compared, all agree (A: every access x job fact: {} routes, {} plans; B: every challenge x credential class x registry x Kerberos/Q-12/USE_STORED_CREDENTIALS: {} routes, {} plans; C: whole challenges over 32 x 32 scheme subsets x 8 credential sets x Kerberos x USE_STORED_CREDENTIALS x Q-12 x owner x helper x NETWORK: {whole_cases} cases)",
+        "routing: {routes} routes and {plans} transfer plans compared; every route agrees, every plan but the known model disagreements listed below, if any (A: every access x job fact: {} routes, {} plans; B: every challenge x credential class x registry x Kerberos/Q-12/USE_STORED_CREDENTIALS: {} routes, {} plans; C: whole challenges over 32 x 32 scheme subsets x 8 credential sets x Kerberos x USE_STORED_CREDENTIALS x Q-12 x owner x helper x NETWORK: {whole_cases} cases)",
         after_a.0, after_a.1, after_b.0, after_b.1
     ));
     assert!(
@@ -1752,10 +1752,35 @@ type Result_ = (
     Option<(HResult, &'static str)>,
 );
 
-/// Replays one scenario both ways; `Err` describes the first disagreement.
+/// A disagreement at step `i` of `s` that is one of the known model disagreements
+/// (KD-X3-PLAN, KD-X4), judged on the model's own job just before the step.
+fn known_step(s: &Scenario, i: usize, m: &Result_, x: &Result_) -> Option<&'static str> {
+    if !matches!(s.steps[i], bits_helper_token::scenario::Step::Transfer {}) {
+        return None;
+    }
+    let target = match m.0 {
+        h if h == HResult::BG_E_HTTP_ERROR_401 => Some(AuthTarget::Server),
+        h if h == HResult::BG_E_HTTP_ERROR_407 => Some(AuthTarget::Proxy),
+        _ => None,
+    };
+    if let Some(target) = target {
+        let mut before = s.clone();
+        before.steps.truncate(i);
+        let job = before.run().ok()?.job;
+        let whole = job.route(Access::WholeChallenge(target)).into_inner();
+        if whole.principal != Principal::Unanswered {
+            return Some("KD-X3-PLAN");
+        }
+    }
+    (x.1 == "X-4" && m.1 != "X-4").then_some("KD-X4")
+}
+
+/// Replays one scenario both ways; `Err` describes the first disagreement; `Ok` the
+/// steps compared.
 fn replay(
     s: &Scenario,
     seen: &mut std::collections::BTreeMap<&'static str, usize>,
+    known: &mut Known,
 ) -> Result<usize, String> {
     // A scenario that turns invalid at a step must turn invalid at the same step in both.
     let (t, x) = match (s.run(), r::run(s)) {
@@ -1799,6 +1824,18 @@ fn replay(
         );
         let xx: Result_ = (x.hresult, x.rule, x.value, x.skipped, x.transfer_failure);
         if mm != xx {
+            if let Some(id) = known_step(s, i, &mm, &xx) {
+                known.record(id, || {
+                    format!(
+                        "step {} ({:?}): model {mm:?}, reference {xx:?}; scenario {}",
+                        i + 1,
+                        s.steps[i],
+                        serde_json::to_string(s).unwrap_or_default()
+                    )
+                });
+                // The job diverges from here: the steps before were compared.
+                return Ok(i);
+            }
             return Err(format!(
                 "step {} ({:?}): model {mm:?}, reference {xx:?}",
                 i + 1,
@@ -1822,6 +1859,7 @@ fn random_run(
     params: ScenarioParams,
     cases: u32,
     seen: &mut std::collections::BTreeMap<&'static str, usize>,
+    known: &mut Known,
 ) -> (usize, usize) {
     let config = Config {
         cases,
@@ -1833,8 +1871,9 @@ fn random_run(
     let steps = std::cell::Cell::new(0usize);
     let scenarios = std::cell::Cell::new(0usize);
     let seen = std::cell::RefCell::new(seen);
+    let known = std::cell::RefCell::new(known);
     let result = runner.run(&scenario(params), |s| {
-        let n = replay(&s, &mut seen.borrow_mut())
+        let n = replay(&s, &mut seen.borrow_mut(), &mut known.borrow_mut())
             .map_err(proptest::test_runner::TestCaseError::fail)?;
         steps.set(steps.get() + n);
         scenarios.set(scenarios.get() + 1);
@@ -1865,13 +1904,14 @@ fn random_scenarios_agree() {
     let knob_cases = (4_100.0 * scale).ceil() as u32;
 
     let mut seen = std::collections::BTreeMap::new();
-    let (s1, n1) = random_run(ScenarioParams::default(), default_cases, &mut seen);
+    let mut known = Known::default();
+    let (s1, n1) = random_run(ScenarioParams::default(), default_cases, &mut seen, &mut known);
     let mut knobs = ScenarioParams::default();
     knobs.random_knobs = true;
-    let (s2, n2) = random_run(knobs, knob_cases, &mut seen);
+    let (s2, n2) = random_run(knobs, knob_cases, &mut seen, &mut known);
     let steps = n1 + n2;
     report(&format!(
-        "random scenarios: {steps} steps in {} scenarios compared ({n1} with default knobs, {n2} with random knobs), all agree",
+        "random scenarios: {steps} steps in {} scenarios compared ({n1} with default knobs, {n2} with random knobs); every step agrees but the known model disagreements listed below, if any",
         s1 + s2
     ));
     assert!(
@@ -1897,4 +1937,5 @@ fn random_scenarios_agree() {
         missing.is_empty(),
         "no random step was decided by {missing:?}"
     );
+    known.check("random scenarios");
 }
