@@ -1939,3 +1939,187 @@ fn random_scenarios_agree() {
     );
     known.check("random scenarios");
 }
+
+// ---------------------------------------------------------------------------------------
+// 3. The contract's worked lines (contract 3, §4), computed by hand from SPEC v3: the
+//    reference must give them, and the model must agree with the reference.
+// ---------------------------------------------------------------------------------------
+
+const ALICE: &str = r#""alice": {"user": "S-1-5-21-1-2-3-1001"}"#;
+const ADMIN: &str =
+    r#""admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}"#;
+
+/// (scenario line, expected (hresult, rule, skipped) per step).
+fn worked_lines() -> Vec<(&'static str, String, Vec<(u32, &'static str, bool)>)> {
+    vec![
+        (
+            "A",
+            r#"{"tokens": {"admin_runas": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}], "logon": "secondary"}},
+             "job": {"owner": "admin_runas", "files": 0},
+             "steps": [{"op": "add_file"}, {"op": "resume"}, {"op": "logon_owner"},
+                       {"op": "add_file"}, {"op": "resume"}, {"op": "transfer"}]}"#
+                .to_string(),
+            vec![
+                (0x800704DD, "L-15", false),
+                (0x80200003, "L-9", false),
+                (0, "L-8", false),
+                (0, "L-15", false),
+                (0, "L-9", false),
+                (0, "T-7", false),
+            ],
+        ),
+        (
+            "B",
+            format!(
+                r#"{{"tokens": {{{ALICE}}},
+                 "job": {{"owner": "alice", "challenges": {{"server": ["basic", "negotiate"]}}}},
+                 "steps": [{{"op": "set_credentials", "target": "server", "scheme": "basic", "credential": "explicit"}},
+                           {{"op": "route", "access": "server_challenge"}},
+                           {{"op": "route", "access": "server_challenge_negotiate"}},
+                           {{"op": "resume"}}, {{"op": "transfer"}},
+                           {{"op": "set_credentials", "target": "server", "scheme": "negotiate", "credential": "implicit"}},
+                           {{"op": "route", "access": "server_challenge"}}]}}"#
+            ),
+            vec![
+                (0, "R-5", false),
+                (0, "R-5", false),
+                (0x80190191, "R-3", false),
+                (0, "L-9", false),
+                (0, "T-7", false),
+                (0, "R-3", false),
+                (0, "R-2", false),
+            ],
+        ),
+        (
+            "C",
+            format!(
+                r#"{{"tokens": {{{ALICE}, {ADMIN}}},
+                 "job": {{"owner": "alice"}},
+                 "steps": [{{"op": "resume"}}, {{"op": "start_transfer"}}, {{"op": "network_lost"}}, {{"op": "network_restored"}},
+                           {{"op": "start_transfer", "to": "connecting"}}, {{"op": "logoff_owner"}}, {{"op": "transfer"}},
+                           {{"op": "take_ownership", "caller": "admin"}}, {{"op": "transfer"}}]}}"#
+            ),
+            vec![
+                (0, "L-9", false),
+                (0, "L-14", false),
+                (0, "L-13", false),
+                (0, "L-13", false),
+                (0, "L-14", false),
+                (0, "L-8", false),
+                (1, "L-8", false),
+                (0, "Q-6", false),
+                (0, "T-7", false),
+            ],
+        ),
+        (
+            "D",
+            format!(
+                r#"{{"tokens": {{{ALICE}, {ADMIN}, "bob": {{"user": "S-1-5-21-1-2-3-1002"}},
+                             "alice_restricted": {{"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12"]}}}},
+                 "job": {{"owner": "alice"}},
+                 "steps": [{{"op": "cancel", "caller": "alice_restricted"}},
+                           {{"op": "set_credentials", "caller": "admin", "target": "server", "scheme": "ntlm", "credential": "implicit"}},
+                           {{"op": "set_proxy_usage", "caller": "admin", "usage": "override"}},
+                           {{"op": "set_proxy_usage", "caller": "bob", "usage": "no_proxy"}},
+                           {{"op": "query_interface", "caller": "bob", "handle": 1}},
+                           {{"op": "get_helper_token_flags", "handle": 1}},
+                           {{"op": "query_interface", "caller": "alice", "handle": 2, "level": "anonymous"}},
+                           {{"op": "query_interface", "caller": "alice", "handle": 3}},
+                           {{"op": "set_helper_token", "handle": 3, "impersonating": "bob", "level": "identify"}}]}}"#
+            ),
+            vec![
+                (0x80070005, "A-14", false),
+                (0x80070005, "A-13", false),
+                (0, "R-7", false),
+                (0x80070005, "A-13", false),
+                (0x80070005, "A-5", false),
+                (0x80070005, "A-5", true),
+                (0x80070005, "A-9", false),
+                (0, "A-1", false),
+                (0x80010123, "A-9", false),
+            ],
+        ),
+        (
+            "E",
+            r#"{"tokens": {"svc": {"user": "S-1-5-20"}},
+             "job": {"owner": "svc", "proxy": "override", "challenges": {"proxy": ["ntlm"], "server": ["negotiate"]}},
+             "steps": [{"op": "set_credentials", "target": "proxy", "scheme": "negotiate", "credential": "implicit"},
+                       {"op": "route", "access": "proxy_challenge"},
+                       {"op": "route", "access": "proxy_challenge_ntlm"},
+                       {"op": "route", "access": "server_challenge"},
+                       {"op": "resume"}, {"op": "transfer"}]}"#
+                .to_string(),
+            vec![
+                (0, "R-3", false),
+                (0, "R-6", false),
+                (0, "R-6", false),
+                (0, "R-6", false),
+                (0, "L-9", false),
+                (0, "T-7", false),
+            ],
+        ),
+        (
+            "E (service_proxy_credentials none)",
+            r#"{"knobs": {"service_proxy_credentials": "none"}, "tokens": {"svc": {"user": "S-1-5-20"}},
+             "job": {"owner": "svc", "proxy": "override", "challenges": {"proxy": ["ntlm"], "server": ["negotiate"]}},
+             "steps": [{"op": "set_credentials", "target": "proxy", "scheme": "negotiate", "credential": "implicit"},
+                       {"op": "route", "access": "proxy_challenge"},
+                       {"op": "route", "access": "proxy_challenge_ntlm"},
+                       {"op": "route", "access": "server_challenge"},
+                       {"op": "resume"}, {"op": "transfer"}]}"#
+                .to_string(),
+            vec![
+                (0, "R-3", false),
+                (0x80190197, "X-3", false),
+                (0x80190197, "Q-12", false),
+                (0, "R-6", false),
+                (0, "L-9", false),
+                (0x80190197, "X-3", false),
+            ],
+        ),
+        (
+            "E (kerberos false)",
+            r#"{"environment": {"kerberos": false}, "tokens": {"svc": {"user": "S-1-5-20"}},
+             "job": {"owner": "svc", "proxy": "override", "challenges": {"proxy": ["ntlm"], "server": ["negotiate"]}},
+             "steps": [{"op": "set_credentials", "target": "proxy", "scheme": "negotiate", "credential": "implicit"},
+                       {"op": "route", "access": "proxy_challenge"},
+                       {"op": "route", "access": "proxy_challenge_ntlm"},
+                       {"op": "route", "access": "server_challenge"},
+                       {"op": "resume"}, {"op": "transfer"}]}"#
+                .to_string(),
+            vec![
+                (0, "R-3", false),
+                (0x80190197, "X-3", false),
+                (0x80190197, "R-6", false),
+                (0x80190191, "X-3", false),
+                (0, "L-9", false),
+                (0x80190197, "X-3", false),
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn the_contracts_worked_lines_agree() {
+    let mut known = Known::default();
+    let mut seen = std::collections::BTreeMap::new();
+    let mut steps = 0;
+    for (name, line, expected) in worked_lines() {
+        let s: Scenario = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("worked line {name} parses: {e}"));
+        let x = r::run(&s).unwrap_or_else(|e| panic!("worked line {name} is valid ({e})"));
+        let got: Vec<(u32, &str, bool)> = x
+            .results
+            .iter()
+            .map(|a| (a.hresult.as_u32(), a.rule, a.skipped))
+            .collect();
+        assert_eq!(got, expected, "the reference on the contract's worked line {name}");
+        steps += replay(&s, &mut seen, &mut known)
+            .unwrap_or_else(|e| panic!("worked line {name}: {e}"));
+    }
+    report(&format!(
+        "contract worked lines: {} lines, {steps} steps; the reference gives the contract's answers",
+        worked_lines().len()
+    ));
+    known.check("contract worked lines");
+}
