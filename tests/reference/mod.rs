@@ -6,7 +6,10 @@
 //! the numbers of T-6), `TokenInfo`/`Group` (read field by field: T-5 is recomputed here
 //! from the raw attribute bits of T-4), the vocabulary enums (`Release`, the Q-knob enums,
 //! `JobState`, `JobType`, `Remote`, `Access`, `AuthTarget`, `AuthScheme`, `Credential`,
-//! `ProxyUsage`, `UseLmCompat`), `Profile`'s public fields and the `Scenario`/`Step` data.
+//! `ProxyUsage`, `UseLmCompat`, `ImpersonationLevel`, `LogonType`, `NetworkState`,
+//! `StartTo`), `Profile`'s public fields and the `Scenario`/`Step`/`JobSpec` data (a
+//! `Credentials` or `Challenges` value of the scenario is read with its plain `get`/`asks`
+//! accessors, cell by cell).
 //! It never calls a decision function, `Job`, `route`, `transfer_plan`, `Scenario::run`,
 //! `Token::has_admin_enabled`, `Identity::of`, nor the crate's helper predicates
 //! (`is_done`, `is_http`, `uses_proxy`, `has_owner_rules`, `unknown_bits`, `applies_to`,
@@ -18,14 +21,16 @@
 
 #![allow(dead_code)]
 
+use bits_helper_token::decide::StartTo;
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::{
     Access, HResult, JobState, Profile, Sid, job::JobType, job::Remote, net::AuthScheme,
-    net::AuthTarget, net::Credential, net::IeSettings, net::ProxyUsage, net::UseLmCompat,
-    profile::AccessCheck, profile::AdminBypass, profile::DoneJobs, profile::IdentifyOnSetToken,
-    profile::IntegrityReads, profile::LegacySetToken, profile::Release,
-    profile::ServiceProxyCredentials, profile::TakeOwnership, profile::TokenCheck,
-    profile::UnknownFlags, token::IntegrityLevel, token::TokenInfo,
+    net::AuthTarget, net::Credential, net::IeSettings, net::NetworkState, net::ProxyUsage,
+    net::UseLmCompat, profile::AccessCheck, profile::AdminBypass, profile::DoneJobs,
+    profile::IdentifyOnSetToken, profile::IntegrityReads, profile::LegacySetToken,
+    profile::Release, profile::ServiceProxyCredentials, profile::TakeOwnership,
+    profile::TokenCheck, profile::UnknownFlags, token::ImpersonationLevel, token::IntegrityLevel,
+    token::LogonType, token::TokenInfo,
 };
 use std::collections::BTreeMap;
 
@@ -57,6 +62,13 @@ pub mod hr {
     pub const E_INVALIDARG: HResult = HResult::from_u32(0x8007_0057);
     pub const CO_E_FAILEDTOIMPERSONATE: HResult = HResult::from_u32(0x8001_0123);
     pub const BG_E_INVALID_STATE: HResult = HResult::from_u32(0x8020_0002);
+    pub const BG_E_EMPTY: HResult = HResult::from_u32(0x8020_0003);
+    pub const BG_E_NETWORK_DISCONNECTED: HResult = HResult::from_u32(0x8020_0010);
+    pub const BG_E_TOO_MANY_FILES: HResult = HResult::from_u32(0x8020_001C);
+    /// `HRESULT_FROM_WIN32(ERROR_NOT_LOGGED_ON)`, Win32 1245.
+    pub const ERROR_NOT_LOGGED_ON: HResult = HResult::from_u32((1245 & 0xFFFF) | 0x8007_0000);
+    /// `HRESULT_FROM_WIN32(ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED)`, Win32 12044.
+    pub const CERT_NEEDED: HResult = HResult::from_u32((12044 & 0xFFFF) | 0x8007_0000);
     pub const BG_E_TOKEN_REQUIRED: HResult = HResult::from_u32(0x8020_0056);
     pub const BG_E_HTTP_ERROR_401: HResult = HResult::from_u32(0x8019_0191);
     pub const BG_E_HTTP_ERROR_407: HResult = HResult::from_u32(0x8019_0197);
@@ -168,6 +180,8 @@ pub struct Who {
     pub elevated: bool,
     /// T-8, as a rid.
     pub integrity: u32,
+    /// T-11: the token lists restricting SIDs.
+    pub restricted: bool,
 }
 
 impl Who {
@@ -185,6 +199,8 @@ impl Who {
                 .map(level_rid)
                 .or_else(|| label(token))
                 .unwrap_or_else(|| inferred_rid(token.user, admin)),
+            // T-11: restricted when it lists restricting SIDs (deny-only groups are not).
+            restricted: !token.restricting_sids.is_empty(),
         }
     }
 
@@ -195,8 +211,78 @@ impl Who {
             admin,
             elevated: admin,
             integrity: inferred_rid(sid, admin),
+            restricted: false,
         }
     }
+}
+
+/// T-10: the impersonation levels, (level, `RPC_C_IMP_LEVEL_*` value, the server may act as
+/// the client). A-9: ANONYMOUS refuses every call; IDENTIFY suffices except where the call
+/// impersonates (SetHelperToken; SetProperty by the SPEC's reading).
+#[rustfmt::skip]
+const T10: [(ImpersonationLevel, u32, bool); 4] = [
+    (ImpersonationLevel::Anonymous,   1, false),
+    (ImpersonationLevel::Identify,    2, false),
+    (ImpersonationLevel::Impersonate, 3, true),
+    (ImpersonationLevel::Delegate,    4, true),
+];
+
+/// T-10: the model's default level is IMPERSONATE.
+pub const DEFAULT_LEVEL: ImpersonationLevel = ImpersonationLevel::Impersonate;
+
+fn level_row(level: ImpersonationLevel) -> (ImpersonationLevel, u32, bool) {
+    *T10
+        .iter()
+        .find(|r| r.0 == level)
+        .unwrap_or_else(|| panic!("no row for level {level:?}"))
+}
+
+/// T-10 / A-9: ANONYMOUS.
+pub fn is_anonymous(level: ImpersonationLevel) -> bool {
+    level_row(level).1 == 1
+}
+
+/// T-10 / A-9: IMPERSONATE or DELEGATE.
+pub fn can_impersonate(level: ImpersonationLevel) -> bool {
+    level_row(level).2
+}
+
+/// L-11: which logon types count as "logged on", per release (a bit set of the release
+/// classes below). `service` counts only for the service accounts, which are always logged
+/// on anyway; RunAs (secondary), batch and other network logons never count;
+/// Remote PowerShell from 1607.
+#[rustfmt::skip]
+const L11: [(LogonType, u32); 6] = [
+    (LogonType::Interactive,      PRE_BITS4 | LEGACY | W1607 | W1809),
+    (LogonType::RemotePowershell, W1607 | W1809),
+    (LogonType::Secondary,        0),
+    (LogonType::Batch,            0),
+    (LogonType::Network,          0),
+    (LogonType::Service,          0),
+];
+
+/// L-11: the logon type a token states, or its default (`service` for the service
+/// accounts, else `interactive`).
+pub fn logon_of(token: &TokenInfo) -> LogonType {
+    token.logon.unwrap_or(if is_service_account(token.user) {
+        LogonType::Service
+    } else {
+        LogonType::Interactive
+    })
+}
+
+/// L-11: whether a token's logon makes its user logged on under this release.
+pub fn logon_counts(release: Release, token: &TokenInfo) -> bool {
+    if is_service_account(token.user) {
+        return true;
+    }
+    let logon = logon_of(token);
+    L11.iter()
+        .find(|r| r.0 == logon)
+        .unwrap_or_else(|| panic!("no row for logon {logon:?}"))
+        .1
+        & release_class(release)
+        != 0
 }
 
 /// A-11 (SPEC v3): the job access gate's class of a caller on a job of this owner — (a)
@@ -340,6 +426,13 @@ const NOT_SETTING_TOKEN: u32 = 1 << 3;
 /// A-9 under Q-11 `access_denied`: the same client, refused with `E_ACCESSDENIED`.
 const CANNOT_IMPERSONATE_Q11: u32 = 1 << 4;
 
+// Column `level` (A-9, T-10).
+const ANON: u32 = 1 << 0;
+const IDENT: u32 = 1 << 1;
+const IMPERS: u32 = 1 << 2;
+
+// Column `restricted` (A-14) uses YES/NO.
+
 // Column `state` (Q-3).
 const DONE: u32 = 1 << 0;
 const NOT_DONE: u32 = 1 << 1;
@@ -382,6 +475,8 @@ enum Verdict {
 struct Row {
     method: u32,
     release: u32,
+    level: u32,
+    restricted: u32,
     gate: u32,
     caller_admin: u32,
     caller_owns: u32,
@@ -400,6 +495,8 @@ struct Row {
 const ROW: Row = Row {
     method: ANY,
     release: ANY,
+    level: ANY,
+    restricted: ANY,
     gate: ANY,
     caller_admin: ANY,
     caller_owns: ANY,
@@ -423,12 +520,16 @@ const fn deny(rule: &'static str) -> Verdict {
 }
 
 /// The decision table of the five methods, in the precedence of A-10 (Q-4):
-/// availability → access (A-4…A-6, A-8) → job state (Q-3) → arguments (Q-1) →
-/// impersonation (A-9) → veto on the new token (A-7) → effect (the granting rule).
+/// availability (A-2) → ANONYMOUS (A-9) → gate (A-11) → restricted (A-14) → owner rule
+/// (A-4…A-6, A-8) → job state (Q-3) → arguments (Q-1) → IDENTIFY (A-9) → veto on the new
+/// token (A-7) → effect (the granting rule).
 #[rustfmt::skip]
 const DECISIONS: &[Row] = &[
     // ---- A-2: no interface before BITS 4.0.
     Row { release: PRE_BITS4, verdict: refuse(hr::E_NOINTERFACE, "A-2"), ..ROW },
+
+    // ---- A-9: at ANONYMOUS BITS refuses every call with E_ACCESSDENIED.
+    Row { level: ANON, verdict: refuse(hr::E_ACCESSDENIED, "A-9"), ..ROW },
 
     // ---- A-11: the job access gate, in front of the owner rule (A-10), for every caller:
     // (a) integrity below the job's, (b) an elevated owner and a caller not elevated.
@@ -436,6 +537,10 @@ const DECISIONS: &[Row] = &[
     Row { gate: GATE_INTEGRITY | GATE_ELEVATION, verdict: refuse(hr::E_ACCESSDENIED, "A-11"), ..ROW },
     // Q-10 `refuse`: (a) on a read as well; the knob's non-default setting decided it.
     Row { gate: GATE_INTEGRITY_READ, verdict: refuse(hr::E_ACCESSDENIED, "Q-10"), ..ROW },
+
+    // ---- A-14: a restricted caller "cannot create or modify jobs": every call that
+    // changes the job refuses it with Q-5's code; the reads pass.
+    Row { method: MUTATING, restricted: YES, verdict: deny("A-14"), ..ROW },
 
     // ---- A-4: before 1607 every method needs an administrator caller. Q-5: the knob's
     // code for the four methods other than SetHelperToken; E_ACCESSDENIED (documented) for
@@ -638,9 +743,29 @@ fn yes_no(b: bool) -> u32 {
     if b { YES } else { NO }
 }
 
-/// One method call, decided by the first matching row of [`DECISIONS`].
+/// One method call at the default level (IMPERSONATE, T-10).
 pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decision {
+    decide_at(profile, caller, DEFAULT_LEVEL, job, call)
+}
+
+/// One method call at this impersonation level (the call's own, A-12), decided by the
+/// first matching row of [`DECISIONS`]. `Call::SetToken(None)` is a client that does not
+/// allow impersonation: the same class as IDENTIFY (contract: `can_impersonate: false`).
+pub fn decide_at(
+    profile: &Profile,
+    caller: Who,
+    level: ImpersonationLevel,
+    job: &Facts,
+    call: Call,
+) -> Decision {
     let knobs = &profile.knobs;
+    // A-9: SetHelperToken at IDENTIFY cannot impersonate its client.
+    let call = match call {
+        Call::SetToken(Some(_)) if !is_anonymous(level) && !can_impersonate(level) => {
+            Call::SetToken(None)
+        }
+        other => other,
+    };
     let (method, new_token, flags) = match call {
         Call::SetFlags(f) => (
             SET_FLAGS,
@@ -672,6 +797,14 @@ pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decisi
     let key = Row {
         method,
         release: release_class(profile.release),
+        level: if is_anonymous(level) {
+            ANON
+        } else if can_impersonate(level) {
+            IMPERS
+        } else {
+            IDENT
+        },
+        restricted: yes_no(caller.restricted),
         gate: gate_class(
             caller,
             job.owner,
@@ -729,6 +862,8 @@ pub fn decide(profile: &Profile, caller: Who, job: &Facts, call: Call) -> Decisi
         .find(|(_, r)| {
             r.method & key.method != 0
                 && r.release & key.release != 0
+                && r.level & key.level != 0
+                && r.restricted & key.restricted != 0
                 && r.gate & key.gate != 0
                 && r.caller_admin & key.caller_admin != 0
                 && r.caller_owns & key.caller_owns != 0
@@ -804,6 +939,18 @@ const QUERY_INTERFACE: [(Release, bool); 4] = [
 /// a caller that A-11, A-4 or A-5 would refuse gets `E_ACCESSDENIED` and no handle (A-4
 /// and A-5 as the owner rule reads for every method: caller administrator, or owner).
 pub fn query_interface(profile: &Profile, caller: Who, owner: Who) -> (HResult, &'static str) {
+    query_interface_at(profile, caller, DEFAULT_LEVEL, owner)
+}
+
+/// QueryInterface at this level (A-10: A-2 → A-9 → what Q-9 has it judge). ANONYMOUS is
+/// refused (A-9: "QueryInterface included"); IDENTIFY suffices. A restricted caller passes:
+/// QueryInterface is a read (A-14: "reads pass").
+pub fn query_interface_at(
+    profile: &Profile,
+    caller: Who,
+    level: ImpersonationLevel,
+    owner: Who,
+) -> (HResult, &'static str) {
     let release = profile.release;
     let exists = QUERY_INTERFACE
         .iter()
@@ -812,6 +959,9 @@ pub fn query_interface(profile: &Profile, caller: Who, owner: Who) -> (HResult, 
         .1;
     if !exists {
         return (hr::E_NOINTERFACE, "A-2");
+    }
+    if is_anonymous(level) {
+        return (hr::E_ACCESSDENIED, "A-9");
     }
     if profile.knobs.access_check == AccessCheck::QueryInterface {
         // QueryInterface is a read (A-11, Q-10).
@@ -996,8 +1146,12 @@ pub struct TransferFacts {
     pub proxy: ProxyUsage,
     pub use_lm_compat: UseLmCompat,
     pub lm_compatibility_level: u32,
-    /// X-3: the schemes each target challenges with.
+    /// X-3: the set of schemes each target's one challenge offers.
     pub challenges: Vec<(AuthTarget, AuthScheme)>,
+    /// R-3 (iv): `BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS` for the proxy.
+    pub use_stored_credentials: bool,
+    /// X-4: the HTTPS server asks for a client certificate.
+    pub server_requests_certificate: bool,
     /// R-7, X-3: what PRECONFIG finds in the IE settings.
     pub ie: IeSettings,
     /// Q-8: L-6 at the start of the transfer (eager) or at the first access (lazy).
@@ -1020,6 +1174,8 @@ pub enum Used {
     NotApplicable,
     /// L-6: the flag routes the access to a helper token that is not stored.
     TokenRequired(u32),
+    /// X-3: a whole challenge no offered scheme answers.
+    Unanswered,
 }
 
 /// When a transfer makes an access.
@@ -1037,6 +1193,9 @@ enum When {
     Challenged(AuthTarget, AuthScheme),
     /// X-1: the TLS handshake of an HTTPS job with a certificate.
     HttpsWithCertificate,
+    /// X-3: the target's whole challenge, when it offers any scheme and the transfer meets
+    /// it (the proxy only when one is in between; never over SMB).
+    Whole(AuthTarget),
     Always,
 }
 
@@ -1055,6 +1214,8 @@ enum Kind {
     Challenge(AuthTarget, AuthScheme),
     /// R-4.
     CertificateKey,
+    /// X-3: a whole challenge.
+    Whole(AuthTarget),
     /// R-0: the owner's other accesses.
     Other,
 }
@@ -1091,6 +1252,9 @@ fn access_row(access: Access) -> (Kind, &'static str, When) {
         ),
         // R-4.
         ClientCertificateKey => (Kind::CertificateKey, "R-4", When::HttpsWithCertificate),
+        // X-3 (contract §2.3): not applicable "when the target does not challenge, or the
+        // transfer meets no such challenge", rule X-3.
+        WholeChallenge(t) => (Kind::Whole(t), "X-3", When::Whole(t)),
         // R-0 (SPEC v2): everything not listed under a flag uses the owner.
         Other => (Kind::Other, "R-0", When::Always),
         other => panic!("the reference has no row for access {other:?}"),
@@ -1112,6 +1276,7 @@ pub fn all_accesses() -> Vec<Access> {
     all.extend(all_schemes().map(Access::ProxyChallenge));
     all.extend(all_schemes().map(Access::ServerChallenge));
     all.extend([Access::ClientCertificateKey, Access::Other]);
+    all.extend(TARGETS.map(Access::WholeChallenge));
     all
 }
 
@@ -1132,6 +1297,9 @@ fn made(when: When, job: &TransferFacts) -> bool {
                 && (target == AuthTarget::Server || through_proxy(job))
         }
         When::HttpsWithCertificate => job.remote == Remote::Https && job.certificate,
+        When::Whole(target) => all_schemes()
+            .into_iter()
+            .any(|s| made(When::Challenged(target, s), job)),
         When::Always => true,
     }
 }
@@ -1239,6 +1407,11 @@ fn implicit_allowed(job: &TransferFacts, target: AuthTarget) -> bool {
     {
         return true;
     }
+    // R-3 (iv): USE_STORED_CREDENTIALS sends default credentials to the proxy; "not to
+    // the server (reading)" — so not through (ii) either.
+    if target == AuthTarget::Proxy && job.use_stored_credentials {
+        return true;
+    }
     // `UseLMCompat`: 0 always, 1 when LMCompatibilityLevel ≥ 2, 2 only after SetCredentials.
     let least = USE_LM_COMPAT
         .iter()
@@ -1250,7 +1423,66 @@ fn implicit_allowed(job: &TransferFacts, target: AuthTarget) -> bool {
 
 /// As whom BITS makes `access` for a transfer of `job` (SPEC §4), and the rule id.
 pub fn route(release: Release, job: &TransferFacts, access: Access) -> (Used, &'static str) {
+    let (used, rule, _) = route_full(release, job, access);
+    (used, rule)
+}
+
+/// X-3: the preference among offered schemes, strongest first: Negotiate > NTLM >
+/// Passport > Digest > Basic (the server's order is ignored).
+const PREFERENCE: [AuthScheme; 5] = [
+    AuthScheme::Negotiate,
+    AuthScheme::Ntlm,
+    AuthScheme::Passport,
+    AuthScheme::Digest,
+    AuthScheme::Basic,
+];
+
+/// X-3: whether a scheme's own route answers: explicit credentials (R-5), or an implicit
+/// identity that can present them (the owner, the helper, the computer, R-2/R-6); one
+/// routed to the helper counts even with no helper stored (it then fails with L-6).
+/// Nobody, and anonymous (R-6: "Anonymous never answers a challenge"), do not.
+fn answers(used: Used) -> bool {
+    matches!(
+        used,
+        Used::Explicit(..) | Used::Owner(_) | Used::Helper(_) | Used::Computer | Used::TokenRequired(_)
+    )
+}
+
+/// [`route`], with the scheme of a whole challenge: the strongest answerable scheme it
+/// offers (and that scheme's route and rule), `Unanswered` with X-3 when none is.
+pub fn route_full(
+    release: Release,
+    job: &TransferFacts,
+    access: Access,
+) -> (Used, &'static str, Option<AuthScheme>) {
     let (kind, names, when) = access_row(access);
+    if let Kind::Whole(target) = kind {
+        if !made(when, job) {
+            return (Used::NotApplicable, names, None);
+        }
+        for scheme in PREFERENCE {
+            if !job.challenges.contains(&(target, scheme)) {
+                continue;
+            }
+            let (used, rule) = route(release, job, Access::challenge(target, scheme));
+            if answers(used) {
+                return (used, rule, Some(scheme));
+            }
+        }
+        return (Used::Unanswered, "X-3", None);
+    }
+    let (used, rule) = route_one(release, job, access, kind, names, when);
+    (used, rule, None)
+}
+
+fn route_one(
+    release: Release,
+    job: &TransferFacts,
+    _access: Access,
+    kind: Kind,
+    names: &'static str,
+    when: When,
+) -> (Used, &'static str) {
     // Documented choice: an access the job never makes is not applicable, under the id of
     // the rule that names it.
     if !made(when, job) {
@@ -1300,78 +1532,73 @@ pub fn route(release: Release, job: &TransferFacts, access: Access) -> (Used, &'
             }
         }
         Kind::Other => (Used::Owner(job.owner), "R-0"),
+        Kind::Whole(_) => unreachable!("whole challenges are routed by route_full"),
     }
 }
 
 /// How a whole transfer ends.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Plan {
-    pub steps: Vec<(Access, Used, &'static str)>,
+    /// The accesses in X-5's order; a challenge is one step per target
+    /// (`Access::WholeChallenge`), with the chosen scheme.
+    pub steps: Vec<(Access, Used, &'static str, Option<AuthScheme>)>,
     /// `None`: TRANSFERRED; else the job error and its rule.
     pub failure: Option<(HResult, &'static str)>,
-    /// The index of the step where it fails.
-    pub failing: Option<usize>,
+    /// The access where it fails (`None` for an eager L-6 and for X-4, which no access
+    /// names: the TLS handshake without a certificate).
+    pub failing: Option<Access>,
 }
 
-/// The accesses a whole transfer makes, in the crate's documented order
-/// (`transfer_plan`), and the outcome. Q-8 eager: non-zero flags and no helper token fail
-/// the job with L-6 before any access. Otherwise the first failing step: L-6 at an access
-/// routed to a missing helper, X-3 at a challenge nobody answers (R-3, R-6: no
-/// credentials or anonymous ones), X-1 at the certificate's key.
-///
-/// Documented choice: the order of the accesses.
+/// X-5: where in a transfer each access comes, as a table (lower first): an upload's local
+/// file; proxy discovery; the proxy's challenge; over HTTPS the TLS handshake (X-1 at the
+/// certificate's key, X-4); the server's challenge; the SMB file; the temporary or reply
+/// file, created and renamed.
+/// Documented choice (v2's order, `transfer_plan`): the IE settings before WPAD.
+fn x5_position(access: Access) -> u32 {
+    use Access::*;
+    match access {
+        UploadLocalFile => 0,
+        ProxyIeSettings => 1,
+        ProxyAutoDetect => 2,
+        WholeChallenge(AuthTarget::Proxy) => 3,
+        ClientCertificateKey => 4,
+        WholeChallenge(AuthTarget::Server) => 5,
+        SmbRemoteFile => 6,
+        DownloadTempFileCreate | ReplyFileCreate => 7,
+        DownloadTempFileRename | ReplyFileRename => 8,
+        other => panic!("a transfer never makes {other:?} as a step"),
+    }
+}
+
+/// The accesses a whole transfer makes, in X-5's order, and the outcome. Q-8 eager:
+/// non-zero flags and no helper token fail the job with L-6 before any access. Otherwise
+/// the first failing access decides: L-6 at an access routed to a missing helper (a whole
+/// challenge whose chosen scheme is routed there too), X-3 at a challenge no offered scheme
+/// answers (401/407), X-1 at the certificate's key (L-6 instead without a helper token),
+/// X-4 at the handshake of an HTTPS job without a certificate whose server asks for one.
 pub fn transfer(release: Release, job: &TransferFacts) -> Plan {
-    let mut accesses = Vec::new();
-    if matches!(job.job_type, JobType::Upload | JobType::UploadReply) {
-        accesses.push(Access::UploadLocalFile);
-    }
-    if remote_is_http(job.remote) {
-        // R-7: the IE settings for PRECONFIG, WPAD when they ask for discovery or for
-        // AUTODETECT.
-        if job.proxy == ProxyUsage::Preconfig {
-            accesses.push(Access::ProxyIeSettings);
-        }
-        if made(When::Wpad, job) {
-            accesses.push(Access::ProxyAutoDetect);
-        }
-        let challenged = |target| {
-            all_schemes()
-                .into_iter()
-                .filter(|&s| job.challenges.contains(&(target, s)))
-                .collect::<Vec<_>>()
-        };
-        if through_proxy(job) {
-            accesses.extend(
-                challenged(AuthTarget::Proxy)
-                    .into_iter()
-                    .map(Access::ProxyChallenge),
-            );
-        }
-        if job.certificate && job.remote == Remote::Https {
-            accesses.push(Access::ClientCertificateKey);
-        }
-        accesses.extend(
-            challenged(AuthTarget::Server)
-                .into_iter()
-                .map(Access::ServerChallenge),
-        );
-    }
-    if remote_is_smb(job.remote) {
-        accesses.push(Access::SmbRemoteFile);
-    }
-    match job.job_type {
-        JobType::Download => accesses.extend([
-            Access::DownloadTempFileCreate,
-            Access::DownloadTempFileRename,
-        ]),
-        JobType::UploadReply => accesses.extend([Access::ReplyFileCreate, Access::ReplyFileRename]),
-        _ => {}
-    }
-    let steps: Vec<(Access, Used, &'static str)> = accesses
+    let mut accesses: Vec<Access> = [
+        Access::UploadLocalFile,
+        Access::ProxyIeSettings,
+        Access::ProxyAutoDetect,
+        Access::WholeChallenge(AuthTarget::Proxy),
+        Access::ClientCertificateKey,
+        Access::WholeChallenge(AuthTarget::Server),
+        Access::SmbRemoteFile,
+        Access::DownloadTempFileCreate,
+        Access::DownloadTempFileRename,
+        Access::ReplyFileCreate,
+        Access::ReplyFileRename,
+    ]
+    .into_iter()
+    .filter(|&a| made(access_row(a).2, job))
+    .collect();
+    accesses.sort_by_key(|&a| x5_position(a));
+    let steps: Vec<(Access, Used, &'static str, Option<AuthScheme>)> = accesses
         .into_iter()
         .map(|a| {
-            let (used, rule) = route(release, job, a);
-            (a, used, rule)
+            let (used, rule, scheme) = route_full(release, job, a);
+            (a, used, rule, scheme)
         })
         .collect();
     // Q-8 eager: L-6 before any access.
@@ -1383,51 +1610,207 @@ pub fn transfer(release: Release, job: &TransferFacts) -> Plan {
         };
     }
     let x1 = x1_fails(job.certificate, job.remote, job.flags, job.owner);
-    let fails = |step: &(Access, Used, &'static str)| -> Option<(HResult, &'static str)> {
+    // X-4: HTTPS, no client certificate, and the server asks for one (HTTP and SMB never).
+    let x4 = job.remote == Remote::Https && !job.certificate && job.server_requests_certificate;
+    let fails = |step: &(Access, Used, &'static str, Option<AuthScheme>)| {
         match step {
-            (_, Used::TokenRequired(_), _) => Some((hr::BG_E_TOKEN_REQUIRED, "L-6")),
-            // The helper makes the TLS connection: without one, L-6 (lazy) first.
-            (Access::ClientCertificateKey, _, _) if x1 && job.helper.is_none() => {
+            (_, Used::TokenRequired(_), _, _) => Some((hr::BG_E_TOKEN_REQUIRED, "L-6")),
+            // The helper makes the TLS connection: without one, L-6 (either Q-8 setting).
+            (Access::ClientCertificateKey, _, _, _) if x1 && job.helper.is_none() => {
                 Some((hr::BG_E_TOKEN_REQUIRED, "L-6"))
             }
-            (Access::ClientCertificateKey, _, _) if x1 => {
+            (Access::ClientCertificateKey, _, _, _) if x1 => {
                 Some((hr::CERT_NO_ACCESS_PRIVATE_KEY, "X-1"))
             }
-            (Access::ServerChallenge(_), Used::NoImplicitCredentials | Used::Anonymous, _) => {
+            (Access::WholeChallenge(AuthTarget::Server), Used::Unanswered, _, _) => {
                 Some((hr::BG_E_HTTP_ERROR_401, "X-3"))
             }
-            (Access::ProxyChallenge(_), Used::NoImplicitCredentials | Used::Anonymous, _) => {
+            (Access::WholeChallenge(AuthTarget::Proxy), Used::Unanswered, _, _) => {
                 Some((hr::BG_E_HTTP_ERROR_407, "X-3"))
             }
             _ => None,
         }
     };
-    let (failing, failure) = match steps
-        .iter()
-        .enumerate()
-        .find_map(|(i, s)| fails(s).map(|f| (i, f)))
-    {
-        Some((i, f)) => (Some(i), Some(f)),
-        None => (None, None),
-    };
+    for step in &steps {
+        // X-4 at the handshake: after the proxy's challenge, before the server's.
+        if x4 && x5_position(step.0) > x5_position(Access::ClientCertificateKey) {
+            return Plan {
+                failure: Some((hr::CERT_NEEDED, "X-4")),
+                failing: None,
+                steps,
+            };
+        }
+        if let Some(f) = fails(step) {
+            let failing = Some(step.0);
+            return Plan {
+                failure: Some(f),
+                failing,
+                steps,
+            };
+        }
+    }
+    if x4 {
+        return Plan {
+            failure: Some((hr::CERT_NEEDED, "X-4")),
+            failing: None,
+            steps,
+        };
+    }
     Plan {
         steps,
-        failure,
-        failing,
+        failure: None,
+        failing: None,
     }
 }
 
 // =======================================================================================
-// L: the job and its lifecycle, and a scenario runner
+// L: the job and its lifecycle, the job methods (A-12…A-14), and a scenario runner
 // =======================================================================================
+
+/// The job methods of A-13 (`IBackgroundCopyJob`, `…Job2`, `…Job5`, `…JobHttpOptions`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum JobMethod {
+    Resume,
+    Suspend,
+    Cancel,
+    Complete,
+    AddFile,
+    SetCredentials,
+    RemoveCredentials,
+    SetProxySettings,
+    /// `SetClientCertificateByID/ByName`.
+    SetClientCertificate,
+    RemoveClientCertificate,
+    /// `IBackgroundCopyJob5::SetProperty(USE_STORED_CREDENTIALS)`.
+    SetProperty,
+}
+
+/// A-13 as a table: (method, owner only, needs `IBackgroundCopyJob5` (A-2), needs
+/// IMPERSONATE (A-9)). Owner only (readings): SetCredentials, RemoveCredentials ("in the
+/// context of the job's owner"), SetClientCertificateByID/ByName ("only the job owner can
+/// specify the client certificate"). Every one of them changes the job (A-13).
+#[rustfmt::skip]
+const JOB_METHODS: [(JobMethod, bool, bool, bool); 11] = [
+    (JobMethod::Resume,                  false, false, false),
+    (JobMethod::Suspend,                 false, false, false),
+    (JobMethod::Cancel,                  false, false, false),
+    (JobMethod::Complete,                false, false, false),
+    (JobMethod::AddFile,                 false, false, false),
+    (JobMethod::SetCredentials,          true,  false, false),
+    (JobMethod::RemoveCredentials,       true,  false, false),
+    (JobMethod::SetProxySettings,        false, false, false),
+    (JobMethod::SetClientCertificate,    true,  false, false),
+    (JobMethod::RemoveClientCertificate, false, false, false),
+    // A-2: BITS 5.0; the model offers it from Legacy on. A-9: IMPERSONATE (readings).
+    (JobMethod::SetProperty,             false, true,  true),
+];
+
+/// A job-method call with its arguments.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum JobCall {
+    Resume,
+    Suspend,
+    Cancel,
+    Complete,
+    AddFile,
+    SetCredentials(AuthTarget, AuthScheme, Credential),
+    RemoveCredentials(AuthTarget, AuthScheme),
+    SetProxyUsage(ProxyUsage),
+    SetClientCertificate(bool),
+    UseStoredCredentials,
+}
+
+impl JobCall {
+    pub fn method(self) -> JobMethod {
+        match self {
+            JobCall::Resume => JobMethod::Resume,
+            JobCall::Suspend => JobMethod::Suspend,
+            JobCall::Cancel => JobMethod::Cancel,
+            JobCall::Complete => JobMethod::Complete,
+            JobCall::AddFile => JobMethod::AddFile,
+            JobCall::SetCredentials(..) => JobMethod::SetCredentials,
+            JobCall::RemoveCredentials(..) => JobMethod::RemoveCredentials,
+            JobCall::SetProxyUsage(_) => JobMethod::SetProxySettings,
+            JobCall::SetClientCertificate(true) => JobMethod::SetClientCertificate,
+            JobCall::SetClientCertificate(false) => JobMethod::RemoveClientCertificate,
+            JobCall::UseStoredCredentials => JobMethod::SetProperty,
+        }
+    }
+}
+
+/// The caller of a job method or of TakeOwnership, judged at call time (A-12): its token
+/// as the rules read it, the call's level (T-10) and whether its user is logged on (L-11).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct JobCaller {
+    pub who: Who,
+    pub level: ImpersonationLevel,
+    pub logged_on: bool,
+}
+
+/// The outcome of an `add_file` the model cannot hold: a second file on a download
+/// (L-15; the scenario is invalid at that step).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SecondFile;
+
+/// L-12 as a table: (state, Suspend moves it to SUSPENDED clearing its error). SUSPENDED,
+/// ERROR, TRANSFERRED: `S_OK`, no change; done jobs are refused before (T-7).
+#[rustfmt::skip]
+const L12: [(JobState, bool); 7] = [
+    (JobState::Queued,         true),
+    (JobState::Connecting,     true),
+    (JobState::Transferring,   true),
+    (JobState::TransientError, true),
+    (JobState::Suspended,      false),
+    (JobState::Error,          false),
+    (JobState::Transferred,    false),
+];
+
+/// L-13 as a table: (state, moves to TRANSIENT_ERROR when the network is lost).
+#[rustfmt::skip]
+const L13_LOST: [(JobState, bool); 9] = [
+    (JobState::Queued,         true),
+    (JobState::Connecting,     true),  // reading
+    (JobState::Transferring,   true),
+    (JobState::Suspended,      false),
+    (JobState::Error,          false),
+    (JobState::TransientError, false),
+    (JobState::Transferred,    false),
+    (JobState::Acknowledged,   false),
+    (JobState::Cancelled,      false),
+];
+
+/// L-14 / contract `start_transfer`: (from state, may start). CONNECTING may only move on to
+/// TRANSFERRING.
+#[rustfmt::skip]
+const L14_FROM: [(JobState, bool); 3] = [
+    (JobState::Queued,         true),
+    (JobState::TransientError, true),
+    (JobState::Connecting,     true),
+];
+
+/// The errors a job in ERROR can hold (§1.5b: "an error no rule produces in that state" is
+/// refused), and the rule that produces each. Documented choice: BG_E_TOKEN_REQUIRED is
+/// read as L-6's (L-5 produces the same code).
+fn error_rule(code: HResult) -> Option<&'static str> {
+    [
+        (hr::BG_E_TOKEN_REQUIRED, "L-6"),
+        (hr::CERT_NO_ACCESS_PRIVATE_KEY, "X-1"),
+        (hr::BG_E_HTTP_ERROR_401, "X-3"),
+        (hr::BG_E_HTTP_ERROR_407, "X-3"),
+        (hr::CERT_NEEDED, "X-4"),
+    ]
+    .into_iter()
+    .find(|(c, _)| *c == code)
+    .map(|(_, r)| r)
+}
 
 /// The reference's job.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Job {
     pub profile: Profile,
     pub owner: Who,
-    /// L-8: whether the owner is logged on.
-    pub logged_on: bool,
+    /// L-11: one logged-on state per user SID (the service accounts always are).
+    pub sessions: BTreeMap<Sid, bool>,
     pub job_type: JobType,
     pub remote: Remote,
     pub state: JobState,
@@ -1443,6 +1826,14 @@ pub struct Job {
     pub kerberos: bool,
     pub challenges: Vec<(AuthTarget, AuthScheme)>,
     pub ie: IeSettings,
+    /// T-7, L-9, L-15: the job holds its one file.
+    pub has_file: bool,
+    /// L-13: the network is connected.
+    pub network: bool,
+    /// X-4.
+    pub server_requests_certificate: bool,
+    /// R-3 (iv).
+    pub use_stored_credentials: bool,
 }
 
 /// What an event or a step answers.
@@ -1451,6 +1842,10 @@ pub struct Answer {
     pub hresult: HResult,
     pub rule: &'static str,
     pub value: Option<StepValue>,
+    /// Contract §1.7: a step through a handle whose QueryInterface was refused.
+    pub skipped: bool,
+    /// Contract §2.1: X-1's predicted failure on an accepted SetHelperTokenFlags.
+    pub transfer_failure: Option<(HResult, &'static str)>,
 }
 
 /// A getter's or a route question's value.
@@ -1458,7 +1853,8 @@ pub struct Answer {
 pub enum StepValue {
     Flags(u32),
     Sid(Option<Sid>),
-    Route(Used),
+    /// Who answers, and for a whole challenge the scheme chosen (X-3).
+    Route(Used, Option<AuthScheme>),
 }
 
 fn answer(hresult: HResult, rule: &'static str) -> Answer {
@@ -1466,17 +1862,22 @@ fn answer(hresult: HResult, rule: &'static str) -> Answer {
         hresult,
         rule,
         value: None,
+        skipped: false,
+        transfer_failure: None,
     }
 }
 
 impl Job {
-    /// T-7 / T-1: a fresh job is SUSPENDED with flags 0, no helper token; the crate's
-    /// documented defaults for the rest (no credentials).
+    /// T-7 / T-1: a fresh job is SUSPENDED with flags 0, no helper token, holding its file;
+    /// the crate's documented defaults for the rest (no credentials, network connected).
+    /// The owner's user is logged on.
     pub fn new(profile: Profile, owner: Who) -> Job {
+        let mut sessions = BTreeMap::new();
+        sessions.insert(owner.sid, true);
         Job {
             profile,
             owner,
-            logged_on: true,
+            sessions,
             job_type: JobType::Download,
             remote: Remote::Https,
             state: JobState::Suspended,
@@ -1491,6 +1892,48 @@ impl Job {
             kerberos: true,
             challenges: Vec::new(),
             ie: IeSettings::Direct,
+            has_file: true,
+            network: true,
+            server_requests_certificate: false,
+            use_stored_credentials: false,
+        }
+    }
+
+    /// L-11: whether this user is logged on (the service accounts always are; a user the
+    /// job never heard of is not).
+    pub fn logged_on(&self, sid: Sid) -> bool {
+        is_service_account(sid) || self.sessions.get(&sid).copied().unwrap_or(false)
+    }
+
+    pub fn set_logged_on(&mut self, sid: Sid, on: bool) {
+        self.sessions.insert(sid, on);
+    }
+
+    /// L-8, L-11: the current owner's user.
+    pub fn owner_logged_on(&self) -> bool {
+        self.logged_on(self.owner.sid)
+    }
+
+    /// Contract §1.6: an absent caller is the owner as the job remembers it — its SID,
+    /// administrator status, recorded elevation and integrity level, not restricted, and
+    /// the owner user's logged-on state.
+    pub fn owner_caller(&self, level: ImpersonationLevel) -> JobCaller {
+        JobCaller {
+            who: Who {
+                restricted: false,
+                ..self.owner
+            },
+            level,
+            logged_on: self.owner_logged_on(),
+        }
+    }
+
+    /// A named caller at call time (A-12).
+    pub fn caller_of(&self, token: &TokenInfo, level: ImpersonationLevel) -> JobCaller {
+        JobCaller {
+            who: Who::of(token),
+            level,
+            logged_on: self.logged_on(token.user),
         }
     }
 
@@ -1518,6 +1961,8 @@ impl Job {
             use_lm_compat: self.use_lm_compat,
             lm_compatibility_level: self.lm_compatibility_level,
             challenges: self.challenges.clone(),
+            use_stored_credentials: self.use_stored_credentials,
+            server_requests_certificate: self.server_requests_certificate,
             ie: self.ie,
             eager: self.profile.knobs.token_check == TokenCheck::Eager,
             kerberos: self.kerberos,
@@ -1526,9 +1971,10 @@ impl Job {
         }
     }
 
-    /// A method call through a handle that remembers `caller` (A-1), applied.
-    pub fn call(&mut self, caller: Who, call: Call) -> Decision {
-        let d = decide(&self.profile, caller, &self.facts(), call);
+    /// A method call through a handle that remembers `caller` (A-1), at the call's level,
+    /// applied.
+    pub fn call(&mut self, caller: Who, level: ImpersonationLevel, call: Call) -> Decision {
+        let d = decide_at(&self.profile, caller, level, &self.facts(), call);
         match d.effect {
             Effect::None => {}
             Effect::StoreFlags(f) => self.flags = f,
@@ -1538,28 +1984,105 @@ impl Job {
         d
     }
 
-    /// Documented choice (`docs/rules.md`: "ACKNOWLEDGED and CANCELLED jobs refuse every
-    /// change"; `Job::resume`): every event but logoff is refused on a done job with
-    /// `BG_E_INVALID_STATE` under T-7, whatever the Q-3 knob (which is about the three
-    /// methods only).
+    /// T-7: a done job refuses every change with `BG_E_INVALID_STATE`, whatever the Q-3
+    /// knob (which is about the three methods only).
     fn refused_when_done(&self) -> Option<Answer> {
         state_row(self.state)
             .done
             .then(|| answer(hr::BG_E_INVALID_STATE, "T-7"))
     }
 
+    /// A-10 for the job methods: (A-2 for SetProperty) → A-9 → A-11 (every job method
+    /// changes the job: (a) and (b)) → A-14 (Q-5) → A-13 (Q-5). `None`: the caller passes.
+    ///
+    /// Documented choice: SetProperty's IDENTIFY refusal is A-9's step of A-10's job-method
+    /// order ("→ A-9 →", one step), so before the gate.
+    pub fn guard(&self, c: &JobCaller, method: JobMethod) -> Option<Answer> {
+        let &(_, owner_only, job5, impersonates) = JOB_METHODS
+            .iter()
+            .find(|r| r.0 == method)
+            .unwrap_or_else(|| panic!("no row for {method:?}"));
+        let denial = self.profile.knobs.denial.get();
+        if job5 && release_class(self.profile.release) == PRE_BITS4 {
+            return Some(answer(hr::E_NOINTERFACE, "A-2"));
+        }
+        if is_anonymous(c.level) || (impersonates && !can_impersonate(c.level)) {
+            return Some(answer(hr::E_ACCESSDENIED, "A-9"));
+        }
+        if gate_class(c.who, self.owner, GateCall::Change) != GATE_PASSES {
+            return Some(answer(hr::E_ACCESSDENIED, "A-11"));
+        }
+        if c.who.restricted {
+            return Some(answer(denial, "A-14"));
+        }
+        let owns = c.who.sid == self.owner.sid;
+        if !owns && (owner_only || !c.who.admin) {
+            return Some(answer(denial, "A-13"));
+        }
+        None
+    }
+
+    /// A job method by `c`: [`Job::guard`], the done-job check (T-7), the method's rules.
+    pub fn job_call(&mut self, c: &JobCaller, call: JobCall) -> Result<Answer, SecondFile> {
+        if let Some(refused) = self.guard(c, call.method()) {
+            return Ok(refused);
+        }
+        if let Some(refused) = self.refused_when_done() {
+            return Ok(refused);
+        }
+        Ok(match call {
+            JobCall::Resume => self.resume(),
+            JobCall::Suspend => self.suspend(),
+            JobCall::Cancel => self.cancel(),
+            JobCall::Complete => self.complete(),
+            JobCall::AddFile => return self.add_file(c),
+            JobCall::SetCredentials(target, scheme, credential) => {
+                let rule = match credential {
+                    Credential::Implicit => "R-3",
+                    Credential::Explicit => "R-5",
+                };
+                match self.creds.set(target, scheme, credential) {
+                    Ok(()) => answer(hr::S_OK, rule),
+                    Err(code) => answer(code, rule),
+                }
+            }
+            // RemoveCredentials: S_FALSE when nothing was set for the pair.
+            JobCall::RemoveCredentials(target, scheme) => {
+                if self.creds.get(target, scheme).is_none() {
+                    answer(hr::S_FALSE, "R-5")
+                } else {
+                    self.creds.remove(target, scheme);
+                    answer(hr::S_OK, "R-5")
+                }
+            }
+            JobCall::SetProxyUsage(usage) => {
+                self.proxy = usage;
+                answer(hr::S_OK, "R-7")
+            }
+            // RemoveClientCertificate: S_FALSE when none is set.
+            JobCall::SetClientCertificate(false) if !self.certificate => answer(hr::S_FALSE, "R-4"),
+            JobCall::SetClientCertificate(present) => {
+                self.certificate = present;
+                answer(hr::S_OK, "R-4")
+            }
+            JobCall::UseStoredCredentials => {
+                self.use_stored_credentials = true;
+                answer(hr::S_OK, "R-3")
+            }
+        })
+    }
+
     /// L-5: the owner logs off. BITS discards the token; an unfinished job with non-zero
-    /// flags goes to ERROR with `BG_E_TOKEN_REQUIRED`. It is not a call and never refused.
+    /// flags goes to ERROR with `BG_E_TOKEN_REQUIRED`. L-8: a CONNECTING or TRANSFERRING
+    /// job that L-5 does not put in ERROR goes back to QUEUED. Never refused.
     pub fn logoff_owner(&mut self) -> Answer {
-        // L-5: the service accounts never log off.
+        // L-5, L-11: the service accounts never log off.
         if is_service_account(self.owner.sid) {
             return answer(hr::S_OK, "L-5");
         }
-        // L-8: the owner is logged off; a CONNECTING or TRANSFERRING job that L-5 does not
-        // put in ERROR goes back to QUEUED.
         let running = matches!(self.state, JobState::Connecting | JobState::Transferring);
         let held = self.helper.is_some();
-        self.logged_on = false;
+        self.sessions.insert(self.owner.sid, false);
         if held {
             self.discard();
         }
@@ -1578,9 +2101,9 @@ impl Job {
         }
     }
 
-    /// L-8: the owner logs on.
+    /// L-8: the owner logs on (its user, L-11).
     pub fn logon_owner(&mut self) -> Answer {
-        self.logged_on = true;
+        self.sessions.insert(self.owner.sid, true);
         answer(hr::S_OK, "L-8")
     }
 
@@ -1591,10 +2114,14 @@ impl Job {
         answer(hr::S_OK, "L-5")
     }
 
-    /// L-9.
+    /// L-9 (after the guard and T-7): no files → `BG_E_EMPTY`, no change; SUSPENDED, ERROR,
+    /// TRANSIENT_ERROR → QUEUED, error cleared; the rest `S_OK`, no change.
     pub fn resume(&mut self) -> Answer {
         if let Some(refused) = self.refused_when_done() {
             return refused;
+        }
+        if !self.has_file {
+            return answer(hr::BG_E_EMPTY, "L-9");
         }
         if state_row(self.state).resume_queues {
             self.state = JobState::Queued;
@@ -1603,8 +2130,106 @@ impl Job {
         answer(hr::S_OK, "L-9")
     }
 
+    /// L-12.
+    pub fn suspend(&mut self) -> Answer {
+        if let Some(refused) = self.refused_when_done() {
+            return refused;
+        }
+        let state = self.state;
+        let moves = L12
+            .iter()
+            .find(|r| r.0 == state)
+            .unwrap_or_else(|| panic!("no L-12 row for {state:?}"))
+            .1;
+        if moves {
+            self.state = JobState::Suspended;
+            self.error = None;
+        }
+        answer(hr::S_OK, "L-12")
+    }
+
+    /// L-15 (after the guard): done → T-7; the caller's user not logged on → 0x800704DD;
+    /// an upload or upload-reply holding its file → `BG_E_TOO_MANY_FILES`; an SMB file on
+    /// an upload-reply → `E_INVALIDARG` (T-7); a download holding its file → outside the
+    /// model; else the job holds its file.
+    pub fn add_file(&mut self, c: &JobCaller) -> Result<Answer, SecondFile> {
+        if let Some(refused) = self.refused_when_done() {
+            return Ok(refused);
+        }
+        if !c.logged_on {
+            return Ok(answer(hr::ERROR_NOT_LOGGED_ON, "L-15"));
+        }
+        let upload = matches!(self.job_type, JobType::Upload | JobType::UploadReply);
+        if self.has_file && upload {
+            return Ok(answer(hr::BG_E_TOO_MANY_FILES, "L-15"));
+        }
+        if self.job_type == JobType::UploadReply && remote_is_smb(self.remote) {
+            return Ok(answer(hr::E_INVALIDARG, "T-7"));
+        }
+        if self.has_file {
+            return Err(SecondFile);
+        }
+        self.has_file = true;
+        Ok(answer(hr::S_OK, "L-15"))
+    }
+
+    /// L-13: the network is lost.
+    pub fn network_lost(&mut self) -> Answer {
+        self.network = false;
+        let state = self.state;
+        if L13_LOST.iter().any(|r| r.0 == state && r.1) {
+            self.state = JobState::TransientError;
+            self.error = Some((hr::BG_E_NETWORK_DISCONNECTED, "L-13"));
+        }
+        answer(hr::S_OK, "L-13")
+    }
+
+    /// L-13: the network returns; TRANSIENT_ERROR jobs, whatever their error, are QUEUED.
+    pub fn network_restored(&mut self) -> Answer {
+        self.network = true;
+        if self.state == JobState::TransientError {
+            self.state = JobState::Queued;
+            self.error = None;
+        }
+        answer(hr::S_OK, "L-13")
+    }
+
+    /// L-14, in the contract's order of checks.
+    pub fn start_transfer(&mut self, to: StartTo) -> Answer {
+        if let Some(refused) = self.refused_when_done() {
+            return refused;
+        }
+        let target = match to {
+            StartTo::Connecting => JobState::Connecting,
+            StartTo::Transferring => JobState::Transferring,
+        };
+        let state = self.state;
+        let may = L14_FROM.iter().any(|r| r.0 == state && r.1);
+        if !may || (state == JobState::Connecting && target == JobState::Connecting) {
+            return answer(hr::S_FALSE, "T-7");
+        }
+        if !self.owner_logged_on() {
+            return answer(hr::S_FALSE, "L-8");
+        }
+        if !self.network {
+            return answer(hr::S_FALSE, "L-13");
+        }
+        if self.profile.knobs.token_check == TokenCheck::Eager
+            && self.flags != 0
+            && self.helper.is_none()
+        {
+            self.state = JobState::Error;
+            self.error = Some((hr::BG_E_TOKEN_REQUIRED, "L-6"));
+            return answer(hr::BG_E_TOKEN_REQUIRED, "L-6");
+        }
+        self.state = target;
+        self.error = None;
+        answer(hr::S_OK, "L-14")
+    }
+
     /// Documented choice (`Job::transfer`): a whole run, ending as [`transfer`] plans; the
-    /// job error is also the answer. L-8: not while a user owner is logged off.
+    /// job error is also the answer. L-8: not while the owner is logged off; L-13: not
+    /// while the network is down (checked after, as the contract orders).
     pub fn transfer(&mut self) -> Answer {
         if let Some(refused) = self.refused_when_done() {
             return refused;
@@ -1612,8 +2237,11 @@ impl Job {
         if !state_row(self.state).transfer_runs {
             return answer(hr::S_FALSE, "T-7");
         }
-        if !self.logged_on && !is_service_account(self.owner.sid) {
+        if !self.owner_logged_on() {
             return answer(hr::S_FALSE, "L-8");
+        }
+        if !self.network {
+            return answer(hr::S_FALSE, "L-13");
         }
         match transfer(self.profile.release, &self.transfer_facts()).failure {
             None => {
@@ -1642,14 +2270,12 @@ impl Job {
     /// L-10: TRANSFERRED → the files are renamed (as the helper with LOCAL_FILE, R-1;
     /// without a stored token `BG_E_TOKEN_REQUIRED` and the job stays TRANSFERRED), then
     /// ACKNOWLEDGED with `S_OK`; a download not transferred → ACKNOWLEDGED with
-    /// `BG_S_PARTIAL_COMPLETE`; an upload or upload-reply not transferred →
-    /// `BG_E_INVALID_STATE`, nothing changes.
+    /// `BG_S_PARTIAL_COMPLETE` (no helper needed); an upload or upload-reply not
+    /// transferred → `BG_E_INVALID_STATE`, nothing changes.
     pub fn complete(&mut self) -> Answer {
         if let Some(refused) = self.refused_when_done() {
             return refused;
         }
-        // Renamed at Complete: the download's temporary files, the upload-reply's reply
-        // file (R-1); a plain upload renames nothing.
         let renames = self.job_type != JobType::Upload;
         if self.state == JobState::Transferred {
             if renames && self.flags & LOCAL_FILE != 0 && self.helper.is_none() {
@@ -1667,25 +2293,29 @@ impl Job {
         answer(hr::BG_E_INVALID_STATE, "L-10")
     }
 
-    /// L-7, in its order: the access gate (A-11), an elevated administrator (T-5 and T-9;
-    /// else `E_ACCESSDENIED`), a job not done (else `BG_E_INVALID_STATE`). The caller
-    /// becomes the owner, its elevation and integrity recorded (T-9); credentials and the
-    /// client certificate go; the helper token and flags as Q-6 says.
-    pub fn take_ownership(&mut self, caller: &TokenInfo) -> Answer {
-        let who = Who::of(caller);
-        if gate_class(who, self.owner, GateCall::Change) != GATE_PASSES {
+    /// L-7 with A-10's order: A-9 (ANONYMOUS) → A-11 (a change) → A-14 (Q-5) → an elevated
+    /// administrator (else `E_ACCESSDENIED`) → a job not done (else `BG_E_INVALID_STATE`).
+    /// The caller becomes the owner (elevation and integrity recorded, T-9); credentials and
+    /// the client certificate go (`USE_STORED_CREDENTIALS` stays: a job property, contract
+    /// §2.2); the helper token and flags as Q-6 says; the job follows the new owner's logon
+    /// state, a CONNECTING or TRANSFERRING job going back to QUEUED when it is not logged on.
+    pub fn take_ownership(&mut self, c: &JobCaller) -> Answer {
+        if is_anonymous(c.level) {
+            return answer(hr::E_ACCESSDENIED, "A-9");
+        }
+        if gate_class(c.who, self.owner, GateCall::Change) != GATE_PASSES {
             return answer(hr::E_ACCESSDENIED, "A-11");
         }
-        if !(who.admin && who.elevated) {
+        if c.who.restricted {
+            return answer(self.profile.knobs.denial.get(), "A-14");
+        }
+        if !(c.who.admin && c.who.elevated) {
             return answer(hr::E_ACCESSDENIED, "L-7");
         }
         if let Some(refused) = self.refused_when_done() {
             return refused;
         }
-        self.owner = who;
-        // L-7 (SPEC v3): "the job then follows the *new* owner's logon state"; the caller
-        // takes the job from its own session (the SPEC's default logon type is interactive).
-        self.logged_on = true;
+        self.owner = c.who;
         self.creds = Creds::default();
         self.certificate = false;
         match self.profile.knobs.take_ownership {
@@ -1698,27 +2328,41 @@ impl Job {
             }
             other => panic!("no row for Q-6 {other:?}"),
         }
+        let running = matches!(self.state, JobState::Connecting | JobState::Transferring);
+        if running && !self.owner_logged_on() {
+            self.state = JobState::Queued;
+        }
         answer(hr::S_OK, "Q-6")
     }
 
-    /// A `route` question on the job as it is now.
+    /// A `route` question on the job as it is now. The `hresult` reports only routing
+    /// failures: L-6, and challenges nobody answers (401/407).
     pub fn route(&self, access: Access) -> Answer {
-        let (used, rule) = route(self.profile.release, &self.transfer_facts(), access);
-        // L-6, and X-3 for a challenge the job meets that nobody answers.
-        let hresult = match (used, access) {
+        let (used, rule, scheme) = route_full(self.profile.release, &self.transfer_facts(), access);
+        let target = match access {
+            Access::ServerChallenge(_) | Access::WholeChallenge(AuthTarget::Server) => {
+                Some(AuthTarget::Server)
+            }
+            Access::ProxyChallenge(_) | Access::WholeChallenge(AuthTarget::Proxy) => {
+                Some(AuthTarget::Proxy)
+            }
+            _ => None,
+        };
+        let hresult = match (used, target) {
             (Used::TokenRequired(_), _) => hr::BG_E_TOKEN_REQUIRED,
-            (Used::NoImplicitCredentials | Used::Anonymous, Access::ServerChallenge(_)) => {
-                hr::BG_E_HTTP_ERROR_401
-            }
-            (Used::NoImplicitCredentials | Used::Anonymous, Access::ProxyChallenge(_)) => {
-                hr::BG_E_HTTP_ERROR_407
-            }
+            (
+                Used::NoImplicitCredentials | Used::Anonymous | Used::Unanswered,
+                Some(AuthTarget::Server),
+            ) => hr::BG_E_HTTP_ERROR_401,
+            (
+                Used::NoImplicitCredentials | Used::Anonymous | Used::Unanswered,
+                Some(AuthTarget::Proxy),
+            ) => hr::BG_E_HTTP_ERROR_407,
             _ => hr::S_OK,
         };
         Answer {
-            hresult,
-            rule,
-            value: Some(StepValue::Route(used)),
+            value: Some(StepValue::Route(used, scheme)),
+            ..answer(hresult, rule)
         }
     }
 }
@@ -1737,166 +2381,265 @@ fn decision_answer(d: Decision) -> Answer {
         Value::HelperSid(s) => Some(StepValue::Sid(s)),
     };
     Answer {
-        hresult: d.hresult,
-        rule: d.rule,
         value,
+        transfer_failure: d.transfer_failure,
+        ..answer(d.hresult, d.rule)
     }
 }
 
-/// Replays a (valid) scenario on the reference's job.
+/// A handle: obtained (remembering its caller, A-1), or refused at QueryInterface (its
+/// steps are answered with that refusal, `skipped`, contract §1.7).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Handle {
+    Obtained(Who),
+    Refused(HResult, &'static str),
+}
+
+/// Replays a scenario on the reference's job.
 ///
 /// Documented choices (the `scenario` module's step docs): the owner is elevated as
 /// `job.owner_elevated` says, else by T-5 of its token; a handle obtained where the
 /// interface does not exist still names its caller, and its calls are refused by A-2; the
 /// network-setting steps answer `S_OK` under the rule they feed (`set_credentials` R-3 when
 /// NULL, R-5 when explicit — `E_INVALIDARG` for a NULL Basic/Digest —, `remove_credentials`
-/// R-5, `set_proxy_usage` R-7, `set_client_certificate` R-4).
-/// `Err(step)`: the scenario is invalid at that step (1-based).
+/// R-5, `set_proxy_usage` R-7, `set_client_certificate` R-4, `set_job_property` R-3).
+/// `Err(step)`: the scenario is invalid at that step (1-based; 0 for the job itself).
 pub fn run(s: &Scenario) -> Result<Transcript, usize> {
     let token = |name: &str| -> &TokenInfo {
         s.tokens
             .get(name)
             .unwrap_or_else(|| panic!("scenario names unknown token {name:?}"))
     };
-    let owner_token = token(&s.job.owner);
+    let spec = &s.job;
+    let owner_token = token(&spec.owner);
+    // A-14: a job owned by a restricted token cannot exist.
+    if !owner_token.restricting_sids.is_empty() {
+        return Err(0);
+    }
     // T-9: the job remembers its owner's elevation and integrity level, as the scenario
     // states them or as the owner's token has them.
     let of_token = Who::of(owner_token);
     let owner = Who {
-        elevated: s.job.owner_elevated.unwrap_or(of_token.elevated),
-        integrity: s.job.owner_integrity.map_or(of_token.integrity, level_rid),
+        elevated: spec.owner_elevated.unwrap_or(of_token.elevated),
+        integrity: spec.owner_integrity.map_or(of_token.integrity, level_rid),
         ..of_token
     };
     let profile = Profile::new(s.release).with_knobs(s.knobs);
     let mut job = Job::new(profile, owner);
-    job.job_type = s.job.job_type;
-    job.remote = s.job.remote;
-    job.certificate = s.job.client_certificate;
-    job.proxy = s.job.proxy;
+    job.job_type = spec.job_type;
+    job.remote = spec.remote;
+    job.certificate = spec.client_certificate;
+    job.proxy = spec.proxy;
     // X-3, R-7: the challenges and IE settings the scenario describes.
-    for t in [AuthTarget::Server, AuthTarget::Proxy] {
+    for t in TARGETS {
         for sc in all_schemes() {
-            if s.job.challenges.asks(t, sc) {
+            if spec.challenges.asks(t, sc) {
                 job.challenges.push((t, sc));
             }
         }
     }
-    job.ie = s.job.ie_settings;
-    // T-7: SMB serves downloads and uploads, never upload-reply: no such job exists.
-    if s.job.job_type == JobType::UploadReply && remote_is_smb(s.job.remote) {
+    job.ie = spec.ie_settings;
+    job.has_file = spec.has_file;
+    // T-7: SMB serves downloads and uploads, never upload-reply: no such job holds a file
+    // (with `files: 0` it exists, and its AddFile fails).
+    if spec.job_type == JobType::UploadReply && remote_is_smb(spec.remote) && spec.has_file {
         return Err(0);
     }
     job.use_lm_compat = s.environment.use_lm_compat;
     job.lm_compatibility_level = s.environment.lm_compatibility_level.value();
     job.kerberos = s.environment.kerberos;
-
-    let mut handles: BTreeMap<HandleName, Who> = BTreeMap::new();
-    let mut results = Vec::with_capacity(s.steps.len());
-    for (i, step) in s.steps.iter().enumerate() {
-        // A handle whose QueryInterface was refused (A-11, Q-9) was never obtained: a step
-        // through it makes the scenario invalid (the oracle's contract).
-        let through = match step {
-            Step::SetHelperTokenFlags { handle, .. }
-            | Step::GetHelperTokenFlags { handle }
-            | Step::SetHelperToken { handle, .. }
-            | Step::ClearHelperToken { handle }
-            | Step::GetHelperTokenSid { handle } => Some(handle),
-            _ => None,
-        };
-        if let Some(h) = through {
-            if !handles.contains_key(h) {
-                return Err(i + 1);
+    job.network = s.environment.network == NetworkState::Connected;
+    job.server_requests_certificate = spec.server_requests_certificate;
+    // A-2: USE_STORED_CREDENTIALS needs IBackgroundCopyJob5.
+    if spec.use_stored_credentials && release_class(s.release) == PRE_BITS4 {
+        return Err(0);
+    }
+    job.use_stored_credentials = spec.use_stored_credentials;
+    // Contract §1.5b: the job as it is now.
+    if spec.flags & !KNOWN_FLAGS != 0 {
+        return Err(0);
+    }
+    job.flags = spec.flags;
+    job.state = spec.state;
+    job.error = match (spec.state, spec.error) {
+        (JobState::Error, Some(code)) => Some((code, error_rule(code).ok_or(0usize)?)),
+        // Documented choice: a transient error's rule is L-13's (the rule is not an output).
+        (JobState::TransientError, Some(code)) if code.as_u32() & 0x8000_0000 != 0 => {
+            Some((code, "L-13"))
+        }
+        (JobState::Error | JobState::TransientError, _) => return Err(0),
+        (_, Some(_)) => return Err(0),
+        (_, None) => None,
+    };
+    if !spec.has_file
+        && !matches!(
+            spec.state,
+            JobState::Suspended | JobState::Cancelled | JobState::Acknowledged
+        )
+    {
+        return Err(0);
+    }
+    job.helper = spec.helper_token.as_deref().map(|n| Who::of(token(n)));
+    for t in TARGETS {
+        for sc in all_schemes() {
+            if let Some(c) = spec.credentials.get(t, sc) {
+                job.creds.0[target_index(t)][scheme_index(sc)] = Some(c);
             }
         }
-        let caller = |handles: &BTreeMap<HandleName, Who>, h: &HandleName| -> Who {
-            *handles
-                .get(h)
-                .unwrap_or_else(|| panic!("handle {h} used before query_interface"))
+    }
+    // L-11: at the start a user is logged on when it is a service account or one of its
+    // tokens counts; `owner_logged_on` states the owner's.
+    job.sessions.clear();
+    for t in s.tokens.values() {
+        let counts = logon_counts(s.release, t);
+        *job.sessions.entry(t.user).or_insert(false) |= counts;
+    }
+    if let Some(on) = spec.owner_logged_on {
+        if !on && is_service_account(owner.sid) {
+            return Err(0);
+        }
+        job.sessions.insert(owner.sid, on);
+    }
+
+    let mut handles: BTreeMap<HandleName, Handle> = BTreeMap::new();
+    let mut results = Vec::with_capacity(s.steps.len());
+    for (i, step) in s.steps.iter().enumerate() {
+        let invalid = i + 1;
+        // The step's level (T-10): `can_impersonate` is contract 2's form of it.
+        let level = match step {
+            Step::SetHelperToken {
+                can_impersonate,
+                level,
+                ..
+            } => match (can_impersonate, level) {
+                (Some(_), Some(_)) => return Err(invalid),
+                (Some(true), None) => ImpersonationLevel::Impersonate,
+                (Some(false), None) => ImpersonationLevel::Identify,
+                (None, l) => l.unwrap_or(DEFAULT_LEVEL),
+            },
+            Step::QueryInterface { level, .. }
+            | Step::SetHelperTokenFlags { level, .. }
+            | Step::GetHelperTokenFlags { level, .. }
+            | Step::ClearHelperToken { level, .. }
+            | Step::GetHelperTokenSid { level, .. }
+            | Step::TakeOwnership { level, .. }
+            | Step::Resume { level, .. }
+            | Step::Suspend { level, .. }
+            | Step::Cancel { level, .. }
+            | Step::Complete { level, .. }
+            | Step::AddFile { level, .. }
+            | Step::SetCredentials { level, .. }
+            | Step::RemoveCredentials { level, .. }
+            | Step::SetProxyUsage { level, .. }
+            | Step::SetClientCertificate { level, .. }
+            | Step::SetJobProperty { level, .. } => level.unwrap_or(DEFAULT_LEVEL),
+            _ => DEFAULT_LEVEL,
+        };
+        // The five handle steps: through an obtained handle, or skipped (§1.7).
+        let through = match step {
+            Step::SetHelperTokenFlags { handle, .. }
+            | Step::GetHelperTokenFlags { handle, .. }
+            | Step::SetHelperToken { handle, .. }
+            | Step::ClearHelperToken { handle, .. }
+            | Step::GetHelperTokenSid { handle, .. } => Some(handle),
+            _ => None,
+        };
+        let caller = match through {
+            None => None,
+            Some(h) => match handles.get(h) {
+                None => return Err(invalid),
+                Some(Handle::Refused(code, rule)) => {
+                    results.push(Answer {
+                        skipped: true,
+                        ..answer(*code, rule)
+                    });
+                    continue;
+                }
+                Some(Handle::Obtained(who)) => Some(*who),
+            },
+        };
+        // A job-method step's caller: named, or the owner as the job remembers it (A-12).
+        let method_caller = |job: &Job, name: &Option<String>| match name {
+            Some(n) => job.caller_of(token(n), level),
+            None => job.owner_caller(level),
         };
         let a = match step {
-            Step::QueryInterface { caller, handle } => {
-                let who = Who::of(token(caller));
-                let (hresult, rule) = query_interface(&profile, who, job.owner);
-                // A-2 still names its caller, so one scenario runs on every release.
-                if hresult == hr::S_OK || rule == "A-2" {
-                    handles.insert(handle.clone(), who);
+            Step::QueryInterface { caller, handle, .. } => {
+                if handles.contains_key(handle) {
+                    return Err(invalid);
                 }
+                let who = Who::of(token(caller));
+                let (hresult, rule) = query_interface_at(&profile, who, level, job.owner);
+                // A-2 still names its caller, so one scenario runs on every release.
+                let h = if hresult == hr::S_OK || rule == "A-2" {
+                    Handle::Obtained(who)
+                } else {
+                    Handle::Refused(hresult, rule)
+                };
+                handles.insert(handle.clone(), h);
                 answer(hresult, rule)
             }
-            Step::SetHelperTokenFlags { handle, flags } => {
-                decision_answer(job.call(caller(&handles, handle), Call::SetFlags(*flags)))
+            Step::SetHelperTokenFlags { flags, .. } => {
+                decision_answer(job.call(caller.expect("a handle"), level, Call::SetFlags(*flags)))
             }
-            Step::GetHelperTokenFlags { handle } => {
-                decision_answer(job.call(caller(&handles, handle), Call::GetFlags))
+            Step::GetHelperTokenFlags { .. } => {
+                decision_answer(job.call(caller.expect("a handle"), level, Call::GetFlags))
             }
-            Step::SetHelperToken {
-                handle,
-                impersonating,
-                can_impersonate,
-            } => {
-                let t = can_impersonate.then(|| Who::of(token(impersonating)));
-                decision_answer(job.call(caller(&handles, handle), Call::SetToken(t)))
+            Step::SetHelperToken { impersonating, .. } => {
+                let t = Who::of(token(impersonating));
+                decision_answer(job.call(caller.expect("a handle"), level, Call::SetToken(Some(t))))
             }
-            Step::ClearHelperToken { handle } => {
-                decision_answer(job.call(caller(&handles, handle), Call::Clear))
+            Step::ClearHelperToken { .. } => {
+                decision_answer(job.call(caller.expect("a handle"), level, Call::Clear))
             }
-            Step::GetHelperTokenSid { handle } => {
-                decision_answer(job.call(caller(&handles, handle), Call::GetSid))
+            Step::GetHelperTokenSid { .. } => {
+                decision_answer(job.call(caller.expect("a handle"), level, Call::GetSid))
             }
-            Step::LogoffOwner { .. } => job.logoff_owner(),
-            Step::LogonOwner { .. } => job.logon_owner(),
-            Step::HelperSessionEnded { .. } | Step::ServiceStop { .. } => {
-                job.helper_session_ended()
+            Step::LogoffOwner {} => job.logoff_owner(),
+            Step::LogonOwner {} => job.logon_owner(),
+            Step::HelperSessionEnded {} | Step::ServiceStop {} => job.helper_session_ended(),
+            Step::Transfer {} => job.transfer(),
+            Step::StartTransfer { to } => job.start_transfer(to.unwrap_or(StartTo::Transferring)),
+            Step::NetworkLost {} => job.network_lost(),
+            Step::NetworkRestored {} => job.network_restored(),
+            Step::TakeOwnership { caller, .. } => {
+                let c = job.caller_of(token(caller), level);
+                job.take_ownership(&c)
             }
-            Step::Resume { .. } => job.resume(),
-            Step::Transfer { .. } => job.transfer(),
-            Step::Cancel { .. } => job.cancel(),
-            Step::Complete { .. } => job.complete(),
-            Step::TakeOwnership { caller } => job.take_ownership(token(caller)),
             Step::Route { access } => job.route(*access),
-            // T-7: a done job refuses every change of its settings.
-            Step::SetCredentials { .. }
-            | Step::RemoveCredentials { .. }
-            | Step::SetProxyUsage { .. }
-            | Step::SetClientCertificate { .. }
-                if state_row(job.state).done =>
-            {
-                answer(hr::BG_E_INVALID_STATE, "T-7")
-            }
-            Step::SetCredentials {
-                target,
-                scheme,
-                credential,
-            } => {
-                let rule = match credential {
-                    Credential::Implicit => "R-3",
-                    Credential::Explicit => "R-5",
+            Step::Resume { caller, .. }
+            | Step::Suspend { caller, .. }
+            | Step::Cancel { caller, .. }
+            | Step::Complete { caller, .. }
+            | Step::AddFile { caller, .. }
+            | Step::SetCredentials { caller, .. }
+            | Step::RemoveCredentials { caller, .. }
+            | Step::SetProxyUsage { caller, .. }
+            | Step::SetClientCertificate { caller, .. }
+            | Step::SetJobProperty { caller, .. } => {
+                let c = method_caller(&job, caller);
+                let call = match step {
+                    Step::Resume { .. } => JobCall::Resume,
+                    Step::Suspend { .. } => JobCall::Suspend,
+                    Step::Cancel { .. } => JobCall::Cancel,
+                    Step::Complete { .. } => JobCall::Complete,
+                    Step::AddFile { .. } => JobCall::AddFile,
+                    Step::SetCredentials {
+                        target,
+                        scheme,
+                        credential,
+                        ..
+                    } => JobCall::SetCredentials(*target, *scheme, *credential),
+                    Step::RemoveCredentials { target, scheme, .. } => {
+                        JobCall::RemoveCredentials(*target, *scheme)
+                    }
+                    Step::SetProxyUsage { usage, .. } => JobCall::SetProxyUsage(*usage),
+                    Step::SetClientCertificate { present, .. } => {
+                        JobCall::SetClientCertificate(*present)
+                    }
+                    _ => JobCall::UseStoredCredentials,
                 };
-                match job.creds.set(*target, *scheme, *credential) {
-                    Ok(()) => answer(hr::S_OK, rule),
-                    Err(code) => answer(code, rule),
-                }
-            }
-            // RemoveCredentials: S_FALSE when nothing was set for the pair.
-            Step::RemoveCredentials { target, scheme } => {
-                if job.creds.get(*target, *scheme).is_none() {
-                    answer(hr::S_FALSE, "R-5")
-                } else {
-                    job.creds.remove(*target, *scheme);
-                    answer(hr::S_OK, "R-5")
-                }
-            }
-            Step::SetProxyUsage { usage } => {
-                job.proxy = *usage;
-                answer(hr::S_OK, "R-7")
-            }
-            // RemoveClientCertificate: S_FALSE when none is set.
-            Step::SetClientCertificate { present: false } if !job.certificate => {
-                answer(hr::S_FALSE, "R-4")
-            }
-            Step::SetClientCertificate { present } => {
-                job.certificate = *present;
-                answer(hr::S_OK, "R-4")
+                job.job_call(&c, call).map_err(|SecondFile| invalid)?
             }
             other => panic!("the reference has no row for step {other:?}"),
         };
