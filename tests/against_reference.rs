@@ -287,7 +287,11 @@ fn decisions_on(release: Release) -> (usize, Vec<usize>) {
         for caller_token in &callers {
             let identity = Identity::of(caller_token);
             let ref_caller = r::Who::of(caller_token);
-            assert_eq!(who(identity), ref_caller, "T-5, T-8, T-9, T-11 of the caller");
+            assert_eq!(
+                who(identity),
+                ref_caller,
+                "T-5, T-8, T-9, T-11 of the caller"
+            );
             let owners = [
                 Identity::new(identity.sid, false),
                 Identity::new(identity.sid, true),
@@ -488,7 +492,11 @@ fn t5_agrees_on_every_token_class() {
         assert_eq!(t.has_admin_enabled(), expected, "T-5 of {t:?}");
         assert_eq!(Identity::of(t).admin, expected, "Identity::of {t:?}");
         assert_eq!(Identity::of(t).elevated, expected, "T-9 for {t:?}");
-        assert_eq!(who(Identity::of(t)), r::Who::of(t), "T-8, T-9, T-11 for {t:?}");
+        assert_eq!(
+            who(Identity::of(t)),
+            r::Who::of(t),
+            "T-8, T-9, T-11 for {t:?}"
+        );
         admins += usize::from(expected);
     }
     report(&format!(
@@ -660,7 +668,9 @@ type Shown = (
     bool,
 );
 
-fn cred_cells(get: &dyn Fn(AuthTarget, AuthScheme) -> Option<Credential>) -> Vec<Option<Credential>> {
+fn cred_cells(
+    get: &dyn Fn(AuthTarget, AuthScheme) -> Option<Credential>,
+) -> Vec<Option<Credential>> {
     let mut all = Vec::new();
     for t in [AuthTarget::Server, AuthTarget::Proxy] {
         for s in r::all_schemes() {
@@ -837,7 +847,10 @@ fn job_calls() -> Vec<(JobCall, r::JobCall)> {
             JobCall::SetClientCertificate(false),
             r::JobCall::SetClientCertificate(false),
         ),
-        (JobCall::UseStoredCredentials, r::JobCall::UseStoredCredentials),
+        (
+            JobCall::UseStoredCredentials,
+            r::JobCall::UseStoredCredentials,
+        ),
     ]
 }
 
@@ -858,7 +871,10 @@ fn job_methods_agree_for_every_caller_level_and_state() {
     let callers: Vec<(&str, Option<TokenInfo>)> = vec![
         ("owner as remembered", None),
         ("alice", Some(alice())),
-        ("alice low", Some(alice().with_integrity(IntegrityLevel::Low))),
+        (
+            "alice low",
+            Some(alice().with_integrity(IntegrityLevel::Low)),
+        ),
         ("alice restricted", Some(alice_restricted())),
         ("bob", Some(bob())),
         ("admin", Some(admin())),
@@ -991,8 +1007,14 @@ fn job_methods_agree_for_every_caller_level_and_state() {
         "job methods: {cases} calls compared (release x denial x 3 owners x 9 caller classes x 4 levels x logon x 3 shapes x every state x files x 13 calls), all agree; rules {seen:?}"
     ));
     assert!(cases >= 300_000, "{cases}");
-    for rule in ["A-2", "A-9", "A-11", "A-13", "A-14", "T-7", "L-9", "L-10", "L-12", "L-15", "R-3", "R-4", "R-5", "R-7"] {
-        assert!(seen.contains_key(rule), "no job-method call was decided by {rule}");
+    for rule in [
+        "A-2", "A-9", "A-11", "A-13", "A-14", "T-7", "L-9", "L-10", "L-12", "L-15", "R-3", "R-4",
+        "R-5", "R-7",
+    ] {
+        assert!(
+            seen.contains_key(rule),
+            "no job-method call was decided by {rule}"
+        );
     }
 }
 
@@ -1139,54 +1161,8 @@ fn x5_access(access: Access) -> Access {
     }
 }
 
-/// Disagreements with the model that were judged against the SPEC text and found to be
-/// the model's (listed in the report of this branch): counted, with the first example, so
-/// the rest of the enumeration still runs; the test fails at its end if any was seen.
-#[derive(Default)]
-struct Known(std::collections::BTreeMap<&'static str, (usize, String)>);
-
-impl Known {
-    fn record(&mut self, id: &'static str, example: impl FnOnce() -> String) {
-        let e = self.0.entry(id).or_insert_with(|| (0, example()));
-        e.0 += 1;
-    }
-
-    /// Fails with every recorded disagreement.
-    fn check(&self, test: &str) {
-        for (id, (n, example)) in &self.0 {
-            report(&format!("{test}: MODEL DISAGREES WITH SPEC [{id}] in {n} cases; first: {example}"));
-        }
-        assert!(
-            self.0.is_empty(),
-            "{test}: the model disagrees with SPEC v3 in {:?} (see the lines above)",
-            self.0.iter().map(|(id, (n, _))| (*id, *n)).collect::<Vec<_>>()
-        );
-    }
-}
-
-/// KD-X3-PLAN: the model's `transfer_plan` fails a transfer with 401/407 at a target whose
-/// whole challenge its own `route(WholeChallenge(target))` answers. SPEC X-3: "The
-/// challenge is answered when any offered scheme is … None answerable: ERROR with
-/// BG_E_HTTP_ERROR_401 (server) or BG_E_HTTP_ERROR_407 (proxy)".
-fn x3_plan_inconsistent(profile: &Profile, job: &JobFacts, plan: &TransferPlan) -> bool {
-    let Some(f) = plan.outcome().failure() else {
-        return false;
-    };
-    let target = match f.hresult {
-        h if h == HResult::BG_E_HTTP_ERROR_401 => AuthTarget::Server,
-        h if h == HResult::BG_E_HTTP_ERROR_407 => AuthTarget::Proxy,
-        _ => return false,
-    };
-    route(profile, job, Access::WholeChallenge(target)).principal != Principal::Unanswered
-}
-
 /// Compares every access of `case` and its whole transfer plan; returns the comparisons.
-fn compare_routes(
-    release: Release,
-    case: &RouteCase,
-    accesses: &[Access],
-    known: &mut Known,
-) -> usize {
+fn compare_routes(release: Release, case: &RouteCase, accesses: &[Access]) -> usize {
     let profile =
         Profile::new(release).with_knobs(Knobs::default().with_service_proxy_credentials(case.q12));
     for &access in accesses {
@@ -1225,33 +1201,6 @@ fn compare_routes(
             plan.failing_step().map(|s| x5_access(s.access)),
         );
         let x_order: Vec<Access> = x.steps.iter().map(|s| s.0).collect();
-        if m != (x_order.clone(), x.failure, x.failing)
-            && x3_plan_inconsistent(&profile, &case.model, &plan)
-        {
-            known.record("KD-X3-PLAN", || {
-                format!(
-                    "transfer_plan of {:?} ({release:?}, {token_check:?}): model {m:?}, reference {:?}",
-                    case.model,
-                    (x_order, x.failure, x.failing)
-                )
-            });
-            continue;
-        }
-        // KD-X4: the model never fails an HTTPS transfer whose server asks for a client
-        // certificate the job lacks. SPEC X-4: such a job "fails with 0x80072F0C".
-        if m != (x_order.clone(), x.failure, x.failing)
-            && x.failure.is_some_and(|f| f.1 == "X-4")
-            && m.1.is_none_or(|f| f.1 != "X-4")
-        {
-            known.record("KD-X4", || {
-                format!(
-                    "transfer_plan of {:?} ({release:?}, {token_check:?}): model {m:?}, reference {:?}",
-                    case.model,
-                    (x_order, x.failure, x.failing)
-                )
-            });
-            continue;
-        }
         assert_eq!(
             m,
             (x_order, x.failure, x.failing),
@@ -1311,7 +1260,6 @@ fn routes_and_transfer_plans_agree_on_every_class() {
     ];
     let mut routes = 0usize;
     let mut plans = 0usize;
-    let mut known = Known::default();
     // A: every access over every job fact, with three credential/registry settings, X-4's
     // certificate request both ways.
     let settings: [(&[CredentialCall], (u32, u32)); 3] = [
@@ -1360,7 +1308,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                                         w,
                                                     );
                                                     routes +=
-                                                        compare_routes(release, &case, &accesses, &mut known)
+                                                        compare_routes(release, &case, &accesses)
                                                             - 1;
                                                     plans += 2;
                                                 }
@@ -1420,7 +1368,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                         w,
                                     );
                                     for release in [Release::Win10_1607, Release::Win10_1809] {
-                                        routes += compare_routes(release, &case, &challenges, &mut known) - 1;
+                                        routes += compare_routes(release, &case, &challenges) - 1;
                                         plans += 2;
                                     }
                                 }
@@ -1461,7 +1409,11 @@ fn routes_and_transfer_plans_agree_on_every_class() {
             vec![(Server, Negotiate, Explicit), (Proxy, Negotiate, Implicit)],
         ]
     };
-    let c_owners = [Sid::NETWORK_SERVICE, Sid::LOCAL_SERVICE, sid("S-1-5-21-1-2-3-1001")];
+    let c_owners = [
+        Sid::NETWORK_SERVICE,
+        Sid::LOCAL_SERVICE,
+        sid("S-1-5-21-1-2-3-1001"),
+    ];
     let c_helpers = [None, Some(carol_sid()), Some(Sid::LOCAL_SYSTEM)];
     let mut whole_cases = 0usize;
     for server_set in &subsets {
@@ -1497,7 +1449,7 @@ fn routes_and_transfer_plans_agree_on_every_class() {
                                     (2, 3),
                                     w,
                                 );
-                                routes += compare_routes(Release::Win10_1809, &case, &wholes, &mut known) - 1;
+                                routes += compare_routes(Release::Win10_1809, &case, &wholes) - 1;
                                 plans += 2;
                                 whole_cases += 1;
                             }
@@ -1508,14 +1460,13 @@ fn routes_and_transfer_plans_agree_on_every_class() {
         }
     }
     report(&format!(
-        "routing: {routes} routes and {plans} transfer plans compared; every route agrees, every plan but the known model disagreements listed below, if any (A: every access x job fact: {} routes, {} plans; B: every challenge x credential class x registry x Kerberos/Q-12/USE_STORED_CREDENTIALS: {} routes, {} plans; C: whole challenges over 32 x 32 scheme subsets x 8 credential sets x Kerberos x USE_STORED_CREDENTIALS x Q-12 x owner x helper x NETWORK: {whole_cases} cases)",
+        "routing: {routes} routes and {plans} transfer plans compared; every route agrees, every plan agrees (A: every access x job fact: {} routes, {} plans; B: every challenge x credential class x registry x Kerberos/Q-12/USE_STORED_CREDENTIALS: {} routes, {} plans; C: whole challenges over 32 x 32 scheme subsets x 8 credential sets x Kerberos x USE_STORED_CREDENTIALS x Q-12 x owner x helper x NETWORK: {whole_cases} cases)",
         after_a.0, after_a.1, after_b.0, after_b.1
     ));
     assert!(
         routes >= 2_000_000 && plans >= 1_000_000 && whole_cases >= 500_000,
         "{routes} {plans} {whole_cases}"
     );
-    known.check("routing");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1633,7 +1584,10 @@ fn lifecycle_events_agree_from_every_state() {
         ));
     }
     for (label, t, on) in &takers {
-        for level in [ImpersonationLevel::Impersonate, ImpersonationLevel::Anonymous] {
+        for level in [
+            ImpersonationLevel::Impersonate,
+            ImpersonationLevel::Anonymous,
+        ] {
             let on = *on || t.user.is_service_account();
             events.push((
                 format!("take_ownership by {label} at {level:?}"),
@@ -1752,35 +1706,11 @@ type Result_ = (
     Option<(HResult, &'static str)>,
 );
 
-/// A disagreement at step `i` of `s` that is one of the known model disagreements
-/// (KD-X3-PLAN, KD-X4), judged on the model's own job just before the step.
-fn known_step(s: &Scenario, i: usize, m: &Result_, x: &Result_) -> Option<&'static str> {
-    if !matches!(s.steps[i], bits_helper_token::scenario::Step::Transfer {}) {
-        return None;
-    }
-    let target = match m.0 {
-        h if h == HResult::BG_E_HTTP_ERROR_401 => Some(AuthTarget::Server),
-        h if h == HResult::BG_E_HTTP_ERROR_407 => Some(AuthTarget::Proxy),
-        _ => None,
-    };
-    if let Some(target) = target {
-        let mut before = s.clone();
-        before.steps.truncate(i);
-        let job = before.run().ok()?.job;
-        let whole = job.route(Access::WholeChallenge(target)).into_inner();
-        if whole.principal != Principal::Unanswered {
-            return Some("KD-X3-PLAN");
-        }
-    }
-    (x.1 == "X-4" && m.1 != "X-4").then_some("KD-X4")
-}
-
 /// Replays one scenario both ways; `Err` describes the first disagreement; `Ok` the
 /// steps compared.
 fn replay(
     s: &Scenario,
     seen: &mut std::collections::BTreeMap<&'static str, usize>,
-    known: &mut Known,
 ) -> Result<usize, String> {
     // A scenario that turns invalid at a step must turn invalid at the same step in both.
     let (t, x) = match (s.run(), r::run(s)) {
@@ -1824,18 +1754,6 @@ fn replay(
         );
         let xx: Result_ = (x.hresult, x.rule, x.value, x.skipped, x.transfer_failure);
         if mm != xx {
-            if let Some(id) = known_step(s, i, &mm, &xx) {
-                known.record(id, || {
-                    format!(
-                        "step {} ({:?}): model {mm:?}, reference {xx:?}; scenario {}",
-                        i + 1,
-                        s.steps[i],
-                        serde_json::to_string(s).unwrap_or_default()
-                    )
-                });
-                // The job diverges from here: the steps before were compared.
-                return Ok(i);
-            }
             return Err(format!(
                 "step {} ({:?}): model {mm:?}, reference {xx:?}",
                 i + 1,
@@ -1859,7 +1777,6 @@ fn random_run(
     params: ScenarioParams,
     cases: u32,
     seen: &mut std::collections::BTreeMap<&'static str, usize>,
-    known: &mut Known,
 ) -> (usize, usize) {
     let config = Config {
         cases,
@@ -1871,9 +1788,8 @@ fn random_run(
     let steps = std::cell::Cell::new(0usize);
     let scenarios = std::cell::Cell::new(0usize);
     let seen = std::cell::RefCell::new(seen);
-    let known = std::cell::RefCell::new(known);
     let result = runner.run(&scenario(params), |s| {
-        let n = replay(&s, &mut seen.borrow_mut(), &mut known.borrow_mut())
+        let n = replay(&s, &mut seen.borrow_mut())
             .map_err(proptest::test_runner::TestCaseError::fail)?;
         steps.set(steps.get() + n);
         scenarios.set(scenarios.get() + 1);
@@ -1904,14 +1820,13 @@ fn random_scenarios_agree() {
     let knob_cases = (4_100.0 * scale).ceil() as u32;
 
     let mut seen = std::collections::BTreeMap::new();
-    let mut known = Known::default();
-    let (s1, n1) = random_run(ScenarioParams::default(), default_cases, &mut seen, &mut known);
+    let (s1, n1) = random_run(ScenarioParams::default(), default_cases, &mut seen);
     let mut knobs = ScenarioParams::default();
     knobs.random_knobs = true;
-    let (s2, n2) = random_run(knobs, knob_cases, &mut seen, &mut known);
+    let (s2, n2) = random_run(knobs, knob_cases, &mut seen);
     let steps = n1 + n2;
     report(&format!(
-        "random scenarios: {steps} steps in {} scenarios compared ({n1} with default knobs, {n2} with random knobs); every step agrees but the known model disagreements listed below, if any",
+        "random scenarios: {steps} steps in {} scenarios compared ({n1} with default knobs, {n2} with random knobs); every step agrees",
         s1 + s2
     ));
     assert!(
@@ -1937,7 +1852,6 @@ fn random_scenarios_agree() {
         missing.is_empty(),
         "no random step was decided by {missing:?}"
     );
-    known.check("random scenarios");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1946,11 +1860,13 @@ fn random_scenarios_agree() {
 // ---------------------------------------------------------------------------------------
 
 const ALICE: &str = r#""alice": {"user": "S-1-5-21-1-2-3-1001"}"#;
-const ADMIN: &str =
-    r#""admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}"#;
+const ADMIN: &str = r#""admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}"#;
 
 /// (scenario line, expected (hresult, rule, skipped) per step).
-fn worked_lines() -> Vec<(&'static str, String, Vec<(u32, &'static str, bool)>)> {
+/// A worked line: its name, its JSON, and each step's expected `(hresult, rule, skipped)`.
+type WorkedLine = (&'static str, String, Vec<(u32, &'static str, bool)>);
+
+fn worked_lines() -> Vec<WorkedLine> {
     vec![
         (
             "A",
@@ -2101,7 +2017,6 @@ fn worked_lines() -> Vec<(&'static str, String, Vec<(u32, &'static str, bool)>)>
 
 #[test]
 fn the_contracts_worked_lines_agree() {
-    let mut known = Known::default();
     let mut seen = std::collections::BTreeMap::new();
     let mut steps = 0;
     for (name, line, expected) in worked_lines() {
@@ -2113,13 +2028,14 @@ fn the_contracts_worked_lines_agree() {
             .iter()
             .map(|a| (a.hresult.as_u32(), a.rule, a.skipped))
             .collect();
-        assert_eq!(got, expected, "the reference on the contract's worked line {name}");
-        steps += replay(&s, &mut seen, &mut known)
-            .unwrap_or_else(|e| panic!("worked line {name}: {e}"));
+        assert_eq!(
+            got, expected,
+            "the reference on the contract's worked line {name}"
+        );
+        steps += replay(&s, &mut seen).unwrap_or_else(|e| panic!("worked line {name}: {e}"));
     }
     report(&format!(
         "contract worked lines: {} lines, {steps} steps; the reference gives the contract's answers",
         worked_lines().len()
     ));
-    known.check("contract worked lines");
 }

@@ -67,7 +67,7 @@ impl Toy {
             (Some(reference::StepValue::Sid(s)), Some(StepValue::Sid(e))) => {
                 assert_eq!(s, e, "{step}: GetHelperTokenSid value");
             }
-            (Some(reference::StepValue::Route(_)), Some(StepValue::Route { .. }))
+            (Some(reference::StepValue::Route(..)), Some(StepValue::Route { .. }))
             | (None, None) => {}
             (toy, model) => panic!("{step}: value {toy:?} against the model's {model:?}"),
         }

@@ -231,8 +231,7 @@ const T10: [(ImpersonationLevel, u32, bool); 4] = [
 pub const DEFAULT_LEVEL: ImpersonationLevel = ImpersonationLevel::Impersonate;
 
 fn level_row(level: ImpersonationLevel) -> (ImpersonationLevel, u32, bool) {
-    *T10
-        .iter()
+    *T10.iter()
         .find(|r| r.0 == level)
         .unwrap_or_else(|| panic!("no row for level {level:?}"))
 }
@@ -1444,7 +1443,11 @@ const PREFERENCE: [AuthScheme; 5] = [
 fn answers(used: Used) -> bool {
     matches!(
         used,
-        Used::Explicit(..) | Used::Owner(_) | Used::Helper(_) | Used::Computer | Used::TokenRequired(_)
+        Used::Explicit(..)
+            | Used::Owner(_)
+            | Used::Helper(_)
+            | Used::Computer
+            | Used::TokenRequired(_)
     )
 }
 
