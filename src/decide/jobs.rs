@@ -8,6 +8,39 @@
 //! (A-11; every job method changes the job) → a restricted caller (A-14) → the owner rule
 //! (A-13) → a done job (T-7) → the method's own rules. [`guard`] is everything before the
 //! done job; [`call`] runs the guard and then the method.
+//!
+//! ```
+//! use bits_helper_token::{*, decide::*, job::*, token::*};
+//! let alice = Identity::new("S-1-5-21-1-2-3-1001".parse()?, false);
+//! let admin = Identity::new("S-1-5-21-1-2-3-500".parse()?, true);
+//! let profile = Profile::default();
+//! let job = JobFacts::new(alice).with_file(false);
+//!
+//! // A-13: an administrator may suspend Alice's job, but only Alice sets its credentials.
+//! let by_admin = Caller::new(admin);
+//! assert_eq!(jobs::call(&profile, &by_admin, &job, JobCall::Suspend).rule_id(), RuleId::L12);
+//! let creds = JobCall::SetCredentials(
+//!     net::AuthTarget::Server, net::AuthScheme::Negotiate, net::Credential::Implicit);
+//! assert_eq!(jobs::call(&profile, &by_admin, &job, creds).rule_id(), RuleId::A13);
+//!
+//! // L-15: Alice from a "Run as" prompt is not logged on; AddFile fails with 0x800704DD.
+//! let runas = Caller::new(alice).with_logged_on(false);
+//! let d = jobs::add_file(&profile, &runas, &job).expect("the job has no file yet");
+//! assert_eq!(d.hresult(), HResult::ERROR_NOT_LOGGED_ON);
+//!
+//! // A-9: an anonymous client is refused every call.
+//! let anonymous = Caller::new(alice).with_level(ImpersonationLevel::Anonymous);
+//! assert_eq!(jobs::call(&profile, &anonymous, &job, JobCall::Resume).rule_id(), RuleId::A9);
+//!
+//! // L-14, L-13: a queued job starts only with the network up.
+//! let queued = job.with_file(true).with_state(JobState::Queued);
+//! assert_eq!(start_transfer(&profile, &queued, StartTo::Transferring).rule_id(), RuleId::L14);
+//! let offline = queued.with_environment(
+//!     queued.environment.with_network(net::NetworkState::Disconnected));
+//! let d = start_transfer(&profile, &offline, StartTo::Transferring);
+//! assert_eq!((d.hresult(), d.rule_id()), (HResult::S_FALSE, RuleId::L13));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 use super::methods::{gate, interface};
