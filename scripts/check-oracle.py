@@ -24,7 +24,8 @@ import subprocess
 import sys
 
 KNOWN = {
-    "$schema", "$id", "$defs", "title", "description", "type", "enum", "const", "pattern",
+    "$schema", "$id", "$comment", "$defs", "title", "description", "type", "enum", "const",
+    "pattern",
     "minimum", "maximum", "required", "properties", "additionalProperties", "items",
     "oneOf", "anyOf", "$ref",
 }

@@ -68,14 +68,14 @@ fn handles_are_strings_or_numbers_and_releases_and_knobs_apply() {
 #[test]
 fn invalid_lines_say_what_and_where() {
     let cases: &[(&str, &str)] = &[
-        ("{", "line 7: invalid scenario: EOF while parsing"),
+        ("{", "line 7, column 1: invalid scenario: EOF while parsing"),
         (
             "[]",
-            "line 7: invalid scenario: a scenario is a JSON object",
+            "line 7, column 1: invalid scenario: a scenario is a JSON object",
         ),
         (
             "42",
-            "line 7: invalid scenario: a scenario is a JSON object",
+            "line 7, column 1: invalid scenario: a scenario is a JSON object",
         ),
         (
             r#"{"job": {"owner": "svc"}, "steps": []}"#,
@@ -168,7 +168,14 @@ fn invalid_lines_say_what_and_where() {
     ];
     for (line, needle) in cases {
         let err = answer(line).expect_err(line);
-        assert!(err.starts_with("line 7: "), "{err}");
+        assert!(
+            err.starts_with("line 7: ") || err.starts_with("line 7, column "),
+            "{err}"
+        );
+        assert!(
+            !err.contains(" at line "),
+            "the position is said once: {err}"
+        );
         assert!(
             err.contains(needle),
             "for {line}\n  got: {err}\n  want: {needle}"
@@ -259,7 +266,7 @@ fn the_process_answers_line_by_line_and_exits_1_on_an_invalid_line() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3);
     assert!(
-        lines[1].starts_with(r#"{"error":"line 2: invalid scenario"#),
+        lines[1].starts_with(r#"{"error":"line 2, column 1: invalid scenario"#),
         "{}",
         lines[1]
     );
@@ -304,7 +311,14 @@ fn duplicate_fields_and_array_forms_are_refused() {
     ];
     for (line, needle) in cases {
         let err = answer(&line).expect_err(&line);
-        assert!(err.starts_with("line 7: "), "{err}");
+        assert!(
+            err.starts_with("line 7: ") || err.starts_with("line 7, column "),
+            "{err}"
+        );
+        assert!(
+            !err.contains(" at line "),
+            "the position is said once: {err}"
+        );
         assert!(
             err.contains(needle),
             "for {line}\n  got: {err}\n  want: {needle}"
@@ -349,7 +363,14 @@ fn nested_array_forms_and_duplicate_token_names_are_refused_where_they_are() {
     ];
     for (line, needle) in cases {
         let err = answer(&line).expect_err(&line);
-        assert!(err.starts_with("line 7: "), "{err}");
+        assert!(
+            err.starts_with("line 7: ") || err.starts_with("line 7, column "),
+            "{err}"
+        );
+        assert!(
+            !err.contains(" at line "),
+            "the position is said once: {err}"
+        );
         assert!(
             err.contains(needle),
             "for {line}\n  got: {err}\n  want: {needle}"
@@ -408,4 +429,35 @@ fn the_worked_example_answers_as_shown() {
         .expect("the example's answer");
     let shown: Value = serde_json::from_str(shown).expect("the shown answer is JSON");
     assert_eq!(answer(&input).unwrap(), shown);
+}
+
+/// `--schema` prints both JSON Schemas, exactly the files of `schema/` (which
+/// `dev/schema`'s test validates every vector and answer against), with the contract's
+/// version; `--version` names the contract.
+#[cfg(feature = "cli")]
+#[test]
+fn the_binary_prints_its_schemas_and_contract_version() {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_bits-helper-token-oracle");
+    let out = Command::new(bin).arg("--schema").output().unwrap();
+    assert!(out.status.success());
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = |name: &str| -> Value {
+        let path = format!("{}/schema/{name}.schema.json", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    assert_eq!(printed["contract"], 3);
+    assert_eq!(printed["scenario"], file("scenario"));
+    assert_eq!(printed["answer"], file("answer"));
+    assert!(
+        printed["scenario"]["$comment"]
+            .as_str()
+            .is_some_and(|c| c.contains("contract 3"))
+    );
+    let out = Command::new(bin).arg("--version").output().unwrap();
+    let version = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        version.contains("(contract 3, SPEC version 3)"),
+        "{version}"
+    );
 }

@@ -5,7 +5,9 @@
 use bits_helper_token::scenario::Scenario;
 
 /// The answer to input line `number` (1-based): `Ok(transcript JSON)` or
-/// `Err({"error": "line N: …"} JSON)`. Never panics.
+/// `Err({"error": "line N, column C: …"} JSON)` for a line that is not a scenario (column
+/// in characters, from 1), `Err({"error": "line N: step S: …"} JSON)` for one the model
+/// refuses. Never panics.
 pub fn answer(number: usize, line: &[u8]) -> Result<String, String> {
     let fail = |what: String| {
         let msg = format!("line {number}: {what}");
@@ -19,7 +21,13 @@ pub fn answer(number: usize, line: &[u8]) -> Result<String, String> {
     // Straight into the typed scenario, as strictly as the library reads it.
     let scenario = match Scenario::from_json_line(text) {
         Ok(s) => s,
-        Err(e) => return fail(format!("invalid scenario: {e}")),
+        Err(e) => {
+            let msg = format!(
+                "line {number}, column {}: invalid scenario: {e}",
+                e.column()
+            );
+            return Err(serde_json::json!({ "error": msg }).to_string());
+        }
     };
     match scenario.run() {
         Ok(transcript) => match transcript.to_json_line() {

@@ -17,12 +17,19 @@ mod line;
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
+/// The version of the JSON-lines contract this binary speaks (docs/oracle.md).
+const CONTRACT: u32 = 3;
+/// The input line's JSON Schema.
+const SCENARIO_SCHEMA: &str = include_str!("../../../schema/scenario.schema.json");
+/// The output line's JSON Schema.
+const ANSWER_SCHEMA: &str = include_str!("../../../schema/answer.schema.json");
+
 const HELP: &str = "\
 bits-helper-token-oracle — the BITS helper-token model as a JSON-lines oracle (contract 3,
 SPEC version 3)
 
 USAGE:
-    bits-helper-token-oracle [--help | --version]   < scenarios.jsonl > answers.jsonl
+    bits-helper-token-oracle [--help | --version | --schema]   < scenarios.jsonl > answers.jsonl
 
 Reads one JSON scenario per line on stdin and writes one JSON answer per line on stdout, in
 order; blank lines are skipped, a UTF-8 byte-order mark at the start of a line is ignored.
@@ -37,9 +44,8 @@ order; blank lines are skipped, a UTF-8 byte-order mark at the start of a line i
                or {\"error\": \"line N: what is wrong (step, field)\"}
 
 The contract (contract 3; every contract-2 line stays valid) is docs/oracle.md, summarized
-in the README's section \"The oracle: a language-neutral contract\"; the JSON Schemas of
-both lines are schema/scenario.schema.json and schema/answer.schema.json in the crate's
-repository and package.
+in the README's section \"The oracle: a language-neutral contract\"; --schema prints the
+JSON Schemas of both lines (schema/*.schema.json in the crate's repository and package).
 
 EXIT STATUS:
     0  every line was answered with a transcript
@@ -48,7 +54,9 @@ EXIT STATUS:
 
 OPTIONS:
     -h, --help       print this help
-    -V, --version    print the version
+    -V, --version    print the version and the contract's
+        --schema     print the JSON Schemas of both lines as one JSON object:
+                     {\"contract\": 3, \"scenario\": {...}, \"answer\": {...}}
 ";
 
 fn main() -> ExitCode {
@@ -60,7 +68,18 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             "-V" | "--version" => {
-                println!("bits-helper-token-oracle {}", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "bits-helper-token-oracle {} (contract {CONTRACT}, SPEC version 3)",
+                    env!("CARGO_PKG_VERSION")
+                );
+                ExitCode::SUCCESS
+            }
+            "--schema" => {
+                println!(
+                    "{{\"contract\": {CONTRACT}, \"scenario\": {}, \"answer\": {}}}",
+                    SCENARIO_SCHEMA.trim(),
+                    ANSWER_SCHEMA.trim()
+                );
                 ExitCode::SUCCESS
             }
             other => {
