@@ -217,7 +217,8 @@ fn the_binary_answers_help_version_and_refuses_other_arguments() {
         assert!(out.starts_with("bits-helper-token-oracle — "), "{out}");
         for needle in [
             "USAGE:",
-            "schema/scenario.schema.json",
+            "--schema",
+            "contract 3",
             "EXIT STATUS:",
             "--version",
         ] {
@@ -229,7 +230,10 @@ fn the_binary_answers_help_version_and_refuses_other_arguments() {
         assert_eq!(code, Some(0));
         assert_eq!(
             out,
-            format!("bits-helper-token-oracle {}\n", env!("CARGO_PKG_VERSION"))
+            format!(
+                "bits-helper-token-oracle {} (contract 3, SPEC version 3)\n",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
     let (code, out, err) = oracle_process(&["--frobnicate"], "{}\n");
