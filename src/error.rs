@@ -19,7 +19,7 @@ pub use crate::names::ParseNameError;
 pub use crate::net::{InvalidRegistryValue, NullCredentialsError};
 pub use crate::profile::NotAFailure;
 #[cfg(feature = "json")]
-pub use crate::scenario::JsonError;
+pub use crate::scenario::{JsonError, LineError};
 #[cfg(feature = "alloc")]
 pub use crate::scenario::{ScenarioError, ScenarioErrorKind};
 #[cfg(feature = "serde")]
@@ -76,6 +76,10 @@ pub enum Error {
     #[cfg(feature = "json")]
     #[error(transparent)]
     Json(#[from] JsonError),
+    /// An oracle line answered with an error, with its line number.
+    #[cfg(feature = "json")]
+    #[error(transparent)]
+    Line(#[from] LineError),
     /// A scenario refused, with its step.
     #[cfg(feature = "alloc")]
     #[error(transparent)]

@@ -503,4 +503,6 @@ pub use run::Session;
 mod line;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub use line::JsonError;
+pub use line::{
+    ANSWER_SCHEMA, CONTRACT, JsonError, LineError, SCENARIO_SCHEMA, answer_line, schemas_json,
+};

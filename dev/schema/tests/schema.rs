@@ -216,6 +216,8 @@ fn error_answers_validate_and_refused_shapes_are_refused_by_both() {
         // A SID the strict parser refuses (T-2).
         serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-20-"}}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
         serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544", "attributes": -1}]}}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
+        // A group names its attributes (docs/oracle.md: `{"sid": SID, "attributes": NUMBER}`).
+        serde_json::from_str(r#"{"tokens": {"svc": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544"}]}}, "job": {"owner": "svc"}, "steps": []}"#).unwrap(),
     ];
     for doc in &bad {
         assert!(!input.is_valid(doc), "the schema accepts {doc}");

@@ -17,12 +17,7 @@ mod line;
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
-/// The version of the JSON-lines contract this binary speaks (docs/oracle.md).
-const CONTRACT: u32 = 3;
-/// The input line's JSON Schema.
-const SCENARIO_SCHEMA: &str = include_str!("../../../schema/scenario.schema.json");
-/// The output line's JSON Schema.
-const ANSWER_SCHEMA: &str = include_str!("../../../schema/answer.schema.json");
+use bits_helper_token::scenario::{CONTRACT, schemas_json};
 
 const HELP: &str = "\
 bits-helper-token-oracle — the BITS helper-token model as a JSON-lines oracle (contract 3,
@@ -75,11 +70,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             "--schema" => {
-                println!(
-                    "{{\"contract\": {CONTRACT}, \"scenario\": {}, \"answer\": {}}}",
-                    SCENARIO_SCHEMA.trim(),
-                    ANSWER_SCHEMA.trim()
-                );
+                println!("{}", schemas_json());
                 ExitCode::SUCCESS
             }
             other => {
