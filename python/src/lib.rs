@@ -1,0 +1,230 @@
+//! `bits_helper_token._native`: the bits-helper-token model inside Python (PyO3).
+//!
+//! Nothing here decides. Every answer is [`bits_helper_token::scenario::answer_line`]'s, the
+//! one function that answers a line of the oracle's contract for the
+//! `bits-helper-token-oracle` binary too. This module only carries text across: a Python
+//! dict is written as the compact JSON line `json.dumps(d, separators=(",", ":"),
+//! ensure_ascii=False)` would write (straight from the Python objects, without `json`), the
+//! model answers that line, and the answer line is read back into Python objects.
+//!
+//! The `unsafe` this crate needs is PyO3's, in the code its macros generate.
+
+use bits_helper_token::scenario::{self, LineError};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use std::fmt::Write as _;
+
+create_exception!(
+    bits_helper_token,
+    ScenarioError,
+    PyValueError,
+    "A line (or dict) the oracle answers with {\"error\": ...}. `str(e)` is the binary's \
+     message; `e.answer` the binary's whole answer line; `e.line`, `e.column` (a line that \
+     is not a scenario) and `e.step` (a scenario the model refuses) say where."
+);
+
+/// How deep a scenario dict may nest before it is refused (the model's own JSON reader
+/// stops at 128; this bound only keeps a self-containing dict from recursing forever).
+const MAX_DEPTH: usize = 256;
+
+/// `json.loads`, looked up once.
+static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let loads = LOADS.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("json")?.getattr("loads")?.unbind())
+    })?;
+    loads.bind(py).call1((text,))
+}
+
+/// The Python exception for a line the model answers with an error: the binary's message,
+/// with its answer line and position as attributes.
+fn scenario_error(py: Python<'_>, e: &LineError) -> PyErr {
+    let err = ScenarioError::new_err(e.to_string());
+    let value = err.value(py);
+    let set = || -> PyResult<()> {
+        value.setattr("answer", e.to_json_line())?;
+        value.setattr("line", e.line())?;
+        value.setattr("column", e.column())?;
+        value.setattr("step", e.step())?;
+        Ok(())
+    };
+    match set() {
+        Ok(()) => err,
+        Err(other) => other,
+    }
+}
+
+/// A dict that cannot be written as JSON: a `ScenarioError` whose message says where.
+fn not_json(path: &str, what: &str) -> PyErr {
+    let at = if path.is_empty() { "the scenario" } else { path };
+    PyTypeError::new_err(format!(
+        "{at}: {what} is not JSON (a scenario holds dicts with str keys, lists, str, int, float, bool and None)"
+    ))
+}
+
+/// Writes `s` as a JSON string, escaped as Python's `json.dumps(..., ensure_ascii=False)`.
+fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// Writes a Python value as compact JSON, in the dict's own key order. `path` names where
+/// the value is, for an error.
+fn write_value(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(ScenarioError::new_err(format!(
+            "{path}: the scenario nests deeper than {MAX_DEPTH} levels (or contains itself)"
+        )));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        write_str(out, &s.to_cow()?);
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        out.push('{');
+        for (i, (k, v)) in d.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let Ok(key) = k.cast::<PyString>() else {
+                let what = format!("the key {} ({})", k.repr()?, k.get_type().name()?);
+                return Err(not_json(path, &what));
+            };
+            let key = key.to_cow()?;
+            write_str(out, &key);
+            out.push(':');
+            let len = path.len();
+            let _ = write!(path, "[{key:?}]");
+            write_value(out, &v, depth + 1, path)?;
+            path.truncate(len);
+        }
+        out.push('}');
+    } else if obj.is_none() {
+        out.push_str("null");
+    } else if let Ok(b) = obj.cast::<PyBool>() {
+        out.push_str(if b.is_true() { "true" } else { "false" });
+    } else if let Ok(i) = obj.cast::<PyInt>() {
+        match i.extract::<i64>() {
+            Ok(n) => {
+                let _ = write!(out, "{n}");
+            }
+            // Beyond 64 bits: Python's own digits, as json.dumps writes them.
+            Err(_) => out.push_str(&i.str()?.to_cow()?),
+        }
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
+        let v = f.value();
+        if !v.is_finite() {
+            return Err(not_json(path, &format!("the float {v}")));
+        }
+        // float.__repr__, as json.dumps writes it.
+        out.push_str(&f.repr()?.to_cow()?);
+    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        out.push('[');
+        for (i, item) in obj.try_iter()?.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let len = path.len();
+            let _ = write!(path, "[{i}]");
+            write_value(out, &item?, depth + 1, path)?;
+            path.truncate(len);
+        }
+        out.push(']');
+    } else {
+        let what = format!("a {} ({})", obj.get_type().name()?, obj.repr()?);
+        return Err(not_json(path, &what));
+    }
+    Ok(())
+}
+
+/// The compact JSON line of a scenario dict.
+fn dict_line(scenario: &Bound<'_, PyAny>) -> PyResult<String> {
+    if !scenario.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err(format!(
+            "a scenario is a dict, not a {}",
+            scenario.get_type().name()?
+        )));
+    }
+    let mut out = String::with_capacity(512);
+    write_value(&mut out, scenario, 0, &mut String::new())?;
+    Ok(out)
+}
+
+/// The model's answer line for `line`, or its error; the GIL is released while it runs.
+fn answer(py: Python<'_>, number: usize, line: &[u8]) -> PyResult<String> {
+    py.detach(|| scenario::answer_line(number, line))
+        .map_err(|e| scenario_error(py, &e))
+}
+
+/// The oracle's answer to a scenario, dicts in and dicts out.
+#[pyfunction]
+fn run<'py>(py: Python<'py>, scenario: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let line = dict_line(scenario)?;
+    let text = answer(py, 1, line.as_bytes())?;
+    loads(py, &text)
+}
+
+/// The binary's answer line to one input line (str or bytes).
+#[pyfunction]
+#[pyo3(signature = (line, number = 1))]
+fn run_line(py: Python<'_>, line: &Bound<'_, PyAny>, number: usize) -> PyResult<String> {
+    if let Ok(s) = line.cast::<PyString>() {
+        let text = s.to_cow()?;
+        answer(py, number, text.as_bytes())
+    } else if let Ok(b) = line.extract::<&[u8]>() {
+        answer(py, number, b)
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "a line is a str or bytes, not a {}",
+            line.get_type().name()?
+        )))
+    }
+}
+
+/// The compact JSON line `run` gives the model for a scenario dict.
+#[pyfunction]
+fn scenario_line(scenario: &Bound<'_, PyAny>) -> PyResult<String> {
+    dict_line(scenario)
+}
+
+/// What `bits-helper-token-oracle --schema` prints.
+#[pyfunction]
+fn schemas_json() -> String {
+    scenario::schemas_json()
+}
+
+/// The extension module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(run_line, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario_line, m)?)?;
+    m.add_function(wrap_pyfunction!(schemas_json, m)?)?;
+    m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
+    m.add("CONTRACT_VERSION", scenario::CONTRACT)?;
+    Ok(())
+}
