@@ -58,11 +58,12 @@ fn scenario_error(py: Python<'_>, e: &LineError) -> PyErr {
     }
 }
 
-/// A dict that cannot be written as JSON: a `ScenarioError` whose message says where.
-fn not_json(path: &str, what: &str) -> PyErr {
-    let at = if path.is_empty() { "the scenario" } else { path };
+/// A value that cannot be written as JSON: a `TypeError` (its place in the scenario is
+/// added by [`dict_line`]).
+fn not_json(what: String) -> PyErr {
     PyTypeError::new_err(format!(
-        "{at}: {what} is not JSON (a scenario holds dicts with str keys, lists, str, int, float, bool and None)"
+        "{what} is not JSON (a scenario holds dicts with str keys, lists, str, int, float, \
+         bool and None)"
     ))
 }
 
@@ -94,16 +95,29 @@ fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Writes a Python value as compact JSON, in the dict's own key order. `path` names where
-/// the value is, for an error.
-fn write_value(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize, path: &mut String) -> PyResult<()> {
+/// Where in the scenario a value is, built only when something there is refused:
+/// `["steps"][2]["op"]`.
+fn at(err: PyErr, segment: impl FnOnce() -> String) -> PyErr {
+    Python::attach(|py| {
+        let value = err.value(py);
+        let path: String = value
+            .getattr("_bht_path")
+            .and_then(|p| p.extract())
+            .unwrap_or_default();
+        let _ = value.setattr("_bht_path", segment() + &path);
+    });
+    err
+}
+
+/// Writes a Python value as compact JSON, in the dict's own key order.
+fn write_value(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
     if depth > MAX_DEPTH {
         return Err(ScenarioError::new_err(format!(
-            "{path}: the scenario nests deeper than {MAX_DEPTH} levels (or contains itself)"
+            "the scenario nests deeper than {MAX_DEPTH} levels (or contains itself)"
         )));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        write_str(out, &s.to_cow()?);
+        write_str(out, s.to_str()?);
     } else if let Ok(d) = obj.cast::<PyDict>() {
         out.push('{');
         for (i, (k, v)) in d.iter().enumerate() {
@@ -111,21 +125,19 @@ fn write_value(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize, path: &mu
                 out.push(',');
             }
             let Ok(key) = k.cast::<PyString>() else {
-                let what = format!("the key {} ({})", k.repr()?, k.get_type().name()?);
-                return Err(not_json(path, &what));
+                return Err(not_json(format!(
+                    "the key {} ({})",
+                    k.repr()?,
+                    k.get_type().name()?
+                )));
             };
-            let key = key.to_cow()?;
-            write_str(out, &key);
+            let key = key.to_str()?;
+            write_str(out, key);
             out.push(':');
-            let len = path.len();
-            let _ = write!(path, "[{key:?}]");
-            write_value(out, &v, depth + 1, path)?;
-            path.truncate(len);
+            write_value(out, &v, depth + 1).map_err(|e| at(e, || format!("[{key:?}]")))?;
         }
         out.push('}');
-    } else if obj.is_none() {
-        out.push_str("null");
-    } else if let Ok(b) = obj.cast::<PyBool>() {
+    } else if let Ok(b) = obj.cast_exact::<PyBool>() {
         out.push_str(if b.is_true() { "true" } else { "false" });
     } else if let Ok(i) = obj.cast::<PyInt>() {
         match i.extract::<i64>() {
@@ -133,30 +145,41 @@ fn write_value(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize, path: &mu
                 let _ = write!(out, "{n}");
             }
             // Beyond 64 bits: Python's own digits, as json.dumps writes them.
-            Err(_) => out.push_str(&i.str()?.to_cow()?),
+            Err(_) => out.push_str(i.str()?.to_str()?),
         }
-    } else if let Ok(f) = obj.cast::<PyFloat>() {
-        let v = f.value();
-        if !v.is_finite() {
-            return Err(not_json(path, &format!("the float {v}")));
-        }
-        // float.__repr__, as json.dumps writes it.
-        out.push_str(&f.repr()?.to_cow()?);
-    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+    } else if obj.is_none() {
+        out.push_str("null");
+    } else if let Ok(l) = obj.cast::<PyList>() {
         out.push('[');
-        for (i, item) in obj.try_iter()?.enumerate() {
+        for (i, item) in l.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            let len = path.len();
-            let _ = write!(path, "[{i}]");
-            write_value(out, &item?, depth + 1, path)?;
-            path.truncate(len);
+            write_value(out, &item, depth + 1).map_err(|e| at(e, || format!("[{i}]")))?;
         }
         out.push(']');
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        out.push('[');
+        for (i, item) in t.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_value(out, &item, depth + 1).map_err(|e| at(e, || format!("[{i}]")))?;
+        }
+        out.push(']');
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
+        let v = f.value();
+        if !v.is_finite() {
+            return Err(not_json(format!("the float {v}")));
+        }
+        // float.__repr__, as json.dumps writes it.
+        out.push_str(f.repr()?.to_str()?);
     } else {
-        let what = format!("a {} ({})", obj.get_type().name()?, obj.repr()?);
-        return Err(not_json(path, &what));
+        return Err(not_json(format!(
+            "a {} ({})",
+            obj.get_type().name()?,
+            obj.repr()?
+        )));
     }
     Ok(())
 }
@@ -169,9 +192,27 @@ fn dict_line(scenario: &Bound<'_, PyAny>) -> PyResult<String> {
             scenario.get_type().name()?
         )));
     }
-    let mut out = String::with_capacity(512);
-    write_value(&mut out, scenario, 0, &mut String::new())?;
-    Ok(out)
+    let mut out = String::with_capacity(2048);
+    match write_value(&mut out, scenario, 0) {
+        Ok(()) => Ok(out),
+        // Said where: `scenario["steps"][2]["op"]: a set ({1}) is not JSON (…)`.
+        Err(e) => Err(Python::attach(|py| {
+            let value = e.value(py);
+            let Ok(path) = value
+                .getattr("_bht_path")
+                .and_then(|p| p.extract::<String>())
+            else {
+                return e;
+            };
+            let _ = value.delattr("_bht_path");
+            let message = format!("scenario{path}: {value}");
+            if e.is_instance_of::<ScenarioError>(py) {
+                ScenarioError::new_err(message)
+            } else {
+                PyTypeError::new_err(message)
+            }
+        })),
+    }
 }
 
 /// The model's answer line for `line`, or its error; the GIL is released while it runs.

@@ -1,0 +1,177 @@
+"""Scenarios per second: the model in process (``bits_helper_token``) against the
+line-by-line oracle process, on the same scenarios.
+
+    BITS_HELPER_TOKEN_ORACLE=target/release/bits-helper-token-oracle \\
+        python python/bench/bench_run.py [--rounds 20] [--generated 500]
+
+The scenarios are every conformance vector's (``tests/vectors/*.json``) plus, with
+``--generated N``, N scenarios from ``bits_helper_token.strategies`` (fixed seed). Each
+path answers each scenario once per round, one at a time:
+
+- ``run(dict)``: a dict in, a dict out (what a Python test does);
+- ``run_line(str)``: the JSON line in, the answer line out;
+- the oracle: one long-running ``bits-helper-token-oracle`` process; for each scenario,
+  write its line, flush, read the answer line (the way a Python test would drive it), then
+  ``json.loads`` the answer. The line is made with ``json.dumps`` beforehand, so the
+  oracle's figure does not pay for it (favouring the oracle).
+
+Every answer of every path is checked to be the oracle's. Then it splits the in-process
+time: dict -> JSON line (``scenario_line``), the model's ``run_line`` (parse, model,
+transcript), and the answer line -> dict (``json.loads``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import bits_helper_token as bht
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def vector_scenarios() -> List[Dict[str, Any]]:
+    out = []
+    for path in sorted(glob.glob(str(ROOT / "tests" / "vectors" / "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            out.extend(v["scenario"] for v in json.load(f))
+    return out
+
+
+def generated_scenarios(n: int) -> List[Dict[str, Any]]:
+    from hypothesis import HealthCheck, given, seed, settings
+
+    from bits_helper_token import strategies
+
+    out: List[Dict[str, Any]] = []
+
+    @seed(20261205)
+    @settings(
+        max_examples=n,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategies.scenarios())
+    def collect(s: Dict[str, Any]) -> None:
+        out.append(s)
+
+    collect()
+    return out[:n]
+
+
+def best_of(rounds: int, body: Callable[[], None]) -> float:
+    """The fastest of `rounds` runs of body, in seconds (the least disturbed by the other
+    users of the machine)."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        body()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--generated", type=int, default=0)
+    parser.add_argument("--oracle", default=os.environ.get("BITS_HELPER_TOKEN_ORACLE"))
+    args = parser.parse_args()
+    if not args.oracle:
+        sys.exit("give --oracle or set BITS_HELPER_TOKEN_ORACLE to a bits-helper-token-oracle")
+
+    scenarios = vector_scenarios()
+    if args.generated:
+        scenarios += generated_scenarios(args.generated)
+    lines = [json.dumps(s) for s in scenarios]
+    n = len(scenarios)
+
+    oracle = subprocess.Popen(
+        [args.oracle],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        bufsize=1,
+    )
+    assert oracle.stdin is not None and oracle.stdout is not None
+    stdin, stdout = oracle.stdin, oracle.stdout
+
+    def ask(line: str) -> Dict[str, Any]:
+        stdin.write(line + "\n")
+        stdin.flush()
+        return json.loads(stdout.readline())
+
+    # The same answers everywhere, first.
+    expected = [ask(line) for line in lines]
+    for s, line, want in zip(scenarios, lines, expected):
+        assert bht.run(s) == want, line
+        assert json.loads(bht.run_line(line)) == want, line
+
+    def oracle_round() -> None:
+        for line in lines:
+            ask(line)
+
+    def run_round() -> None:
+        for s in scenarios:
+            bht.run(s)
+
+    def run_line_round() -> None:
+        for line in lines:
+            bht.run_line(line)
+
+    compact = [bht.scenario_line(s) for s in scenarios]
+    answers = [bht.run_line(line) for line in compact]
+
+    def to_line_round() -> None:
+        for s in scenarios:
+            bht.scenario_line(s)
+
+    def model_round() -> None:
+        for line in compact:
+            bht.run_line(line)
+
+    def loads_round() -> None:
+        for a in answers:
+            json.loads(a)
+
+    t_oracle = best_of(max(3, args.rounds // 4), oracle_round)
+    stdin.close()
+    oracle.wait()
+    t_run = best_of(args.rounds, run_round)
+    t_run_line = best_of(args.rounds, run_line_round)
+    t_to_line = best_of(args.rounds, to_line_round)
+    t_model = best_of(args.rounds, model_round)
+    t_loads = best_of(args.rounds, loads_round)
+
+    mean_line = sum(map(len, lines)) / n
+    mean_answer = sum(map(len, answers)) / n
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
+    print(f"{n} scenarios (mean line {mean_line:.0f} bytes, mean answer {mean_answer:.0f} bytes), "
+          f"best of {args.rounds} rounds")
+    print(f"{'path':44} {'scenarios/s':>12} {'us/scenario':>12} {'vs oracle':>10}")
+    for name, t in [
+        ("oracle process, line by line (+json.loads)", t_oracle),
+        ("run(dict) -> dict, in process", t_run),
+        ("run_line(str) -> str, in process", t_run_line),
+    ]:
+        print(f"{name:44} {n / t:12.0f} {t / n * 1e6:12.2f} {t_oracle / t:9.1f}x")
+    print("where run(dict)'s time goes:")
+    for name, t in [
+        ("dict -> JSON line (scenario_line)", t_to_line),
+        ("the model: parse, run, write (run_line)", t_model),
+        ("answer line -> dict (json.loads)", t_loads),
+    ]:
+        print(f"  {name:42} {t / n * 1e6:8.2f} us  ({t / t_run * 100:4.0f}%)")
+
+
+if __name__ == "__main__":
+    main()
