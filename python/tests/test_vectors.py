@@ -24,6 +24,7 @@ def test_run_answers_the_vector(vector) -> None:
 
 def test_run_and_run_line_answer_as_the_binary_on_every_vector(oracle) -> None:
     differ = []
+    asked = oracle.lines
     for v in VECTORS:
         line = json.dumps(v["scenario"])
         binary = oracle.ask(line)
@@ -36,7 +37,7 @@ def test_run_and_run_line_answer_as_the_binary_on_every_vector(oracle) -> None:
         if oracle.ask(bht.scenario_line(v["scenario"])) != binary:
             differ.append((v["name"], "scenario_line"))
     assert differ == []
-    assert oracle.lines == 2 * len(VECTORS)
+    assert oracle.lines - asked == 2 * len(VECTORS)
 
 
 def test_run_returns_fresh_plain_objects() -> None:

@@ -315,7 +315,7 @@ def steps(
 ) -> List[Dict[str, Any]]:
     """Up to `max_steps` steps for these tokens and this job, drawn from `ops` (default
     :data:`ALL_OPS`). A handle step goes through a handle defined by an earlier
-    ``query_interface`` (one is added before it when none is); ``caller`` is required on
+    ``query_interface`` (half the time one added just before it, by any token); ``caller`` is required on
     ``query_interface`` and ``take_ownership``, optional on the job methods, absent from the
     handle steps; ``level`` is optional on every call, and ``set_helper_token`` gives it or
     ``can_impersonate``, not both. ``add_file`` on a download that may already hold its
@@ -355,9 +355,15 @@ def steps(
         if op == "query_interface":
             out.append(query_interface())
         elif op in _HANDLE_OPS:
-            if not handles:
+            # Half the time through a new handle, queried just before by any token: the
+            # interesting sequences (one caller stores a token, another is vetoed) need
+            # several callers, each with its handle.
+            if not handles or draw(st.booleans()):
                 out.append(query_interface())
-            step: Dict[str, Any] = {"op": op, "handle": draw(st.sampled_from(handles))}
+                handle = handles[-1]
+            else:
+                handle = draw(st.sampled_from(handles))
+            step: Dict[str, Any] = {"op": op, "handle": handle}
             if op == "set_helper_token_flags":
                 step["flags"] = draw(st.one_of(st.integers(0, 3), st.integers(0, 2**32 - 1)))
             if op == "set_helper_token":
