@@ -13,7 +13,6 @@ use bits_helper_token::scenario::{self, LineError};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use std::fmt::Write as _;
 
@@ -30,14 +29,81 @@ create_exception!(
 /// stops at 128; this bound only keeps a self-containing dict from recursing forever).
 const MAX_DEPTH: usize = 256;
 
-/// `json.loads`, looked up once.
-static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+/// Reads a JSON value straight into Python objects (what `json.loads` makes: dicts in the
+/// line's key order, lists, str, int, float, bool, None).
+#[derive(Clone, Copy)]
+struct ToPython<'py>(Python<'py>);
 
+fn py_err<E: serde::de::Error>(e: PyErr) -> E {
+    E::custom(e)
+}
+
+impl<'de, 'py> serde::de::DeserializeSeed<'de> for ToPython<'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, 'py> serde::de::Visitor<'de> for ToPython<'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(PyBool::new(self.0, v).to_owned().into_any())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        let Ok(n) = v.into_pyobject(self.0);
+        Ok(n.into_any())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        let Ok(n) = v.into_pyobject(self.0);
+        Ok(n.into_any())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(PyFloat::new(self.0, v).into_any())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(PyString::new(self.0, v).into_any())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.0.None().into_bound(self.0))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let list = PyList::empty(self.0);
+        while let Some(item) = seq.next_element_seed(self)? {
+            list.append(item).map_err(py_err)?;
+        }
+        Ok(list.into_any())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let dict = PyDict::new(self.0);
+        while let Some(key) = map.next_key_seed(self)? {
+            let value = map.next_value_seed(self)?;
+            dict.set_item(key, value).map_err(py_err)?;
+        }
+        Ok(dict.into_any())
+    }
+}
+
+/// The model's answer line as Python objects.
 fn loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let loads = LOADS.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-        Ok(py.import("json")?.getattr("loads")?.unbind())
-    })?;
-    loads.bind(py).call1((text,))
+    use serde::de::DeserializeSeed;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    ToPython(py)
+        .deserialize(&mut reader)
+        .map_err(|e| PyValueError::new_err(format!("cannot read the model's answer: {e}")))
 }
 
 /// The Python exception for a line the model answers with an error: the binary's message,
