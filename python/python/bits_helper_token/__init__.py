@@ -41,4 +41,5 @@ __version__ = "0.1.0"
 def schemas() -> Dict[str, Any]:
     """The JSON Schemas of both lines, as ``bits-helper-token-oracle --schema`` prints them:
     ``{"contract": 3, "scenario": {...}, "answer": {...}}`` (a fresh copy on each call)."""
-    return _json.loads(_schemas_json())
+    schemas: Dict[str, Any] = _json.loads(_schemas_json())
+    return schemas
