@@ -10,14 +10,14 @@ path answers each scenario once per round, one at a time:
 
 - ``run(dict)``: a dict in, a dict out (what a Python test does);
 - ``run_line(str)``: the JSON line in, the answer line out;
-- the oracle: one long-running ``bits-helper-token-oracle`` process; for each scenario,
-  write its line, flush, read the answer line (the way a Python test would drive it), then
-  ``json.loads`` the answer. The line is made with ``json.dumps`` beforehand, so the
-  oracle's figure does not pay for it (favouring the oracle).
+- the oracle, one long-running ``bits-helper-token-oracle`` process fed one line at a time
+  (write, flush, read the answer line: the way a Python test drives it), two ways: from
+  the dict (``json.dumps``, the pipe, ``json.loads``; compare with ``run``) and from the
+  line made beforehand (the pipe alone; compare with ``run_line``).
 
-Every answer of every path is checked to be the oracle's. Then it splits the in-process
-time: dict -> JSON line (``scenario_line``), the model's ``run_line`` (parse, model,
-transcript), and the answer line -> dict (``json.loads``).
+Every answer of every path is checked to be the oracle's. Then it splits ``run``'s time
+into its stages (``_native._profile``): reading the dict into the model's ``Scenario``,
+the model (running it and writing its answer line), and the answer line into dicts.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import bits_helper_token as bht
+from bits_helper_token import _native
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,9 +117,15 @@ def main() -> None:
         assert bht.run(s) == want, line
         assert json.loads(bht.run_line(line)) == want, line
 
-    def oracle_round() -> None:
+    def oracle_line_round() -> None:
         for line in lines:
-            ask(line)
+            stdin.write(line + "\n")
+            stdin.flush()
+            stdout.readline()
+
+    def oracle_dict_round() -> None:
+        for s in scenarios:
+            ask(json.dumps(s))
 
     def run_round() -> None:
         for s in scenarios:
@@ -128,49 +135,37 @@ def main() -> None:
         for line in lines:
             bht.run_line(line)
 
-    compact = [bht.scenario_line(s) for s in scenarios]
-    answers = [bht.run_line(line) for line in compact]
-
-    def to_line_round() -> None:
-        for s in scenarios:
-            bht.scenario_line(s)
-
-    def model_round() -> None:
-        for line in compact:
-            bht.run_line(line)
-
-    def loads_round() -> None:
-        for a in answers:
-            json.loads(a)
-
-    t_oracle = best_of(max(3, args.rounds // 4), oracle_round)
+    t_oracle_line = best_of(max(3, args.rounds // 2), oracle_line_round)
+    t_oracle_dict = best_of(max(3, args.rounds // 2), oracle_dict_round)
     stdin.close()
     oracle.wait()
     t_run = best_of(args.rounds, run_round)
     t_run_line = best_of(args.rounds, run_line_round)
-    t_to_line = best_of(args.rounds, to_line_round)
-    t_model = best_of(args.rounds, model_round)
-    t_loads = best_of(args.rounds, loads_round)
+    stages = None
+    for _ in range(args.rounds):
+        got = _native._profile(scenarios)
+        stages = got if stages is None else [(k, min(a, b)) for (k, a), (_, b) in zip(stages, got)]
 
     mean_line = sum(map(len, lines)) / n
-    mean_answer = sum(map(len, answers)) / n
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
+    mean_answer = sum(len(bht.run_line(line)) for line in lines) / n
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"{n} scenarios (mean line {mean_line:.0f} bytes, mean answer {mean_answer:.0f} bytes), "
           f"best of {args.rounds} rounds")
-    print(f"{'path':44} {'scenarios/s':>12} {'us/scenario':>12} {'vs oracle':>10}")
+    print(f"{'path':52} {'scenarios/s':>12} {'us/scenario':>12}")
     for name, t in [
-        ("oracle process, line by line (+json.loads)", t_oracle),
+        ("oracle process: dict (json.dumps, pipe, json.loads)", t_oracle_dict),
+        ("oracle process: line (write, flush, readline)", t_oracle_line),
         ("run(dict) -> dict, in process", t_run),
         ("run_line(str) -> str, in process", t_run_line),
     ]:
-        print(f"{name:44} {n / t:12.0f} {t / n * 1e6:12.2f} {t_oracle / t:9.1f}x")
-    print("where run(dict)'s time goes:")
-    for name, t in [
-        ("dict -> JSON line (scenario_line)", t_to_line),
-        ("the model: parse, run, write (run_line)", t_model),
-        ("answer line -> dict (json.loads)", t_loads),
-    ]:
-        print(f"  {name:42} {t / n * 1e6:8.2f} us  ({t / t_run * 100:4.0f}%)")
+        print(f"{name:52} {n / t:12.0f} {t / n * 1e6:12.2f}")
+    print(f"in process vs the oracle process: run(dict) {t_oracle_dict / t_run:.1f}x, "
+          f"run_line(str) {t_oracle_line / t_run_line:.1f}x")
+    print("where run(dict)'s time goes (us per scenario):")
+    assert stages is not None
+    for name, t in stages:
+        print(f"  {name:66} {t:6.2f}")
 
 
 if __name__ == "__main__":

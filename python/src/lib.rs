@@ -29,6 +29,190 @@ create_exception!(
 /// stops at 128; this bound only keeps a self-containing dict from recursing forever).
 const MAX_DEPTH: usize = 256;
 
+/// Why reading a scenario straight from Python objects stopped: `run` then reads the
+/// dict's JSON line instead, as the binary would, and answers with what that says.
+#[derive(Debug)]
+struct NotRead(String);
+
+impl std::fmt::Display for NotRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotRead {}
+
+impl serde::de::Error for NotRead {
+    fn custom<T: std::fmt::Display>(msg: T) -> NotRead {
+        NotRead(msg.to_string())
+    }
+}
+
+/// How deep [`FromPython`] goes before it leaves a value to the JSON line (serde_json's own
+/// reader stops at 128).
+const READ_DEPTH: usize = 100;
+
+/// A serde `Deserializer` over Python objects, presenting them as serde_json presents the
+/// JSON that `json.dumps` writes for them: a str as a string, a dict (str keys only) as a
+/// map in its order, a list or tuple as a sequence, an int as `u64` (non-negative) or `i64`,
+/// a finite float as `f64`, True/False, None as unit. Anything else stops the reading.
+struct FromPython<'a, 'py> {
+    obj: &'a Bound<'py, PyAny>,
+    depth: usize,
+}
+
+impl<'de> serde::Deserializer<'de> for FromPython<'_, '_> {
+    type Error = NotRead;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, NotRead> {
+        let o = self.obj;
+        let stop = |what: &str| Err(NotRead(format!("{what} is left to the JSON line")));
+        if self.depth > READ_DEPTH {
+            return stop("a deep value");
+        }
+        let depth = self.depth + 1;
+        if let Ok(s) = o.cast::<PyString>() {
+            match s.to_str() {
+                Ok(s) => v.visit_str(s),
+                Err(_) => stop("a str that is not UTF-8"),
+            }
+        } else if let Ok(d) = o.cast::<PyDict>() {
+            v.visit_map(DictAccess {
+                iter: d.iter(),
+                value: None,
+                depth,
+            })
+        } else if let Ok(b) = o.cast_exact::<PyBool>() {
+            v.visit_bool(b.is_true())
+        } else if let Ok(i) = o.cast::<PyInt>() {
+            match i.extract::<i64>() {
+                Ok(n) if n >= 0 => v.visit_u64(n.unsigned_abs()),
+                Ok(n) => v.visit_i64(n),
+                Err(_) => match i.extract::<u64>() {
+                    Ok(n) => v.visit_u64(n),
+                    Err(_) => stop("an int beyond 64 bits"),
+                },
+            }
+        } else if o.is_none() {
+            v.visit_unit()
+        } else if let Ok(l) = o.cast::<PyList>() {
+            v.visit_seq(SeqAccess {
+                items: l.iter().collect(),
+                next: 0,
+                depth,
+            })
+        } else if let Ok(t) = o.cast::<PyTuple>() {
+            v.visit_seq(SeqAccess {
+                items: t.iter().collect(),
+                next: 0,
+                depth,
+            })
+        } else if let Ok(f) = o.cast::<PyFloat>() {
+            let x = f.value();
+            if x.is_finite() {
+                v.visit_f64(x)
+            } else {
+                stop("a float JSON lacks")
+            }
+        } else {
+            stop("a value that is not JSON")
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, NotRead> {
+        if self.obj.is_none() {
+            v.visit_none()
+        } else {
+            v.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, NotRead> {
+        v.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// A dict's entries, keys as strings only (JSON's).
+struct DictAccess<'py> {
+    iter: pyo3::types::iter::BoundDictIterator<'py>,
+    value: Option<Bound<'py, PyAny>>,
+    depth: usize,
+}
+
+impl<'de> serde::de::MapAccess<'de> for DictAccess<'_> {
+    type Error = NotRead;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, NotRead> {
+        let Some((key, value)) = self.iter.next() else {
+            return Ok(None);
+        };
+        if !key.is_instance_of::<PyString>() {
+            return Err(NotRead("a key that is not a str".into()));
+        }
+        self.value = Some(value);
+        seed.deserialize(FromPython {
+            obj: &key,
+            depth: self.depth,
+        })
+        .map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, NotRead> {
+        let Some(value) = self.value.take() else {
+            return Err(NotRead("a value without its key".into()));
+        };
+        seed.deserialize(FromPython {
+            obj: &value,
+            depth: self.depth,
+        })
+    }
+}
+
+/// A list's or tuple's items.
+struct SeqAccess<'py> {
+    items: Vec<Bound<'py, PyAny>>,
+    next: usize,
+    depth: usize,
+}
+
+impl<'de> serde::de::SeqAccess<'de> for SeqAccess<'_> {
+    type Error = NotRead;
+
+    fn next_element_seed<T: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, NotRead> {
+        let Some(item) = self.items.get(self.next) else {
+            return Ok(None);
+        };
+        self.next += 1;
+        seed.deserialize(FromPython {
+            obj: item,
+            depth: self.depth,
+        })
+        .map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len() - self.next)
+    }
+}
+
 /// Reads a JSON value straight into Python objects (what `json.loads` makes: dicts in the
 /// line's key order, lists, str, int, float, bool, None).
 #[derive(Clone, Copy)]
@@ -287,9 +471,26 @@ fn answer(py: Python<'_>, number: usize, line: &[u8]) -> PyResult<String> {
         .map_err(|e| scenario_error(py, &e))
 }
 
-/// The oracle's answer to a scenario, dicts in and dicts out.
+/// The oracle's answer to a scenario, dicts in and dicts out: the scenario read straight
+/// from the dict with the model's own (strict) `Deserialize`, then
+/// [`scenario::answer_scenario`], the second half of the binary's `answer_line`. Whatever
+/// that reading refuses, and every scenario the model refuses, is answered from the dict's
+/// JSON line by `answer_line` itself, so that every error is the binary's.
 #[pyfunction]
 fn run<'py>(py: Python<'py>, scenario: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if scenario.is_instance_of::<PyDict>() {
+        // The trait's `deserialize` (the strict one the JSON line is read with), not the
+        // inherent one `serde(remote = "Self")` derives beside it.
+        let read = <scenario::Scenario as serde::Deserialize>::deserialize(FromPython {
+            obj: scenario,
+            depth: 0,
+        });
+        if let Ok(read) = read {
+            if let Ok(text) = py.detach(|| scenario::answer_scenario(1, &read)) {
+                return loads(py, &text);
+            }
+        }
+    }
     let line = dict_line(scenario)?;
     let text = answer(py, 1, line.as_bytes())?;
     loads(py, &text)
@@ -324,10 +525,67 @@ fn schemas_json() -> String {
     scenario::schemas_json()
 }
 
+/// Where `run`'s time goes, for `bench/bench_run.py`: the mean microseconds per scenario
+/// of each stage over `scenarios` (each must be one the model answers), once.
+#[pyfunction]
+fn _profile(py: Python<'_>, scenarios: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<(String, f64)>> {
+    use std::time::Instant;
+    let n = scenarios.len().max(1) as f64;
+    let us = |t: Instant| t.elapsed().as_secs_f64() / n * 1e6;
+    let not_answered = |e: String| ScenarioError::new_err(e);
+    let t = Instant::now();
+    let mut read = Vec::with_capacity(scenarios.len());
+    for s in &scenarios {
+        let r = <scenario::Scenario as serde::Deserialize>::deserialize(FromPython {
+            obj: s,
+            depth: 0,
+        });
+        read.push(r.map_err(|e| not_answered(e.to_string()))?);
+    }
+    let t_read = us(t);
+    let t = Instant::now();
+    let mut texts = Vec::with_capacity(read.len());
+    for s in &read {
+        texts.push(scenario::answer_scenario(1, s).map_err(|e| not_answered(e.to_string()))?);
+    }
+    let t_model = us(t);
+    let t = Instant::now();
+    let mut objects = Vec::with_capacity(texts.len());
+    for text in &texts {
+        objects.push(loads(py, text)?);
+    }
+    let t_to_python = us(t);
+    let t = Instant::now();
+    let mut lines = Vec::with_capacity(scenarios.len());
+    for s in &scenarios {
+        lines.push(dict_line(s)?);
+    }
+    let t_line = us(t);
+    let t = Instant::now();
+    for line in &lines {
+        scenario::Scenario::from_json_line(line).map_err(|e| not_answered(e.to_string()))?;
+    }
+    let t_parse = us(t);
+    Ok(vec![
+        (
+            "dict -> Scenario (the model's Deserialize over Python objects)".into(),
+            t_read,
+        ),
+        (
+            "the model: run, and its answer line (answer_scenario)".into(),
+            t_model,
+        ),
+        ("answer line -> dicts".into(), t_to_python),
+        ("(not on run's path) dict -> JSON line".into(), t_line),
+        ("(not on run's path) JSON line -> Scenario".into(), t_parse),
+    ])
+}
+
 /// The extension module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(_profile, m)?)?;
     m.add_function(wrap_pyfunction!(run_line, m)?)?;
     m.add_function(wrap_pyfunction!(scenario_line, m)?)?;
     m.add_function(wrap_pyfunction!(schemas_json, m)?)?;

@@ -187,6 +187,15 @@ pub fn answer_line(number: usize, line: &[u8]) -> Result<String, LineError> {
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     let text = core::str::from_utf8(line).map_err(|_| fail(LineErrorKind::NotUtf8))?;
     let scenario = Scenario::from_json_line(text).map_err(|e| fail(LineErrorKind::Json(e)))?;
+    answer_scenario(number, &scenario)
+}
+
+/// The second half of [`answer_line`], for a scenario already read (the Python package
+/// reads one straight from Python objects with the same `Deserialize`): runs it and writes
+/// the transcript's JSON line, or the [`LineError`] of a scenario the model refuses
+/// (`line N: step S: …`).
+pub fn answer_scenario(number: usize, scenario: &Scenario) -> Result<String, LineError> {
+    let fail = |kind| LineError { line: number, kind };
     let transcript = scenario
         .run()
         .map_err(|e| fail(LineErrorKind::Refused(e)))?;

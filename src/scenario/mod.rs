@@ -504,5 +504,6 @@ mod line;
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use line::{
-    ANSWER_SCHEMA, CONTRACT, JsonError, LineError, SCENARIO_SCHEMA, answer_line, schemas_json,
+    ANSWER_SCHEMA, CONTRACT, JsonError, LineError, SCENARIO_SCHEMA, answer_line, answer_scenario,
+    schemas_json,
 };
