@@ -31,11 +31,13 @@ def test_generated_scenarios_are_never_refused(scenario) -> None:
         assert all("explanation" in r for r in answer["results"])
 
 
-@settings(SETTINGS, max_examples=150)
+@settings(SETTINGS, max_examples=300)
 @given(bst.scenarios(max_steps=20, max_tokens=6))
 def test_generated_scenarios_answer_as_the_binary(oracle, scenario) -> None:
     line = json.dumps(scenario)
-    assert bht.run_line(line) == oracle.ask(line)
+    binary = oracle.ask(line)
+    assert bht.run_line(line) == binary
+    assert bht.run(scenario) == json.loads(binary)
 
 
 @SETTINGS
