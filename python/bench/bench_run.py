@@ -2,7 +2,7 @@
 line-by-line oracle process, on the same scenarios.
 
     BITS_HELPER_TOKEN_ORACLE=target/release/bits-helper-token-oracle \\
-        python python/bench/bench_run.py [--rounds 20] [--generated 500]
+        python python/bench/bench_run.py [--rounds 20] [--generated 500 [--no-vectors]]
 
 The scenarios are every conformance vector's (``tests/vectors/*.json``) plus, with
 ``--generated N``, N scenarios from ``bits_helper_token.strategies`` (fixed seed). Each
@@ -84,12 +84,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--generated", type=int, default=0)
+    parser.add_argument("--no-vectors", action="store_true", help="only the generated scenarios")
     parser.add_argument("--oracle", default=os.environ.get("BITS_HELPER_TOKEN_ORACLE"))
     args = parser.parse_args()
     if not args.oracle:
         sys.exit("give --oracle or set BITS_HELPER_TOKEN_ORACLE to a bits-helper-token-oracle")
 
-    scenarios = vector_scenarios()
+    scenarios = [] if args.no_vectors else vector_scenarios()
     if args.generated:
         scenarios += generated_scenarios(args.generated)
     lines = [json.dumps(s) for s in scenarios]

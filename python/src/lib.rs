@@ -135,9 +135,26 @@ impl<'de> serde::Deserializer<'de> for FromPython<'_, '_> {
         v.visit_newtype_struct(self)
     }
 
+    /// A unit variant written as a string, as serde_json reads one; any other form (a
+    /// `{variant: value}` map) is left to the JSON line.
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, NotRead> {
+        use serde::de::IntoDeserializer;
+        match self.obj.cast::<PyString>().map(|s| s.to_str()) {
+            Ok(Ok(s)) => v.visit_enum(s.into_deserializer()),
+            _ => Err(NotRead(
+                "an enum that is not a str is left to the JSON line".into(),
+            )),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 
