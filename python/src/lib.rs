@@ -290,11 +290,55 @@ impl<'de, 'py> serde::de::Visitor<'de> for ToPython<'py> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let dict = PyDict::new(self.0);
-        while let Some(key) = map.next_key_seed(self)? {
+        while let Some(key) = map.next_key_seed(Key(self.0))? {
             let value = map.next_value_seed(self)?;
             dict.set_item(key, value).map_err(py_err)?;
         }
         Ok(dict.into_any())
+    }
+}
+
+/// A key of an answer's object: the answers use a few dozen (`hresult`, `rule`, `state`…),
+/// so each is made once per thread and reused, its hash computed once.
+#[derive(Clone, Copy)]
+struct Key<'py>(Python<'py>);
+
+thread_local! {
+    static KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, Py<PyString>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// At most this many keys are kept (an answer has fewer than 50 different ones).
+const KEPT_KEYS: usize = 256;
+
+impl<'de, 'py> serde::de::DeserializeSeed<'de> for Key<'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, 'py> serde::de::Visitor<'de> for Key<'py> {
+    type Value = Bound<'py, PyAny>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let py = self.0;
+        KEYS.with(|keys| {
+            let mut keys = keys.borrow_mut();
+            if let Some(key) = keys.get(v) {
+                return Ok(key.bind(py).clone().into_any());
+            }
+            let key = PyString::new(py, v);
+            if keys.len() < KEPT_KEYS {
+                keys.insert(v.into(), key.clone().unbind());
+            }
+            Ok(key.into_any())
+        })
     }
 }
 
