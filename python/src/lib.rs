@@ -1,13 +1,17 @@
 //! `bits_helper_token._native`: the bits-helper-token model inside Python (PyO3).
 //!
-//! Nothing here decides. Every answer is [`bits_helper_token::scenario::answer_line`]'s, the
-//! one function that answers a line of the oracle's contract for the
-//! `bits-helper-token-oracle` binary too. This module only carries text across: a Python
-//! dict is written as the compact JSON line `json.dumps(d, separators=(",", ":"),
-//! ensure_ascii=False)` would write (straight from the Python objects, without `json`), the
-//! model answers that line, and the answer line is read back into Python objects.
+//! Nothing here decides. `run_line` is [`bits_helper_token::scenario::answer_line`], the one
+//! function that answers a line of the oracle's contract for the `bits-helper-token-oracle`
+//! binary too. `run` reads the dict straight into the model's `Scenario` with the model's own
+//! strict `Deserialize` (no JSON text in between) and answers through
+//! [`bits_helper_token::scenario::answer_scenario`], `answer_line`'s second half; whatever
+//! that reading stops at, and every scenario the model refuses, is answered instead from
+//! the dict's compact JSON line (what `json.dumps(d, separators=(",", ":"),
+//! ensure_ascii=False)` writes) by `answer_line` itself, so that every error is the
+//! binary's to the byte. The answer line is read straight into Python objects.
 //!
 //! The `unsafe` this crate needs is PyO3's, in the code its macros generate.
+#![deny(unsafe_code)]
 
 use bits_helper_token::scenario::{self, LineError};
 use pyo3::create_exception;

@@ -56,3 +56,13 @@ def test_run_line_takes_bytes_and_a_byte_order_mark() -> None:
     assert bht.run_line(line.encode()) == expected
     assert bht.run_line(b"\xef\xbb\xbf" + line.encode()) == expected
     assert bht.run_line("\ufeff" + line) == expected
+
+
+def test_run_from_several_threads_at_once() -> None:
+    # The GIL is released while the model runs; each thread gets the same answers.
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunk = VECTORS[:60]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda v: bht.run(v["scenario"]), chunk * 4))
+    assert answers == [v["expected"] for v in chunk] * 4
