@@ -54,7 +54,12 @@ fn answer_of(answers: &Answers, key: &str) -> String {
 }
 
 /// The advice for these answers on this job (its error's rule, if it is in ERROR).
-pub(super) fn derive(answers: &Answers, job: &JobSnapshot, error: Option<RuleId>) -> Vec<Advice> {
+pub(super) fn derive(
+    answers: &Answers,
+    job: &JobSnapshot,
+    error: Option<RuleId>,
+    caller: crate::sid::Sid,
+) -> Vec<Advice> {
     let mut out = Vec::new();
     let mut push = |rule, text: String, because: Vec<String>| {
         if !because.is_empty() {
@@ -68,8 +73,21 @@ pub(super) fn derive(answers: &Answers, job: &JobSnapshot, error: Option<RuleId>
     let transfer = ok(&answers.transfer);
     let owner = job.owner;
 
-    // L-8 / L-11: the owner is not logged on, so the job does not transfer.
-    if transfer.is_some_and(|r| r.rule == RuleId::L8 && r.hresult == HResult::S_FALSE) {
+    // L-8 / L-11: the owner is not logged on, so the job does not transfer; L-15 / L-11: the
+    // caller is not logged on, so it cannot add files (one piece of advice when the caller
+    // is the owner).
+    let not_logged_on: Vec<&str> = answers
+        .caller_may
+        .iter()
+        .filter(|(_, a)| ok(a).is_some_and(|r| r.hresult == ERROR_NOT_LOGGED_ON))
+        .map(|(k, _)| *k)
+        .collect();
+    let owner_off = transfer.is_some_and(|r| r.rule == RuleId::L8 && r.hresult == HResult::S_FALSE);
+    if owner_off {
+        let mut why = because(&["transfer"], RuleId::L8);
+        if caller == owner {
+            why.extend(because(&not_logged_on, RuleId::L15));
+        }
         push(
             RuleId::L11,
             format!(
@@ -78,23 +96,19 @@ pub(super) fn derive(answers: &Answers, job: &JobSnapshot, error: Option<RuleId>
                  an elevated prompt (take_ownership: {})",
                 answer_of(answers, "take_ownership")
             ),
-            because(&["transfer"], RuleId::L8),
+            why,
         );
     }
-    // L-15 / L-11: the caller is not logged on, so it cannot add files.
-    let not_logged_on: Vec<&str> = answers
-        .caller_may
-        .iter()
-        .filter(|(_, a)| ok(a).is_some_and(|r| r.hresult == ERROR_NOT_LOGGED_ON))
-        .map(|(k, _)| *k)
-        .collect();
-    push(
-        RuleId::L11,
-        "log on interactively as the caller (console or Remote Desktop) to add files, or \
-         create the job from a session that counts"
-            .to_string(),
-        because(&not_logged_on, RuleId::L15),
-    );
+    if !(owner_off && caller == owner) {
+        push(
+            RuleId::L11,
+            format!(
+                "log on as {caller} interactively (console or Remote Desktop) to add files, \
+                 or add them from a session that counts"
+            ),
+            because(&not_logged_on, RuleId::L15),
+        );
+    }
     // A-11: the gate (integrity, elevation).
     let gate = refused_by(answers, RuleId::A11);
     let text = if job.owner_integrity > IntegrityLevel::High {

@@ -47,6 +47,8 @@ pub enum Fact {
     Flags,
     /// The helper token (`IBitsTokenOptions::GetHelperTokenSid`).
     HelperToken,
+    /// `BITS_JOB_PROPERTY_USE_STORED_CREDENTIALS` (`IBackgroundCopyJob5`, R-3 (iv)).
+    UseStoredCredentials,
 }
 
 names! { Fact, "fact";
@@ -54,7 +56,7 @@ names! { Fact, "fact";
     OwnerIntegrity => "owner_integrity", OwnerLoggedOn => "owner_logged_on", Type => "type",
     Remote => "remote", ClientCertificate => "client_certificate", Proxy => "proxy",
     Challenges => "challenges", Credentials => "credentials", Flags => "flags",
-    HelperToken => "helper_token",
+    HelperToken => "helper_token", UseStoredCredentials => "use_stored_credentials",
 }
 
 /// One line of the doctor's input: a [`Scenario`] whose job is the job as it is now (its

@@ -346,7 +346,7 @@ pub fn diagnose(input: &Input) -> Result<Diagnosis, DoctorError> {
     let job = JobSnapshot::of(&now.job);
     let job_error_rule = now.job.error().map(|e| e.rule.id);
     let answers = ask_all(&input.scenario, &input.caller);
-    let advice = advice::derive(&answers, &job, job_error_rule);
+    let advice = advice::derive(&answers, &job, job_error_rule, caller.user);
     let depends = unknown::depends(input, &job, &answers);
     Ok(Diagnosis {
         label: input.label.clone(),

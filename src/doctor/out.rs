@@ -117,8 +117,8 @@ impl Diagnosis {
         let job = &self.job;
         let label = self.label.as_deref().unwrap_or("job");
         let error = match (job.error, self.job_error_rule) {
-            (Some(e), Some(rule)) => format!(", error {} ({rule})", e.name().unwrap_or("?")),
-            (Some(e), None) => format!(", error {e}"),
+            (Some(e), Some(rule)) => format!(", error {} ({rule})", code(e)),
+            (Some(e), None) => format!(", error {}", code(e)),
             _ => String::new(),
         };
         let logon = if job.owner_logged_on {
@@ -126,31 +126,51 @@ impl Diagnosis {
         } else {
             "not logged on"
         };
+        let elevated = if job.owner_elevated {
+            "elevated"
+        } else {
+            "not elevated"
+        };
         t.push_str(&format!(
-            "{label}: {} job of {} ({logon}), {}{error}; caller {}\n",
-            job.state,
-            job.owner,
-            integrity(self),
-            self.caller
+            "{label}: {}{error}\n  owner     {} ({logon}, {elevated}, {})\n",
+            job.state, job.owner, job.owner_integrity
         ));
+        row(&mut t, "caller", &[self.caller.to_string()]);
         row(&mut t, "transfer", &[short(&self.answers.transfer)]);
-        let (mut may, mut refused) = (Vec::new(), Vec::new());
+        // The refusals grouped by answer; the calls through a refused handle with it.
+        let mut may = Vec::new();
+        let mut refused: Vec<(String, Vec<String>)> = Vec::new();
+        let mut skipped = 0;
         for (key, a) in &self.answers.caller_may {
-            match &a.result {
-                Ok(r) if r.hresult.is_success() => may.push((*key).to_string()),
-                Ok(r) => refused.push(format!(
-                    "{key} {} {}{}",
-                    r.hresult
-                        .name()
-                        .map_or_else(|| r.hresult.to_string(), String::from),
-                    r.rule,
-                    if r.skipped { " (skipped)" } else { "" }
-                )),
-                Err(_) => refused.push(format!("{key} (outside the model)")),
+            let group = match &a.result {
+                Ok(r) if r.hresult.is_success() => {
+                    may.push((*key).to_string());
+                    continue;
+                }
+                Ok(r) if r.skipped => {
+                    skipped += 1;
+                    continue;
+                }
+                Ok(r) => format!("{} {}", code(r.hresult), r.rule),
+                Err(_) => "outside the model".to_string(),
+            };
+            match refused.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, keys)) => keys.push((*key).to_string()),
+                None => refused.push((group, alloc::vec![(*key).to_string()])),
             }
         }
+        if !refused.is_empty() && may.len() > 6 {
+            may = alloc::vec![format!("the {} other calls", may.len())];
+        }
         row(&mut t, "may", &may);
-        row(&mut t, "refused", &refused);
+        for (group, mut keys) in refused {
+            if skipped > 0 && keys.first().is_some_and(|k| k == "query_interface") {
+                keys[0] = format!("query_interface (and the {skipped} calls through its handle)");
+            }
+            let mut items = alloc::vec![format!("{group}:")];
+            items.extend(keys);
+            row(&mut t, "refused", &items);
+        }
         let routes: Vec<String> = (self.answers.routes.iter())
             .filter_map(|(access, a)| match a.result.as_ref().ok()?.value? {
                 StepValue::Route {
@@ -191,13 +211,9 @@ impl Diagnosis {
     }
 }
 
-fn integrity(d: &Diagnosis) -> String {
-    let elevated = if d.job.owner_elevated {
-        "elevated"
-    } else {
-        "not elevated"
-    };
-    format!("{elevated}, integrity {}", d.job.owner_integrity)
+/// An HRESULT's name, or its code when it has none.
+fn code(h: crate::hresult::HResult) -> String {
+    h.name().map_or_else(|| h.to_string(), String::from)
 }
 
 /// An answer in a few words and its sentence.
@@ -213,13 +229,17 @@ fn row(out: &mut String, name: &str, items: &[String]) {
     if items.is_empty() {
         return;
     }
-    const WIDTH: usize = 100;
+    const WIDTH: usize = 96;
     let indent = "  ".to_string() + &" ".repeat(10);
     let mut line = format!("  {name:<9} ");
     let mut first = true;
     let mut words: Vec<String> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let sep = if i + 1 < items.len() { "," } else { "" };
+        let sep = if i + 1 < items.len() && !item.ends_with(':') {
+            ","
+        } else {
+            ""
+        };
         for w in item.split(' ') {
             words.push(w.to_string());
         }

@@ -125,6 +125,11 @@ fn variants(input: &Input, now: &JobSnapshot, fact: Fact) -> Vec<Scenario> {
                 out.push(with(&|s| s.job.flags = f));
             }
         }
+        Fact::UseStoredCredentials => {
+            out.push(with(&|s| {
+                s.job.use_stored_credentials = !base.job.use_stored_credentials;
+            }));
+        }
         Fact::HelperToken => {
             let options = [None, Some(input.caller.clone())];
             for h in options.into_iter().filter(|h| *h != base.job.helper_token) {
