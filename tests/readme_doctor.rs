@@ -17,7 +17,12 @@ fn the_readme_shows_the_doctors_own_output() {
         .current_dir(root)
         .output()
         .expect("the doctor runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8(out.stdout).expect("UTF-8");
     // The three cases the README promises.
     assert!(printed.contains("L-11: log on as S-1-5-21-1-2-3-1001 interactively"));
