@@ -413,12 +413,10 @@ impl JobReading {
     }
 }
 
-/// `HRESULT` text for the reports: `0x80004001 (E_NOTIMPL)`.
+/// `HRESULT` text for the reports: `0x80004001 (E_NOTIMPL)` (the code, and its name when
+/// it has one).
 pub fn describe(h: HResult) -> String {
-    match h.name() {
-        Some(name) => alloc::format!("{h} ({name})"),
-        None => h.to_string(),
-    }
+    h.to_string()
 }
 
 /// Initializes COM on this thread (multithreaded) for [`BitsJobs::connect`]; `S_FALSE` when
