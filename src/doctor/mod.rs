@@ -22,7 +22,7 @@
 //!         "job": {"owner": "alice", "state": "queued"}, "caller": "alice"}"#,
 //! )?;
 //! let d = diagnose(&input)?;
-//! let transfer = d.transfer.result.as_ref().expect("the oracle answers");
+//! let transfer = d.answers.transfer.result.as_ref().expect("the oracle answers");
 //! assert_eq!(transfer.rule.to_string(), "L-8"); // the owner is not logged on
 //! assert_eq!(d.advice[0].rule.to_string(), "L-11");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
