@@ -16,10 +16,14 @@ extern crate std;
 //   rule, text, strict
 // 1 facts · 2 decide (every rule) · 3 explain · 4 job · 5 scenario, serde_impl
 // 6 support, windows, error (the crate's front door), bin
+// 7 doctor: asks the model (through scenarios, as the oracle does) and decides nothing
 mod access;
 mod caller;
 mod challenge;
 pub mod decide;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub mod doctor;
 pub mod error;
 pub mod explain;
 mod facts;

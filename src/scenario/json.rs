@@ -76,7 +76,7 @@ impl Serialize for Failure<'_> {
 }
 
 /// A result with its explanation, when the scenario asked for explanations.
-struct Explained<'a>(&'a StepResult, Option<&'a str>);
+pub(crate) struct Explained<'a>(pub(crate) &'a StepResult, pub(crate) Option<&'a str>);
 
 impl Serialize for Explained<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

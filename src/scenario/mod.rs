@@ -492,7 +492,7 @@ impl fmt::Display for ScenarioError {
 }
 
 #[cfg(feature = "serde")]
-mod json;
+pub(crate) mod json;
 mod run;
 mod step;
 pub use step::{JobProperty, PropertyTarget, Step};

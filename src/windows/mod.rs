@@ -20,6 +20,8 @@
 //!   decision; `SetHelperToken` takes the client's token at call time and keeps a
 //!   duplicated handle for the accesses make with it. [`client_level`] reads
 //!   the impersonation level the client of the COM call in progress allows (T-10).
+//! - [`jobs`]: this machine's BITS jobs read through BITS without changing any, and a
+//!   user's logon sessions (L-11) through LSA — what the doctor's live mode reports.
 //! - Conversions: [`HResult`](crate::HResult) ↔ `windows::core::HRESULT`,
 //!   [`TokenUsage`](crate::TokenUsage) ↔ `BG_TOKEN`, [`Sid`](crate::Sid) ↔
 //!   [`WindowsSid`] (an owned, aligned Windows SID). A compile-time check pins the
@@ -55,6 +57,7 @@ pub mod conformance;
 mod conv;
 mod error;
 mod info;
+pub mod jobs;
 mod token;
 
 pub use com::{ComError, ComJob, client_level};

@@ -1,0 +1,289 @@
+//! The doctor asks the model and decides nothing: every answer of a diagnosis equals the
+//! oracle's answer to that step on that job — on every conformance vector (as it is, with
+//! its steps run first, and turned into a description of the job as it is after them) and
+//! on generated scenarios. The oracle's steps are written here, independently of the
+//! doctor's own probe list.
+
+#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
+mod oracle_line;
+
+use bits_helper_token::doctor::{self, Input, PROBES};
+use bits_helper_token::scenario::{JobSnapshot, Scenario};
+use bits_helper_token::support::proptest::{ScenarioParams, scenario};
+use bits_helper_token::{Access, Sid, Token};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// The oracle's steps for each probe, written from the doctor's documentation.
+fn probe(name: &str, caller: &str) -> Vec<Value> {
+    let qi = json!({"op": "query_interface", "caller": caller, "handle": "doctor"});
+    let through = |op: &str, extra: Value| {
+        let mut step = json!({"op": op, "handle": "doctor"});
+        for (k, v) in extra.as_object().unwrap() {
+            step[k] = v.clone();
+        }
+        vec![qi.clone(), step]
+    };
+    let call = |extra: Value| {
+        let mut step = json!({"op": name, "caller": caller});
+        for (k, v) in extra.as_object().unwrap() {
+            step[k] = v.clone();
+        }
+        vec![step]
+    };
+    match name {
+        "query_interface" => vec![qi],
+        "get_helper_token_flags" | "get_helper_token_sid" | "clear_helper_token" => {
+            through(name, json!({}))
+        }
+        "set_helper_token_flags" => through(name, json!({"flags": 0})),
+        "set_helper_token" => through(name, json!({"impersonating": caller})),
+        "set_credentials" => {
+            call(json!({"target": "server", "scheme": "negotiate", "credential": "implicit"}))
+        }
+        "remove_credentials" => call(json!({"target": "server", "scheme": "negotiate"})),
+        "set_proxy_usage" => call(json!({"usage": "preconfig"})),
+        "set_client_certificate" => call(json!({"present": false})),
+        "set_job_property" => {
+            call(json!({"property": "use_stored_credentials", "target": "proxy"}))
+        }
+        _ => call(json!({})),
+    }
+}
+
+/// The oracle's answer to `scenario` with `extra` steps appended: the last result, or
+/// the oracle's `{"error"}` for the line.
+fn oracle(scenario: &Value, extra: Vec<Value>) -> Value {
+    let mut line = scenario.clone();
+    let steps = line["steps"].as_array_mut().unwrap();
+    steps.extend(extra);
+    match oracle_line::answer(1, line.to_string().as_bytes()) {
+        Ok(text) => {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            v["results"].as_array().unwrap().last().unwrap().clone()
+        }
+        Err(text) => serde_json::from_str(&text).unwrap(),
+    }
+}
+
+/// Checks one doctor input line against the oracle; the number of answers compared.
+fn check(scenario: &Value, caller: &str) -> usize {
+    let mut input = scenario.clone();
+    input["caller"] = json!(caller);
+    let text = doctor::answer_line(1, input.to_string().as_bytes(), true)
+        .unwrap_or_else(|e| panic!("the doctor refused {input}: {e}"));
+    let d: Value = serde_json::from_str(&text).unwrap();
+    let mut scenario = scenario.clone();
+    if scenario.get("steps").is_none() {
+        scenario["steps"] = json!([]);
+    }
+    let mut compared = 0;
+    let mut same = |what: &str, got: &Value, want: Value| {
+        assert_eq!(got, &want, "{what} differs for caller {caller} on {input}");
+        compared += 1;
+    };
+    same(
+        "transfer",
+        &d["transfer"],
+        oracle(&scenario, vec![json!({"op": "transfer"})]),
+    );
+    assert_eq!(d["caller_may"].as_object().unwrap().len(), PROBES.len());
+    for &p in PROBES {
+        same(p, &d["caller_may"][p], oracle(&scenario, probe(p, caller)));
+    }
+    for access in Access::ALL {
+        let step = json!({"op": "route", "access": access.name()});
+        same(
+            access.name(),
+            &d["routes"][access.name()],
+            oracle(&scenario, vec![step]),
+        );
+    }
+    compared
+}
+
+/// The job after `scenario`'s steps, described as a job "as it is now" with no steps; `None`
+/// when a stored token has no named token of its user.
+fn describe(scenario: &Scenario) -> Option<Scenario> {
+    let t = scenario.run().ok()?;
+    let now = JobSnapshot::of(&t.job);
+    let name_of = |user: Sid, prefer: &str| -> Option<String> {
+        if scenario.tokens.get(prefer).is_some_and(|t| t.user == user) {
+            return Some(prefer.to_string());
+        }
+        scenario
+            .tokens
+            .iter()
+            .find(|(_, t)| t.user == user && !t.restricted())
+            .map(|(n, _)| n.clone())
+    };
+    let mut d = scenario.clone();
+    d.steps.clear();
+    d.environment = t.job.environment();
+    d.job.owner = name_of(now.owner, &scenario.job.owner)?;
+    d.job.owner_elevated = Some(now.owner_elevated);
+    d.job.owner_integrity = Some(now.owner_integrity);
+    d.job.owner_logged_on = (!now.owner.is_service_account()).then_some(now.owner_logged_on);
+    d.job.state = now.state;
+    d.job.error = now.error;
+    d.job.flags = now.flags.bits();
+    d.job.helper_token = match now.helper_token {
+        Some(sid) => Some(name_of(sid, "")?),
+        None => None,
+    };
+    d.job.credentials = now.credentials;
+    d.job.client_certificate = now.client_certificate;
+    d.job.proxy = now.proxy;
+    d.job.use_stored_credentials = now.use_stored_credentials;
+    d.job.has_file = now.files == 1;
+    Some(d)
+}
+
+fn vectors() -> Vec<(String, Value)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut out = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in files {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for entry in v.as_array().unwrap() {
+            out.push((
+                entry["name"].as_str().unwrap().to_string(),
+                entry["scenario"].clone(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_answer_is_the_oracles_on_every_conformance_vector() {
+    let (mut lines, mut described, mut compared) = (0, 0, 0);
+    for (i, (name, scenario)) in vectors().into_iter().enumerate() {
+        let tokens: Vec<String> = scenario["tokens"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        // Each line with a third of its tokens as the caller (all of them across lines),
+        // and always the owner.
+        let owner = scenario["job"]["owner"].as_str().unwrap().to_string();
+        let callers: Vec<&String> = (tokens.iter().enumerate())
+            .filter(|(j, t)| (i + j) % 3 == 0 || **t == owner)
+            .map(|(_, t)| t)
+            .collect();
+        let parsed = Scenario::from_json_line(&scenario.to_string()).unwrap();
+        let description = describe(&parsed)
+            .map(|d| serde_json::to_value(&d).unwrap())
+            .unwrap_or_else(|| panic!("{name}: the job cannot be described"));
+        described += 1;
+        for caller in callers {
+            compared += check(&scenario, caller);
+            compared += check(&description, caller);
+            lines += 2;
+        }
+    }
+    assert!(described > 380, "only {described} vectors described");
+    eprintln!("{lines} doctor lines, {compared} answers equal the oracle's");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn every_answer_is_the_oracles_on_generated_jobs(
+        s in scenario(ScenarioParams::default()),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let names: Vec<&String> = s.tokens.keys().collect();
+        let caller = names[pick.index(names.len())].clone();
+        let line = serde_json::to_value(&s).unwrap();
+        check(&line, &caller);
+        if let Some(d) = describe(&s) {
+            check(&serde_json::to_value(&d).unwrap(), &caller);
+        }
+    }
+}
+
+#[test]
+fn an_unknown_fact_names_the_answers_that_depend_on_it() {
+    // Wine's BITS answers no IBitsTokenOptions: the flags and the helper token are unknown.
+    let line = r#"{"tokens": {"me": {"user": "S-1-5-21-1-2-3-1001"}},
+        "job": {"owner": "me", "state": "queued", "challenges": {"server": ["negotiate"]}},
+        "caller": "me",
+        "unknown": {"flags": "IBitsTokenOptions: 0x80004002", "helper_token": "IBitsTokenOptions: 0x80004002"}}"#;
+    let input = Input::from_json_line(line).unwrap();
+    let d = doctor::diagnose(&input).unwrap();
+    let flags = bits_helper_token::doctor::Fact::Flags;
+    // The getters read exactly what is unknown; the transfer needs the helper token once a
+    // flag is set (L-6).
+    for key in ["get_helper_token_flags", "transfer"] {
+        assert!(
+            d.depends.get(key).is_some_and(|f| f.contains(&flags)),
+            "{key}: {:?}",
+            d.depends
+        );
+    }
+    // Cancel does not depend on them.
+    assert!(!d.depends.contains_key("cancel"));
+    let json: Value = serde_json::from_str(&d.to_json_line(1)).unwrap();
+    assert_eq!(json["unknown"]["flags"], "IBitsTokenOptions: 0x80004002");
+    assert!(
+        json["depends_on_unknown"]["transfer"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("flags"))
+    );
+}
+
+#[test]
+fn an_invalid_line_gets_an_error_and_the_doctor_goes_on() {
+    let exe = env!("CARGO_BIN_EXE_bits-helper-token-doctor");
+    let good = r#"{"tokens": {"a": {"user": "S-1-5-21-1-2-3-1001"}}, "job": {"owner": "a"}, "caller": "a"}"#;
+    let input = format!(
+        "{good}\n{{\"tokens\": 1}}\n\n{good}\n{{\"tokens\": {{\"a\": {{\"user\": \"S-1-5-20\"}}}}, \"job\": {{\"owner\": \"a\"}}, \"caller\": \"b\"}}\n"
+    );
+    let mut child = std::process::Command::new(exe)
+        .args(["--offline", "-", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0]["transfer"].is_object());
+    let error = lines[1]["error"].as_str().unwrap();
+    assert!(error.starts_with("line 2, column "), "{error}");
+    assert!(lines[2]["caller_may"].is_object());
+    assert_eq!(
+        lines[3]["error"],
+        "line 5: caller: unknown token \"b\" (not in \"tokens\")"
+    );
+    // Exit codes like the oracle's: a bad argument is 2.
+    let bad = std::process::Command::new(exe)
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let help = std::process::Command::new(exe)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--offline FILE"));
+}
