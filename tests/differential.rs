@@ -141,7 +141,7 @@ fn the_harness_finds_and_shrinks_the_missing_veto() {
     config.cases = 2000;
     config.mode = Compare::HResult;
     config.params = params;
-    config.seed = Some([7; 32]);
+    config = config.with_seed(7);
 
     let d =
         run_differential(&mut ForgetsTheVeto, &config).expect_err("the planted bug must be found");
@@ -227,7 +227,7 @@ fn each_comparison_level_needs_its_part_of_the_answer() {
     );
     let mut config = Differential::default();
     config.cases = 64;
-    config.seed = Some([1; 32]);
+    config = config.with_seed(1);
     for (i, &reports) in levels.iter().enumerate() {
         for (j, &mode) in levels.iter().enumerate() {
             config.mode = mode;
@@ -406,7 +406,7 @@ fn run_differential_generates_config_cases_scenarios() {
         let mut sut = CountingModel(0);
         let mut config = Differential::default();
         config.cases = cases;
-        config.seed = Some([7; 32]);
+        config = config.with_seed(7);
         let report = run_differential(&mut sut, &config).unwrap();
         assert_eq!(report.cases, cases);
         assert_eq!(sut.0, cases, "the system under test ran once per case");
@@ -443,7 +443,7 @@ fn generated_tokens_have_everyone_users_and_the_administrators_group_asked_for()
 fn child_runs_an_agreeing_differential() {
     let mut config = Differential::default();
     config.cases = 2;
-    config.seed = Some([1; 32]);
+    config = config.with_seed(1);
     run_differential(&mut CountingModel(0), &config).unwrap();
 }
 
@@ -556,7 +556,16 @@ impl SystemUnderTest for NoAccessGate {
         let mut relaxed = s.clone();
         relaxed.job.owner_integrity = Some(IntegrityLevel::Untrusted);
         relaxed.job.owner_elevated = Some(false);
-        Planted(|_: &mut Session, _: &Step| None).run(&relaxed)
+        // Without the gate, a caller the gate refused may reach a second `AddFile` on a
+        // download, which the model leaves outside itself (L-15); a real BITS adds the
+        // file, and so does this toy.
+        Planted(|session: &mut Session, step: &Step| match step {
+            Step::AddFile { .. } if session.check(step).is_err() => {
+                Some(Observed::hresult(HResult::S_OK).with_job(JobSnapshot::of(session.job())))
+            }
+            _ => None,
+        })
+        .run(&relaxed)
     }
 }
 
@@ -605,7 +614,7 @@ fn planted_config(seed: u8) -> Differential {
     let mut config = Differential::default();
     config.cases = 1000;
     config.params = params;
-    config.seed = Some([seed; 32]);
+    config = config.with_seed(u64::from(seed));
     config
 }
 
@@ -856,4 +865,49 @@ fn minimize_impersonates_the_first_token_by_name_that_keeps_the_disagreement() {
         "{d}"
     );
     assert_eq!(d.scenario.tokens.keys().collect::<Vec<_>>(), ["svc"], "{d}");
+}
+
+/// Bug A for the harness: the A-6 veto ignored — where the model refuses with A-6, the
+/// system says S_OK.
+fn veto_ignored(session: &mut Session, step: &Step) -> Option<Observed> {
+    let Step::SetHelperTokenFlags { .. } = step else {
+        return None;
+    };
+    let r = session.step(step).ok()?;
+    (r.rule == RuleId::A6)
+        .then(|| Observed::hresult(HResult::S_OK).with_job(JobSnapshot::of(session.job())))
+}
+
+/// Issue #27: with the documented defaults ([`Differential::default`]), each of three
+/// planted bugs — the A-6 veto ignored, the call-time identity, no A-11 gate — is caught
+/// under each of 20 fixed seeds, and each report fits in 60 lines with a runnable oracle
+/// line that names its seed.
+#[test]
+#[allow(clippy::result_large_err)] // the harness's own Result, as it returns it
+fn each_planted_bug_is_caught_under_twenty_seeds() {
+    type Run =
+        fn(&Differential) -> Result<bits_helper_token::support::harness::Report, Disagreement>;
+    let bugs: [(&str, Run); 3] = [
+        ("the A-6 veto ignored", |c| {
+            run_differential(&mut Planted(veto_ignored), c)
+        }),
+        ("the call-time identity", |c| {
+            run_differential(&mut Planted(call_time_identity), c)
+        }),
+        ("no A-11 gate", |c| run_differential(&mut NoAccessGate, c)),
+    ];
+    let mut longest = 0;
+    for (what, run) in bugs {
+        for seed in 1..=20u64 {
+            let config = Differential::default().with_seed(seed);
+            let d = run(&config).expect_err(&format!("{what}: not caught under seed {seed}"));
+            assert_eq!(d.error, None, "{what}, seed {seed}: {d}");
+            let report = d.to_string();
+            longest = longest.max(report.lines().count());
+            assert!(report.lines().count() <= 60, "{report}");
+            assert!(report.contains(&format!("seed {seed:#x}")), "{report}");
+            oracle_line::answer(1, d.scenario_json().as_bytes()).expect("a runnable line");
+        }
+    }
+    println!("3 planted bugs x 20 seeds: all caught; the longest report has {longest} lines");
 }

@@ -11,10 +11,12 @@
 
 mod reference;
 
-use bits_helper_token::scenario::{Scenario, Session, Step, StepValue};
-use bits_helper_token::support::state_machine::{Model, ReferenceStateMachine};
-use proptest::test_runner::{Config, TestError, TestRunner};
-use proptest_state_machine::{StateMachineTest, prop_state_machine};
+use bits_helper_token::scenario::{HandleName, Scenario, Session, Step, StepValue};
+use bits_helper_token::support::harness::{Observed, observe};
+use bits_helper_token::support::state_machine::{
+    Model, ModelState, ModelStep, Settings, StateMachineTest, check, disagree,
+};
+use bits_helper_token::{HResult, RuleId};
 
 /// The toy system under test: the scenario so far, replayed on the independent reference
 /// after each step (quadratic, fine for 30 steps), and what it answered last.
@@ -26,10 +28,15 @@ struct Toy {
     getter_answers_zero: bool,
 }
 
+/// The toy's scenario so far, for the report.
+fn model_scenario(toy: &Toy) -> &Scenario {
+    &toy.scenario
+}
+
 impl Toy {
-    fn new(session: &Session, getter_answers_zero: bool) -> Toy {
+    fn new(model: &ModelState, getter_answers_zero: bool) -> Toy {
         Toy {
-            scenario: session.header().clone(),
+            scenario: model.header().clone(),
             last: None,
             job: None,
             getter_answers_zero,
@@ -42,10 +49,10 @@ impl Toy {
         let transcript = reference::run(&self.scenario)
             .unwrap_or_else(|at| panic!("the reference refused step {at} of a valid scenario"));
         let mut last = transcript.results.last().cloned();
-        if let (true, true, Some(answer)) = (self.getter_answers_zero, getter, last.as_mut()) {
-            if answer.value.is_some() {
-                answer.value = Some(reference::StepValue::Flags(0));
-            }
+        if let (true, true, Some(answer)) = (self.getter_answers_zero, getter, last.as_mut())
+            && answer.value.is_some()
+        {
+            answer.value = Some(reference::StepValue::Flags(0));
         }
         self.last = last;
         self.job = Some(transcript.job);
@@ -53,36 +60,78 @@ impl Toy {
 
     /// The toy's last answer and job against the model's (the reference state after the
     /// step).
-    fn assert_agrees(&self, model: &Session) {
-        let (Some(toy), Some(expected)) = (&self.last, model.last_result()) else {
+    fn assert_agrees(&self, model: &ModelState) {
+        let session = model.session();
+        let (Some(toy), Some(expected)) = (&self.last, session.last_result()) else {
             panic!("a step was applied, so both answered");
         };
         let step = self.scenario.steps.last().map_or("?", Step::op);
-        assert_eq!(toy.hresult, expected.hresult, "{step}: HRESULT");
-        assert_eq!(toy.rule, expected.rule.name(), "{step}: rule");
+        // Each difference is reported through `disagree`: quiet while shrinking, one short
+        // report with the minimal sequence in the end.
+        let check =
+            |same: bool, what: &str, toy: &dyn std::fmt::Debug, model: &dyn std::fmt::Debug| {
+                if !same {
+                    disagree(format_args!(
+                        "{step}: {what}: the toy says {toy:?}, the model {model:?}\n{}",
+                        serde_json::to_string(&model_scenario(self)).unwrap_or_default()
+                    ));
+                }
+            };
+        check(
+            toy.hresult == expected.hresult,
+            "HRESULT",
+            &toy.hresult,
+            &expected.hresult,
+        );
+        check(
+            toy.rule == expected.rule.name(),
+            "rule",
+            &toy.rule,
+            &expected.rule,
+        );
         match (&toy.value, &expected.value) {
             (Some(reference::StepValue::Flags(f)), Some(StepValue::Flags(e))) => {
-                assert_eq!(*f, e.bits(), "{step}: GetHelperTokenFlags value");
+                check(*f == e.bits(), "GetHelperTokenFlags value", f, &e.bits());
             }
             (Some(reference::StepValue::Sid(s)), Some(StepValue::Sid(e))) => {
-                assert_eq!(s, e, "{step}: GetHelperTokenSid value");
+                check(s == e, "GetHelperTokenSid value", s, e);
             }
             (Some(reference::StepValue::Route(..)), Some(StepValue::Route { .. }))
             | (None, None) => {}
-            (toy, model) => panic!("{step}: value {toy:?} against the model's {model:?}"),
+            (toy, model) => check(false, "value", toy, model),
         }
-        let (job, expected) = (self.job.as_ref().expect("the toy ran"), model.job());
-        assert_eq!(job.state, expected.state(), "{step}: job state");
-        assert_eq!(job.flags, expected.flags().bits(), "{step}: stored flags");
-        assert_eq!(
+        let (job, expected) = (self.job.as_ref().expect("the toy ran"), session.job());
+        check(
+            job.state == expected.state(),
+            "job state",
+            &job.state,
+            &expected.state(),
+        );
+        check(
+            job.flags == expected.flags().bits(),
+            "stored flags",
+            &job.flags,
+            &expected.flags().bits(),
+        );
+        let (toy_helper, model_helper) = (
             job.helper.map(|h| h.sid),
             expected.helper_token().map(|h| h.sid),
-            "{step}: stored helper token"
         );
-        assert_eq!(
+        check(
+            toy_helper == model_helper,
+            "stored helper token",
+            &toy_helper,
+            &model_helper,
+        );
+        let (toy_error, model_error) = (
             job.error.map(|(hr, _)| hr),
             expected.error().map(|e| e.hresult),
-            "{step}: job error"
+        );
+        check(
+            toy_error == model_error,
+            "job error",
+            &toy_error,
+            &model_error,
         );
     }
 }
@@ -94,28 +143,24 @@ impl StateMachineTest for ToyBits {
     type SystemUnderTest = Toy;
     type Reference = Model;
 
-    fn init_test(model: &Session) -> Toy {
+    fn init_test(model: &ModelState) -> Toy {
         Toy::new(model, false)
     }
 
-    fn apply(mut toy: Toy, model: &Session, step: Step) -> Toy {
-        toy.play(step);
+    fn apply(mut toy: Toy, model: &ModelState, step: ModelStep) -> Toy {
+        toy.play(step.into_step());
         toy.assert_agrees(model);
         toy
     }
 }
 
-prop_state_machine! {
-    #![proptest_config(Config {
-        cases: 128,
-        failure_persistence: None,
-        .. Config::default()
-    })]
-
-    /// The toy (the independent reference, step by step) agrees with the model on every
-    /// generated step.
-    #[test]
-    fn the_reference_agrees_with_the_model_step_by_step(sequential 1..30 => ToyBits);
+/// The toy (the independent reference, step by step) agrees with the model on every
+/// generated step.
+#[test]
+fn the_reference_agrees_with_the_model_step_by_step() {
+    let pass =
+        check::<ToyBits>(&Settings::default().with_cases(128)).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(pass.cases, 128);
 }
 
 /// The toy with the planted bug.
@@ -125,12 +170,12 @@ impl StateMachineTest for BrokenToyBits {
     type SystemUnderTest = Toy;
     type Reference = Model;
 
-    fn init_test(model: &Session) -> Toy {
+    fn init_test(model: &ModelState) -> Toy {
         Toy::new(model, true)
     }
 
-    fn apply(mut toy: Toy, model: &Session, step: Step) -> Toy {
-        toy.play(step);
+    fn apply(mut toy: Toy, model: &ModelState, step: ModelStep) -> Toy {
+        toy.play(step.into_step());
         toy.assert_agrees(model);
         toy
     }
@@ -138,46 +183,171 @@ impl StateMachineTest for BrokenToyBits {
 
 #[test]
 fn a_getter_answering_zero_is_caught_and_shrunk_to_three_steps() {
-    let config = Config {
-        cases: 256,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new_with_rng(
-        config.clone(),
-        proptest::test_runner::TestRng::from_seed(
-            proptest::test_runner::RngAlgorithm::ChaCha,
-            &[5; 32],
-        ),
-    );
-    let result = runner.run(
-        &Model::sequential_strategy(1..30),
-        |(initial, steps, seen)| {
-            BrokenToyBits::test_sequential(config.clone(), initial, steps, seen);
-            Ok(())
-        },
-    );
-    let Err(TestError::Fail(why, (initial, steps, _))) = result else {
-        panic!("the planted bug must be found: {result:?}");
-    };
+    let failure = check::<BrokenToyBits>(&Settings::default().with_seed(5))
+        .expect_err("the planted bug must be found");
     assert!(
-        why.message().contains("GetHelperTokenFlags value"),
-        "the value comparison caught it: {why}"
+        failure.message.contains("GetHelperTokenFlags value"),
+        "the value comparison caught it: {failure}"
     );
     // QueryInterface, SetHelperTokenFlags with a non-zero value, GetHelperTokenFlags.
+    let scenario: Scenario = serde_json::from_str(&failure.scenario).expect("an oracle line");
+    assert!(scenario.steps.len() <= 3, "{failure}");
     assert!(
-        steps.len() <= 3,
-        "shrunk to {} steps: {steps:?}",
-        steps.len()
-    );
-    assert!(
-        matches!(steps.last(), Some(Step::GetHelperTokenFlags { .. })),
-        "{steps:?}"
+        matches!(
+            scenario.steps.last(),
+            Some(Step::GetHelperTokenFlags { .. })
+        ),
+        "{failure}"
     );
     // The shrunk sequence is valid from its initial state, step by step.
-    let mut session = initial;
-    for step in &steps {
-        session.step(step).expect("every shrunk step is valid");
+    let t = scenario.run().expect("every shrunk step is valid");
+    assert_ne!(t.job.flags().bits(), 0, "{failure}");
+    assert!(failure.to_string().contains("seed 0x5;"), "{failure}");
+}
+
+// ---- the three planted bugs of issue #27, each caught under 20 fixed seeds -------------
+
+/// A BITS built on the model (a [`Session`] of its own), with one planted bug: `bug` may
+/// answer a step instead of the model. It reports through [`ModelState::assert_agrees`].
+struct Planted {
+    session: Session,
+    bug: fn(&mut Session, &Step) -> Option<Observed>,
+}
+
+impl Planted {
+    fn play(mut self, model: &ModelState, step: Step) -> Planted {
+        let observed = match (self.bug)(&mut self.session, &step) {
+            Some(o) => o,
+            None => {
+                let r = self.session.step(&step).expect("a valid step");
+                observe(&r, self.session.job())
+            }
+        };
+        model.assert_agrees(&observed);
+        self
     }
-    assert_ne!(session.job().flags().bits(), 0, "{steps:?}");
+}
+
+/// Bug A: the A-6 veto ignored — where the model refuses with A-6, it says S_OK.
+fn veto_ignored(session: &mut Session, step: &Step) -> Option<Observed> {
+    let Step::SetHelperTokenFlags { .. } = step else {
+        return None;
+    };
+    let r = session.step(step).ok()?;
+    (r.rule == RuleId::A6).then(|| Observed::hresult(HResult::S_OK))
+}
+
+/// Bug B: `SetHelperToken` judged by the token impersonated at call time, as if the handle
+/// had been obtained by it (A-1 says: by the caller remembered at QueryInterface).
+fn call_time_identity(session: &mut Session, step: &Step) -> Option<Observed> {
+    let Step::SetHelperToken { impersonating, .. } = step else {
+        return None;
+    };
+    if !step.level().ok()?.unwrap_or_default().can_impersonate() {
+        return None;
+    }
+    let mut other = session.clone();
+    let handle = HandleName::Name(format!("call-time-{}", other.steps_taken()));
+    let qi = other
+        .step(&Step::query_interface(impersonating, handle.clone()))
+        .ok()?;
+    if qi.hresult != HResult::S_OK {
+        session.step(step).ok()?;
+        return Some(Observed::hresult(qi.hresult));
+    }
+    let r = other
+        .step(&Step::SetHelperToken {
+            handle,
+            impersonating: impersonating.clone(),
+            can_impersonate: None,
+            level: None,
+        })
+        .ok()?;
+    session.step(step).ok()?;
+    Some(Observed::hresult(r.hresult))
+}
+
+/// Bug C: no A-11 gate — where the model refuses with A-11, it lets the call through.
+fn no_gate(session: &mut Session, step: &Step) -> Option<Observed> {
+    let r = session.step(step).ok()?;
+    Some(if r.rule == RuleId::A11 {
+        Observed::hresult(HResult::S_OK)
+    } else {
+        observe(&r, session.job())
+    })
+}
+
+macro_rules! planted_test {
+    ($name:ident, $bug:expr) => {
+        struct $name;
+        impl StateMachineTest for $name {
+            type SystemUnderTest = Planted;
+            type Reference = Model;
+            fn init_test(model: &ModelState) -> Planted {
+                Planted {
+                    session: Session::new(model.header()).expect("the model's header"),
+                    bug: $bug,
+                }
+            }
+            fn apply(sut: Planted, model: &ModelState, step: ModelStep) -> Planted {
+                sut.play(model, step.into_step())
+            }
+        }
+    };
+}
+
+planted_test!(VetoIgnored, veto_ignored);
+planted_test!(CallTimeIdentity, call_time_identity);
+planted_test!(NoGate, no_gate);
+
+/// With the documented defaults ([`Settings::default`]: 1024 sequences of up to 30 steps),
+/// each planted bug is caught under each of 20 fixed seeds, and each report fits in 60
+/// lines with a runnable oracle line.
+/// A run of one planted bug's test: its failure report, if it failed.
+type PlantedRun = fn(&Settings) -> Option<String>;
+
+#[test]
+fn each_planted_bug_is_caught_under_twenty_seeds() {
+    let bugs: [(&str, RuleId, PlantedRun); 3] = [
+        ("the A-6 veto ignored", RuleId::A6, |s| {
+            check::<VetoIgnored>(s).err().map(|f| f.to_string())
+        }),
+        ("the call-time identity", RuleId::A1, |s| {
+            check::<CallTimeIdentity>(s).err().map(|f| f.to_string())
+        }),
+        ("no A-11 gate", RuleId::A11, |s| {
+            check::<NoGate>(s).err().map(|f| f.to_string())
+        }),
+    ];
+    let mut longest = 0;
+    for (what, rule, run) in bugs {
+        for seed in 1..=20u64 {
+            let settings = Settings::default().with_seed(seed);
+            let report =
+                run(&settings).unwrap_or_else(|| panic!("{what}: not caught under seed {seed}"));
+            longest = longest.max(report.lines().count());
+            assert!(
+                report.lines().count() <= 60,
+                "{what}, seed {seed}:\n{report}"
+            );
+            // The oracle line in the report runs as it is.
+            let line = report
+                .lines()
+                .find(|l| l.starts_with('{'))
+                .unwrap_or_else(|| panic!("{what}, seed {seed}: no oracle line\n{report}"));
+            let scenario: Scenario = serde_json::from_str(line).expect("a scenario line");
+            scenario.run().expect("the line runs");
+            if rule != RuleId::A1 {
+                // The model's answer names the rule the bug breaks.
+                assert!(
+                    report.contains(&format!("rule {rule}")),
+                    "{what}:\n{report}"
+                );
+            }
+            if seed == 1 {
+                println!("{what}, seed 1:\n{report}\n");
+            }
+        }
+    }
+    println!("3 planted bugs x 20 seeds: all caught; the longest report has {longest} lines");
 }

@@ -277,10 +277,10 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
         .position(|r| after_handshake(r.access))
         .unwrap_or(usize::from(plan.len));
     let failing = plan.iter().enumerate().find_map(|(i, r)| {
-        if i == handshake {
-            if let Some(x4) = x4 {
-                return Some((None, x4));
-            }
+        if i == handshake
+            && let Some(x4) = x4
+        {
+            return Some((None, x4));
         }
         let failure = match r.access {
             Access::ClientCertificateKey => x1,

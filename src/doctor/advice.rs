@@ -157,13 +157,13 @@ pub(super) fn derive(
     if let Some(rule) = error {
         failures.push((rule, "job error".to_string()));
     }
-    if let Some(r) = answers.get("set_helper_token_flags").and_then(ok) {
-        if let Some(f) = r.transfer_failure {
-            failures.push((
-                f.rule.id,
-                "set_helper_token_flags: transfer_failure".to_string(),
-            ));
-        }
+    if let Some(r) = answers.get("set_helper_token_flags").and_then(ok)
+        && let Some(f) = r.transfer_failure
+    {
+        failures.push((
+            f.rule.id,
+            "set_helper_token_flags: transfer_failure".to_string(),
+        ));
     }
     let from = |wanted: &[RuleId]| -> Vec<String> {
         failures
@@ -198,20 +198,18 @@ pub(super) fn derive(
             principal: Principal::NoCredentials,
             ..
         }) = r.value
+            && r.rule == RuleId::R3
+            && let Some((target, scheme)) = access.as_challenge()
         {
-            if r.rule == RuleId::R3 {
-                if let Some((target, scheme)) = access.as_challenge() {
-                    push(
-                        RuleId::R3,
-                        format!(
-                            "call SetCredentials({target}, {}, NULL, NULL) to allow implicit \
+            push(
+                RuleId::R3,
+                format!(
+                    "call SetCredentials({target}, {}, NULL, NULL) to allow implicit \
                              credentials (or give explicit ones)",
-                            scheme_name(scheme.name())
-                        ),
-                        alloc::vec![format!("route {access}: R-3")],
-                    );
-                }
-            }
+                    scheme_name(scheme.name())
+                ),
+                alloc::vec![format!("route {access}: R-3")],
+            );
         }
     }
     let unanswered: Vec<String> = answers

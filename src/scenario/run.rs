@@ -198,15 +198,15 @@ impl Scenario {
                 }
             }
             step.level().map_err(at)?;
-            if let Step::QueryInterface { handle, .. } = step {
-                if !defined.insert(handle) {
-                    return Err(at(ScenarioErrorKind::HandleRedefined(handle.clone())));
-                }
+            if let Step::QueryInterface { handle, .. } = step
+                && !defined.insert(handle)
+            {
+                return Err(at(ScenarioErrorKind::HandleRedefined(handle.clone())));
             }
-            if let Some(handle) = step.handle() {
-                if !defined.contains(handle) {
-                    return Err(at(ScenarioErrorKind::UnknownHandle(handle.clone())));
-                }
+            if let Some(handle) = step.handle()
+                && !defined.contains(handle)
+            {
+                return Err(at(ScenarioErrorKind::UnknownHandle(handle.clone())));
             }
         }
         Ok(())

@@ -42,7 +42,7 @@ use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::fmt;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
@@ -167,25 +167,76 @@ impl Mismatch {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Differential {
-    /// How many scenarios to generate.
+    /// How many scenarios to generate (default 1024).
     pub cases: u32,
     /// The comparison level.
     pub mode: Compare,
     /// How scenarios are generated.
     pub params: ScenarioParams,
-    /// The proptest seed is random unless this is set (a 32-byte seed for reproducible runs).
-    pub seed: Option<[u8; 32]>,
+    /// The seed of the run (default: [`seed_from_env`]; a malformed variable makes
+    /// [`run_differential`] fail, saying so). A disagreement names it.
+    pub seed: u64,
+    /// A malformed [`SEED_VARIABLE`], reported by [`run_differential`].
+    seed_error: Option<String>,
+}
+
+impl Differential {
+    /// The same configuration with another seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Differential {
+        self.seed = seed;
+        self.seed_error = None;
+        self
+    }
 }
 
 impl Default for Differential {
     fn default() -> Differential {
+        let (seed, seed_error) = match seed_from_env() {
+            Ok(seed) => (seed, None),
+            Err(e) => (DEFAULT_SEED, Some(e)),
+        };
         Differential {
-            cases: 256,
+            cases: 1024,
             mode: Compare::default(),
             params: ScenarioParams::default(),
-            seed: None,
+            seed,
+            seed_error,
         }
     }
+}
+
+/// The environment variable that sets the seed: a number, or `random`.
+pub const SEED_VARIABLE: &str = "BITS_HELPER_TOKEN_SEED";
+
+/// The seed when [`SEED_VARIABLE`] is unset.
+pub const DEFAULT_SEED: u64 = 0x0B17_5EED;
+
+/// The seed [`SEED_VARIABLE`] asks for: unset (or empty), [`DEFAULT_SEED`]; `random`, a
+/// fresh one; a decimal or `0x` hexadecimal number, that one. Anything else is an error.
+pub fn seed_from_env() -> Result<u64, String> {
+    match std::env::var(SEED_VARIABLE) {
+        Err(_) => Ok(DEFAULT_SEED),
+        Ok(v) if v.is_empty() => Ok(DEFAULT_SEED),
+        Ok(v) if v == "random" => Ok(random_seed()),
+        Ok(v) => {
+            let parsed = match v.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => v.parse(),
+            };
+            parsed.map_err(|_| {
+                format!("{SEED_VARIABLE}={v:?} is not a number (decimal or 0x hex) or \"random\"")
+            })
+        }
+    }
+}
+
+/// A fresh seed (from the standard library's randomly keyed hasher).
+fn random_seed() -> u64 {
+    use core::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish()
 }
 
 /// What a passing run covered.
@@ -219,6 +270,8 @@ pub struct Disagreement {
     pub error: Option<String>,
     /// The model's explanation of its answer at that step (the sentence with its facts).
     pub explanation: Option<String>,
+    /// The seed of the run that found it ([`run_differential`]), to replay it.
+    pub seed: Option<u64>,
 }
 
 impl Disagreement {
@@ -235,6 +288,30 @@ impl Disagreement {
             .map_or("?", Step::op)
     }
 
+    /// The disagreement at `step` (from 1) of `scenario`.
+    #[cfg(feature = "state-machine")]
+    pub(crate) fn at(
+        scenario: Scenario,
+        step: usize,
+        mismatch: Mismatch,
+        expected: StepResult,
+        expected_job: JobSnapshot,
+        observed: Observed,
+        explanation: Option<String>,
+    ) -> Disagreement {
+        Disagreement {
+            scenario,
+            step,
+            mismatch: Some(mismatch),
+            expected: Some(expected),
+            expected_job: Some(expected_job),
+            observed: Some(observed),
+            error: None,
+            explanation,
+            seed: None,
+        }
+    }
+
     fn failure(scenario: &Scenario, error: String) -> Disagreement {
         Disagreement {
             scenario: scenario.clone(),
@@ -245,6 +322,7 @@ impl Disagreement {
             observed: None,
             error: Some(error),
             explanation: None,
+            seed: None,
         }
     }
 }
@@ -314,12 +392,16 @@ impl fmt::Display for Disagreement {
             if steps == 1 { "" } else { "s" },
             if tokens == 1 { "" } else { "s" },
             self.scenario_json()
-        )
+        )?;
+        if let Some(seed) = self.seed {
+            write!(f, "\nseed {seed:#x}; replay with {SEED_VARIABLE}={seed:#x}")?;
+        }
+        Ok(())
     }
 }
 
 /// What differs between the model's answer and the system's at `mode`, if anything.
-fn mismatch(
+pub(crate) fn mismatch(
     mode: Compare,
     expected: &StepResult,
     expected_job: &JobSnapshot,
@@ -377,6 +459,7 @@ pub fn compare<S: SystemUnderTest + ?Sized>(
                 observed: o.cloned(),
                 error: None,
                 explanation: e.map(|(_, why, _)| why.clone()),
+                seed: None,
             });
         }
     }
@@ -564,26 +647,30 @@ pub fn minimize<S: SystemUnderTest + ?Sized>(
     let mut best = first.clone();
     let mut truncated = scenario.clone();
     truncated.steps.truncate(first.step);
-    if let Err(d) = compare(sut, &truncated, mode) {
-        if faithful(&d, &first) {
-            best = d;
-        }
+    if let Err(d) = compare(sut, &truncated, mode)
+        && faithful(&d, &first)
+    {
+        best = d;
     }
     'shrink: loop {
         for candidate in candidates(&best.scenario) {
             if candidate.validate().is_err() {
                 continue;
             }
-            if let Err(d) = compare(sut, &candidate, mode) {
-                if faithful(&d, &first) {
-                    best = d;
-                    continue 'shrink;
-                }
+            if let Err(d) = compare(sut, &candidate, mode)
+                && faithful(&d, &first)
+            {
+                best = d;
+                continue 'shrink;
             }
         }
         return Some(best);
     }
 }
+
+/// How many scenarios proptest's shrinking may try after the first failure; [`minimize`]
+/// then shrinks further by its own, deterministic means.
+const SHRINK_BUDGET: u32 = 1024;
 
 /// Generates `config.cases` scenarios and compares the system under test with the model
 /// on each. On a disagreement, proptest shrinks the scenario, then [`minimize`] makes it
@@ -592,26 +679,34 @@ pub fn run_differential<S: SystemUnderTest + ?Sized>(
     sut: &mut S,
     config: &Differential,
 ) -> Result<Report, Disagreement> {
+    if let Some(e) = &config.seed_error {
+        return Err(Disagreement::failure(&Scenario::new("-"), e.clone()));
+    }
     let proptest_config = Config {
         cases: config.cases,
         failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(config.seed),
+        // Never reached: SHRINK_BUDGET ends shrinking first, so proptest prints nothing.
+        max_shrink_iters: u32::MAX - 1,
         ..Config::default()
     };
-    let mut runner = match config.seed {
-        Some(seed) => TestRunner::new_with_rng(
-            proptest_config,
-            proptest::test_runner::TestRng::from_seed(
-                proptest::test_runner::RngAlgorithm::ChaCha,
-                &seed,
-            ),
-        ),
-        None => TestRunner::new(proptest_config),
-    };
+    let mut runner = TestRunner::new(proptest_config);
     let sut = RefCell::new(sut);
     let steps = RefCell::new(0u64);
+    // Candidates tried since the first failure; past the budget every candidate "passes",
+    // which ends proptest's shrinking at the last failing scenario (`minimize` goes on).
+    let shrinking: Cell<Option<u32>> = Cell::new(None);
     let result = runner.run(&scenario(config.params.clone()), |s| {
-        let n = compare(&mut **sut.borrow_mut(), &s, config.mode)
-            .map_err(|d| TestCaseError::fail(d.to_string()))?;
+        if let Some(tried) = shrinking.get() {
+            if tried >= SHRINK_BUDGET {
+                return Ok(());
+            }
+            shrinking.set(Some(tried + 1));
+        }
+        let n = compare(&mut **sut.borrow_mut(), &s, config.mode).map_err(|d| {
+            shrinking.set(Some(shrinking.get().unwrap_or(0)));
+            TestCaseError::fail(d.to_string())
+        })?;
         *steps.borrow_mut() += n as u64;
         Ok(())
     });
@@ -620,11 +715,16 @@ pub fn run_differential<S: SystemUnderTest + ?Sized>(
             cases: config.cases,
             steps: steps.into_inner(),
         }),
-        Err(TestError::Fail(_, minimal)) => Err(minimize(&mut **sut.borrow_mut(), &minimal, config.mode)
-            .unwrap_or_else(|| Disagreement::failure(
-                &minimal,
-                "the disagreement did not reproduce on the shrunk scenario (is the system deterministic?)".into(),
-            ))),
+        Err(TestError::Fail(_, minimal)) => {
+            let mut d = minimize(&mut **sut.borrow_mut(), &minimal, config.mode).unwrap_or_else(|| {
+                Disagreement::failure(
+                    &minimal,
+                    "the disagreement did not reproduce on the shrunk scenario (is the system deterministic?)".into(),
+                )
+            });
+            d.seed = Some(config.seed);
+            Err(d)
+        }
         Err(TestError::Abort(reason)) => Err(Disagreement::failure(
             &Scenario::new("-"),
             format!("proptest aborted: {reason}"),

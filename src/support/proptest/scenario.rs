@@ -1,12 +1,12 @@
 //! Scenario strategies: the named tokens, whole [`Scenario`]s ([`scenario`]), their start
 //! ([`scenario_header`]) and single valid steps for stateful tests ([`step`]).
 
-use super::{challenges, pool, profile, raw_flags};
+use super::{challenges, pool, raw_flags};
 use crate::access::Access;
 use crate::challenge::IeSettings;
 use crate::decide::StartTo;
 use crate::net::{AuthScheme, AuthTarget, Credential, NetworkEnvironment, ProxyUsage};
-use crate::profile::Release;
+use crate::profile::{Knobs, Release};
 use crate::scenario::{HandleName, JobSpec, Scenario, Session, Step};
 use crate::scenario::{JobProperty, PropertyTarget};
 use crate::sid::Sid;
@@ -75,6 +75,22 @@ pub struct ScenarioParams {
     /// Whether two random extra tokens (`t0`, `t1`, any Administrators state) join the
     /// named ones.
     pub random_tokens: bool,
+    /// The ops to generate, by their oracle names (`"set_helper_token_flags"`,
+    /// `"take_ownership"`, …); `None`: every op `events` and `network` allow. A system
+    /// under test that implements only some operations is tested on those.
+    pub ops: Option<Vec<&'static str>>,
+    /// The named tokens to use (a subset of [`named_tokens`]; the random ones come on top
+    /// with `random_tokens`); `None`: all of them.
+    pub tokens: Option<Vec<String>>,
+    /// Fixed knobs (ignores `random_knobs`); `None`: the SPEC defaults or random ones.
+    pub knobs: Option<Knobs>,
+}
+
+impl ScenarioParams {
+    /// Whether the op named `op` may be generated.
+    pub fn allows(&self, op: &str) -> bool {
+        self.ops.as_ref().is_none_or(|ops| ops.contains(&op))
+    }
 }
 
 impl Default for ScenarioParams {
@@ -87,6 +103,9 @@ impl Default for ScenarioParams {
             events: true,
             network: true,
             random_tokens: true,
+            ops: None,
+            tokens: None,
+            knobs: None,
         }
     }
 }
@@ -94,8 +113,50 @@ impl Default for ScenarioParams {
 /// A step before handles are fixed up: handle slots are small numbers.
 #[derive(Clone, Debug)]
 enum RawStep {
-    Query { who: usize, slot: u64 },
+    Query { who: String, slot: u64 },
     Step(Step),
+}
+
+/// The tokens generation leans on, where the rules are interesting: the job's owner and
+/// the administrators (ownership, the vetoes, the gate A-11, TakeOwnership).
+fn focus(header: &Scenario) -> Vec<String> {
+    let mut focus: Vec<String> = alloc::vec![header.job.owner.clone()];
+    focus.extend(
+        header
+            .tokens
+            .iter()
+            .filter(|(name, t)| t.has_admin_enabled() && **name != header.job.owner)
+            .map(|(name, _)| name.clone()),
+    );
+    focus
+}
+
+/// A token name: a third of the time the owner (`focus[0]`), a third one of the
+/// administrators (the rest of `focus`), else any of `names`.
+fn leaning(names: Vec<String>, focus: Vec<String>) -> BoxedStrategy<String> {
+    let owner = focus.first().cloned().unwrap_or_else(|| names[0].clone());
+    let admins = if focus.len() > 1 {
+        focus[1..].to_vec()
+    } else {
+        names.clone()
+    };
+    prop_oneof![
+        1 => Just(owner),
+        1 => proptest::sample::select(admins),
+        1 => proptest::sample::select(names),
+    ]
+    .boxed()
+}
+
+/// The caller of a handle's implicit `query_interface`: by position, in turn the owner
+/// (`focus[0]`), an administrator (the rest of `focus`) and any of `names`
+/// (deterministic, so shrinking works).
+fn implicit_caller(names: &[String], focus: &[String], i: usize) -> String {
+    match (i % 3, focus.len()) {
+        (0, 1..) => focus[0].clone(),
+        (1, 2..) => focus[1 + (i / 3) % (focus.len() - 1)].clone(),
+        _ => names[i % names.len()].clone(),
+    }
 }
 
 /// A step's impersonation level: mostly none (the default), now and then another.
@@ -108,15 +169,19 @@ fn method_caller(names: Vec<String>) -> BoxedStrategy<Option<String>> {
     proptest::option::weighted(0.25, proptest::sample::select(names)).boxed()
 }
 
-fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawStep> {
-    let who = proptest::sample::select(names.clone());
+fn step_strategy(
+    p: &ScenarioParams,
+    names: Vec<String>,
+    focus: Vec<String>,
+) -> BoxedStrategy<RawStep> {
+    let who = leaning(names.clone(), focus);
     let slot = 1u64..4;
     let h = slot.clone().prop_map(HandleName::Number);
     let flags = raw_flags(p.unknown_flags);
     let mut arms: Vec<(u32, BoxedStrategy<RawStep>)> = alloc::vec![
         (
-            3,
-            (0usize..64, slot)
+            6,
+            (who.clone(), slot)
                 .prop_map(|(who, slot)| RawStep::Query { who, slot })
                 .boxed()
         ),
@@ -238,7 +303,13 @@ fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawSte
             .boxed(),
         ));
     }
-    proptest::strategy::Union::new_weighted(arms).boxed()
+    let allowed = p.clone();
+    proptest::strategy::Union::new_weighted(arms)
+        .prop_filter("an op the parameters allow", move |raw| match raw {
+            RawStep::Query { .. } => allowed.allows("query_interface"),
+            RawStep::Step(step) => allowed.allows(step.op()),
+        })
+        .boxed()
 }
 
 /// Turns raw steps into a valid scenario: a handle used before it is defined gets a
@@ -246,10 +317,10 @@ fn step_strategy(p: &ScenarioParams, names: Vec<String>) -> BoxedStrategy<RawSte
 /// fresh one instead. The implicit query's caller is `names[(slot + position) % len]`
 /// (`position`: the steps before it), so every token can be the one whose access check a
 /// handle gets, not only the first name. Deterministic, so shrinking works.
-fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
+fn fix_handles(raw: Vec<RawStep>, names: &[String], focus: &[String]) -> Vec<Step> {
     let mut defined: Vec<u64> = Vec::new();
     let mut steps = Vec::with_capacity(raw.len() + 3);
-    let pick = |i: usize| names[i % names.len()].clone();
+    let pick = |i: usize| implicit_caller(names, focus, i);
     for r in raw {
         match r {
             RawStep::Query { who, slot } => {
@@ -258,15 +329,15 @@ fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
                     slot += 1;
                 }
                 defined.push(slot);
-                steps.push(Step::query_interface(&pick(who), slot));
+                steps.push(Step::query_interface(&who, slot));
             }
             RawStep::Step(mut step) => {
-                if let Some(&mut HandleName::Number(slot)) = step.handle_mut() {
-                    if !defined.contains(&slot) {
-                        defined.push(slot);
-                        let caller = pick(slot as usize + steps.len());
-                        steps.push(Step::query_interface(&caller, slot));
-                    }
+                if let Some(&mut HandleName::Number(slot)) = step.handle_mut()
+                    && !defined.contains(&slot)
+                {
+                    defined.push(slot);
+                    let caller = pick(slot as usize + steps.len());
+                    steps.push(Step::query_interface(&caller, slot));
                 }
                 steps.push(step);
             }
@@ -280,13 +351,36 @@ fn fix_handles(raw: Vec<RawStep>, names: &[String]) -> Vec<Step> {
 /// [`ScenarioParams::random_tokens`]), and a job of one of them. For stateful tests that
 /// generate the steps one at a time ([`step`]).
 pub fn scenario_header(params: ScenarioParams) -> BoxedStrategy<Scenario> {
-    let base = named_tokens();
+    let mut base = named_tokens();
+    if let Some(keep) = &params.tokens {
+        base.retain(|name, _| keep.contains(name));
+    }
     let extra = if params.random_tokens {
         proptest::collection::vec(any::<TokenInfo>(), 2).boxed()
     } else {
         Just(Vec::new()).boxed()
     };
-    let profile = profile(&params.releases, !params.random_knobs);
+    // Without a choice of releases, the ones with the owner rules and vetoes (1607, 1809)
+    // come three times as often as `pre_bits4`, `legacy` twice.
+    let releases = if params.releases.is_empty() {
+        prop_oneof![
+            1 => Just(Release::PreBits4),
+            2 => Just(Release::Legacy),
+            3 => Just(Release::Win10_1607),
+            3 => Just(Release::Win10_1809),
+        ]
+        .boxed()
+    } else {
+        proptest::sample::select(params.releases.clone()).boxed()
+    };
+    let knobs = match params.knobs {
+        Some(knobs) => Just(knobs).boxed(),
+        None if params.random_knobs => any::<Knobs>(),
+        None => Just(Knobs::DEFAULT).boxed(),
+    };
+    let profile = (releases, knobs)
+        .prop_map(|(release, knobs)| crate::profile::Profile::new(release).with_knobs(knobs))
+        .boxed();
     extra
         .prop_flat_map(move |extra| {
             let mut tokens = base.clone();
@@ -299,8 +393,26 @@ pub fn scenario_header(params: ScenarioParams) -> BoxedStrategy<Scenario> {
                 .filter(|(_, t)| !t.restricted())
                 .map(|(name, _)| name.clone())
                 .collect();
+            // Half the jobs belong to standard users: where the owner rule, the vetoes,
+            // TakeOwnership and logons matter most.
+            let standard: Vec<String> = tokens
+                .iter()
+                .filter(|(_, t)| {
+                    !t.restricted() && !t.has_admin_enabled() && !t.user.is_service_account()
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            let owner = if standard.is_empty() {
+                proptest::sample::select(owners).boxed()
+            } else {
+                prop_oneof![
+                    1 => proptest::sample::select(standard),
+                    1 => proptest::sample::select(owners),
+                ]
+                .boxed()
+            };
             let job = (
-                proptest::sample::select(owners),
+                owner,
                 (
                     proptest::option::weighted(0.1, any::<bool>()),
                     proptest::option::weighted(0.1, any::<IntegrityLevel>()),
@@ -383,11 +495,13 @@ pub fn scenario(params: ScenarioParams) -> BoxedStrategy<Scenario> {
     scenario_header(params.clone())
         .prop_flat_map(move |header| {
             let names: Vec<String> = header.tokens.keys().cloned().collect();
-            let steps = proptest::collection::vec(step_strategy(&params, names.clone()), 1..=max);
-            (Just(header), Just(names), steps)
+            let focus = focus(&header);
+            let strategy = step_strategy(&params, names.clone(), focus.clone());
+            let steps = proptest::collection::vec(strategy, 1..=max);
+            (Just(header), Just((names, focus)), steps)
         })
-        .prop_map(|(mut header, names, raw)| {
-            header.steps = playable(&header, fix_handles(raw, &names));
+        .prop_map(|(mut header, (names, focus), raw)| {
+            header.steps = playable(&header, fix_handles(raw, &names, &focus));
             header
         })
         .boxed()
@@ -439,12 +553,13 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
     {
         fresh += 1;
     }
+    let focus = focus(session.header());
     let query = {
-        let names = names.clone();
-        move |who: usize| Step::query_interface(&names[who % names.len()], fresh)
+        let (names, focus) = (names.clone(), focus.clone());
+        move |i: usize| Step::query_interface(&implicit_caller(&names, &focus, i), fresh)
     };
-    // L-15: a second file on a download is outside the model: an `add_file` whose caller
-    // would get that far becomes a `suspend` by the same caller.
+    // L-15: a second file on a download is outside the model: no `add_file` by a caller
+    // who would get that far.
     let second_file: Vec<Option<String>> = core::iter::once(None)
         .chain(names.iter().cloned().map(Some))
         .filter(|caller| {
@@ -455,12 +570,9 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
             session.check(&step).is_err()
         })
         .collect();
-    step_strategy(params, names.clone())
+    step_strategy(params, names.clone(), focus)
         .prop_map(move |raw| match raw {
-            RawStep::Query { who, .. } => query(who),
-            RawStep::Step(Step::AddFile { caller, level }) if second_file.contains(&caller) => {
-                Step::Suspend { caller, level }
-            }
+            RawStep::Query { who, .. } => Step::query_interface(&who, fresh),
             RawStep::Step(mut step) => {
                 let Some(handle) = step.handle_mut() else {
                     return step;
@@ -471,10 +583,22 @@ pub fn step(params: &ScenarioParams, session: &Session) -> BoxedStrategy<Step> {
                 if obtained.is_empty() {
                     return query(slot as usize);
                 }
-                *handle = obtained[slot as usize % obtained.len()].clone();
+                // Odd slots go through the handle obtained last (a call usually follows
+                // its QueryInterface), even ones through any.
+                *handle = match (slot % 2, obtained.last()) {
+                    (1, Some(last)) => last.clone(),
+                    _ => obtained[slot as usize % obtained.len()].clone(),
+                };
                 step
             }
         })
+        .prop_filter(
+            "not a second file on a download (L-15)",
+            move |step| match step {
+                Step::AddFile { caller, .. } => !second_file.contains(caller),
+                _ => true,
+            },
+        )
         .boxed()
 }
 
@@ -510,7 +634,7 @@ mod tests {
     fn a_first_use_gets_a_query_whose_caller_depends_on_the_slot() {
         let names = names();
         for slot in 0..names.len() as u64 {
-            let steps = fix_handles(vec![get(slot)], &names);
+            let steps = fix_handles(vec![get(slot)], &names, &[]);
             assert_eq!(
                 steps,
                 [
@@ -529,7 +653,7 @@ mod tests {
     fn a_first_use_later_on_shifts_the_caller_by_its_position() {
         let names = names();
         // Position 2 (after the query of 1 and its use): the caller of 3's query is 3 + 2.
-        let steps = fix_handles(vec![get(1), get(3)], &names);
+        let steps = fix_handles(vec![get(1), get(3)], &names, &[]);
         assert_eq!(steps[0], query(&names[1], 1));
         assert_eq!(steps[2], query(&names[5 % names.len()], 3));
         assert_eq!(steps.len(), 4, "{steps:?}");
@@ -539,12 +663,18 @@ mod tests {
     fn a_defined_handle_is_not_queried_again_and_a_requery_takes_a_fresh_slot() {
         let names = names();
         let raw = vec![
-            RawStep::Query { who: 4, slot: 1 },
+            RawStep::Query {
+                who: names[4].clone(),
+                slot: 1,
+            },
             get(1),
-            RawStep::Query { who: 0, slot: 1 },
+            RawStep::Query {
+                who: names[0].clone(),
+                slot: 1,
+            },
             get(2),
         ];
-        let steps = fix_handles(raw, &names);
+        let steps = fix_handles(raw, &names, &[]);
         assert_eq!(
             steps,
             [
@@ -560,5 +690,36 @@ mod tests {
                 },
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod focus_tests {
+    use super::*;
+    use alloc::vec;
+
+    /// Two implicit queries in three go to the owner and the administrators, by position.
+    #[test]
+    fn implicit_callers_alternate_between_the_focus_and_every_name() {
+        let names: Vec<String> = named_tokens().into_keys().collect();
+        let focus = vec!["alice".to_string(), "admin".to_string()];
+        let picked: Vec<String> = (0..6).map(|i| implicit_caller(&names, &focus, i)).collect();
+        assert_eq!(picked[0], "alice");
+        assert_eq!(picked[1], "admin");
+        assert_eq!(picked[2], names[2]);
+        assert_eq!(picked[3], "alice");
+        assert_eq!(picked[4], "admin");
+        assert_eq!(picked[5], names[5]);
+    }
+
+    /// The focus is the owner, then every administrator.
+    #[test]
+    fn the_focus_is_the_owner_and_the_administrators() {
+        let mut s = Scenario::new("alice");
+        s.tokens = named_tokens();
+        let f = focus(&s);
+        assert_eq!(f[0], "alice");
+        assert!(f.contains(&"admin".to_string()) && f.contains(&"system".to_string()));
+        assert!(!f.contains(&"bob".to_string()) && !f.contains(&"admin_filtered".to_string()));
     }
 }
