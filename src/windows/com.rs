@@ -505,27 +505,27 @@ unsafe extern "system" fn get_helper_token_sid(this: *mut c_void, out: *mut PWST
     let decision = object
         .job
         .call(|shared| handle.get_helper_token_sid(&shared.job));
-    if let Ok(d) = &decision {
-        if let Some(Value::HelperSid(Some(sid))) = d.value() {
-            let text: Vec<u16> = sid
-                .to_string()
-                .encode_utf16()
-                .chain(core::iter::once(0))
-                .collect();
-            let bytes = core::mem::size_of_val(text.as_slice());
-            // SAFETY: no preconditions; the block is the caller's to free with
-            // `CoTaskMemFree`, as the method's contract says.
-            let block = unsafe { CoTaskMemAlloc(bytes) }.cast::<u16>();
-            if block.is_null() {
-                return E_OUTOFMEMORY;
-            }
-            // SAFETY: `block` is a fresh allocation of `bytes` bytes, suitably aligned for
-            // u16 (CoTaskMemAlloc aligns for any type), not overlapping `text`; `out` is
-            // writable as above.
-            unsafe {
-                core::ptr::copy_nonoverlapping(text.as_ptr(), block, text.len());
-                out.write(PWSTR(block));
-            }
+    if let Ok(d) = &decision
+        && let Some(Value::HelperSid(Some(sid))) = d.value()
+    {
+        let text: Vec<u16> = sid
+            .to_string()
+            .encode_utf16()
+            .chain(core::iter::once(0))
+            .collect();
+        let bytes = core::mem::size_of_val(text.as_slice());
+        // SAFETY: no preconditions; the block is the caller's to free with
+        // `CoTaskMemFree`, as the method's contract says.
+        let block = unsafe { CoTaskMemAlloc(bytes) }.cast::<u16>();
+        if block.is_null() {
+            return E_OUTOFMEMORY;
+        }
+        // SAFETY: `block` is a fresh allocation of `bytes` bytes, suitably aligned for
+        // u16 (CoTaskMemAlloc aligns for any type), not overlapping `text`; `out` is
+        // writable as above.
+        unsafe {
+            core::ptr::copy_nonoverlapping(text.as_ptr(), block, text.len());
+            out.write(PWSTR(block));
         }
     }
     answer(decision)

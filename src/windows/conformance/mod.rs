@@ -419,12 +419,13 @@ fn explain(
     vary!(integrity_reads, IntegrityReads, "Q-10");
     vary!(identify_on_set_token, IdentifyOnSetToken, "Q-11");
     vary!(service_proxy_credentials, ServiceProxyCredentials, "Q-12");
-    if real.hresult.is_failure() && real.hresult != base.denial.get() {
-        if let Ok(code) = crate::profile::FailureCode::new(real.hresult) {
-            let mut k = base;
-            k.denial = code;
-            variants.push((format!("Q-5={}", real.hresult), profile.with_knobs(k)));
-        }
+    if real.hresult.is_failure()
+        && real.hresult != base.denial.get()
+        && let Ok(code) = crate::profile::FailureCode::new(real.hresult)
+    {
+        let mut k = base;
+        k.denial = code;
+        variants.push((format!("Q-5={}", real.hresult), profile.with_knobs(k)));
     }
     variants
         .into_iter()
