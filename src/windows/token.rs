@@ -8,20 +8,15 @@ use core::marker::PhantomData;
 use core::mem::size_of;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 
-use windows::Win32::Foundation::{
-    E_ACCESSDENIED, ERROR_INVALID_FUNCTION, ERROR_NO_TOKEN, HANDLE, LUID,
-};
-use windows::Win32::Security::Authentication::Identity::{
-    LsaFreeReturnBuffer, LsaGetLogonSessionData, LsaNtStatusToWinError, SECURITY_LOGON_SESSION_DATA,
-};
+use windows::Win32::Foundation::{E_ACCESSDENIED, ERROR_INVALID_FUNCTION, ERROR_NO_TOKEN, HANDLE};
 use windows::Win32::Security::{
-    CheckTokenMembership, CreateRestrictedToken, DuplicateTokenEx, GetTokenInformation,
-    ImpersonateLoggedOnUser, RevertToSelf, SECURITY_IMPERSONATION_LEVEL, SID_AND_ATTRIBUTES,
-    SecurityAnonymous, SecurityDelegation, SecurityIdentification, SecurityImpersonation,
-    SetTokenInformation, TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE,
-    TOKEN_INFORMATION_CLASS, TOKEN_MANDATORY_LABEL, TOKEN_QUERY, TOKEN_STATISTICS, TOKEN_TYPE,
-    TokenElevation, TokenGroups, TokenImpersonation, TokenImpersonationLevel, TokenIntegrityLevel,
-    TokenPrimary, TokenRestrictedSids, TokenStatistics, TokenType, TokenUser,
+    CheckTokenMembership, CreateRestrictedToken, DuplicateTokenEx, ImpersonateLoggedOnUser,
+    RevertToSelf, SECURITY_IMPERSONATION_LEVEL, SID_AND_ATTRIBUTES, SecurityAnonymous,
+    SecurityDelegation, SecurityIdentification, SecurityImpersonation, SetTokenInformation,
+    TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE, TOKEN_MANDATORY_LABEL,
+    TOKEN_QUERY, TOKEN_STATISTICS, TOKEN_TYPE, TokenElevation, TokenGroups, TokenImpersonation,
+    TokenImpersonationLevel, TokenIntegrityLevel, TokenPrimary, TokenRestrictedSids,
+    TokenStatistics, TokenType, TokenUser,
 };
 use windows::Win32::System::Threading::{
     GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken,
@@ -29,6 +24,10 @@ use windows::Win32::System::Threading::{
 use windows::core::BOOL;
 
 use super::info::InfoBuffer;
+use logon::{logon_of_groups, logon_of_lsa, logon_session_type, read_fixed};
+
+mod level;
+mod logon;
 use super::{TokenError, WindowsSid};
 use crate::hresult::HResult;
 use crate::sid::Sid;
@@ -80,33 +79,6 @@ impl ImpersonationLevel {
         ]
         .into_iter()
         .find(|l| l.to_win32() == level)
-    }
-}
-
-/// The level in T-10's terms: a server's impersonation token for a COM client holds the
-/// `SECURITY_IMPERSONATION_LEVEL` of the same name as the `RPC_C_IMP_LEVEL_*` the client
-/// set (Anonymous, Identification, Impersonation, Delegation ↔ ANONYMOUS, IDENTIFY,
-/// IMPERSONATE, DELEGATE: the same four levels with the same meaning).
-impl From<ImpersonationLevel> for token::ImpersonationLevel {
-    fn from(level: ImpersonationLevel) -> token::ImpersonationLevel {
-        match level {
-            ImpersonationLevel::Anonymous => token::ImpersonationLevel::Anonymous,
-            ImpersonationLevel::Identification => token::ImpersonationLevel::Identify,
-            ImpersonationLevel::Impersonation => token::ImpersonationLevel::Impersonate,
-            ImpersonationLevel::Delegation => token::ImpersonationLevel::Delegate,
-        }
-    }
-}
-
-/// The `SECURITY_IMPERSONATION_LEVEL` of the same name (see the converse).
-impl From<token::ImpersonationLevel> for ImpersonationLevel {
-    fn from(level: token::ImpersonationLevel) -> ImpersonationLevel {
-        match level {
-            token::ImpersonationLevel::Anonymous => ImpersonationLevel::Anonymous,
-            token::ImpersonationLevel::Identify => ImpersonationLevel::Identification,
-            token::ImpersonationLevel::Impersonate => ImpersonationLevel::Impersonation,
-            token::ImpersonationLevel::Delegate => ImpersonationLevel::Delegation,
-        }
     }
 }
 
@@ -704,185 +676,5 @@ fn read(token: HANDLE) -> Result<Reading, TokenError> {
     })
 }
 
-/// `SECURITY_LOGON_TYPE`'s `UndefinedLogonType`.
-const UNDEFINED_LOGON_TYPE: u32 = 0;
-
-/// `LsaGetLogonSessionData`: the `SECURITY_LOGON_TYPE` of a logon session, `None` when LSA
-/// succeeds without one (no data, as for LocalSystem's session, or `UndefinedLogonType`),
-/// or LSA's error as an `HRESULT`.
-fn logon_session_type(session: &LUID) -> Result<Option<u32>, HResult> {
-    let mut data: *mut SECURITY_LOGON_SESSION_DATA = core::ptr::null_mut();
-    // SAFETY: `session` is a live LUID, only read; `data` is a live local the call writes
-    // a pointer to a buffer LSA allocates (freed below).
-    let status = unsafe { LsaGetLogonSessionData(session, &mut data) };
-    if status.0 < 0 {
-        // SAFETY: no preconditions; converts a status code.
-        let error = unsafe { LsaNtStatusToWinError(status) };
-        return Err(HResult::from_win32(error));
-    }
-    if data.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: `data` is not null and points to the SECURITY_LOGON_SESSION_DATA LSA
-    // allocated for us, valid until freed below. `Size` and `LogonType` are fields of the
-    // structure's first version (Windows XP), so every LSA writes them.
-    let (size, logon_type) = unsafe { ((*data).Size, (*data).LogonType) };
-    // SAFETY: `data` was allocated by LSA for this call and is freed once, here; nothing
-    // reads it afterwards. A failure to free leaks the buffer, nothing worse.
-    let _ = unsafe { LsaFreeReturnBuffer(data.cast_const().cast()) };
-    let needed = core::mem::offset_of!(SECURITY_LOGON_SESSION_DATA, LogonType) + 4;
-    if (size as usize) < needed || logon_type == UNDEFINED_LOGON_TYPE {
-        // The answer does not reach its LogonType, or names none: LSA gave no logon type.
-        return Ok(None);
-    }
-    Ok(Some(logon_type))
-}
-
-/// L-11's logon type of a `SECURITY_LOGON_TYPE`, where the type decides it (the table at
-/// [`WindowsToken::logon_source`]).
-const fn logon_of_lsa(logon_type: u32) -> Option<LogonType> {
-    match logon_type {
-        // RemoteInteractive, CachedRemoteInteractive, Unlock, CachedUnlock.
-        10 | 12 | 7 | 13 => Some(LogonType::Interactive),
-        4 => Some(LogonType::Batch),
-        5 => Some(LogonType::Service),
-        // NewCredentials: runas /netonly.
-        9 => Some(LogonType::Secondary),
-        // Interactive and CachedInteractive: a Welcome-screen logon or a RunAs;
-        // Network and NetworkCleartext: Remote PowerShell or another network logon;
-        // UndefinedLogonType, Proxy, unknown values.
-        _ => None,
-    }
-}
-
-/// `NETWORK`, `BATCH` and `REMOTE_INTERACTIVE` (winnt.h's `SECURITY_*_RID` under
-/// `S-1-5`); `INTERACTIVE` and `SERVICE` are [`Sid`] constants.
-const NETWORK: Sid = nt_authority(2);
-const BATCH: Sid = nt_authority(3);
-const REMOTE_INTERACTIVE: Sid = nt_authority(14);
-
-const fn nt_authority(rid: u32) -> Sid {
-    match Sid::new(5, &[rid]) {
-        Ok(sid) => sid,
-        Err(_) => Sid::EVERYONE, // unreachable: one sub-authority, authority 5
-    }
-}
-
-/// L-11's logon type from the well-known logon-type groups a token holds, where they
-/// decide it (the rules at [`WindowsToken::logon_source`]).
-fn logon_of_groups(groups: &[Group]) -> Option<LogonType> {
-    let has = |sid: Sid| groups.iter().any(|g| g.sid == sid);
-    let interactive = has(Sid::INTERACTIVE);
-    let remote = has(REMOTE_INTERACTIVE);
-    let network = has(NETWORK);
-    let batch = has(BATCH);
-    let service = has(Sid::SERVICE);
-    match (remote, interactive, network, batch, service) {
-        (true, _, false, false, false) => Some(LogonType::Interactive),
-        (false, false, false, true, false) => Some(LogonType::Batch),
-        (false, false, false, false, true) => Some(LogonType::Service),
-        _ => None,
-    }
-}
-
-/// Marker for the fixed-size answers we read: plain integers, valid for any bit pattern.
-trait Fixed: Default {}
-impl Fixed for TOKEN_ELEVATION {}
-impl Fixed for TOKEN_TYPE {}
-impl Fixed for SECURITY_IMPERSONATION_LEVEL {}
-impl Fixed for TOKEN_STATISTICS {}
-
-/// Queries a fixed-size information class into a `T`.
-fn read_fixed<T: Fixed>(
-    token: HANDLE,
-    class: TOKEN_INFORMATION_CLASS,
-    what: &'static str,
-) -> Result<T, TokenError> {
-    let mut value = T::default();
-    let size = u32::try_from(size_of::<T>()).unwrap_or(u32::MAX);
-    let mut returned = 0u32;
-    // SAFETY: `value` is a live, properly aligned `T` of `size` bytes, the length we pass,
-    // so the call cannot write outside it; `T: Fixed` is made of integers, so any bytes
-    // Windows writes form a valid `T`; `returned` is a live local.
-    unsafe {
-        GetTokenInformation(
-            token,
-            class,
-            Some((&raw mut value).cast()),
-            size,
-            &mut returned,
-        )
-    }
-    .map_err(|e| TokenError::win32("GetTokenInformation", &e))?;
-    if returned as usize != size_of::<T>() {
-        return Err(TokenError::Malformed {
-            what,
-            detail: "unexpected size",
-        });
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::string::ToString;
-
-    /// The table at [`WindowsToken::logon_source`], value by value.
-    #[test]
-    fn logon_types_that_decide_and_those_that_do_not() {
-        use LogonType::{Batch, Interactive, Secondary, Service};
-        let table: [(u32, Option<LogonType>); 14] = [
-            (0, None),               // UndefinedLogonType
-            (2, None),               // Interactive: Welcome screen or RunAs
-            (3, None),               // Network: Remote PowerShell or not
-            (4, Some(Batch)),        // Batch
-            (5, Some(Service)),      // Service
-            (6, None),               // Proxy
-            (7, Some(Interactive)),  // Unlock
-            (8, None),               // NetworkCleartext: Remote PowerShell or not
-            (9, Some(Secondary)),    // NewCredentials: runas /netonly
-            (10, Some(Interactive)), // RemoteInteractive
-            (11, None),              // CachedInteractive: Welcome screen or RunAs
-            (12, Some(Interactive)), // CachedRemoteInteractive
-            (13, Some(Interactive)), // CachedUnlock
-            (14, None),              // not a SECURITY_LOGON_TYPE
-        ];
-        for (value, expected) in table {
-            assert_eq!(logon_of_lsa(value), expected, "SECURITY_LOGON_TYPE {value}");
-        }
-    }
-
-    /// The fallback on the logon-type groups: only a group that one kind of logon alone
-    /// carries decides.
-    #[test]
-    fn logon_type_groups_that_decide_and_those_that_do_not() {
-        let groups = |sids: &[Sid]| -> Vec<Group> {
-            [Sid::EVERYONE, Sid::AUTHENTICATED_USERS]
-                .iter()
-                .chain(sids)
-                .map(|&sid| Group::new(sid, crate::token::GroupAttributes::DEFAULT_ENABLED))
-                .collect()
-        };
-        let cases: [(&[Sid], Option<LogonType>); 9] = [
-            (&[], None),
-            (&[Sid::INTERACTIVE], None),
-            (&[NETWORK], None),
-            (&[BATCH], Some(LogonType::Batch)),
-            (&[Sid::SERVICE], Some(LogonType::Service)),
-            (&[REMOTE_INTERACTIVE], Some(LogonType::Interactive)),
-            (
-                &[Sid::INTERACTIVE, REMOTE_INTERACTIVE],
-                Some(LogonType::Interactive),
-            ),
-            (&[Sid::INTERACTIVE, BATCH], None),
-            (&[REMOTE_INTERACTIVE, NETWORK], None),
-        ];
-        for (sids, expected) in cases {
-            assert_eq!(logon_of_groups(&groups(sids)), expected, "{sids:?}");
-        }
-        assert_eq!(NETWORK.to_string(), "S-1-5-2");
-        assert_eq!(BATCH.to_string(), "S-1-5-3");
-        assert_eq!(REMOTE_INTERACTIVE.to_string(), "S-1-5-14");
-    }
-}
+mod tests;
