@@ -579,15 +579,7 @@ fn assert_shrunk(d: &Disagreement) {
     assert_eq!(d.step, d.scenario.steps.len(), "{d}");
     let mut used: BTreeSet<&str> = BTreeSet::from([d.scenario.job.owner.as_str()]);
     for step in &d.scenario.steps {
-        match step {
-            Step::QueryInterface { caller, .. } | Step::TakeOwnership { caller, .. } => {
-                used.insert(caller);
-            }
-            Step::SetHelperToken { impersonating, .. } => {
-                used.insert(impersonating);
-            }
-            _ => {}
-        }
+        used.extend(step.tokens());
     }
     let tokens: BTreeSet<&str> = d.scenario.tokens.keys().map(String::as_str).collect();
     assert_eq!(tokens, used, "only the tokens the steps use:\n{d}");

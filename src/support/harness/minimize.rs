@@ -1,7 +1,7 @@
 //! Shrinking a disagreement by hand, after proptest's shrinking: [`minimize`].
 
 use super::{Compare, Disagreement, SystemUnderTest, compare};
-use crate::scenario::{JobSpec, Scenario, Step};
+use crate::scenario::{HandleName, JobSpec, Scenario, Step};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 
@@ -19,7 +19,8 @@ fn used_tokens(s: &Scenario) -> BTreeSet<&str> {
 }
 
 /// Smaller scenarios to try instead of `s` (the disagreement is at its last step), the
-/// boldest first: whole handles (a `query_interface` and every use), single steps, unused
+/// boldest first: whole handles (a `query_interface` and every use), two handles as one,
+/// single steps, unused
 /// tokens, the job's and the profile's settings back to their defaults, smaller arguments.
 fn candidates(s: &Scenario) -> Vec<Scenario> {
     let mut out = Vec::new();
@@ -42,6 +43,45 @@ fn candidates(s: &Scenario) -> Vec<Scenario> {
             if keep.len() < s.steps.len() && keep.last() == s.steps.last() {
                 out.push(with_steps(keep));
             }
+        }
+    }
+    // Two handles as one: a handle's uses go through an earlier handle, and its
+    // query_interface goes.
+    let handles: Vec<(usize, &HandleName)> = s
+        .steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, st)| match st {
+            Step::QueryInterface { handle, .. } => Some((i, handle)),
+            _ => None,
+        })
+        .collect();
+    // Either caller may stay: the earlier handle's, or the later one's, queried early.
+    for (n, &(i, later)) in handles.iter().enumerate() {
+        for &(k, earlier) in &handles[..n] {
+            let merged: Vec<Step> = s
+                .steps
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, st)| {
+                    let mut st = st.clone();
+                    if let Some(h) = st.handle_mut().filter(|h| *h == later) {
+                        *h = earlier.clone();
+                    }
+                    st
+                })
+                .collect();
+            let mut early = merged.clone();
+            if let Step::QueryInterface { handle, .. } = &mut early[k] {
+                let mut query = s.steps[i].clone();
+                if let Step::QueryInterface { handle: h, .. } = &mut query {
+                    *h = handle.clone();
+                }
+                early[k] = query;
+            }
+            out.push(with_steps(merged));
+            out.push(with_steps(early));
         }
     }
     // One step before the last.
