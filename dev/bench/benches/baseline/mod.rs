@@ -141,6 +141,45 @@ pub fn baseline_route(p: &Profile, job: &JobFacts, access: Access) -> (Principal
     }
 }
 
+/// A target's whole challenge by hand: the first scheme it offers, in X-3's order of
+/// preference, whose route answers; none: unanswered. `None` when the target does not
+/// challenge.
+fn baseline_whole_challenge(
+    p: &Profile,
+    job: &JobFacts,
+    target: AuthTarget,
+) -> Option<(Access, Principal, RuleId)> {
+    let mut offered = false;
+    for scheme in [
+        AuthScheme::Negotiate,
+        AuthScheme::Ntlm,
+        AuthScheme::Passport,
+        AuthScheme::Digest,
+        AuthScheme::Basic,
+    ] {
+        if !job.challenges.asks(target, scheme) {
+            continue;
+        }
+        offered = true;
+        let (who, id) = baseline_route(p, job, Access::challenge(target, scheme));
+        if matches!(
+            who,
+            Principal::ExplicitCredentials
+                | Principal::Owner
+                | Principal::Helper
+                | Principal::Computer
+                | Principal::MissingHelper
+        ) {
+            return Some((Access::WholeChallenge(target), who, id));
+        }
+    }
+    offered.then_some((
+        Access::WholeChallenge(target),
+        Principal::Unanswered,
+        RuleId::X3,
+    ))
+}
+
 /// A plan by hand: its steps (access, principal, rule id), how many, and the failure.
 pub type Plan = ([(Access, Principal, RuleId); 16], usize, Option<Answer>);
 
@@ -149,28 +188,27 @@ pub type Plan = ([(Access, Principal, RuleId); 16], usize, Option<Answer>);
 pub fn baseline_plan(p: &Profile, job: &JobFacts) -> Plan {
     let mut steps = [(Access::Other, Principal::NotApplicable, RuleId::R0); 16];
     let mut n = 0;
-    let mut add = |access: Access| {
-        let (who, id) = baseline_route(p, job, access);
-        if who != Principal::NotApplicable && n < steps.len() {
-            steps[n] = (access, who, id);
+    let mut push = |step: Option<(Access, Principal, RuleId)>| {
+        if let Some(step) = step.filter(|_| n < steps.len()) {
+            steps[n] = step;
             n += 1;
         }
     };
-    add(Access::UploadLocalFile);
-    add(Access::ProxyIeSettings);
-    add(Access::ProxyAutoDetect);
-    for &s in AuthScheme::ALL {
-        add(Access::challenge(AuthTarget::Proxy, s));
-    }
-    add(Access::ClientCertificateKey);
-    for &s in AuthScheme::ALL {
-        add(Access::challenge(AuthTarget::Server, s));
-    }
-    add(Access::SmbRemoteFile);
-    add(Access::DownloadTempFileCreate);
-    add(Access::DownloadTempFileRename);
-    add(Access::ReplyFileCreate);
-    add(Access::ReplyFileRename);
+    let routed = |access: Access| {
+        let (who, id) = baseline_route(p, job, access);
+        (who != Principal::NotApplicable).then_some((access, who, id))
+    };
+    push(routed(Access::UploadLocalFile));
+    push(routed(Access::ProxyIeSettings));
+    push(routed(Access::ProxyAutoDetect));
+    push(baseline_whole_challenge(p, job, AuthTarget::Proxy));
+    push(routed(Access::ClientCertificateKey));
+    push(baseline_whole_challenge(p, job, AuthTarget::Server));
+    push(routed(Access::SmbRemoteFile));
+    push(routed(Access::DownloadTempFileCreate));
+    push(routed(Access::DownloadTempFileRename));
+    push(routed(Access::ReplyFileCreate));
+    push(routed(Access::ReplyFileRename));
     if !job.flags.is_empty() && job.helper.is_none() {
         return (steps, n, Some((HResult::BG_E_TOKEN_REQUIRED, RuleId::L6)));
     }
@@ -182,10 +220,10 @@ pub fn baseline_plan(p: &Profile, job: &JobFacts) -> Plan {
                 HResult::ERROR_WINHTTP_CLIENT_CERT_NO_ACCESS_PRIVATE_KEY,
                 RuleId::X1,
             )),
-            (Access::ServerChallenge(_), Principal::NoCredentials | Principal::Anonymous) => {
+            (Access::WholeChallenge(AuthTarget::Server), Principal::Unanswered) => {
                 Some((HResult::BG_E_HTTP_ERROR_401, RuleId::X3))
             }
-            (Access::ProxyChallenge(_), Principal::NoCredentials | Principal::Anonymous) => {
+            (Access::WholeChallenge(AuthTarget::Proxy), Principal::Unanswered) => {
                 Some((HResult::BG_E_HTTP_ERROR_407, RuleId::X3))
             }
             _ => None,
