@@ -11,7 +11,7 @@
 //! from [`ModelState::header`], `apply` plays the step on it and hands what it answered to
 //! [`ModelState::assert_agrees`] — and run it with [`check`].
 //!
-//! Both crates are re-exported ([`proptest`], [`proptest_state_machine`]): a test needs no
+//! Both crates are re-exported ([`proptest`](mod@proptest), [`proptest_state_machine`]): a test needs no
 //! dependency of its own on them, and never meets a second version.
 //!
 //! **Reproducible.** [`Settings::default`] takes its seed from the environment variable
