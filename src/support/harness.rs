@@ -194,10 +194,7 @@ impl Differential {
 
 impl Default for Differential {
     fn default() -> Differential {
-        let (seed, seed_error) = match seed_from_env() {
-            Ok(seed) => (seed, None),
-            Err(e) => (DEFAULT_SEED, Some(e)),
-        };
+        let (seed, seed_error) = seed_or_error();
         Differential {
             cases: 1024,
             mode: Compare::default(),
@@ -230,6 +227,15 @@ pub fn seed_from_env() -> Result<u64, String> {
                 format!("{SEED_VARIABLE}={v:?} is not a number (decimal or 0x hex) or \"random\"")
             })
         }
+    }
+}
+
+/// [`seed_from_env`] for a default configuration: the seed, or [`DEFAULT_SEED`] with the
+/// error the run then reports.
+pub(crate) fn seed_or_error() -> (u64, Option<String>) {
+    match seed_from_env() {
+        Ok(seed) => (seed, None),
+        Err(e) => (DEFAULT_SEED, Some(e)),
     }
 }
 

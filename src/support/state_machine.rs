@@ -282,10 +282,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        let (seed, seed_error) = match seed_from_env() {
-            Ok(seed) => (seed, None),
-            Err(e) => (DEFAULT_SEED, Some(e)),
-        };
+        let (seed, seed_error) = super::harness::seed_or_error();
         Settings {
             cases: 1024,
             max_steps: 30,

@@ -314,9 +314,10 @@ fn step_strategy(
 
 /// Turns raw steps into a valid scenario: a handle used before it is defined gets a
 /// `query_interface` just before its first use, and a query for a defined slot defines a
-/// fresh one instead. The implicit query's caller is `names[(slot + position) % len]`
-/// (`position`: the steps before it), so every token can be the one whose access check a
-/// handle gets, not only the first name. Deterministic, so shrinking works.
+/// fresh one instead. The implicit query's caller is [`implicit_caller`] of `slot +
+/// position` (`position`: the steps before it): the owner, an administrator or any token in
+/// turn, so every token can be the one whose access check a handle gets.
+/// Deterministic, so shrinking works.
 fn fix_handles(raw: Vec<RawStep>, names: &[String], focus: &[String]) -> Vec<Step> {
     let mut defined: Vec<u64> = Vec::new();
     let mut steps = Vec::with_capacity(raw.len() + 3);
