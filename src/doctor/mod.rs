@@ -42,8 +42,8 @@ use crate::access::Access;
 use crate::net::{AuthScheme, AuthTarget, Credential, ProxyUsage};
 use crate::rule::RuleId;
 use crate::scenario::{
-    HandleName, JobProperty, JobSnapshot, JsonError, PropertyTarget, Scenario, ScenarioError, Step,
-    StepResult,
+    HandleName, JobProperty, JobSnapshot, JsonError, PropertyTarget, Scenario, ScenarioError,
+    Session, Step, StepResult,
 };
 use crate::sid::Sid;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -289,46 +289,63 @@ pub fn free_handle(scenario: &Scenario) -> HandleName {
     }
 }
 
-/// The scenario's job, then `extra`: the last step's result and sentence.
-fn ask(base: &Scenario, extra: Vec<Step>) -> Answer {
-    let mut scenario = base.clone();
-    scenario.explain = true;
-    scenario.steps.extend(extra);
-    match scenario.run() {
-        Ok(t) => match t.results.last() {
-            Some(r) => Answer {
-                result: Ok(*r),
-                sentence: t.explanations.last().cloned().unwrap_or_default(),
-            },
-            // `extra` is never empty, so a transcript always has its result.
-            None => Answer {
-                result: Err(ScenarioError {
-                    step: None,
-                    kind: crate::scenario::ScenarioErrorKind::InvalidJob(
-                        "the doctor asked nothing".into(),
-                    ),
-                }),
-                sentence: String::new(),
-            },
+/// The session of `scenario` after its own steps: what every question starts from, played
+/// once. As [`Scenario::run`]: validated first, then step by step.
+fn session_now(scenario: &Scenario) -> Result<Session, ScenarioError> {
+    scenario.validate()?;
+    let mut session = Session::new(scenario)?;
+    for step in &scenario.steps {
+        session.step(step)?;
+    }
+    Ok(session)
+}
+
+/// `steps` played on a copy of the session `now`: the last step's result and sentence, or
+/// the refusal of the scenario (or of a step).
+fn ask(now: &Result<Session, ScenarioError>, steps: &[Step]) -> Answer {
+    let refused = |e: ScenarioError| Answer {
+        result: Err(e),
+        sentence: String::new(),
+    };
+    let mut session = match now {
+        Ok(session) => session.clone(),
+        Err(e) => return refused(e.clone()),
+    };
+    let mut last = Err(ScenarioError {
+        step: None,
+        kind: crate::scenario::ScenarioErrorKind::InvalidJob("the doctor asked nothing".into()),
+    });
+    for step in steps {
+        last = session.step_explained(step);
+        if last.is_err() {
+            break;
+        }
+    }
+    match last {
+        Ok((result, sentence)) => Answer {
+            result: Ok(result),
+            sentence,
         },
-        Err(e) => Answer {
-            result: Err(e),
-            sentence: String::new(),
-        },
+        Err(e) => refused(e),
     }
 }
 
 /// Every answer of the model about `scenario`'s job, for the token named `caller`.
 pub fn ask_all(scenario: &Scenario, caller: &str) -> Answers {
+    ask_from(&session_now(scenario), scenario, caller)
+}
+
+/// [`ask_all`] from the session `now` of `scenario`.
+fn ask_from(now: &Result<Session, ScenarioError>, scenario: &Scenario, caller: &str) -> Answers {
     let handle = free_handle(scenario);
-    let transfer = ask(scenario, alloc::vec![Step::Transfer {}]);
+    let transfer = ask(now, &[Step::Transfer {}]);
     let caller_may = PROBES
         .iter()
-        .filter_map(|&p| Some((p, ask(scenario, probe_steps(p, caller, &handle)?))))
+        .filter_map(|&p| Some((p, ask(now, &probe_steps(p, caller, &handle)?))))
         .collect();
     let routes = Access::ALL
         .iter()
-        .map(|&access| (access, ask(scenario, alloc::vec![Step::Route { access }])))
+        .map(|&access| (access, ask(now, &[Step::Route { access }])))
         .collect();
     Answers {
         transfer,
@@ -342,10 +359,14 @@ pub fn diagnose(input: &Input) -> Result<Diagnosis, DoctorError> {
     let Some(caller) = input.scenario.tokens.get(&input.caller) else {
         return Err(DoctorError::UnknownCaller(input.caller.clone()));
     };
-    let now = input.scenario.run()?;
-    let job = JobSnapshot::of(&now.job);
-    let job_error_rule = now.job.error().map(|e| e.rule.id);
-    let answers = ask_all(&input.scenario, &input.caller);
+    let now = session_now(&input.scenario);
+    let job = match &now {
+        Ok(session) => session.job(),
+        Err(e) => return Err(e.clone().into()),
+    };
+    let job_error_rule = job.error().map(|e| e.rule.id);
+    let job = JobSnapshot::of(job);
+    let answers = ask_from(&now, &input.scenario, &input.caller);
     let advice = advice::derive(&answers, &job, job_error_rule, caller.user);
     let depends = unknown::depends(input, &job, &answers);
     Ok(Diagnosis {

@@ -3,7 +3,7 @@
 //! about a rule itself.
 #![forbid(unsafe_code)]
 
-use super::{Answers, Fact, Input, ask_all};
+use super::{Answers, Fact, Input, ask_from, session_now};
 use crate::challenge::Challenges;
 use crate::net::{AuthScheme, AuthTarget, Credential, Credentials, ProxyUsage};
 use crate::profile::Release;
@@ -168,10 +168,11 @@ pub(super) fn depends(
     let base = rendered(base);
     for &fact in input.unknown.keys() {
         for variant in variants(input, now, fact) {
-            if variant.run().is_err() {
+            let now = session_now(&variant);
+            if now.is_err() {
                 continue; // a job the model cannot reach: not a value the fact can take
             }
-            let other = rendered(&ask_all(&variant, &input.caller));
+            let other = rendered(&ask_from(&now, &variant, &input.caller));
             for (key, text) in &base {
                 if other.get(key) != Some(text) {
                     out.entry(key.clone()).or_default().insert(fact);
