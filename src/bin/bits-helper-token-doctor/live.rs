@@ -37,6 +37,17 @@ pub fn read_jobs() -> Result<Vec<Input>, String> {
         .collect())
 }
 
+/// What BITS answered, or `None` with `fact` marked unknown: the call and how it failed.
+fn known<T>(
+    unknown: &mut BTreeMap<Fact, String>,
+    fact: Fact,
+    call: &str,
+    read: Result<T, HResult>,
+) -> Option<T> {
+    read.map_err(|e| unknown.insert(fact, format!("{call}: {}", describe(e))))
+        .ok()
+}
+
 /// One job as an input line.
 fn input_of(r: &JobReading, caller: &TokenInfo, release: Release, build: Option<u32>) -> Input {
     let mut unknown: BTreeMap<Fact, String> = BTreeMap::new();
@@ -60,24 +71,18 @@ fn input_of(r: &JobReading, caller: &TokenInfo, release: Release, build: Option<
         None => TokenInfo::new(caller.user, Vec::new()),
     };
     s.tokens.insert("owner".into(), owner);
-    match r.owner_elevated {
-        Ok(b) => s.job.owner_elevated = Some(b),
-        Err(e) => {
-            unknown.insert(
-                Fact::OwnerElevated,
-                format!("GetOwnerElevationState: {}", describe(e)),
-            );
-        }
-    }
-    match r.owner_integrity {
-        Ok(l) => s.job.owner_integrity = Some(l),
-        Err(e) => {
-            unknown.insert(
-                Fact::OwnerIntegrity,
-                format!("GetOwnerIntegrityLevel: {}", describe(e)),
-            );
-        }
-    }
+    s.job.owner_elevated = known(
+        &mut unknown,
+        Fact::OwnerElevated,
+        "GetOwnerElevationState",
+        r.owner_elevated,
+    );
+    s.job.owner_integrity = known(
+        &mut unknown,
+        Fact::OwnerIntegrity,
+        "GetOwnerIntegrityLevel",
+        r.owner_integrity,
+    );
     match owner_sid {
         Some(sid) if sid.is_service_account() => {} // always logged on (L-11)
         Some(sid) => match jobs::logon_of(&sid) {
@@ -114,11 +119,8 @@ fn input_of(r: &JobReading, caller: &TokenInfo, release: Release, build: Option<
         Ok(None) => {}
         Err(e) => notes.push(format!("GetError: {}", describe(e))),
     }
-    match r.job_type {
-        Ok(t) => s.job.job_type = t,
-        Err(e) => {
-            unknown.insert(Fact::Type, format!("GetType: {}", describe(e)));
-        }
+    if let Some(t) = known(&mut unknown, Fact::Type, "GetType", r.job_type) {
+        s.job.job_type = t;
     }
     match &r.remotes {
         Ok(remotes) if remotes.is_empty() => {
@@ -141,11 +143,8 @@ fn input_of(r: &JobReading, caller: &TokenInfo, release: Release, build: Option<
             );
         }
     }
-    match r.proxy {
-        Ok(p) => s.job.proxy = p,
-        Err(e) => {
-            unknown.insert(Fact::Proxy, format!("GetProxySettings: {}", describe(e)));
-        }
+    if let Some(p) = known(&mut unknown, Fact::Proxy, "GetProxySettings", r.proxy) {
+        s.job.proxy = p;
     }
     match r.client_certificate {
         Ok(present) => s.job.client_certificate = present,
@@ -165,14 +164,13 @@ fn input_of(r: &JobReading, caller: &TokenInfo, release: Release, build: Option<
             );
         }
     }
-    match r.use_stored_credentials {
-        Ok(b) => s.job.use_stored_credentials = b && release != Release::PreBits4,
-        Err(e) => {
-            unknown.insert(
-                Fact::UseStoredCredentials,
-                format!("GetProperty(USE_STORED_CREDENTIALS): {}", describe(e)),
-            );
-        }
+    if let Some(b) = known(
+        &mut unknown,
+        Fact::UseStoredCredentials,
+        "GetProperty(USE_STORED_CREDENTIALS)",
+        r.use_stored_credentials,
+    ) {
+        s.job.use_stored_credentials = b && release != Release::PreBits4;
     }
     if let Ok(cost) = r.cost_flags {
         notes.push(format!("cost flags {cost:#010x}"));
