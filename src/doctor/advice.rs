@@ -26,8 +26,6 @@ pub struct Advice {
     pub because: Vec<String>,
 }
 
-const ERROR_NOT_LOGGED_ON: HResult = HResult::from_u32(0x8007_04DD);
-
 fn ok(a: &Answer) -> Option<&StepResult> {
     a.result.as_ref().ok()
 }
@@ -79,7 +77,7 @@ pub(super) fn derive(
     let not_logged_on: Vec<&str> = answers
         .caller_may
         .iter()
-        .filter(|(_, a)| ok(a).is_some_and(|r| r.hresult == ERROR_NOT_LOGGED_ON))
+        .filter(|(_, a)| ok(a).is_some_and(|r| r.hresult == HResult::ERROR_NOT_LOGGED_ON))
         .map(|(k, _)| *k)
         .collect();
     let owner_off = transfer.is_some_and(|r| r.rule == RuleId::L8 && r.hresult == HResult::S_FALSE);
@@ -205,7 +203,7 @@ pub(super) fn derive(
                 RuleId::R3,
                 format!(
                     "call SetCredentials({target}, {}, NULL, NULL) to allow implicit \
-                             credentials (or give explicit ones)",
+                     credentials (or give explicit ones)",
                     scheme_name(scheme.name())
                 ),
                 alloc::vec![format!("route {access}: R-3")],
