@@ -287,3 +287,77 @@ fn an_invalid_line_gets_an_error_and_the_doctor_goes_on() {
         .unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("--offline FILE"));
 }
+
+/// Each piece of advice comes with the rule whose fix it is, chosen from the model's
+/// answers: the job below calls for it (SPEC ids L-11, A-11, R-3, X-3, L-6, X-1, L-13,
+/// A-13, A-14).
+#[test]
+fn each_piece_of_advice_names_its_rule() {
+    let svc = r#""svc": {"user": "S-1-5-20"}"#;
+    let alice = r#""alice": {"user": "S-1-5-21-1-2-3-1001"}"#;
+    let admin = r#""admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}"#;
+    let cases = [
+        (
+            "L-11",
+            r#"{"tokens": {"alice": {"user": "S-1-5-21-1-2-3-1001", "logon": "batch"}}, "job": {"owner": "alice", "state": "queued"}, "caller": "alice"}"#.to_string(),
+        ),
+        (
+            "A-11",
+            r#"{"tokens": {"system": {"user": "S-1-5-18"}, "admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 16}]}}, "job": {"owner": "system", "state": "suspended"}, "caller": "admin"}"#.to_string(),
+        ),
+        (
+            "R-3",
+            format!(
+                r#"{{"tokens": {{{svc}, {alice}}}, "job": {{"owner": "svc", "state": "queued", "flags": 2, "helper_token": "alice", "challenges": {{"server": ["negotiate"]}}}}, "caller": "svc"}}"#
+            ),
+        ),
+        (
+            "X-3",
+            format!(
+                r#"{{"tokens": {{{svc}, {alice}}}, "job": {{"owner": "svc", "state": "queued", "flags": 2, "helper_token": "alice", "challenges": {{"server": ["negotiate"]}}}}, "caller": "svc"}}"#
+            ),
+        ),
+        (
+            "L-6",
+            format!(
+                r#"{{"tokens": {{{svc}}}, "job": {{"owner": "svc", "state": "queued", "flags": 1}}, "caller": "svc"}}"#
+            ),
+        ),
+        (
+            "X-1",
+            format!(
+                r#"{{"tokens": {{{svc}, {alice}}}, "job": {{"owner": "svc", "state": "queued", "flags": 2, "helper_token": "alice", "remote": "https", "client_certificate": true}}, "caller": "svc"}}"#
+            ),
+        ),
+        (
+            "L-13",
+            format!(
+                r#"{{"environment": {{"network": "disconnected"}}, "tokens": {{{svc}}}, "job": {{"owner": "svc", "state": "queued"}}, "caller": "svc"}}"#
+            ),
+        ),
+        (
+            "A-13",
+            format!(
+                r#"{{"tokens": {{{alice}, {admin}}}, "job": {{"owner": "alice", "state": "suspended"}}, "caller": "admin"}}"#
+            ),
+        ),
+        (
+            "A-14",
+            format!(
+                r#"{{"tokens": {{{alice}, "boxed": {{"user": "S-1-5-21-1-2-3-1001", "restricting_sids": ["S-1-5-12"]}}}}, "job": {{"owner": "alice", "state": "suspended"}}, "caller": "boxed"}}"#
+            ),
+        ),
+    ];
+    for (rule, line) in cases {
+        let input = Input::from_json_line(&line).unwrap_or_else(|e| panic!("{rule}: {e}"));
+        let d = doctor::diagnose(&input).unwrap_or_else(|e| panic!("{rule}: {e}"));
+        let rules: Vec<String> = d.advice.iter().map(|a| a.rule.to_string()).collect();
+        assert!(rules.iter().any(|r| r == rule), "{rule}: advice {rules:?}");
+        for a in &d.advice {
+            assert!(
+                !a.because.is_empty(),
+                "{rule}: advice without a cause: {a:?}"
+            );
+        }
+    }
+}
