@@ -8,10 +8,14 @@
 //! ```
 //!
 //! It prints a table (scenario, step, real, model, agree), then one line
-//! `N scenarios run, D disagreements, M skipped`, and writes a JSON report of every
-//! disagreement (with the release or knob settings that would explain it) and every
-//! skipped scenario with its reason. Exit status 0 when it ran — disagreements are
-//! findings — and 1 only when it could not run. Every BITS job it creates is cancelled.
+//! `N scenarios run, D disagreements, M skipped`, and writes the JSON report
+//! (`calibration::Report`: every step with both answers, the release or knob settings that
+//! would explain each disagreement, every skipped scenario with its reason) that
+//! `bits-helper-token-calibrate` reads. Exit status 0 when it ran — disagreements are
+//! findings — and 1 only when it could not run. Every BITS job it creates transfers
+//! whatever the network costs and is cancelled. The scenarios that transfer download
+//! from a file server the runner starts on 127.0.0.1. `--model-profile '{"knobs": …}'`
+//! runs the model's COM object under other settings (a provider with known differences).
 //!
 //! Roles: `current` (this process's token), `filtered` (Administrators deny-only), `low`
 //! (filtered, at Low integrity), `identify` (an identification-level copy), `other` (the
@@ -43,10 +47,10 @@ mod live {
     use std::error::Error;
 
     use bits_helper_token::Profile;
+    use bits_helper_token::calibration::{Report, SCENARIOS};
     use bits_helper_token::windows::conformance::{
-        self, Cast, ModelObject, Provider, RealBits, Report, Role, SCENARIOS,
+        self, Cast, FileServer, ModelObject, Provider, RealBits, Role,
     };
-    use serde_json::json;
     use windows::Win32::Foundation::RPC_E_TOO_LATE;
     use windows::Win32::System::Com::{
         COINIT_MULTITHREADED, CoInitializeEx, CoInitializeSecurity, EOAC_DYNAMIC_CLOAKING,
@@ -58,6 +62,7 @@ mod live {
     pub fn run() -> Result<()> {
         let mut provider_name = "bits".to_string();
         let mut report_path = "conformance-report.json".to_string();
+        let mut provider_profile: Option<Profile> = None;
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -65,8 +70,18 @@ mod live {
                     provider_name = args.next().ok_or("--provider needs bits or model")?
                 }
                 "--report" => report_path = args.next().ok_or("--report needs a file name")?,
+                "--model-profile" => {
+                    let text = args
+                        .next()
+                        .ok_or("--model-profile needs a profile's JSON")?;
+                    provider_profile = Some(
+                        serde_json::from_str(&text).map_err(|e| format!("--model-profile: {e}"))?,
+                    );
+                }
                 "--help" | "-h" => {
-                    println!("usage: conformance [--provider bits|model] [--report FILE]");
+                    println!(
+                        "usage: conformance [--provider bits|model] [--model-profile JSON] [--report FILE]"
+                    );
                     return Ok(());
                 }
                 other => return Err(format!("unknown argument {other:?} (try --help)").into()),
@@ -104,7 +119,7 @@ mod live {
             build.map_or("unknown".to_string(), |b| b.to_string())
         );
         for &role in Role::ALL {
-            match cast.token(role) {
+            match cast.windows_token(role) {
                 Ok(t) => {
                     let who = t.identity();
                     println!(
@@ -116,31 +131,45 @@ mod live {
             }
         }
         let report = match provider_name.as_str() {
-            "bits" => match RealBits::connect() {
-                Ok(bits) => play(&bits, profile, &cast),
-                Err(hr) => return Err(format!("BITS is unavailable here: {hr}").into()),
-            },
-            "model" => play(&ModelObject { profile }, profile, &cast),
+            "bits" => {
+                let bits =
+                    RealBits::connect().map_err(|hr| format!("BITS is unavailable here: {hr}"))?;
+                let server = FileServer::start()
+                    .map_err(|e| format!("cannot start the local file server: {e}"))?;
+                play(&bits, profile, build, &cast, Some(&server))?
+            }
+            "model" => {
+                let object = ModelObject {
+                    profile: provider_profile.unwrap_or(profile),
+                };
+                play(&object, profile, build, &cast, None)?
+            }
             other => return Err(format!("unknown provider {other:?}: bits or model").into()),
         };
-        std::fs::write(&report_path, to_json(&report, build).to_string() + "\n")?;
+        std::fs::write(&report_path, report.to_json()? + "\n")?;
         println!("{}", report.summary());
         println!("conformance: report written to {report_path}");
         Ok(())
     }
 
-    fn play(provider: &dyn Provider, profile: Profile, cast: &Cast) -> Report {
+    fn play(
+        provider: &dyn Provider,
+        profile: Profile,
+        build: Option<u32>,
+        cast: &Cast,
+        server: Option<&FileServer>,
+    ) -> Result<Report> {
         println!("  provider  {}", provider.name());
-        let report = conformance::run(provider, profile, cast, SCENARIOS);
+        let report = conformance::run(provider, profile, build, cast, server, SCENARIOS)?;
         println!(
             "\n{:<34} {:<44} {:<36} {:<36} agree",
             "scenario", "step", "real", "model"
         );
-        for row in &report.rows {
+        for (scenario, step, row) in report.rows() {
             println!(
                 "{:<34} {:<44} {:<36} {:<36} {}",
-                row.scenario,
-                format!("{}. {}", row.step, row.call),
+                scenario,
+                format!("{step}. {}", row.call),
                 row.real.to_string(),
                 format!("{} [{}]", row.model, row.rule),
                 if row.agrees() {
@@ -152,33 +181,9 @@ mod live {
                 }
             );
         }
-        for (name, why) in &report.skipped {
-            println!("{name:<34} skipped: {why}");
+        for skipped in &report.skipped {
+            println!("{:<34} skipped: {}", skipped.name, skipped.reason);
         }
-        report
-    }
-
-    fn to_json(report: &Report, build: Option<u32>) -> serde_json::Value {
-        let answer = |a: &conformance::Answer| json!({ "hresult": a.hresult, "value": a.value });
-        json!({
-            "provider": report.provider,
-            "windows_build": build,
-            "release": report.release,
-            "summary": report.summary(),
-            "scenarios_run": report.run,
-            "disagreements": report.disagreements().map(|r| json!({
-                "scenario": r.scenario,
-                "step": r.step,
-                "call": r.call,
-                "real": answer(&r.real),
-                "model": answer(&r.model),
-                "rule": r.rule,
-                "explained_by": r.explained_by,
-            })).collect::<Vec<_>>(),
-            "skipped": report.skipped.iter().map(|(name, why)| json!({
-                "scenario": name,
-                "reason": why,
-            })).collect::<Vec<_>>(),
-        })
+        Ok(report)
     }
 }

@@ -18,6 +18,9 @@ extern crate std;
 // 6 support, windows, error (the crate's front door), bin
 // 7 doctor: asks the model (through scenarios, as the oracle does) and decides nothing
 mod access;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub mod calibration;
 mod caller;
 mod challenge;
 pub mod decide;

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("serde_impl", 5),
     // 6: the tools and the crate's front door
     ("support", 6),
+    ("calibration", 6),
     ("windows", 6),
     ("error", 6),
     ("bin", 6),

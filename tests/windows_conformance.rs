@@ -3,62 +3,81 @@
 //! rule changed (a knob) is caught at the scenario and step, with the knob named; and the
 //! real BITS of the machine is asked too (under Wine: `E_NOINTERFACE`, A-2).
 //! Runs on Windows and, cross-compiled, under Wine (`scripts/test-windows`).
-#![cfg(all(windows, feature = "windows"))]
+#![cfg(all(windows, feature = "windows", feature = "json"))]
 
 mod windows_oracle;
 
-use bits_helper_token::windows::conformance::{self, Cast, ModelObject, RealBits, Role, SCENARIOS};
+use bits_helper_token::calibration::{self, KNOBS, Report, SCENARIOS};
+use bits_helper_token::windows::conformance::{self, Cast, ModelObject, Provider, RealBits, Role};
 use bits_helper_token::{HResult, Profile, profile::Knobs, profile::UnknownFlags};
 use windows::Win32::System::Com::{COINIT_MULTITHREADED, CoInitializeEx};
 
 use windows_oracle::under_wine;
 
-fn setup() -> (Profile, Cast) {
+fn setup() -> (Profile, Option<u32>, Cast) {
     // SAFETY: initializes COM on this test thread (MTA); a second call answers S_FALSE.
     let _ = unsafe { CoInitializeEx(None, COINIT_MULTITHREADED) };
-    let (_, release) = conformance::detect_release();
+    let (build, release) = conformance::detect_release();
     (
         Profile::new(release),
+        build,
         Cast::from_machine().expect("cast the roles"),
     )
 }
 
+fn run(provider: &dyn Provider, profile: Profile, build: Option<u32>, cast: &Cast) -> Report {
+    conformance::run(provider, profile, build, cast, None, SCENARIOS).expect("a report")
+}
+
 #[test]
 fn every_cast_scenario_agrees_with_the_models_com_object() {
-    let (profile, cast) = setup();
-    let report = conformance::run(&ModelObject { profile }, profile, &cast, SCENARIOS);
-    for row in &report.rows {
+    let (profile, build, cast) = setup();
+    let report = run(&ModelObject { profile }, profile, build, &cast);
+    for (scenario, step, row) in report.rows() {
         println!(
-            "{:<34} {}. {:<40} {} | {}",
-            row.scenario, row.step, row.call, row.real, row.model
+            "{scenario:<34} {step}. {:<40} {} | {}",
+            row.call, row.real, row.model
         );
     }
-    for (name, why) in &report.skipped {
-        println!("{name} skipped: {why}");
+    for s in &report.skipped {
+        println!("{} skipped: {}", s.name, s.reason);
     }
     println!("{}", report.summary());
     assert_eq!(report.disagreements().count(), 0, "{}", report.summary());
-    assert_eq!(report.run + report.skipped.len(), SCENARIOS.len());
+    assert_eq!(
+        report.scenarios.len() + report.skipped.len(),
+        SCENARIOS.len()
+    );
     // The roles every machine casts (current, filtered, identify) reach at least these.
-    assert!(report.run >= 6, "{}", report.summary());
-    assert!(report.rows.len() >= 30);
-    // Skipped scenarios are named with the role that could not be cast.
-    for (name, why) in &report.skipped {
-        assert!(why.starts_with("role "), "{name}: {why}");
+    assert!(report.scenarios.len() >= 6, "{}", report.summary());
+    assert!(report.rows().count() >= 30);
+    // Skipped scenarios are named with the role that could not be cast, or the transfer
+    // no COM object makes.
+    for s in &report.skipped {
+        assert!(
+            s.reason.starts_with("role ") || s.reason.contains("transfers"),
+            "{}: {}",
+            s.name,
+            s.reason
+        );
     }
     if under_wine() {
         // Wine 8: no second account, not SYSTEM, integrity not lowered.
         for role in [Role::Other, Role::System, Role::Low] {
-            assert!(cast.token(role).is_err(), "{role} is cast under Wine");
+            assert!(
+                cast.windows_token(role).is_err(),
+                "{role} is cast under Wine"
+            );
         }
-        // low-integrity-caller, another-users-job, take-another-users-job, system-job.
-        assert_eq!(report.skipped.len(), 4, "{:?}", report.skipped);
+        // low-integrity-caller, another-users-job, take-another-users-job, system-job,
+        // helper-flags-without-a-token (a transfer).
+        assert_eq!(report.skipped.len(), 5, "{:?}", report.skipped);
     }
 }
 
 #[test]
 fn a_provider_with_one_rule_changed_is_caught_at_its_step() {
-    let (profile, cast) = setup();
+    let (profile, build, cast) = setup();
     // The object answers Q-1 = invalid_arg where the model says not_impl (its default).
     let mut knobs = profile.knobs;
     assert_eq!(knobs.unknown_flags, Knobs::DEFAULT.unknown_flags);
@@ -66,19 +85,18 @@ fn a_provider_with_one_rule_changed_is_caught_at_its_step() {
     let broken = ModelObject {
         profile: profile.with_knobs(knobs),
     };
-    let report = conformance::run(&broken, profile, &cast, SCENARIOS);
+    let report = run(&broken, profile, build, &cast);
     let found: Vec<_> = report.disagreements().collect();
     println!("{}", report.summary());
-    for row in &found {
+    for (scenario, step, row) in &found {
         println!(
-            "{} step {} {}: real {} model {} [{}], as with {:?}",
-            row.scenario, row.step, row.call, row.real, row.model, row.rule, row.explained_by
+            "{scenario} step {step} {}: real {} model {} [{}], as with {:?}",
+            row.call, row.real, row.model, row.rule, row.explained_by
         );
     }
     assert!(!found.is_empty(), "the changed rule went unnoticed");
-    let first = found[0];
-    assert_eq!(first.scenario, "unknown-flag-bits");
-    assert_eq!(first.step, 1);
+    let (scenario, step, first) = found[0];
+    assert_eq!((scenario, step), ("unknown-flag-bits", 1));
     assert_eq!(first.call, "h0.SetHelperTokenFlags(0x4)");
     assert_eq!(first.real.hresult, HResult::E_INVALIDARG);
     assert_eq!(first.model.hresult, HResult::E_NOTIMPL);
@@ -87,12 +105,64 @@ fn a_provider_with_one_rule_changed_is_caught_at_its_step() {
         "{:?}",
         first.explained_by
     );
-    assert!(found.iter().all(|r| r.scenario == "unknown-flag-bits"));
+    assert!(found.iter().all(|(s, _, _)| *s == "unknown-flag-bits"));
+}
+
+/// Issue "Calibration": the runner against the model's COM object configured with each
+/// knob setting in turn; `calibrate` on the report infers exactly that setting when a
+/// scenario this machine casts measures the knob, and says the knob was not measured
+/// otherwise (never a wrong setting).
+#[test]
+fn calibrate_infers_each_knob_setting_of_the_com_object() {
+    let (profile, build, cast) = setup();
+    let mut measured = 0;
+    for knob in KNOBS {
+        for v in 0..knob.settings {
+            if v == (knob.get)(&Knobs::DEFAULT) {
+                continue;
+            }
+            let mut knobs = Knobs::DEFAULT;
+            (knob.set)(&mut knobs, v);
+            let object = ModelObject {
+                profile: profile.with_knobs(knobs),
+            };
+            let report = run(&object, profile, build, &cast);
+            let found = calibration::calibrate(&[report]).expect("calibrate");
+            let finding = found[0]
+                .findings
+                .iter()
+                .find(|f| f.id == knob.id)
+                .expect("a finding per knob");
+            assert!(found[0].unexplained.is_empty(), "{}", found[0]);
+            if finding.measured() {
+                assert_eq!(found[0].profile(), object.profile, "{}", found[0]);
+                measured += 1;
+            } else {
+                assert!(
+                    finding.candidates.iter().any(|c| c == (knob.name)(v)),
+                    "{}",
+                    found[0]
+                );
+            }
+            println!(
+                "{}={}: {}",
+                knob.id,
+                (knob.name)(v),
+                if finding.measured() {
+                    "inferred"
+                } else {
+                    "not measured here"
+                }
+            );
+        }
+    }
+    // Q-1 (2 settings), Q-3, Q-6 (2), Q-11 at least, with the roles Wine casts.
+    assert!(measured >= 6, "{measured} settings measured");
 }
 
 #[test]
 fn the_machines_bits_is_asked_and_every_job_cancelled() {
-    let (profile, cast) = setup();
+    let (profile, build, cast) = setup();
     let bits = match RealBits::connect() {
         Ok(bits) => bits,
         Err(hr) => {
@@ -101,7 +171,9 @@ fn the_machines_bits_is_asked_and_every_job_cancelled() {
             return;
         }
     };
-    let report = conformance::run(&bits, profile, &cast, SCENARIOS);
+    let server = conformance::FileServer::start().expect("a local file server");
+    let report =
+        conformance::run(&bits, profile, build, &cast, Some(&server), SCENARIOS).expect("a report");
     println!("{}", report.summary());
     let left = runner_jobs_left();
     println!("runner jobs left in BITS: {left}");
@@ -109,12 +181,13 @@ fn the_machines_bits_is_asked_and_every_job_cancelled() {
     if under_wine() {
         // Wine's BITS has no IBitsTokenOptions: one disagreement, explained by a
         // release without the interface; the rest skipped for it.
-        assert_eq!(report.run, 1);
+        assert_eq!(report.scenarios.len(), 1);
         let found: Vec<_> = report.disagreements().collect();
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].real.hresult, HResult::E_NOINTERFACE);
+        assert_eq!(found[0].2.real.hresult, HResult::E_NOINTERFACE);
         assert!(
             found[0]
+                .2
                 .explained_by
                 .iter()
                 .any(|k| k == "release=pre_bits4")
@@ -123,7 +196,7 @@ fn the_machines_bits_is_asked_and_every_job_cancelled() {
             report
                 .skipped
                 .iter()
-                .any(|(_, why)| why.contains("E_NOINTERFACE"))
+                .any(|s| s.reason.contains("E_NOINTERFACE"))
         );
     }
 }

@@ -53,6 +53,8 @@
 extern crate std;
 
 mod com;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub mod conformance;
 mod conv;
 mod error;

@@ -6,15 +6,21 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 
 use windows::Win32::Networking::BackgroundIntelligentTransferService::{
-    BG_JOB_TYPE_DOWNLOAD, BackgroundCopyManager, IBackgroundCopyJob, IBackgroundCopyManager,
+    BG_JOB_PROXY_USAGE_NO_PROXY, BG_JOB_STATE, BG_JOB_STATE_ACKNOWLEDGED, BG_JOB_STATE_CANCELLED,
+    BG_JOB_STATE_CONNECTING, BG_JOB_STATE_ERROR, BG_JOB_STATE_QUEUED, BG_JOB_STATE_SUSPENDED,
+    BG_JOB_STATE_TRANSFERRED, BG_JOB_STATE_TRANSFERRING, BG_JOB_STATE_TRANSIENT_ERROR,
+    BG_JOB_TYPE_DOWNLOAD, BITS_JOB_PROPERTY_ID_COST_FLAGS, BITS_JOB_PROPERTY_VALUE,
+    BackgroundCopyManager, IBackgroundCopyJob, IBackgroundCopyJob5, IBackgroundCopyManager,
     IBitsTokenOptions,
 };
 use windows::Win32::System::Com::{CLSCTX_LOCAL_SERVER, CoCreateInstance};
-use windows::core::{GUID, HRESULT, Interface, w};
+use windows::core::{GUID, HRESULT, HSTRING, Interface, PCWSTR, w};
 
+use crate::calibration::Answer;
 use crate::hresult::HResult;
 use crate::job::Job;
 use crate::profile::Profile;
+use crate::state::JobState;
 use crate::windows::{ComJob, WindowsToken};
 
 /// A source of `IBitsTokenOptions` interfaces: the real BITS, or the model's COM object.
@@ -22,8 +28,9 @@ pub trait Provider {
     /// The provider's name in the report.
     fn name(&self) -> String;
     /// Creates a job owned by the token the current thread presents (the runner
-    /// impersonates the owner around this call).
-    fn create_job(&self) -> Result<Box<dyn ProviderJob>, HResult>;
+    /// impersonates the owner around this call); with `url`, a download of that file,
+    /// connecting directly (no proxy).
+    fn create_job(&self, url: Option<&str>) -> Result<Box<dyn ProviderJob>, HResult>;
 }
 
 /// A job of a provider. Dropping it cancels a real BITS job.
@@ -34,7 +41,17 @@ pub trait ProviderJob {
     fn cancel(&self) -> HResult;
     /// `IBackgroundCopyJob::TakeOwnership` on the thread's current token.
     fn take_ownership(&self) -> HResult;
+    /// `IBackgroundCopyJob::Resume`.
+    fn resume(&self) -> HResult;
+    /// Waits until the transfer ends (at most a minute): the job's error (`S_OK` without
+    /// one) and its state, as [`calibration::answers`](crate::calibration::answers) gives
+    /// a transfer step.
+    fn wait_for_transfer(&self) -> Answer;
 }
+
+/// `BITS_COST_STATE_TRANSFER_ALWAYS` (bits5_0.h): every cost state, and ignore congestion.
+/// Wine's BITS tests note that jobs stall on metered machines without it.
+const TRANSFER_ALWAYS: u32 = 0x8000_00FF;
 
 /// The real BITS of this machine (`BackgroundCopyManager`). The caller must have
 /// initialized COM with impersonate level and dynamic cloaking, so that BITS sees the
@@ -72,7 +89,7 @@ impl Provider for RealBits {
         "BITS".to_string()
     }
 
-    fn create_job(&self) -> Result<Box<dyn ProviderJob>, HResult> {
+    fn create_job(&self, url: Option<&str>) -> Result<Box<dyn ProviderJob>, HResult> {
         let mut id = GUID::zeroed();
         let mut job: Option<IBackgroundCopyJob> = None;
         // SAFETY: a live manager; `id` and `job` are live out-parameters.
@@ -85,8 +102,37 @@ impl Provider for RealBits {
             )
         }
         .map_err(HResult::from)?;
-        let job = job.ok_or(HResult::E_FAIL)?;
-        Ok(Box::new(RealJob { job }))
+        let job = RealJob {
+            job: job.ok_or(HResult::E_FAIL)?,
+        };
+        // Every job transfers whatever the network costs; a BITS before 5.0 has no cost
+        // policy and needs none.
+        if let Ok(job5) = job.job.cast::<IBackgroundCopyJob5>() {
+            let value = BITS_JOB_PROPERTY_VALUE {
+                Dword: TRANSFER_ALWAYS,
+            };
+            // SAFETY: a live job interface; the value is the union's `Dword` member, the
+            // one BITS reads for the cost flags.
+            unsafe { job5.SetProperty(BITS_JOB_PROPERTY_ID_COST_FLAGS, value) }
+                .map_err(HResult::from)?;
+        }
+        if let Some(url) = url {
+            let local =
+                std::env::temp_dir().join(format!("bits-helper-token-{}.bin", id.to_u128()));
+            let (remote, local) = (HSTRING::from(url), HSTRING::from(local.as_os_str()));
+            // SAFETY: a live job interface; two NUL-terminated strings that outlive the call.
+            unsafe {
+                job.job.SetProxySettings(
+                    BG_JOB_PROXY_USAGE_NO_PROXY,
+                    PCWSTR::null(),
+                    PCWSTR::null(),
+                )
+            }
+            .map_err(HResult::from)?;
+            // SAFETY: as above.
+            unsafe { job.job.AddFile(&remote, &local) }.map_err(HResult::from)?;
+        }
+        Ok(Box::new(job))
     }
 }
 
@@ -106,6 +152,60 @@ impl ProviderJob for RealJob {
             unsafe { self.job.TakeOwnership() }.map_or_else(|e| e.code(), |()| HRESULT(0)),
         )
     }
+
+    fn resume(&self) -> HResult {
+        // SAFETY: a live job interface we own.
+        HResult::from(unsafe { self.job.Resume() }.map_or_else(|e| e.code(), |()| HRESULT(0)))
+    }
+
+    fn wait_for_transfer(&self) -> Answer {
+        let mut state = BG_JOB_STATE_QUEUED;
+        for _ in 0..600 {
+            // SAFETY: a live job interface we own.
+            state = match unsafe { self.job.GetState() } {
+                Ok(s) => s,
+                Err(e) => return Answer::bare(HResult::from(e)),
+            };
+            if matches!(
+                state,
+                BG_JOB_STATE_TRANSFERRED | BG_JOB_STATE_ERROR | BG_JOB_STATE_TRANSIENT_ERROR
+            ) {
+                break;
+            }
+            std::thread::sleep(core::time::Duration::from_millis(100));
+        }
+        let mut code = HRESULT(0);
+        if matches!(state, BG_JOB_STATE_ERROR | BG_JOB_STATE_TRANSIENT_ERROR) {
+            // SAFETY: a live job interface; `GetError` gives an error object in these
+            // states, whose out-parameters are two live locals.
+            if let Ok(error) = unsafe { self.job.GetError() } {
+                let mut context = Default::default();
+                // SAFETY: as above.
+                let _ = unsafe { error.GetError(&mut context, &mut code) };
+            }
+        }
+        Answer {
+            hresult: HResult::from(code),
+            value: state_of(state)
+                .map_or_else(|| format!("state {}", state.0), |s| s.name().to_string()),
+        }
+    }
+}
+
+/// The model's name for a `BG_JOB_STATE`.
+fn state_of(state: BG_JOB_STATE) -> Option<JobState> {
+    Some(match state {
+        BG_JOB_STATE_QUEUED => JobState::Queued,
+        BG_JOB_STATE_CONNECTING => JobState::Connecting,
+        BG_JOB_STATE_TRANSFERRING => JobState::Transferring,
+        BG_JOB_STATE_SUSPENDED => JobState::Suspended,
+        BG_JOB_STATE_ERROR => JobState::Error,
+        BG_JOB_STATE_TRANSIENT_ERROR => JobState::TransientError,
+        BG_JOB_STATE_TRANSFERRED => JobState::Transferred,
+        BG_JOB_STATE_ACKNOWLEDGED => JobState::Acknowledged,
+        BG_JOB_STATE_CANCELLED => JobState::Cancelled,
+        _ => return None,
+    })
 }
 
 /// The model's own COM object ([`ComJob`]) under `profile`: against the runner's model it
@@ -124,7 +224,12 @@ impl Provider for ModelObject {
         format!("the model's COM object ({})", self.profile.release)
     }
 
-    fn create_job(&self) -> Result<Box<dyn ProviderJob>, HResult> {
+    /// The model's COM object answers the interface and the job methods; it does not
+    /// transfer files, so a job with `url` is refused (`E_NOTIMPL`).
+    fn create_job(&self, url: Option<&str>) -> Result<Box<dyn ProviderJob>, HResult> {
+        if url.is_some() {
+            return Err(HResult::E_NOTIMPL);
+        }
         let owner = WindowsToken::caller().map_err(|e| e.code().unwrap_or(HResult::E_FAIL))?;
         Ok(Box::new(ModelJob(ComJob::new(Job::new(
             self.profile,
@@ -149,5 +254,13 @@ impl ProviderJob for ModelJob {
             Ok(caller) => self.0.update(|job| job.take_ownership(&caller)).hresult(),
             Err(e) => e.code().unwrap_or(HResult::E_FAIL),
         }
+    }
+
+    fn resume(&self) -> HResult {
+        self.0.update(|job| job.resume()).hresult()
+    }
+
+    fn wait_for_transfer(&self) -> Answer {
+        Answer::bare(HResult::E_NOTIMPL)
     }
 }

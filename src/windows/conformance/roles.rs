@@ -2,7 +2,10 @@
 
 use alloc::format;
 use alloc::string::{String, ToString};
-use core::fmt;
+
+use crate::calibration::Casting;
+pub use crate::calibration::Role;
+use crate::token::TokenInfo;
 
 use windows::Win32::Foundation::HANDLE;
 use windows::Win32::Security::{LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, LogonUserW};
@@ -12,58 +15,6 @@ use crate::hresult::HResult;
 use crate::sid::Sid;
 use crate::token::IntegrityLevel;
 use crate::windows::{ImpersonationLevel, TokenError, TokenKind, WindowsToken};
-
-/// A part a scenario casts onto a real token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Role {
-    /// The runner's own token (the process token).
-    Current,
-    /// The same user with Administrators deny-only: not an administrator (T-5).
-    Filtered,
-    /// The filtered user at Low integrity (T-8; A-11).
-    Low,
-    /// The runner's token at identification level: readable, not usable.
-    Identify,
-    /// A second local account, logged on with `LogonUserW` (A-5: another user's job).
-    Other,
-    /// LocalSystem, when the runner itself runs as SYSTEM.
-    System,
-}
-
-impl Role {
-    /// Every role, in table order.
-    pub const ALL: &'static [Role] = &[
-        Role::Current,
-        Role::Filtered,
-        Role::Low,
-        Role::Identify,
-        Role::Other,
-        Role::System,
-    ];
-
-    /// The role's name in tables and reports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Role::Current => "current",
-            Role::Filtered => "filtered",
-            Role::Low => "low",
-            Role::Identify => "identify",
-            Role::Other => "other",
-            Role::System => "system",
-        }
-    }
-
-    const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// The roles cast onto this machine's tokens, and why the others could not be.
 #[derive(Debug)]
@@ -149,11 +100,25 @@ impl Cast {
     }
 
     /// The token cast for `role`, or why there is none.
-    pub fn token(&self, role: Role) -> Result<&WindowsToken, &str> {
+    pub fn windows_token(&self, role: Role) -> Result<&WindowsToken, &str> {
         match &self.tokens[role.index()] {
             Some(t) => Ok(t),
             None => Err(self.reasons[role.index()].as_deref().unwrap_or("not cast")),
         }
+    }
+}
+
+impl Casting for Cast {
+    /// The snapshot of the role's Windows token (what the model reads of it).
+    fn token(&self, role: Role) -> Result<TokenInfo, String> {
+        self.windows_token(role)
+            .map(WindowsToken::snapshot)
+            .map_err(ToString::to_string)
+    }
+
+    fn can_impersonate(&self, role: Role) -> bool {
+        self.windows_token(role)
+            .is_ok_and(WindowsToken::allows_impersonation)
     }
 }
 

@@ -1,9 +1,82 @@
-//! The steps and the scenarios the runner plays.
+//! The roles, steps and scenarios the conformance runner plays and calibration reads.
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::Role;
+/// A part a scenario casts onto a token: on Windows a real token the runner makes
+/// (`windows::conformance::Cast`), elsewhere a plain token ([`ModelCast`](super::ModelCast)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Role {
+    /// The runner's own token (the process token): on hosted runners an elevated
+    /// administrator.
+    Current,
+    /// The same user with Administrators deny-only: not an administrator (T-5).
+    Filtered,
+    /// The filtered user at Low integrity (T-8; A-11).
+    Low,
+    /// The runner's token at identification level: readable, not usable.
+    Identify,
+    /// A second local account, a standard user (A-5: another user's job).
+    Other,
+    /// LocalSystem, when the runner itself runs as SYSTEM.
+    System,
+}
+
+impl Role {
+    /// Every role, in table order.
+    pub const ALL: &'static [Role] = &[
+        Role::Current,
+        Role::Filtered,
+        Role::Low,
+        Role::Identify,
+        Role::Other,
+        Role::System,
+    ];
+
+    /// The role's name in tables and reports, and its token's name in the oracle
+    /// scenario.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Role::Current => "current",
+            Role::Filtered => "filtered",
+            Role::Low => "low",
+            Role::Identify => "identify",
+            Role::Other => "other",
+            Role::System => "system",
+        }
+    }
+
+    /// The role's place in [`Role::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The job a scenario starts from: what the runner sets up before the first step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Setup {
+    /// A download job with no file: all the interface's own rules need.
+    #[default]
+    Empty,
+    /// A download job with one file from a local HTTP server that asks for no
+    /// authentication, connecting directly (`BG_JOB_PROXY_USAGE_NO_PROXY`).
+    HttpDownload,
+}
+
+impl Setup {
+    /// Whether the job transfers, so that the provider must serve a file.
+    pub const fn transfers(self) -> bool {
+        !matches!(self, Setup::Empty)
+    }
+}
 
 /// One step of a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +126,11 @@ pub enum Step {
         /// Who takes the job.
         by: Role,
     },
+    /// `IBackgroundCopyJob::Resume` by the runner (L-9).
+    Resume,
+    /// Wait until the transfer the last `Resume` queued ends: the answer is the job's
+    /// error (`S_OK` when none) and its state (X-5; Q-8).
+    Transfer,
 }
 
 impl Step {
@@ -67,10 +145,9 @@ impl Step {
 
     /// The step as the oracle writes it: roles are token names, handles numbers; a
     /// token that cannot impersonate (identification level) sets no token.
-    /// `None` when a role it names is not cast.
-    pub(super) fn oracle_step(self, cast: &super::Cast) -> Option<crate::scenario::Step> {
+    pub fn oracle_step(self, cast: &dyn super::Casting) -> crate::scenario::Step {
         use crate::scenario::Step as Oracle;
-        Some(match self {
+        match self {
             Step::QueryInterface { caller, handle } => {
                 Oracle::query_interface(caller.name(), handle as u64)
             }
@@ -86,7 +163,7 @@ impl Step {
             Step::SetToken { handle, helper } => Oracle::SetHelperToken {
                 handle: (handle as u64).into(),
                 impersonating: helper.name().into(),
-                can_impersonate: Some(cast.token(helper).ok()?.allows_impersonation()),
+                can_impersonate: Some(cast.can_impersonate(helper)),
                 level: None,
             },
             Step::Clear { handle } => Oracle::ClearHelperToken {
@@ -99,10 +176,16 @@ impl Step {
             },
             Step::Cancel => Oracle::cancel(),
             Step::TakeOwnership { by } => Oracle::take_ownership(by.name()),
-        })
+            Step::Resume => Oracle::Resume {
+                caller: None,
+                level: None,
+            },
+            Step::Transfer => Oracle::Transfer {},
+        }
     }
 
-    pub(super) fn handle(self) -> usize {
+    /// The handle the step goes through (0 for the job's own methods).
+    pub fn handle(self) -> usize {
         match self {
             Step::QueryInterface { handle, .. }
             | Step::SetFlags { handle, .. }
@@ -110,7 +193,7 @@ impl Step {
             | Step::SetToken { handle, .. }
             | Step::Clear { handle }
             | Step::GetSid { handle } => handle,
-            Step::Cancel | Step::TakeOwnership { .. } => 0,
+            Step::Cancel | Step::TakeOwnership { .. } | Step::Resume | Step::Transfer => 0,
         }
     }
 }
@@ -132,6 +215,8 @@ impl fmt::Display for Step {
             Step::GetSid { handle } => write!(f, "h{handle}.GetHelperTokenSid"),
             Step::Cancel => f.write_str("job.Cancel"),
             Step::TakeOwnership { by } => write!(f, "job.TakeOwnership as {by}"),
+            Step::Resume => f.write_str("job.Resume"),
+            Step::Transfer => f.write_str("wait for the transfer"),
         }
     }
 }
@@ -147,6 +232,8 @@ pub struct Scenario {
     pub rules: &'static [&'static str],
     /// Who creates the job.
     pub owner: Role,
+    /// The job the runner sets up before the first step.
+    pub setup: Setup,
     /// The calls, in order.
     pub steps: &'static [Step],
 }
@@ -176,6 +263,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "interface-available",
         rules: &["A-2", "A-3"],
+        setup: Setup::Empty,
         owner: Role::Current,
         steps: &[Qi {
             caller: Role::Current,
@@ -185,6 +273,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "owner-flags-and-token",
         rules: &["A-1", "A-5", "A-8", "L-1", "L-2", "L-3", "L-4"],
+        setup: Setup::Empty,
         owner: Role::Current,
         steps: &[
             Qi {
@@ -216,6 +305,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "unknown-flag-bits",
         rules: &["T-1", "Q-1"],
+        setup: Setup::Empty,
         owner: Role::Current,
         steps: &[
             Qi {
@@ -237,6 +327,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "cancelled-job",
         rules: &["T-7", "Q-3"],
+        setup: Setup::Empty,
         owner: Role::Current,
         steps: &[
             Qi {
@@ -264,6 +355,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "take-ownership",
         rules: &["L-7", "Q-6", "A-11"],
+        setup: Setup::Empty,
         owner: Role::Current,
         steps: &[
             Qi {
@@ -288,6 +380,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "take-another-users-job",
         rules: &["L-7", "A-5", "Q-6"],
+        setup: Setup::Empty,
         owner: Role::Other,
         steps: &[
             Qi {
@@ -310,6 +403,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "non-admin-owner-vetoes",
         rules: &["A-5", "A-6", "A-7"],
+        setup: Setup::Empty,
         owner: Role::Filtered,
         steps: &[
             Qi {
@@ -347,6 +441,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "identity-taken-at-query-interface",
         rules: &["A-1", "A-7"],
+        setup: Setup::Empty,
         owner: Role::Filtered,
         steps: &[
             Qi {
@@ -371,6 +466,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "identification-level-client",
         rules: &["A-9", "A-10"],
+        setup: Setup::Empty,
         owner: Role::Current,
         steps: &[
             Qi {
@@ -387,6 +483,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "low-integrity-caller",
         rules: &["A-11", "Q-9"],
+        setup: Setup::Empty,
         owner: Role::Filtered,
         steps: &[
             Qi {
@@ -407,6 +504,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "elevated-job-filtered-caller",
         rules: &["A-11", "Q-9"],
+        setup: Setup::Empty,
         owner: Role::Current,
         steps: &[
             Qi {
@@ -423,6 +521,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "another-users-job",
         rules: &["A-4", "A-5", "A-8", "Q-2"],
+        setup: Setup::Empty,
         owner: Role::Other,
         steps: &[
             Qi {
@@ -449,6 +548,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "system-job",
         rules: &["A-11", "A-5"],
+        setup: Setup::Empty,
         owner: Role::System,
         steps: &[
             Qi {
@@ -460,6 +560,59 @@ pub const SCENARIOS: &[Scenario] = &[
                 handle: 0,
                 flags: 0x1,
             },
+        ],
+    },
+    Scenario {
+        name: "helper-flags-without-a-token",
+        rules: &["L-6", "L-14", "X-5", "Q-8"],
+        setup: Setup::HttpDownload,
+        owner: Role::Current,
+        steps: &[
+            Qi {
+                caller: Role::Current,
+                handle: 0,
+            },
+            // NETWORK alone: no access of a plain download routes to the helper.
+            SetFlags {
+                handle: 0,
+                flags: 0x2,
+            },
+            Step::Resume,
+            Step::Transfer,
+        ],
+    },
+    Scenario {
+        name: "legacy-admin-sets-token-on-users-job",
+        rules: &["A-4", "Q-7"],
+        setup: Setup::Empty,
+        owner: Role::Filtered,
+        steps: &[
+            Qi {
+                caller: Role::Current,
+                handle: 0,
+            },
+            SetToken {
+                handle: 0,
+                helper: Role::Current,
+            },
+            GetSid { handle: 0 },
+        ],
+    },
+    Scenario {
+        name: "legacy-user-sets-token-on-admins-job",
+        rules: &["A-4", "Q-7", "Q-9"],
+        setup: Setup::Empty,
+        owner: Role::Current,
+        steps: &[
+            Qi {
+                caller: Role::Filtered,
+                handle: 0,
+            },
+            SetToken {
+                handle: 0,
+                helper: Role::Filtered,
+            },
+            GetSid { handle: 0 },
         ],
     },
 ];
