@@ -475,6 +475,9 @@ pub use plain::TokenInfo;
 #[cfg(feature = "alloc")]
 mod plain;
 
+#[cfg(all(feature = "serde", feature = "alloc"))]
+pub(crate) mod shorthand;
+
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
