@@ -469,6 +469,32 @@ fn shorthand_tokens_and_named_attributes_answer_as_written_out() {
     assert_eq!(answered["job"]["owner"], "S-1-5-20");
 }
 
+/// `docs/oracle.md`'s example tokens are tokens the oracle reads, as the text says.
+#[test]
+fn the_documented_example_tokens_read_as_described() {
+    use bits_helper_token::scenario::Scenario;
+    use bits_helper_token::token::{IntegrityLevel, TokenInfo};
+    use bits_helper_token::{Identity, Sid};
+    let doc = include_str!("../docs/oracle.md");
+    let example = doc
+        .split_once("**`tokens`**")
+        .and_then(|(_, r)| r.split_once("```json\n"))
+        .and_then(|(_, r)| r.split_once("\n```"))
+        .map(|(json, _)| json)
+        .expect("docs/oracle.md shows example tokens");
+    let line = format!(r#"{{"tokens": {{{example}}}, "job": {{"owner": "svc"}}, "steps": []}}"#);
+    assert!(answer(&line).is_ok(), "{line}");
+    let s: Scenario = serde_json::from_str(&line).unwrap();
+    let admin: Sid = "S-1-5-21-1-2-3-500".parse().unwrap();
+    assert_eq!(s.tokens["svc"], TokenInfo::network_service());
+    assert_eq!(s.tokens["admin"], TokenInfo::elevated_administrator(admin));
+    assert_eq!(
+        Identity::of(&s.tokens["alice_low"]).integrity,
+        IntegrityLevel::Low
+    );
+    assert_eq!(s.tokens["alice_low"].groups[0].attributes.bits(), 0x60);
+}
+
 /// An unknown shorthand, a shorthand that needs a SID, and an unknown or repeated attribute
 /// name are lines that are not scenarios: the error says the line, the column and the name.
 #[test]
