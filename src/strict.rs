@@ -69,23 +69,24 @@ pub(crate) fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d.deserialize_seq(V(PhantomData, element))
 }
 
-/// A JSON object whose values are JSON objects, refusing a key given twice; an error names
-/// the map and the key (`tokens."alice"`).
-pub(crate) fn unique_objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+/// A JSON object (`expecting` says of what) whose values are `T`s, refusing a key given
+/// twice; an error names the map and the key (`tokens."alice"`).
+pub(crate) fn unique_map<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
     map: &'static str,
+    expecting: &'static str,
 ) -> Result<BTreeMap<String, T>, D::Error> {
-    struct V<T>(PhantomData<T>, &'static str);
+    struct V<T>(PhantomData<T>, &'static str, &'static str);
     impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
         type Value = BTreeMap<String, T>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON object of JSON objects")
+            f.write_str(self.2)
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(key) = map.next_key::<String>()? {
-                let value = match map.next_value::<Object<T>>() {
-                    Ok(Object(v)) => v,
+                let value = match map.next_value::<T>() {
+                    Ok(v) => v,
                     Err(e) => return Err(A::Error::custom(format!("{}.{key:?}: {e}", self.1))),
                 };
                 if out.contains_key(&key) {
@@ -99,5 +100,5 @@ pub(crate) fn unique_objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
             Ok(out)
         }
     }
-    d.deserialize_map(V(PhantomData, map))
+    d.deserialize_map(V(PhantomData, map, expecting))
 }

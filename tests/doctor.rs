@@ -361,3 +361,45 @@ fn each_piece_of_advice_names_its_rule() {
         }
     }
 }
+
+/// The doctor's input is the oracle's scenario: its tokens take the same shorthands, and its
+/// diagnosis is the one of the tokens written out.
+#[test]
+fn the_doctors_tokens_take_the_oracles_shorthands() {
+    use bits_helper_token::token::TokenInfo;
+    let short = r#"{"tokens": {"svc": "network_service", "me": {"administrator": "S-1-5-21-1-2-3-500"}},
+        "job": {"owner": "svc", "state": "queued"}, "caller": "me"}"#;
+    let me: Sid = "S-1-5-21-1-2-3-500".parse().unwrap();
+    let long = serde_json::to_string(&json!({
+        "tokens": {
+            "svc": TokenInfo::network_service(),
+            "me": TokenInfo::elevated_administrator(me),
+        },
+        "job": {"owner": "svc", "state": "queued"},
+        "caller": "me"
+    }))
+    .unwrap();
+    let (short, long) = (
+        Input::from_json_line(short).unwrap(),
+        Input::from_json_line(&long).unwrap(),
+    );
+    assert_eq!(short, long);
+    assert_eq!(
+        short.scenario.tokens["me"],
+        TokenInfo::elevated_administrator(me)
+    );
+    let d = doctor::diagnose(&short).unwrap();
+    assert_eq!(
+        d.to_json_line(1),
+        doctor::diagnose(&long).unwrap().to_json_line(1)
+    );
+    let e = Input::from_json_line(
+        r#"{"tokens": {"me": "admin"}, "job": {"owner": "me"}, "caller": "me"}"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains(r#"unknown token shorthand "admin""#),
+        "{e}"
+    );
+    assert_eq!((e.line(), e.column()), (1, 25));
+}

@@ -111,6 +111,73 @@ fn t4_tokens_and_identities() {
     assert!(from_str::<Identity>(r#"{"sid": "S-1-5-18"}"#).is_err());
 }
 
+/// T-4: a group's attributes are read from the number or from the flags' names, each name
+/// at most once; they are always written as the number.
+#[test]
+fn t4_group_attributes_by_name_read_as_the_number_and_are_written_as_it() {
+    let named = |names: &str| {
+        from_str::<TokenInfo>(&format!(
+            r#"{{"user": "S-1-5-21-1-2-3-1001", "groups": [{{"sid": "S-1-5-32-544", "attributes": {names}}}]}}"#
+        ))
+    };
+    for (names, number) in [
+        (r#"["enabled", "enabled_by_default", "mandatory"]"#, 0x7),
+        (
+            r#"["mandatory", "enabled_by_default", "enabled", "owner"]"#,
+            0xF,
+        ),
+        (r#"["deny_only"]"#, 0x10),
+        (r#"["integrity", "integrity_enabled"]"#, 0x60),
+        (r#"["resource"]"#, 0x2000_0000),
+        (r#"["logon_id", "enabled"]"#, 0xC000_0004),
+        ("[]", 0),
+    ] {
+        let by_name = named(names).unwrap_or_else(|e| panic!("{names}: {e}"));
+        let by_number = named(&number.to_string()).unwrap();
+        assert_eq!(by_name, by_number, "{names}");
+        assert_eq!(by_name.groups[0].attributes.bits(), number, "{names}");
+        let written = to_value(&by_name).unwrap();
+        assert_eq!(written["groups"][0]["attributes"], json!(number), "{names}");
+    }
+    // The number keeps its unknown bits, and its range.
+    assert_eq!(
+        named("4294967295").unwrap().groups[0].attributes.bits(),
+        u32::MAX
+    );
+    // Refused, saying what: an unknown name, a name twice, a name that is not a string, a
+    // bare name, and numbers out of range or with a fraction.
+    let all = r#"expected one of "mandatory", "enabled_by_default", "enabled", "owner", "deny_only", "integrity", "integrity_enabled", "resource", "logon_id" (group attribute)"#;
+    for (names, said) in [
+        (
+            r#"["enabled", "use_for_deny_only"]"#,
+            format!(r#"invalid value: string "use_for_deny_only", {all}"#),
+        ),
+        (
+            r#"["enabled", "owner", "enabled"]"#,
+            r#"group attribute "enabled" is named twice"#.to_string(),
+        ),
+        (
+            r#"["enabled", 4]"#,
+            format!("invalid type: integer `4`, {all}"),
+        ),
+        (
+            r#""enabled""#,
+            r#"invalid type: string "enabled", expected a u32 or a list of group attribute names"#
+                .to_string(),
+        ),
+        ("-1", "invalid value: integer `-1`".to_string()),
+        (
+            "4294967296",
+            "invalid value: integer `4294967296`".to_string(),
+        ),
+        ("7.0", "invalid type: floating point `7.0`".to_string()),
+        ("null", "invalid type: null".to_string()),
+    ] {
+        let e = named(names).unwrap_err().to_string();
+        assert!(e.contains(&said), "{names}: {e}");
+    }
+}
+
 #[test]
 fn a3_profile_and_knobs() {
     assert_eq!(

@@ -412,6 +412,126 @@ fn explanations_come_on_request_with_the_facts() {
     assert_eq!(stripped["results"][1], plain["results"][1]);
 }
 
+/// A scenario whose tokens are shorthands, with group attributes by name, answers exactly
+/// as the same scenario written out in full (docs/oracle.md, `tokens`).
+#[test]
+fn shorthand_tokens_and_named_attributes_answer_as_written_out() {
+    let admin = r#"{"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-1-0", "attributes": 7}, {"sid": "S-1-5-32-544", "attributes": 15}, {"sid": "S-1-5-32-545", "attributes": 7}, {"sid": "S-1-5-4", "attributes": 7}, {"sid": "S-1-5-11", "attributes": 7}]}"#;
+    let filtered = admin.replace(
+        r#""S-1-5-32-544", "attributes": 15"#,
+        r#""S-1-5-32-544", "attributes": 16"#,
+    );
+    let named = admin
+        .replace(
+            r#""attributes": 7"#,
+            r#""attributes": ["mandatory", "enabled_by_default", "enabled"]"#,
+        )
+        .replace(
+            r#""attributes": 15"#,
+            r#""attributes": ["enabled", "owner", "mandatory", "enabled_by_default"]"#,
+        );
+    let user = r#"{"user": "S-1-5-21-1-2-3-1002", "groups": [{"sid": "S-1-1-0", "attributes": 7}, {"sid": "S-1-5-32-545", "attributes": 7}, {"sid": "S-1-5-4", "attributes": 7}, {"sid": "S-1-5-11", "attributes": 7}]}"#;
+    let service = r#"{"user": "S-1-5-20", "groups": [{"sid": "S-1-1-0", "attributes": 7}, {"sid": "S-1-5-32-545", "attributes": 7}, {"sid": "S-1-5-6", "attributes": 7}, {"sid": "S-1-5-11", "attributes": 7}]}"#;
+    let steps = r#""job": {"owner": "svc"}, "steps": [
+        {"op": "query_interface", "caller": "svc", "handle": 1},
+        {"op": "set_helper_token", "handle": 1, "impersonating": "admin"},
+        {"op": "set_helper_token", "handle": 1, "impersonating": "filtered"},
+        {"op": "set_helper_token_flags", "handle": 1, "flags": 2},
+        {"op": "get_helper_token_sid", "handle": 1},
+        {"op": "query_interface", "caller": "boss", "handle": 2},
+        {"op": "set_helper_token", "handle": 2, "impersonating": "helper"},
+        {"op": "query_interface", "caller": "helper", "handle": 3},
+        {"op": "get_helper_token_flags", "handle": 3},
+        {"op": "route", "access": "server_challenge"}]}"#;
+    let short = format!(
+        r#"{{"tokens": {{"svc": "network_service", "admin": {{"administrator": "S-1-5-21-1-2-3-500"}},
+            "filtered": {{"filtered_administrator": "S-1-5-21-1-2-3-500"}}, "boss": {named},
+            "helper": {{"standard_user": "S-1-5-21-1-2-3-1002"}}}}, {steps}"#
+    );
+    let long = format!(
+        r#"{{"tokens": {{"svc": {service}, "admin": {admin}, "filtered": {filtered}, "boss": {admin},
+            "helper": {user}}}, {steps}"#
+    );
+    let (short, long) = (short.replace('\n', ""), long.replace('\n', ""));
+    let answered = answer(&short).unwrap();
+    assert_eq!(answered, answer(&long).unwrap());
+    // And the answers are the rules': A-7 vetoes the administrator, not the filtered one,
+    // which its owner may set (A-5).
+    let rules: Vec<&str> = answered["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(&rules[..3], ["A-1", "A-7", "A-5"]);
+    assert_eq!(answered["results"][2]["name"], "S_OK");
+    assert_eq!(answered["results"][4]["value"], "S-1-5-21-1-2-3-500");
+    assert_eq!(answered["job"]["owner"], "S-1-5-20");
+}
+
+/// `docs/oracle.md`'s example tokens are tokens the oracle reads, as the text says.
+#[test]
+fn the_documented_example_tokens_read_as_described() {
+    use bits_helper_token::scenario::Scenario;
+    use bits_helper_token::token::{IntegrityLevel, TokenInfo};
+    use bits_helper_token::{Identity, Sid};
+    let doc = include_str!("../docs/oracle.md");
+    let example = doc
+        .split_once("**`tokens`**")
+        .and_then(|(_, r)| r.split_once("```json\n"))
+        .and_then(|(_, r)| r.split_once("\n```"))
+        .map(|(json, _)| json)
+        .expect("docs/oracle.md shows example tokens");
+    let line = format!(r#"{{"tokens": {{{example}}}, "job": {{"owner": "svc"}}, "steps": []}}"#);
+    assert!(answer(&line).is_ok(), "{line}");
+    let s: Scenario = serde_json::from_str(&line).unwrap();
+    let admin: Sid = "S-1-5-21-1-2-3-500".parse().unwrap();
+    assert_eq!(s.tokens["svc"], TokenInfo::network_service());
+    assert_eq!(s.tokens["admin"], TokenInfo::elevated_administrator(admin));
+    assert_eq!(
+        Identity::of(&s.tokens["alice_low"]).integrity,
+        IntegrityLevel::Low
+    );
+    assert_eq!(s.tokens["alice_low"].groups[0].attributes.bits(), 0x60);
+}
+
+/// An unknown shorthand, a shorthand that needs a SID, and an unknown or repeated attribute
+/// name are lines that are not scenarios: the error says the line, the column and the name.
+#[test]
+fn unknown_shorthands_and_attribute_names_are_refused_with_line_and_column() {
+    for (line, column, said) in [
+        (
+            r#"{"tokens": {"svc": "root"}, "job": {"owner": "svc"}, "steps": []}"#,
+            25,
+            r#"tokens."svc": unknown token shorthand "root"; expected a token object {"user": SID, …}, "local_system", "local_service", "network_service", {"standard_user": SID}, {"administrator": SID} or {"filtered_administrator": SID}"#,
+        ),
+        (
+            r#"{"tokens": {"svc": "standard_user"}, "job": {"owner": "svc"}, "steps": []}"#,
+            34,
+            r#"tokens."svc": token shorthand "standard_user" needs the user's SID"#,
+        ),
+        (
+            r#"{"tokens": {"svc": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544", "attributes": ["enabled", "deny"]}]}}, "job": {"owner": "svc"}, "steps": []}"#,
+            107,
+            r#"tokens."svc": group 1: invalid value: string "deny", expected one of "mandatory""#,
+        ),
+        (
+            r#"{"tokens": {"svc": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544", "attributes": ["owner", "owner"]}]}}, "job": {"owner": "svc"}, "steps": []}"#,
+            107,
+            r#"tokens."svc": group 1: group attribute "owner" is named twice"#,
+        ),
+    ] {
+        let err = answer(line).expect_err(line);
+        let prefix = format!("line 7, column {column}: invalid scenario: ");
+        assert!(err.starts_with(&prefix), "{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(
+            !err.contains(" at line "),
+            "the position is said once: {err}"
+        );
+    }
+}
+
 /// `docs/oracle.md` "A worked example": the `echo '…'` line, answered, is the JSON block
 /// below it.
 #[test]

@@ -331,11 +331,12 @@ fn tokens_and_steps_of_the_wrong_shape_are_refused_saying_what_is_expected() {
     });
     assert!(serde_json::from_value::<Scenario>(base.clone()).is_ok());
     for (field, bad, expected) in [
-        ("tokens", json!(5), "expected a JSON object of JSON objects"),
+        ("tokens", json!(5), "expected a JSON object of tokens"),
+        ("tokens", json!([]), "expected a JSON object of tokens"),
         (
             "tokens",
-            json!([]),
-            "expected a JSON object of JSON objects",
+            json!({"svc": 5}),
+            r#"tokens."svc": invalid type: integer `5`, expected a JSON object (a token) or a token shorthand"#,
         ),
         ("steps", json!(5), "expected an array of JSON objects"),
         ("steps", json!({}), "expected an array of JSON objects"),
@@ -346,5 +347,98 @@ fn tokens_and_steps_of_the_wrong_shape_are_refused_saying_what_is_expected() {
             .unwrap_err()
             .to_string();
         assert!(e.contains(expected), "{field}: {bad}: {e}");
+    }
+}
+
+/// A token of `tokens` may be a well-known token's shorthand (docs/oracle.md): each stands
+/// for exactly what the `TokenInfo` constructor of its name builds.
+#[test]
+fn each_token_shorthand_is_its_constructors_token() {
+    let user = || "S-1-5-21-1-2-3-1001".parse::<Sid>().unwrap();
+    let read = |tokens: serde_json::Value| {
+        serde_json::from_value::<Scenario>(json!({
+            "tokens": tokens,
+            "job": {"owner": "svc"},
+            "steps": []
+        }))
+    };
+    let s = read(json!({
+        "svc": "network_service",
+        "system": "local_system",
+        "local": "local_service",
+        "alice": {"standard_user": "S-1-5-21-1-2-3-1001"},
+        "boss": {"administrator": "S-1-5-21-1-2-3-1001"},
+        "filtered": {"filtered_administrator": "S-1-5-21-1-2-3-1001"},
+        "longhand": {"user": "S-1-5-21-1-2-3-1001", "logon": "batch"}
+    }))
+    .unwrap();
+    let expected = [
+        ("svc", TokenInfo::network_service()),
+        ("system", TokenInfo::local_system()),
+        ("local", TokenInfo::local_service()),
+        ("alice", TokenInfo::standard_user(user())),
+        ("boss", TokenInfo::elevated_administrator(user())),
+        ("filtered", TokenInfo::filtered_administrator(user())),
+        (
+            "longhand",
+            TokenInfo::new(user(), vec![]).with_logon(LogonType::Batch),
+        ),
+    ];
+    assert_eq!(s.tokens.len(), expected.len());
+    for (name, token) in expected {
+        assert_eq!(s.tokens[name], token, "{name}");
+    }
+    // What the shorthands stand for, as the rules see it (T-5, T-9).
+    assert!(s.tokens["boss"].identity().admin && s.tokens["boss"].identity().elevated);
+    assert!(!s.tokens["filtered"].identity().admin);
+    assert!(s.tokens["system"].identity().admin);
+    // Written back, a shorthand is the token object it stands for.
+    let written = serde_json::to_value(&s).unwrap();
+    assert_eq!(
+        written["tokens"]["svc"],
+        serde_json::to_value(TokenInfo::network_service()).unwrap()
+    );
+    assert_eq!(serde_json::from_value::<Scenario>(written).unwrap(), s);
+
+    // Refused, naming the shorthand and listing the accepted ones.
+    let accepted = r#"expected a token object {"user": SID, …}, "local_system", "local_service", "network_service", {"standard_user": SID}, {"administrator": SID} or {"filtered_administrator": SID}"#;
+    for (tokens, said) in [
+        (
+            json!({"svc": "superuser"}),
+            format!(r#"tokens."svc": unknown token shorthand "superuser"; {accepted}"#),
+        ),
+        (
+            json!({"svc": {"admin": "S-1-5-21-1-2-3-1001"}}),
+            format!(r#"tokens."svc": unknown token field or shorthand "admin"; {accepted}"#),
+        ),
+        (
+            json!({"svc": "administrator"}),
+            r#"tokens."svc": token shorthand "administrator" needs the user's SID: {"administrator": SID}"#.to_string(),
+        ),
+        (
+            json!({"svc": {"standard_user": "S-1-5-21-1-2-3-1001", "logon": "batch"}}),
+            r#"tokens."svc": token shorthand {"standard_user": SID} stands alone (found "logon" beside it)"#.to_string(),
+        ),
+        (
+            json!({"svc": {"administrator": 500}}),
+            r#"tokens."svc": invalid type: integer `500`"#.to_string(),
+        ),
+    ] {
+        let e = read(tokens.clone()).unwrap_err().to_string();
+        assert!(e.contains(&said), "{tokens}\n  got: {e}\n  want: {said}");
+    }
+    // A shorthand beside a token field is refused in either order, naming both.
+    for token in [
+        r#"{"administrator": "S-1-5-21-1-2-3-500", "groups": []}"#,
+        r#"{"groups": [], "administrator": "S-1-5-21-1-2-3-500"}"#,
+        r#"{"groups": [], "user": "S-1-5-20", "administrator": "S-1-5-21-1-2-3-500"}"#,
+    ] {
+        let line =
+            format!(r#"{{"tokens": {{"svc": {token}}}, "job": {{"owner": "svc"}}, "steps": []}}"#);
+        let e = serde_json::from_str::<Scenario>(&line)
+            .unwrap_err()
+            .to_string();
+        let said = r#"tokens."svc": token shorthand {"administrator": SID} stands alone (found "groups" beside it)"#;
+        assert!(e.contains(said), "{token}\n  got: {e}");
     }
 }

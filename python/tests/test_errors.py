@@ -27,6 +27,11 @@ BAD_LINES = {
     "a SID with a leading zero": '{"tokens": {"a": {"user": "S-1-5-020"}}, "job": {"owner": "a"}, "steps": []}',
     "an unknown name": '{"release": "win11", "tokens": {"a": {"user": "S-1-5-20"}}, "job": {"owner": "a"}, "steps": []}',
     "a float for a DWORD": '{"tokens": {"a": {"user": "S-1-5-20"}}, "job": {"owner": "a"}, "steps": [{"op": "query_interface", "caller": "a", "handle": 1}, {"op": "set_helper_token_flags", "handle": 1, "flags": 2.0}]}',
+    "an unknown token shorthand": '{"tokens": {"a": "root"}, "job": {"owner": "a"}, "steps": []}',
+    "a person's shorthand without its SID": '{"tokens": {"a": "administrator"}, "job": {"owner": "a"}, "steps": []}',
+    "a person's shorthand beside a field": '{"tokens": {"a": {"administrator": "S-1-5-21-1-2-3-500", "logon": "batch"}}, "job": {"owner": "a"}, "steps": []}',
+    "an unknown group attribute": '{"tokens": {"a": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544", "attributes": ["enabled", "deny"]}]}}, "job": {"owner": "a"}, "steps": []}',
+    "a group attribute twice": '{"tokens": {"a": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544", "attributes": ["owner", "owner"]}]}}, "job": {"owner": "a"}, "steps": []}',
     "a group without attributes": '{"tokens": {"a": {"user": "S-1-5-20", "groups": [{"sid": "S-1-5-32-544"}]}}, "job": {"owner": "a"}, "steps": []}',
     "an unknown token": '{"tokens": {"a": {"user": "S-1-5-20"}}, "job": {"owner": "b"}, "steps": []}',
     "an unknown handle": '{"tokens": {"a": {"user": "S-1-5-20"}}, "job": {"owner": "a"}, "steps": [{"op": "resume"}, {"op": "get_helper_token_flags", "handle": 7}]}',
@@ -75,6 +80,12 @@ def test_the_errors_say_where() -> None:
     e = error("an unknown step field")
     assert (e.line, e.step) == (1, None)
     assert "step 2: unknown field `extra`" in str(e) and e.column == 119
+    e = error("an unknown token shorthand")
+    assert (e.line, e.column, e.step) == (1, 23, None)
+    assert str(e).startswith('line 1, column 23: invalid scenario: tokens."a": unknown token shorthand "root"; expected ')
+    assert '"local_system"' in str(e) and '{"filtered_administrator": SID}' in str(e)
+    e = error("a group attribute twice")
+    assert 'group 1: group attribute "owner" is named twice' in str(e) and e.column is not None
     e = error("an unknown handle")
     assert (e.line, e.column, e.step) == (1, None, 2)
     assert str(e) == "line 1: step 2: handle 7 is not defined by an earlier query_interface"

@@ -37,7 +37,8 @@ def outcome(f: Any) -> Tuple[str, Any]:
 
 
 NAMES = ["S-1-5-20", "s-1-5-18", "S-1-5-21-1-2-3-500", "alice", "svc", "h1", "resume", "download",
-         "win10_1607", "pre_bits4", "E_FAIL", "0x80070005", "query_interface", "identify", ""]
+         "win10_1607", "pre_bits4", "E_FAIL", "0x80070005", "query_interface", "identify", "",
+         "local_system", "administrator", "enabled", "deny_only"]
 leaf = st.one_of(
     st.none(),
     st.booleans(),
@@ -83,3 +84,38 @@ def test_a_tuple_reads_as_a_list_and_big_ints_as_the_line_has_them() -> None:
     big = copy.deepcopy(v)
     big["steps"] = [{"op": "query_interface", "caller": big["job"]["owner"], "handle": 2**64}]
     assert outcome(lambda: bht.run(big)) == outcome(lambda: json.loads(bht.run_line(bht.scenario_line(big))))
+
+
+def test_shorthand_tokens_and_named_attributes_read_as_written_out() -> None:
+    # docs/oracle.md: a shorthand is its constructor's token; attributes by name are the number.
+    everyone = [{"sid": "S-1-1-0", "attributes": 7}]
+    people = [{"sid": "S-1-5-32-545", "attributes": 7}, {"sid": "S-1-5-4", "attributes": 7}, {"sid": "S-1-5-11", "attributes": 7}]
+    admin = {"user": "S-1-5-21-1-2-3-500", "groups": everyone + [{"sid": "S-1-5-32-544", "attributes": 15}] + people}
+    long = {
+        "tokens": {
+            "svc": {"user": "S-1-5-20", "groups": everyone + [{"sid": "S-1-5-32-545", "attributes": 7}, {"sid": "S-1-5-6", "attributes": 7}, {"sid": "S-1-5-11", "attributes": 7}]},
+            "admin": admin,
+            "alice": {"user": "S-1-5-21-1-2-3-1001", "groups": everyone + people},
+            "low": {"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-16-4096", "attributes": 96}]},
+        },
+        "job": {"owner": "svc"},
+        "steps": [
+            {"op": "query_interface", "caller": "svc", "handle": 1},
+            {"op": "set_helper_token", "handle": 1, "impersonating": "admin"},
+            {"op": "set_helper_token", "handle": 1, "impersonating": "alice"},
+            {"op": "get_helper_token_sid", "handle": 1},
+            {"op": "query_interface", "caller": "low", "handle": 2},
+        ],
+    }
+    short = copy.deepcopy(long)
+    short["tokens"].update(
+        svc="network_service",
+        admin={"administrator": "S-1-5-21-1-2-3-500"},
+        alice={"standard_user": "S-1-5-21-1-2-3-1001"},
+        low={"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-16-4096", "attributes": ["integrity_enabled", "integrity"]}]},
+    )
+    answer = bht.run(short)
+    assert answer == bht.run(long)
+    assert json.loads(bht.run_line(json.dumps(short))) == answer
+    assert [r["rule"] for r in answer["results"][:2]] == ["A-1", "A-7"]  # the administrator is vetoed
+    assert answer["results"][3]["value"] == "S-1-5-21-1-2-3-1001"

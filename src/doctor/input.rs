@@ -115,7 +115,7 @@ struct Wire {
 crate::names::strict_object!(deserialize Wire, "a doctor's input line");
 
 fn tokens<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TokenInfo>, D::Error> {
-    crate::strict::unique_objects(d, "tokens")
+    crate::token::shorthand::tokens(d)
 }
 
 fn steps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {

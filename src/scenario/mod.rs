@@ -222,7 +222,7 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 
 #[cfg(feature = "serde")]
 fn tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TokenInfo>, D::Error> {
-    crate::strict::unique_objects(d, "tokens")
+    crate::token::shorthand::tokens(d)
 }
 
 #[cfg(feature = "serde")]
@@ -263,7 +263,25 @@ impl JobSpec {
 ///
 /// Serialized as the oracle's input line: `{"release": …, "knobs": {…}, "environment":
 /// {…}, "tokens": {NAME: {"user": SID, "groups": […]}}, "job": {…}, "steps": […]}`. Only
-/// `tokens`, `job.owner` and `steps` are required.
+/// `tokens`, `job.owner` and `steps` are required. Read, a token may also be a well-known
+/// token's shorthand, which stands for what the [`TokenInfo`] constructor of that name
+/// builds: `"local_system"`, `"local_service"`, `"network_service"`, `{"standard_user":
+/// SID}`, `{"administrator": SID}` ([`TokenInfo::elevated_administrator`]) or
+/// `{"filtered_administrator": SID}`.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use bits_helper_token::{scenario::Scenario, token::TokenInfo};
+/// let s: Scenario = serde_json::from_str(
+///     r#"{"tokens": {"svc": "network_service", "boss": {"administrator": "S-1-5-21-1-2-3-500"}},
+///         "job": {"owner": "svc"}, "steps": []}"#,
+/// )
+/// .unwrap();
+/// assert_eq!(s.tokens["svc"], TokenInfo::network_service());
+/// let boss = "S-1-5-21-1-2-3-500".parse().unwrap();
+/// assert_eq!(s.tokens["boss"], TokenInfo::elevated_administrator(boss));
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(remote = "Self", deny_unknown_fields))]
@@ -292,7 +310,8 @@ pub struct Scenario {
         )
     )]
     pub environment: NetworkEnvironment,
-    /// The tokens, by name (a name given twice is refused).
+    /// The tokens, by name (a name given twice is refused); read from token objects or
+    /// shorthands, written as token objects.
     #[cfg_attr(feature = "serde", serde(deserialize_with = "tokens"))]
     pub tokens: BTreeMap<String, TokenInfo>,
     /// The job.

@@ -98,7 +98,23 @@ bitflags::bitflags! {
     /// Bits this crate does not name are kept (`from_bits_retain`): real tokens carry
     /// them and they do not affect the rules.
     ///
-    /// Serialized (feature `serde`) as the raw number, unknown bits included.
+    /// Serialized (feature `serde`) as the raw number, unknown bits included; read from the
+    /// number or, in JSON, from a list of the flags' names, each at most once:
+    /// `["mandatory", "enabled_by_default", "enabled", "owner"]` is `0xF`. The names are
+    /// `mandatory`, `enabled_by_default`, `enabled`, `owner`, `deny_only`
+    /// (`SE_GROUP_USE_FOR_DENY_ONLY`), `integrity`, `integrity_enabled`, `resource` and
+    /// `logon_id`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "serde")] {
+    /// use bits_helper_token::token::GroupAttributes;
+    /// let named: GroupAttributes = serde_json::from_str(r#"["enabled", "deny_only"]"#).unwrap();
+    /// assert_eq!(named, GroupAttributes::ENABLED | GroupAttributes::USE_FOR_DENY_ONLY);
+    /// assert_eq!(serde_json::to_string(&named).unwrap(), "20"); // written as the number
+    /// let twice = serde_json::from_str::<GroupAttributes>(r#"["owner", "owner"]"#);
+    /// assert!(twice.unwrap_err().to_string().starts_with(r#"group attribute "owner" is named twice"#));
+    /// # }
+    /// ```
     #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
     pub struct GroupAttributes: u32 {
         /// `SE_GROUP_MANDATORY` (`0x1`).
@@ -123,7 +139,7 @@ bitflags::bitflags! {
 }
 
 #[cfg(feature = "serde")]
-crate::names::serde_as_raw_bits!(GroupAttributes);
+mod attribute_names;
 
 impl GroupAttributes {
     /// The usual attributes of a group in a normal token: mandatory, enabled by default,
@@ -458,6 +474,9 @@ pub use plain::TokenInfo;
 
 #[cfg(feature = "alloc")]
 mod plain;
+
+#[cfg(all(feature = "serde", feature = "alloc"))]
+pub(crate) mod shorthand;
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {

@@ -472,6 +472,141 @@ fn every_name_the_crate_knows_is_in_the_schemas() {
     let _ = Scenario::new("a");
 }
 
+/// A group's attributes by name and the token shorthands: the schema's names are exactly
+/// the parser's, each standing for what the schema says; lines using them validate and
+/// run, and the shapes the parser refuses the schema refuses too.
+#[test]
+fn attribute_names_and_token_shorthands_are_the_parsers() {
+    let s = scenario_schema();
+    let d = "/$defs";
+    // Each attribute name is one named flag, with the value the description gives it, and
+    // together they name every flag.
+    let said = s["$defs"]["group_attribute"]["description"]
+        .as_str()
+        .unwrap();
+    let named: Vec<GroupAttributes> = GroupAttributes::all().iter().collect();
+    let mut union = GroupAttributes::empty();
+    for name in enum_at(s, &format!("{d}/group_attribute/enum")) {
+        let flag: GroupAttributes = serde_json::from_value(json!([name])).unwrap();
+        assert!(named.contains(&flag), "{name}: {flag:?}");
+        assert!(!union.intersects(flag), "{name} names a flag twice");
+        assert!(
+            said.contains(&format!("{name} 0x{:X}", flag.bits())),
+            "{name}: {said}"
+        );
+        union |= flag;
+    }
+    assert_eq!(union, GroupAttributes::all());
+    // Each shorthand is its constructor's token.
+    let sid: Sid = "S-1-5-21-1-2-3-1001".parse().unwrap();
+    let shorthand = |token: Value| -> TokenInfo {
+        let line = json!({"tokens": {"t": token}, "job": {"owner": "t"}, "steps": []});
+        serde_json::from_value::<Scenario>(line).unwrap().tokens["t"].clone()
+    };
+    type Service = fn() -> TokenInfo;
+    type Person = fn(Sid) -> TokenInfo;
+    let services: [(&str, Service); 3] = [
+        ("local_system", TokenInfo::local_system),
+        ("local_service", TokenInfo::local_service),
+        ("network_service", TokenInfo::network_service),
+    ];
+    let people: [(&str, Person); 3] = [
+        ("standard_user", TokenInfo::standard_user),
+        ("administrator", TokenInfo::elevated_administrator),
+        ("filtered_administrator", TokenInfo::filtered_administrator),
+    ];
+    let forms = &s["$defs"]["token_shorthand"]["oneOf"];
+    assert_eq!(
+        enum_at(forms, "/0/enum"),
+        services.iter().map(|(n, _)| n.to_string()).collect()
+    );
+    let keys: BTreeSet<String> = forms[1]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys, people.iter().map(|(n, _)| n.to_string()).collect());
+    for (name, make) in services {
+        assert_eq!(shorthand(json!(name)), make(), "{name}");
+    }
+    for (name, make) in people {
+        assert_eq!(
+            shorthand(json!({name: sid.to_string()})),
+            make(sid),
+            "{name}"
+        );
+    }
+
+    let (input, output) = (validator(s), validator(answer_schema()));
+    let with = |tokens: &str| -> Value {
+        let text = format!(
+            r#"{{"tokens": {tokens}, "job": {{"owner": "a"}}, "steps": [{{"op": "query_interface", "caller": "a", "handle": 1}}]}}"#
+        );
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    };
+    let good = with(
+        r#"{"a": "network_service", "b": "local_system", "c": "local_service",
+            "d": {"standard_user": "S-1-5-21-1-2-3-1001"}, "e": {"administrator": "S-1-5-21-1-2-3-500"},
+            "f": {"filtered_administrator": "S-1-5-21-1-2-3-500"},
+            "g": {"user": "S-1-5-21-1-2-3-1002", "groups": [{"sid": "S-1-5-32-545", "attributes": ["mandatory", "enabled_by_default", "enabled"]},
+                  {"sid": "S-1-16-4096", "attributes": ["integrity", "integrity_enabled"]}, {"sid": "S-1-5-32-544", "attributes": []}]}}"#,
+    );
+    assert_valid(&input, &good, "shorthands and attribute names");
+    let answer = oracle_line::answer(1, good.to_string().as_bytes()).expect("it runs");
+    assert_valid(
+        &output,
+        &serde_json::from_str(&answer).unwrap(),
+        "its answer",
+    );
+    let group = |attributes: &str| {
+        with(&format!(
+            r#"{{"a": {{"user": "S-1-5-20", "groups": [{{"sid": "S-1-5-32-544", "attributes": {attributes}}}]}}}}"#
+        ))
+    };
+    for (doc, needle) in [
+        (group(r#"["enabled", "deny"]"#), r#"string "deny""#),
+        (
+            group(r#"["enabled", "enabled"]"#),
+            r#"group attribute "enabled" is named twice"#,
+        ),
+        (group(r#"["enabled", 4]"#), "invalid type: integer `4`"),
+        (group(r#""enabled""#), r#"invalid type: string "enabled""#),
+        (
+            with(r#"{"a": "root"}"#),
+            r#"unknown token shorthand "root""#,
+        ),
+        (
+            with(r#"{"a": "administrator"}"#),
+            r#"token shorthand "administrator" needs the user's SID"#,
+        ),
+        (
+            with(r#"{"a": {"admin": "S-1-5-21-1-2-3-500"}}"#),
+            r#"unknown token field or shorthand "admin""#,
+        ),
+        (
+            with(r#"{"a": {"administrator": "S-1-5-21-1-2-3-500", "logon": "batch"}}"#),
+            "stands alone",
+        ),
+        (
+            with(r#"{"a": {"standard_user": "S-1-5-21-1-2-3-1001x"}}"#),
+            "unexpected character 'x'",
+        ),
+        (with(r#"{"a": {}}"#), "missing field `user`"),
+    ] {
+        assert!(!input.is_valid(&doc), "the schema accepts {doc}");
+        let err = oracle_line::answer(4, doc.to_string().as_bytes()).expect_err("refused");
+        let err: Value = serde_json::from_str(&err).unwrap();
+        assert_valid(&output, &err, "an error answer");
+        let err = err["error"].as_str().unwrap();
+        assert!(err.starts_with("line 4, column "), "{err}");
+        assert!(
+            err.contains(needle),
+            "{doc}\n  got: {err}\n  want: {needle}"
+        );
+    }
+}
+
 // Contract 3 (`/work/shared/oracle-contract-v3.md` at the time of writing; `docs/oracle.md`).
 // The worked lines A–E of its section 4 and their answers, written out here as JSON so that
 // the schemas are checked against the contract itself, not against the model (which may not

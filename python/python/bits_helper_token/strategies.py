@@ -113,6 +113,8 @@ _GROUP_SIDS = [
 # SE_GROUP_* attributes (T-4): the usual 0x7 and 0xF (mandatory, enabled by default,
 # enabled, owner), enabled alone, deny-only 0x10, an integrity label 0x20 and 0x60, none.
 _ATTRIBUTES = [0x7, 0xF, 0x4, 0x10, 0x20, 0x60, 0x0]
+# The same flags by name (``["enabled", "deny_only"]``), as the schema lists them.
+_ATTRIBUTE_NAMES = _enum(_DEFS["group_attribute"])
 # The errors a rule puts a job in ERROR with (L-5, L-6, X-1, X-3, X-4): the contract refuses
 # any other in a scenario's `job`.
 _ERRORS_IN_ERROR = [
@@ -175,11 +177,16 @@ def sids() -> st.SearchStrategy[str]:
 
 
 def groups() -> st.SearchStrategy[Dict[str, Any]]:
-    """One group ``{"sid", "attributes"}`` (T-4): a usual attribute set, or any DWORD."""
+    """One group ``{"sid", "attributes"}`` (T-4): a usual attribute set, any DWORD, or a
+    list of the flags' names (each at most once), which the model reads as their number."""
     return st.fixed_dictionaries(
         {
             "sid": st.sampled_from(_GROUP_SIDS + _USERS),
-            "attributes": st.one_of(st.sampled_from(_ATTRIBUTES), st.integers(0, 2**32 - 1)),
+            "attributes": st.one_of(
+                st.sampled_from(_ATTRIBUTES),
+                st.integers(0, 2**32 - 1),
+                st.lists(st.sampled_from(_ATTRIBUTE_NAMES), unique=True, max_size=4),
+            ),
         }
     )
 
