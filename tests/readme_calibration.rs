@@ -24,12 +24,18 @@ fn table() -> String {
     let found: Vec<_> = [Release::LATEST, Release::Legacy]
         .iter()
         .map(|&r| {
-            let report = calibration::play_model(Profile::new(r), Profile::new(r), &cast, SCENARIOS)
-                .expect("the model's report");
-            calibration::calibrate(&[report]).expect("calibrate").remove(0)
+            let report =
+                calibration::play_model(Profile::new(r), Profile::new(r), &cast, SCENARIOS)
+                    .expect("the model's report");
+            calibration::calibrate(&[report])
+                .expect("calibrate")
+                .remove(0)
         })
         .collect();
-    let ids = KNOBS.iter().map(|k| (k.id, k.field)).chain([("Q-5", "denial")]);
+    let ids = KNOBS
+        .iter()
+        .map(|k| (k.id, k.field))
+        .chain([("Q-5", "denial")]);
     let mut ids: Vec<_> = ids.collect();
     ids.sort_by_key(|(id, _)| id[2..].parse::<u32>().unwrap());
     for (id, field) in ids {
@@ -38,7 +44,8 @@ fn table() -> String {
             .iter()
             .map(|c| {
                 let f = c.findings.iter().find(|f| f.id == id).unwrap();
-                let names: Vec<String> = f.told_by.iter().take(2).map(|s| format!("`{s}`")).collect();
+                let names: Vec<String> =
+                    f.told_by.iter().take(2).map(|s| format!("`{s}`")).collect();
                 let mut cell = names.join(", ");
                 if f.told_by.len() > 2 {
                     cell.push_str(", …");
