@@ -29,6 +29,17 @@ fn unmeasurable(release: Release, knob: &Knob, setting: &str) -> Option<&'static
     }
 }
 
+/// The report of a Windows that answers as SPEC's defaults say, on the latest release.
+fn agreeing_report() -> Report {
+    calibration::play_model(
+        Profile::default(),
+        Profile::default(),
+        &ModelCast::new(),
+        SCENARIOS,
+    )
+    .unwrap()
+}
+
 #[test]
 fn each_knob_setting_is_inferred_from_a_report_the_model_makes_under_it() {
     let cast = ModelCast::new();
@@ -99,13 +110,7 @@ fn a_denial_code_is_inferred_from_the_refusals_that_use_it() {
 
 #[test]
 fn an_answer_no_setting_explains_is_named() {
-    let mut report = calibration::play_model(
-        Profile::default(),
-        Profile::default(),
-        &ModelCast::new(),
-        SCENARIOS,
-    )
-    .unwrap();
+    let mut report = agreeing_report();
     // Flags no knob ever stores: the owner sets LOCAL_FILE and reads back 0x3.
     let played = report
         .scenarios
@@ -145,7 +150,7 @@ fn reports_from_two_releases_are_calibrated_apart() {
             SCENARIOS,
         )
         .unwrap(),
-        calibration::play_model(Profile::default(), Profile::default(), &cast, SCENARIOS).unwrap(),
+        agreeing_report(),
     ];
     let found = calibration::calibrate(&reports).unwrap();
     let releases: Vec<Release> = found.iter().map(|c| c.release).collect();
@@ -156,13 +161,7 @@ fn reports_from_two_releases_are_calibrated_apart() {
 
 #[test]
 fn a_report_round_trips_and_bad_reports_are_refused_with_their_place() {
-    let report = calibration::play_model(
-        Profile::default(),
-        Profile::default(),
-        &ModelCast::new(),
-        SCENARIOS,
-    )
-    .unwrap();
+    let report = agreeing_report();
     let text = report.to_json().unwrap();
     assert_eq!(Report::from_json(&text).unwrap(), report);
 
@@ -183,13 +182,7 @@ fn a_report_round_trips_and_bad_reports_are_refused_with_their_place() {
 
 #[test]
 fn a_report_whose_rows_do_not_match_its_steps_is_refused() {
-    let mut report = calibration::play_model(
-        Profile::default(),
-        Profile::default(),
-        &ModelCast::new(),
-        SCENARIOS,
-    )
-    .unwrap();
+    let mut report = agreeing_report();
     report.scenarios[1].steps.pop();
     let e = calibration::calibrate(&[report]).unwrap_err();
     assert_eq!(e.scenario, "owner-flags-and-token");

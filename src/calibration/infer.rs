@@ -6,8 +6,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::ControlFlow;
 
-use super::{Answer, Report, answers};
+use super::{Answer, Report, answers, replay};
 use crate::profile::{
     AccessCheck, AdminBypass, DoneJobs, FailureCode, IdentifyOnSetToken, IntegrityReads, Knobs,
     LegacySetToken, Profile, Release, ServiceProxyCredentials, TakeOwnership, TokenCheck,
@@ -220,20 +221,24 @@ struct Case<'a> {
 
 impl Case<'_> {
     /// How many steps the model under `profile` answers otherwise, stopping once more
-    /// than `limit`.
-    fn misses(&self, profile: Profile, limit: usize) -> usize {
-        let mut s = self.scenario.clone();
-        s.release = profile.release;
-        s.knobs = profile.knobs;
-        let model = answers(&s);
-        let mut misses = 0;
-        for (i, real) in self.real.iter().enumerate() {
-            if model.get(i).map(|(a, _)| a) != Some(*real) {
-                misses += 1;
-                if misses > limit {
-                    break;
-                }
+    /// than `limit` (the rest of the scenario is then not played).
+    fn misses(&mut self, profile: Profile, limit: usize) -> usize {
+        let Case { scenario, real, .. } = self;
+        scenario.release = profile.release;
+        scenario.knobs = profile.knobs;
+        let (mut misses, mut played) = (0, 0);
+        replay(scenario, |answer, _| {
+            misses += usize::from(real.get(played) != Some(&&answer));
+            played += 1;
+            if misses > limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
+        });
+        if misses <= limit {
+            // Steps the model could not play are misses too.
+            misses += real.len().saturating_sub(played);
         }
         misses
     }
@@ -306,7 +311,7 @@ fn calibrate_release(release: Release, reports: &[&Report]) -> Result<Calibratio
         let off = off_default(&knobs);
         let limit = best.map_or(usize::MAX, |(m, _)| m);
         let mut misses = 0;
-        for case in &cases {
+        for case in &mut cases {
             misses += case.misses(base.with_knobs(knobs), limit.saturating_sub(misses));
             if misses > limit {
                 break;
@@ -327,12 +332,20 @@ fn calibrate_release(release: Release, reports: &[&Report]) -> Result<Calibratio
         .min_by_key(|&&(_, _, off)| off)
         .map_or(Knobs::DEFAULT, |&(k, _, _)| k);
     let profile = base.with_knobs(chosen);
+    // The model's answers under the inferred settings, once per scenario.
+    let inferred: Vec<Vec<Answer>> = cases.iter().map(|c| c.answers(profile)).collect();
 
     let mut findings: Vec<Finding> = KNOBS
         .iter()
         .map(|knob| {
             let candidates: BTreeSet<usize> = good.iter().map(|(k, _, _)| (knob.get)(k)).collect();
-            let told_by = told_by(&cases, profile, |k, v| (knob.set)(k, v), knob.settings);
+            let told_by = told_by(
+                &cases,
+                &inferred,
+                profile,
+                |k, v| (knob.set)(k, v),
+                knob.settings,
+            );
             Finding {
                 id: knob.id,
                 field: knob.field,
@@ -356,13 +369,18 @@ fn calibrate_release(release: Release, reports: &[&Report]) -> Result<Calibratio
             field: "denial",
             setting: chosen.denial.get().to_string(),
             candidates: denial_names.into_iter().collect(),
-            told_by: told_by(&cases, profile, |k, v| k.denial = denials[v], denials.len()),
+            told_by: told_by(
+                &cases,
+                &inferred,
+                profile,
+                |k, v| k.denial = denials[v],
+                denials.len(),
+            ),
         },
     );
 
     let mut unexplained = Vec::new();
-    for case in &cases {
-        let model = case.answers(profile);
+    for (case, model) in cases.iter().zip(&inferred) {
         for (i, real) in case.real.iter().enumerate() {
             let m = model
                 .get(i)
@@ -432,21 +450,21 @@ fn off_default(knobs: &Knobs) -> usize {
         + usize::from(knobs.denial != Knobs::DEFAULT.denial)
 }
 
-/// The scenarios whose answers under `profile` change when one knob (set by `set`) takes
-/// any of its other `settings`.
+/// The scenarios whose answers under `profile` (`here`, one list per case) change when
+/// one knob (set by `set`) takes any of its other `settings`.
 fn told_by(
     cases: &[Case<'_>],
+    here: &[Vec<Answer>],
     profile: Profile,
     set: impl Fn(&mut Knobs, usize),
     settings: usize,
 ) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for case in cases {
-        let here = case.answers(profile);
+    for (case, here) in cases.iter().zip(here) {
         let differs = (0..settings).any(|v| {
             let mut k = profile.knobs;
             set(&mut k, v);
-            k != profile.knobs && case.answers(profile.with_knobs(k)) != here
+            k != profile.knobs && case.answers(profile.with_knobs(k)) != *here
         });
         if differs && !names.iter().any(|n| n == case.name) {
             names.push(case.name.to_string());

@@ -44,11 +44,11 @@ pub use infer::{CalibrateError, Calibration, Finding, KNOBS, Knob, Observation, 
 pub use report::{Played, REPORT_VERSION, Report, Row, Skipped};
 pub use scenarios::{Role, SCENARIOS, Scenario, Setup, Step};
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::ControlFlow;
 
 use crate::hresult::HResult;
 use crate::net::ProxyUsage;
@@ -196,14 +196,29 @@ fn job_spec(owner: Role, setup: Setup) -> JobSpec {
 /// what the scenario does not define).
 pub fn answers(scenario: &oracle::Scenario) -> Vec<(Answer, &'static str)> {
     let mut out = Vec::new();
+    replay(scenario, |answer, rule| {
+        out.push((answer, rule));
+        ControlFlow::Continue(())
+    });
+    out
+}
+
+/// Plays `scenario` (under its own release and knobs) and hands each step's answer and
+/// rule to `each`, in order, until `each` breaks or a step is one the model cannot play:
+/// the one replay [`answers`], [`explained_by`] and [`calibrate`] go through, which stops
+/// as soon as the caller has what it needs.
+fn replay(
+    scenario: &oracle::Scenario,
+    mut each: impl FnMut(Answer, &'static str) -> ControlFlow<()>,
+) {
     let Ok(mut session) = Session::new(scenario) else {
-        return out;
+        return;
     };
     for step in &scenario.steps {
-        match session.step(step) {
+        let (answer, rule) = match session.step(step) {
             // A step through a handle whose QueryInterface was refused: a runner never
             // calls it (contract 3 answers it `skipped`).
-            Ok(r) if r.skipped => out.push((Answer::no_handle(), "-")),
+            Ok(r) if r.skipped => (Answer::no_handle(), "-"),
             Ok(r) => {
                 let value = match (step, r.value) {
                     (oracle::Step::Transfer {}, _) => session.job().state().name().to_string(),
@@ -212,59 +227,79 @@ pub fn answers(scenario: &oracle::Scenario) -> Vec<(Answer, &'static str)> {
                     (_, Some(StepValue::Sid(None))) => "NULL".to_string(),
                     _ => String::new(),
                 };
-                out.push((
+                (
                     Answer {
                         hresult: r.hresult,
                         value,
                     },
                     r.rule.name(),
-                ));
+                )
             }
             // A step on a handle no QueryInterface gave is not called.
             Err(e) if matches!(e.kind, ScenarioErrorKind::UnknownHandle(_)) => {
-                out.push((Answer::no_handle(), "-"));
+                (Answer::no_handle(), "-")
             }
-            Err(_) => return out,
+            Err(_) => return,
+        };
+        if each(answer, rule).is_break() {
+            return;
         }
     }
-    out
 }
 
-/// The model's answer at step `at` of `scenario` under `profile`.
+/// The model's answer at step `at` of `scenario` under `profile` (the steps after it are
+/// not played).
 fn answer_at(scenario: &oracle::Scenario, profile: Profile, at: usize) -> Option<Answer> {
     let mut s = scenario.clone();
     s.release = profile.release;
     s.knobs = profile.knobs;
-    answers(&s).into_iter().nth(at).map(|(a, _)| a)
+    let mut found = None;
+    let mut i = 0;
+    replay(&s, |answer, _| {
+        if i == at {
+            found = Some(answer);
+            return ControlFlow::Break(());
+        }
+        i += 1;
+        ControlFlow::Continue(())
+    });
+    found
 }
 
-/// The settings under which the model gives `real` at step `at` of `scenario`: another
-/// release (`release=…`), or one knob changed from the scenario's own (`Q-n=…`; Q-5 takes
-/// `real`'s code when it is a failure).
-pub fn explained_by(scenario: &oracle::Scenario, at: usize, real: &Answer) -> Vec<String> {
-    let profile = Profile::new(scenario.release).with_knobs(scenario.knobs);
-    let mut variants: Vec<(String, Profile)> = Release::ALL
-        .iter()
-        .filter(|&&r| r != profile.release)
-        .map(|&r| {
-            (
-                format!("release={r}"),
-                Profile::new(r).with_knobs(profile.knobs),
-            )
-        })
-        .collect();
+/// The profiles one setting away from `profile`, by name: each knob of [`KNOBS`] changed
+/// alone to each of its other settings (`Q-n=…`), then each other release with the same
+/// knobs (`release=…`). Q-5, any failure code, is not enumerated.
+pub fn variants(profile: Profile) -> Vec<(String, Profile)> {
+    let mut out = Vec::new();
     for knob in KNOBS {
         for value in 0..knob.settings {
             if value != (knob.get)(&profile.knobs) {
                 let mut k = profile.knobs;
                 (knob.set)(&mut k, value);
-                variants.push((
+                out.push((
                     format!("{}={}", knob.id, (knob.name)(value)),
                     profile.with_knobs(k),
                 ));
             }
         }
     }
+    for &r in Release::ALL {
+        if r != profile.release {
+            out.push((
+                format!("release={r}"),
+                Profile::new(r).with_knobs(profile.knobs),
+            ));
+        }
+    }
+    out
+}
+
+/// The settings under which the model gives `real` at step `at` of `scenario`: one of
+/// [`variants`] of the scenario's own profile, or Q-5 set to `real`'s code when it is a
+/// failure (`Q-5=…`).
+pub fn explained_by(scenario: &oracle::Scenario, at: usize, real: &Answer) -> Vec<String> {
+    let profile = Profile::new(scenario.release).with_knobs(scenario.knobs);
+    let mut variants = variants(profile);
     if real.hresult.is_failure()
         && real.hresult != profile.knobs.denial.get()
         && let Ok(code) = FailureCode::new(real.hresult)
@@ -318,15 +353,6 @@ pub fn play_model(
         }
     }
     Ok(report)
-}
-
-/// The roles of `scenarios`, each with the oracle token it was cast as (for a report's
-/// reader: the oracle scenarios carry them too).
-pub fn cast_tokens(cast: &dyn Casting) -> BTreeMap<String, TokenInfo> {
-    Role::ALL
-        .iter()
-        .filter_map(|&r| cast.token(r).ok().map(|t| (r.name().to_string(), t)))
-        .collect()
 }
 
 #[cfg(test)]

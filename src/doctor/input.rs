@@ -97,7 +97,7 @@ struct Wire {
     knobs: Knobs,
     #[serde(default, deserialize_with = "crate::strict::object")]
     environment: NetworkEnvironment,
-    #[serde(deserialize_with = "tokens")]
+    #[serde(deserialize_with = "crate::token::shorthand::tokens")]
     tokens: BTreeMap<String, TokenInfo>,
     #[serde(deserialize_with = "crate::strict::object")]
     job: JobSpec,
@@ -113,10 +113,6 @@ struct Wire {
 }
 
 crate::names::strict_object!(deserialize Wire, "a doctor's input line");
-
-fn tokens<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TokenInfo>, D::Error> {
-    crate::token::shorthand::tokens(d)
-}
 
 fn steps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
     crate::strict::objects(d, "step")

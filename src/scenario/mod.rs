@@ -221,11 +221,6 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 }
 
 #[cfg(feature = "serde")]
-fn tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, TokenInfo>, D::Error> {
-    crate::token::shorthand::tokens(d)
-}
-
-#[cfg(feature = "serde")]
 fn steps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Step>, D::Error> {
     crate::strict::objects(d, "step")
 }
@@ -312,7 +307,10 @@ pub struct Scenario {
     pub environment: NetworkEnvironment,
     /// The tokens, by name (a name given twice is refused); read from token objects or
     /// shorthands, written as token objects.
-    #[cfg_attr(feature = "serde", serde(deserialize_with = "tokens"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(deserialize_with = "crate::token::shorthand::tokens")
+    )]
     pub tokens: BTreeMap<String, TokenInfo>,
     /// The job.
     #[cfg_attr(feature = "serde", serde(deserialize_with = "crate::strict::object"))]

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use bits_helper_token::HResult;
 use bits_helper_token::calibration::{
-    self, Answer, Casting, KNOBS, ModelCast, Role, SCENARIOS, Scenario, Setup, Step,
+    self, Answer, Casting, ModelCast, Role, SCENARIOS, Scenario, Setup, Step,
 };
 use bits_helper_token::profile::{Profile, Release};
 
@@ -48,28 +48,10 @@ fn default_profile() -> Profile {
 /// time, then each other release that has the interface (one without it is the skip).
 fn variants() -> Vec<(String, Profile)> {
     let base = default_profile();
-    let mut out = Vec::new();
-    for knob in KNOBS {
-        for value in 0..knob.settings {
-            if value != (knob.get)(&base.knobs) {
-                let mut knobs = base.knobs;
-                (knob.set)(&mut knobs, value);
-                out.push((
-                    format!("{}={}", knob.id, (knob.name)(value)),
-                    base.with_knobs(knobs),
-                ));
-            }
-        }
-    }
-    for &release in Release::ALL {
-        if release != base.release && release.has_token_options() {
-            out.push((
-                format!("release={release}"),
-                Profile::new(release).with_knobs(base.knobs),
-            ));
-        }
-    }
-    out
+    calibration::variants(base)
+        .into_iter()
+        .filter(|(_, v)| v.release == base.release || v.release.has_token_options())
+        .collect()
 }
 
 /// The model's answer to every step of `scenario` under `profile`, with the rule.
