@@ -18,6 +18,10 @@ const WHY_NOT: &[(&str, &str)] = &[(
     "no single machine: R-6 needs a domain's Kerberos proxy",
 )];
 
+/// Settings no scenario tells from the default even where the knob is measured, and why
+/// (tests/calibration.rs, `unmeasurable`, checks calibration keeps the default for them).
+const NOT_TOLD: &[(&str, &str)] = &[("Q-7", "not `owner_only`: A-11, A-5 refuse first")];
+
 fn table() -> String {
     let cast = ModelCast::new();
     let mut rows = String::from("| knob | told apart by (scenario) |\n|---|---|\n");
@@ -60,7 +64,16 @@ fn table() -> String {
             .collect();
         let why = WHY_NOT.iter().find(|(k, _)| *k == id).map(|(_, w)| *w);
         let cell = match (by.is_empty(), why) {
-            (false, None) => by.join(", "),
+            (false, None) => by
+                .into_iter()
+                .chain(
+                    NOT_TOLD
+                        .iter()
+                        .filter(|(k, _)| *k == id)
+                        .map(|(_, n)| n.to_string()),
+                )
+                .collect::<Vec<_>>()
+                .join("; "),
             (true, Some(why)) => why.to_string(),
             (false, Some(_)) => panic!("{id} is measured by {by:?}: drop it from WHY_NOT"),
             (true, None) => panic!("no scenario tells {id} apart: add one, or say why in WHY_NOT"),
