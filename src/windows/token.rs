@@ -14,7 +14,7 @@ use windows::Win32::Security::{
     RevertToSelf, SECURITY_IMPERSONATION_LEVEL, SID_AND_ATTRIBUTES, SecurityAnonymous,
     SecurityDelegation, SecurityIdentification, SecurityImpersonation, SetTokenInformation,
     TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE, TOKEN_MANDATORY_LABEL,
-    TOKEN_QUERY, TOKEN_STATISTICS, TOKEN_TYPE, TokenElevation, TokenGroups, TokenImpersonation,
+    TOKEN_ADJUST_DEFAULT, TOKEN_QUERY, TOKEN_STATISTICS, TOKEN_TYPE, TokenElevation, TokenGroups, TokenImpersonation,
     TokenImpersonationLevel, TokenIntegrityLevel, TokenPrimary, TokenRestrictedSids,
     TokenStatistics, TokenType, TokenUser,
 };
@@ -126,6 +126,11 @@ pub struct WindowsToken {
 /// Rights we ask for: read, plus what duplicating and impersonating need.
 const FULL_ACCESS: TOKEN_ACCESS_MASK =
     TOKEN_ACCESS_MASK(TOKEN_QUERY.0 | TOKEN_DUPLICATE.0 | TOKEN_IMPERSONATE.0);
+
+/// Rights on a copy we make: those, plus `TOKEN_ADJUST_DEFAULT`, which
+/// `SetTokenInformation(TokenIntegrityLevel)` needs ([`WindowsToken::with_integrity`];
+/// Wine 8 does not check it, Windows does).
+const COPY_ACCESS: TOKEN_ACCESS_MASK = TOKEN_ACCESS_MASK(FULL_ACCESS.0 | TOKEN_ADJUST_DEFAULT.0);
 
 impl WindowsToken {
     /// The token whose identity a `QueryInterface` for `IBitsTokenOptions` made on this
@@ -362,7 +367,7 @@ impl WindowsToken {
         unsafe {
             DuplicateTokenEx(
                 raw(&self.handle),
-                FULL_ACCESS,
+                COPY_ACCESS,
                 None,
                 level,
                 kind,
@@ -448,7 +453,7 @@ impl WindowsToken {
             },
         };
         let size = u32::try_from(size_of::<TOKEN_MANDATORY_LABEL>()).unwrap_or(u32::MAX);
-        // SAFETY: `copy` owns a live token handle opened with full access by
+        // SAFETY: `copy` owns a live token handle opened with `COPY_ACCESS` by
         // DuplicateTokenEx; `label` and the SID it points to (`label_sid`) outlive the
         // call, and the length is the structure's own size.
         unsafe {
