@@ -13,10 +13,10 @@ use windows::Win32::Security::{
     CheckTokenMembership, CreateRestrictedToken, DuplicateTokenEx, ImpersonateLoggedOnUser,
     RevertToSelf, SECURITY_IMPERSONATION_LEVEL, SID_AND_ATTRIBUTES, SecurityAnonymous,
     SecurityDelegation, SecurityIdentification, SecurityImpersonation, SetTokenInformation,
-    TOKEN_ACCESS_MASK, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE, TOKEN_MANDATORY_LABEL,
-    TOKEN_ADJUST_DEFAULT, TOKEN_QUERY, TOKEN_STATISTICS, TOKEN_TYPE, TokenElevation, TokenGroups, TokenImpersonation,
-    TokenImpersonationLevel, TokenIntegrityLevel, TokenPrimary, TokenRestrictedSids,
-    TokenStatistics, TokenType, TokenUser,
+    TOKEN_ACCESS_MASK, TOKEN_ADJUST_DEFAULT, TOKEN_DUPLICATE, TOKEN_ELEVATION, TOKEN_IMPERSONATE,
+    TOKEN_MANDATORY_LABEL, TOKEN_QUERY, TOKEN_STATISTICS, TOKEN_TYPE, TokenElevation, TokenGroups,
+    TokenImpersonation, TokenImpersonationLevel, TokenIntegrityLevel, TokenPrimary,
+    TokenRestrictedSids, TokenStatistics, TokenType, TokenUser,
 };
 use windows::Win32::System::Threading::{
     GetCurrentProcess, GetCurrentThread, OpenProcessToken, OpenThreadToken,
