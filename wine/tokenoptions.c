@@ -23,6 +23,15 @@
  *   another-users-job: it casts other, which needs a second local account
  *   system-job: it casts system, which needs LocalSystem
  *   helper-flags-without-a-token: it transfers a file from a local HTTP server
+ *   server-challenge-without-credentials: it transfers a file from a local HTTP server
+ *   server-challenge-implicit-owner: it transfers a file from a local HTTP server
+ *   negotiate-entry-answers-ntlm: it transfers a file from a local HTTP server
+ *   ntlm-entry-answers-negotiate: it transfers a file from a local HTTP server
+ *   network-helper-answers-the-server: it transfers a file from a local HTTP server
+ *   network-flag-without-a-helper-at-a-challenge: it transfers a file from a local HTTP server
+ *   proxy-challenge-without-credentials: it transfers a file from a local HTTP server
+ *   network-helper-answers-the-proxy: it transfers a file from a local HTTP server
+ *   system-job-answers-a-server: it transfers a file from a local HTTP server
  */
 
 #include <stdarg.h>

@@ -39,10 +39,12 @@
 mod infer;
 mod report;
 mod scenarios;
+mod table;
 
 pub use infer::{CalibrateError, Calibration, Finding, KNOBS, Knob, Observation, calibrate};
 pub use report::{Played, REPORT_VERSION, Report, Row, Skipped};
-pub use scenarios::{Role, SCENARIOS, Scenario, Setup, Step};
+pub use scenarios::{Role, Scenario, Setup, Step};
+pub use table::SCENARIOS;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -50,8 +52,10 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::ops::ControlFlow;
 
+use crate::challenge::Challenges;
+use crate::decide::route::Principal;
 use crate::hresult::HResult;
-use crate::net::ProxyUsage;
+use crate::net::{AuthTarget, ProxyUsage};
 use crate::profile::{FailureCode, Profile, Release};
 use crate::scenario::{self as oracle, JobSpec, ScenarioErrorKind, Session, StepValue};
 use crate::sid::Sid;
@@ -66,7 +70,7 @@ pub struct Answer {
     /// The `HRESULT`.
     pub hresult: HResult,
     /// The value a getter gave (`0x…` flags, a SID, `NULL`), the job's state after a
-    /// transfer, `not called: no handle` for a step through a refused `QueryInterface`;
+    /// transfer, who answered a challenge, `not called: no handle` for a step through a refused `QueryInterface`;
     /// empty otherwise.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub value: String,
@@ -78,6 +82,14 @@ impl Answer {
         Answer {
             hresult,
             value: String::new(),
+        }
+    }
+
+    /// `S_OK` with a value: what an observation step saw.
+    pub const fn ok(value: String) -> Answer {
+        Answer {
+            hresult: HResult::S_OK,
+            value,
         }
     }
 
@@ -172,6 +184,10 @@ impl Scenario {
             scenario.tokens.insert(role.name().to_string(), token);
         }
         scenario.job = job_spec(self.owner, self.setup);
+        if let Setup::Challenged { .. } = self.setup {
+            // The local server has no service principal name: no Kerberos against it.
+            scenario.environment = scenario.environment.with_kerberos(false);
+        }
         scenario.steps = self.steps.iter().map(|s| s.oracle_step(cast)).collect();
         Ok(scenario)
     }
@@ -185,6 +201,14 @@ fn job_spec(owner: Role, setup: Setup) -> JobSpec {
         Setup::HttpDownload => {
             job.remote = Remote::Http;
             job.proxy = ProxyUsage::NoProxy;
+        }
+        Setup::Challenged { target, offers } => {
+            job.remote = Remote::Http;
+            job.proxy = match target {
+                AuthTarget::Server => ProxyUsage::NoProxy,
+                AuthTarget::Proxy => ProxyUsage::Override,
+            };
+            job.challenges = Challenges::NONE.with(target, offers);
         }
     }
     job
@@ -219,6 +243,13 @@ fn replay(
             // A step through a handle whose QueryInterface was refused: a runner never
             // calls it (contract 3 answers it `skipped`).
             Ok(r) if r.skipped => (Answer::no_handle(), "-"),
+            // Who answered a challenge: an observation, not a call (`Step::Presented`).
+            Ok(r) if matches!(step, oracle::Step::Route { .. }) => match r.value {
+                Some(StepValue::Route { principal, sid, .. }) => {
+                    (Answer::ok(presented(principal, sid)), r.rule.name())
+                }
+                _ => return,
+            },
             Ok(r) => {
                 let value = match (step, r.value) {
                     (oracle::Step::Transfer {}, _) => session.job().state().name().to_string(),
@@ -244,6 +275,19 @@ fn replay(
         if each(answer, rule).is_break() {
             return;
         }
+    }
+}
+
+/// Who a challenge sees, as the local server records it: the SID of the owner or the
+/// helper, `computer`, `anonymous`, `explicit`, or `none` when nobody answers (R-3, L-6,
+/// X-3, or no challenge).
+fn presented(principal: Principal, sid: Option<Sid>) -> String {
+    match (principal, sid) {
+        (Principal::Owner | Principal::Helper, Some(sid)) => sid.to_string(),
+        (Principal::Computer, _) => "computer".to_string(),
+        (Principal::Anonymous, _) => "anonymous".to_string(),
+        (Principal::ExplicitCredentials, _) => "explicit".to_string(),
+        _ => "none".to_string(),
     }
 }
 

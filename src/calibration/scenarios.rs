@@ -3,6 +3,9 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::access::Access;
+use crate::net::{AuthScheme, AuthTarget, Credential};
+
 /// A part a scenario casts onto a token: on Windows a real token the runner makes
 /// (`windows::conformance::Cast`), elsewhere a plain token ([`ModelCast`](super::ModelCast)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,6 +72,17 @@ pub enum Setup {
     /// A download job with one file from a local HTTP server that asks for no
     /// authentication, connecting directly (`BG_JOB_PROXY_USAGE_NO_PROXY`).
     HttpDownload,
+    /// A download job with one file from the local server, which answers each new
+    /// connection with one challenge offering one scheme, and records the account
+    /// that answers it. Kerberos is never available against it: it has no service
+    /// principal name, so Negotiate falls back to NTLM.
+    Challenged {
+        /// Who challenges: the server (401), or the proxy (407) — the job then goes
+        /// through the local server as its proxy (`BG_JOB_PROXY_USAGE_OVERRIDE`).
+        target: AuthTarget,
+        /// The one scheme offered: NTLM or Negotiate.
+        offers: AuthScheme,
+    },
 }
 
 impl Setup {
@@ -131,6 +145,23 @@ pub enum Step {
     /// Wait until the transfer the last `Resume` queued ends: the answer is the job's
     /// error (`S_OK` when none) and its state (X-5; Q-8).
     Transfer,
+    /// `IBackgroundCopyJob2::SetCredentials(target, scheme, NULL, NULL)` as the owner:
+    /// implicit credentials allowed for the target (R-3 (i); A-13).
+    SetImplicitCredentials {
+        /// Server or proxy.
+        target: AuthTarget,
+        /// NTLM or Negotiate.
+        scheme: AuthScheme,
+    },
+    /// Who answered `target`'s challenge: the account the local server
+    /// recorded — its SID, `computer`, `anonymous`, or `none` when nobody answered. The
+    /// model answers with the identity its routing presents to the whole challenge now
+    /// (`route` of `whole_challenge`); a scenario asks after a transfer that reaches the
+    /// challenge or fails at it. Always `S_OK`: the step observes, it calls nothing.
+    Presented {
+        /// Server or proxy.
+        target: AuthTarget,
+    },
 }
 
 impl Step {
@@ -181,6 +212,16 @@ impl Step {
                 level: None,
             },
             Step::Transfer => Oracle::Transfer {},
+            Step::SetImplicitCredentials { target, scheme } => Oracle::SetCredentials {
+                target,
+                scheme,
+                credential: Credential::Implicit,
+                caller: None,
+                level: None,
+            },
+            Step::Presented { target } => Oracle::Route {
+                access: Access::WholeChallenge(target),
+            },
         }
     }
 
@@ -193,7 +234,12 @@ impl Step {
             | Step::SetToken { handle, .. }
             | Step::Clear { handle }
             | Step::GetSid { handle } => handle,
-            Step::Cancel | Step::TakeOwnership { .. } | Step::Resume | Step::Transfer => 0,
+            Step::Cancel
+            | Step::TakeOwnership { .. }
+            | Step::Resume
+            | Step::Transfer
+            | Step::SetImplicitCredentials { .. }
+            | Step::Presented { .. } => 0,
         }
     }
 }
@@ -217,6 +263,10 @@ impl fmt::Display for Step {
             Step::TakeOwnership { by } => write!(f, "job.TakeOwnership as {by}"),
             Step::Resume => f.write_str("job.Resume"),
             Step::Transfer => f.write_str("wait for the transfer"),
+            Step::SetImplicitCredentials { target, scheme } => {
+                write!(f, "job.SetCredentials({target}, {scheme}, NULL, NULL)")
+            }
+            Step::Presented { target } => write!(f, "who answered the {target}"),
         }
     }
 }
@@ -250,369 +300,3 @@ impl Scenario {
         roles
     }
 }
-
-use Step::{
-    Cancel, Clear, GetFlags, GetSid, QueryInterface as Qi, SetFlags, SetToken,
-    TakeOwnership as Take,
-};
-
-/// The scenarios: every rule of SPEC §2 and §3 a set of roles can reach through the
-/// interface (the lifecycle events of §3 that need a logoff or a transfer are not in reach
-/// of a provider's interface, and are left to the pure tests).
-pub const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "interface-available",
-        rules: &["A-2", "A-3"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[Qi {
-            caller: Role::Current,
-            handle: 0,
-        }],
-    },
-    Scenario {
-        name: "owner-flags-and-token",
-        rules: &["A-1", "A-5", "A-8", "L-1", "L-2", "L-3", "L-4"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            GetFlags { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-            GetFlags { handle: 0 },
-            GetSid { handle: 0 },
-            SetToken {
-                handle: 0,
-                helper: Role::Filtered,
-            },
-            GetSid { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x3,
-            },
-            GetFlags { handle: 0 },
-            Clear { handle: 0 },
-            GetSid { handle: 0 },
-            GetFlags { handle: 0 },
-        ],
-    },
-    Scenario {
-        name: "unknown-flag-bits",
-        rules: &["T-1", "Q-1"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            SetFlags {
-                handle: 0,
-                flags: 0x4,
-            },
-            GetFlags { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x8000_0001,
-            },
-            GetFlags { handle: 0 },
-        ],
-    },
-    Scenario {
-        name: "cancelled-job",
-        rules: &["T-7", "Q-3"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-            Cancel,
-            SetFlags {
-                handle: 0,
-                flags: 0x0,
-            },
-            GetFlags { handle: 0 },
-            SetToken {
-                handle: 0,
-                helper: Role::Current,
-            },
-            Clear { handle: 0 },
-            GetSid { handle: 0 },
-        ],
-    },
-    Scenario {
-        name: "take-ownership",
-        rules: &["L-7", "Q-6", "A-11"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Filtered,
-            },
-            Take { by: Role::Filtered },
-            GetSid { handle: 0 },
-            Take { by: Role::Current },
-            GetSid { handle: 0 },
-            GetFlags { handle: 0 },
-        ],
-    },
-    Scenario {
-        name: "take-another-users-job",
-        rules: &["L-7", "A-5", "Q-6"],
-        setup: Setup::Empty,
-        owner: Role::Other,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-            Take { by: Role::Current },
-            Qi {
-                caller: Role::Current,
-                handle: 1,
-            },
-            GetFlags { handle: 1 },
-            GetSid { handle: 1 },
-        ],
-    },
-    Scenario {
-        name: "non-admin-owner-vetoes",
-        rules: &["A-5", "A-6", "A-7"],
-        setup: Setup::Empty,
-        owner: Role::Filtered,
-        steps: &[
-            Qi {
-                caller: Role::Filtered,
-                handle: 0,
-            },
-            Qi {
-                caller: Role::Current,
-                handle: 1,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Current,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Filtered,
-            },
-            SetToken {
-                handle: 1,
-                helper: Role::Current,
-            },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-            GetSid { handle: 0 },
-            Clear { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-        ],
-    },
-    Scenario {
-        name: "identity-taken-at-query-interface",
-        rules: &["A-1", "A-7"],
-        setup: Setup::Empty,
-        owner: Role::Filtered,
-        steps: &[
-            Qi {
-                caller: Role::Filtered,
-                handle: 0,
-            },
-            // Impersonating the administrator now changes nothing: the handle remembers.
-            SetToken {
-                handle: 0,
-                helper: Role::Current,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Filtered,
-            },
-            SetFlags {
-                handle: 0,
-                flags: 0x2,
-            },
-        ],
-    },
-    Scenario {
-        name: "identification-level-client",
-        rules: &["A-9", "A-10"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Identify,
-            },
-            GetSid { handle: 0 },
-        ],
-    },
-    Scenario {
-        name: "low-integrity-caller",
-        rules: &["A-11", "Q-9"],
-        setup: Setup::Empty,
-        owner: Role::Filtered,
-        steps: &[
-            Qi {
-                caller: Role::Low,
-                handle: 0,
-            },
-            GetFlags { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Low,
-            },
-        ],
-    },
-    Scenario {
-        name: "elevated-job-filtered-caller",
-        rules: &["A-11", "Q-9"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Filtered,
-                handle: 0,
-            },
-            GetFlags { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-        ],
-    },
-    Scenario {
-        name: "another-users-job",
-        rules: &["A-4", "A-5", "A-8", "Q-2"],
-        setup: Setup::Empty,
-        owner: Role::Other,
-        steps: &[
-            Qi {
-                caller: Role::Filtered,
-                handle: 0,
-            },
-            GetFlags { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-            GetSid { handle: 0 },
-            Qi {
-                caller: Role::Current,
-                handle: 1,
-            },
-            SetFlags {
-                handle: 1,
-                flags: 0x1,
-            },
-            GetFlags { handle: 1 },
-        ],
-    },
-    Scenario {
-        name: "system-job",
-        rules: &["A-11", "A-5"],
-        setup: Setup::Empty,
-        owner: Role::System,
-        steps: &[
-            Qi {
-                caller: Role::Filtered,
-                handle: 0,
-            },
-            GetFlags { handle: 0 },
-            SetFlags {
-                handle: 0,
-                flags: 0x1,
-            },
-        ],
-    },
-    Scenario {
-        name: "helper-flags-without-a-token",
-        rules: &["L-6", "L-14", "X-5", "Q-8"],
-        setup: Setup::HttpDownload,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            // NETWORK alone: no access of a plain download routes to the helper.
-            SetFlags {
-                handle: 0,
-                flags: 0x2,
-            },
-            Step::Resume,
-            Step::Transfer,
-        ],
-    },
-    Scenario {
-        name: "legacy-admin-sets-token-on-users-job",
-        rules: &["A-4", "Q-7"],
-        setup: Setup::Empty,
-        owner: Role::Filtered,
-        steps: &[
-            Qi {
-                caller: Role::Current,
-                handle: 0,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Current,
-            },
-            GetSid { handle: 0 },
-        ],
-    },
-    Scenario {
-        name: "legacy-user-sets-token-on-admins-job",
-        rules: &["A-4", "Q-7", "Q-9"],
-        setup: Setup::Empty,
-        owner: Role::Current,
-        steps: &[
-            Qi {
-                caller: Role::Filtered,
-                handle: 0,
-            },
-            SetToken {
-                handle: 0,
-                helper: Role::Filtered,
-            },
-            GetSid { handle: 0 },
-        ],
-    },
-];
