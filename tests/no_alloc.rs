@@ -358,12 +358,19 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                         ] {
                             tally(jobs::call(p, &who, job, call).rule().id);
                         }
+                        // The guard alone, for every method.
+                        for &method in JobMethod::ALL {
+                            match jobs::guard(p, &who, job, method) {
+                                Ok(rule) => tally(rule.id),
+                                Err(d) => tally(d.rule().id),
+                            }
+                        }
                         if let Ok(d) = add_file(p, &who, job) {
                             tally(d.rule().id);
                         }
                         tally(query_interface(p, who, job).rule().id);
                         tally(take_ownership(p, who, job).rule().id);
-                        cases += 13;
+                        cases += 13 + JobMethod::ALL.len() as u64;
                     }
                 }
             }
@@ -381,6 +388,7 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
                 start_transfer(p, job, StartTo::Connecting),
                 network_lost(job),
                 network_restored(job),
+                jobs::use_stored_credentials(job),
             ] {
                 tally(d.rule().id);
                 if let Some(f) = d.transfer_failure() {
@@ -423,6 +431,16 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
             std::hint::black_box(client_certificate_failure(job, job.flags));
             std::hint::black_box(certificate_needed_failure(job));
             std::hint::black_box(eager_token_failure(p, job));
+            // L-11's logon rule, per release, for the owner and every logon type.
+            for &release in Release::ALL {
+                for &logon in LogonType::ALL {
+                    std::hint::black_box(lifecycle::counts_as_logged_on(
+                        release,
+                        &job.owner.sid,
+                        logon,
+                    ));
+                }
+            }
             for &access in Access::ALL {
                 std::hint::black_box(transfer_makes(job, access));
                 tally(route(p, job, access).rule.id);
@@ -430,7 +448,11 @@ fn every_decision_entry_point_allocates_nothing_across_knobs_integrity_and_setti
             if let Some(f) = transfer_plan(p, job).outcome().failure() {
                 tally(f.rule.id);
             }
-            cases += 13 + 3 * schemes.len() as u64 + 6 + Access::ALL.len() as u64;
+            cases += 14
+                + 3 * schemes.len() as u64
+                + 6
+                + Access::ALL.len() as u64
+                + (Release::ALL.len() * LogonType::ALL.len()) as u64;
         }
     }
     // The stateful paths: a Job, its handle's five methods, its events.
