@@ -14,7 +14,8 @@
 //! `bits-helper-token-calibrate` reads. Exit status 0 when it ran — disagreements are
 //! findings — and 1 only when it could not run. Every BITS job it creates transfers
 //! whatever the network costs and is cancelled. The scenarios that transfer download
-//! from a file server the runner starts on 127.0.0.1. `--model-profile '{"knobs": …}'`
+//! from a file server the runner starts on 127.0.0.1 for each: open, or challenging with
+//! NTLM or Negotiate as the server or as the job's proxy, recording who answered. `--model-profile '{"knobs": …}'`
 //! runs the model's COM object under other settings (a provider with known differences).
 //!
 //! Roles: `current` (this process's token), `filtered` (Administrators deny-only), `low`
@@ -49,7 +50,7 @@ mod live {
     use bits_helper_token::Profile;
     use bits_helper_token::calibration::{Report, SCENARIOS};
     use bits_helper_token::windows::conformance::{
-        self, Cast, FileServer, ModelObject, Provider, RealBits, Role,
+        self, Cast, ModelObject, Provider, RealBits, Role,
     };
     use windows::Win32::Foundation::RPC_E_TOO_LATE;
     use windows::Win32::System::Com::{
@@ -134,15 +135,13 @@ mod live {
             "bits" => {
                 let bits =
                     RealBits::connect().map_err(|hr| format!("BITS is unavailable here: {hr}"))?;
-                let server = FileServer::start()
-                    .map_err(|e| format!("cannot start the local file server: {e}"))?;
-                play(&bits, profile, build, &cast, Some(&server))?
+                play(&bits, profile, build, &cast, true)?
             }
             "model" => {
                 let object = ModelObject {
                     profile: provider_profile.unwrap_or(profile),
                 };
-                play(&object, profile, build, &cast, None)?
+                play(&object, profile, build, &cast, false)?
             }
             other => return Err(format!("unknown provider {other:?}: bits or model").into()),
         };
@@ -157,10 +156,10 @@ mod live {
         profile: Profile,
         build: Option<u32>,
         cast: &Cast,
-        server: Option<&FileServer>,
+        serve: bool,
     ) -> Result<Report> {
         println!("  provider  {}", provider.name());
-        let report = conformance::run(provider, profile, build, cast, server, SCENARIOS)?;
+        let report = conformance::run(provider, profile, build, cast, serve, SCENARIOS)?;
         println!(
             "\n{:<34} {:<44} {:<36} {:<36} agree",
             "scenario", "step", "real", "model"

@@ -12,10 +12,12 @@
 extern crate alloc;
 extern crate std;
 
+mod ntlm;
 mod providers;
 mod roles;
 mod serve;
 
+pub use ntlm::Presented;
 pub use providers::{ModelObject, Provider, ProviderJob, RealBits};
 pub use roles::{Cast, OTHER_USER_VARIABLES, Role};
 pub use serve::FileServer;
@@ -28,24 +30,27 @@ use windows::Win32::Foundation::ERROR_SUCCESS;
 use windows::Win32::Networking::BackgroundIntelligentTransferService::{
     BG_TOKEN, IBitsTokenOptions,
 };
+use windows::Win32::Security::{LookupAccountNameW, PSID, SID_NAME_USE};
 use windows::Win32::System::Com::CoTaskMemFree;
 use windows::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
-use windows::core::w;
+use windows::core::{HSTRING, PCWSTR, PWSTR, w};
 
-use crate::calibration::{Answer, CalibrateError, Played, Report, Scenario, Skipped, Step};
+use crate::calibration::{Answer, CalibrateError, Played, Report, Scenario, Setup, Skipped, Step};
 use crate::hresult::HResult;
 use crate::profile::{Profile, Release};
 use crate::sid::Sid;
+use crate::windows::WindowsSid;
 
 /// Plays `scenarios` against `provider`, the model answering under `profile` with the
 /// identities `cast` gives; `build` is the machine's (for the report). A scenario that
-/// transfers is played only when `server` serves a file.
+/// transfers is played only when `serve` is set: each then gets its own local server
+/// ([`FileServer`]), challenging as its setup says.
 pub fn run(
     provider: &dyn Provider,
     profile: Profile,
     build: Option<u32>,
     cast: &Cast,
-    server: Option<&FileServer>,
+    serve: bool,
     scenarios: &[Scenario],
 ) -> Result<Report, CalibrateError> {
     let mut report = Report::new(provider.name(), build, profile.release);
@@ -65,18 +70,25 @@ pub fn run(
                 continue;
             }
         };
-        let url = match (scenario.setup.transfers(), server) {
-            (false, _) => None,
-            (true, Some(server)) => Some(server.url()),
-            (true, None) => {
+        let server = match (scenario.setup, serve) {
+            (Setup::Empty, _) => None,
+            (_, false) => {
                 report.skipped.push(Skipped::new(
                     scenario.name,
                     "it transfers, and no local file server runs".to_string(),
                 ));
                 continue;
             }
+            (setup, true) => match server_for(setup) {
+                Ok(server) => Some(server),
+                Err(e) => {
+                    let why = format!("cannot start the local file server: {e}");
+                    report.skipped.push(Skipped::new(scenario.name, why));
+                    continue;
+                }
+            },
         };
-        match play(provider, cast, scenario, url.as_deref()) {
+        match play(provider, cast, scenario, server.as_ref()) {
             Ok(real) => {
                 unavailable = real.iter().zip(scenario.steps).any(|(answer, step)| {
                     matches!(step, Step::QueryInterface { .. })
@@ -90,6 +102,14 @@ pub fn run(
     Ok(report)
 }
 
+/// The local server a transfer scenario's setup asks for.
+fn server_for(setup: Setup) -> std::io::Result<FileServer> {
+    match setup {
+        Setup::Challenged { target, offers } => FileServer::challenging(target, offers),
+        _ => FileServer::start(),
+    }
+}
+
 fn ok() -> Answer {
     Answer::bare(HResult::S_OK)
 }
@@ -99,18 +119,25 @@ fn play(
     provider: &dyn Provider,
     cast: &Cast,
     scenario: &Scenario,
-    url: Option<&str>,
+    server: Option<&FileServer>,
 ) -> Result<Vec<Answer>, String> {
     let token = |r: Role| {
         cast.windows_token(r)
             .map_err(|why| format!("role {r}: {why}"))
     };
     let owner = token(scenario.owner)?;
-    let job = {
-        let guard = owner
+    let as_owner = |what: &str| {
+        owner
             .impersonate()
-            .map_err(|e| format!("cannot impersonate the owner: {e}"))?;
-        let job = provider.create_job(url);
+            .map_err(|e| format!("cannot impersonate the owner for {what}: {e}"))
+    };
+    let job = {
+        let guard = as_owner("CreateJob")?;
+        let (url, proxy) = (
+            server.map(FileServer::url),
+            server.and_then(FileServer::proxy),
+        );
+        let job = provider.create_job(url.as_deref(), proxy.as_deref());
         drop(guard);
         job.map_err(|hr| format!("the provider could not create a job: {hr}"))?
     };
@@ -125,6 +152,16 @@ fn play(
             Step::Cancel => Answer::bare(job.cancel()),
             Step::Resume => Answer::bare(job.resume()),
             Step::Transfer => job.wait_for_transfer(),
+            Step::SetImplicitCredentials { target, scheme } => {
+                let guard = as_owner("SetCredentials")?;
+                let hr = job.set_implicit_credentials(target, scheme);
+                drop(guard);
+                Answer::bare(hr)
+            }
+            Step::Presented { .. } => {
+                let server = server.ok_or("a scenario without a server asks who answered it")?;
+                Answer::ok(account(server.presented()))
+            }
             Step::TakeOwnership { by } => {
                 let t = token(by)?;
                 let guard = t
@@ -162,6 +199,55 @@ fn play(
     drop(handles);
     drop(job);
     Ok(answers)
+}
+
+/// Who answered a challenge, as [`Step::Presented`] reports it: `none`; `anonymous` for an
+/// empty user name; `computer` for a computer account (`NAME$`); else the account's SID
+/// (`LookupAccountNameW`), or `account DOMAIN\user` when this machine cannot name it.
+fn account(presented: Option<Presented>) -> String {
+    let Some(who) = presented else {
+        return "none".to_string();
+    };
+    if who.user.is_empty() {
+        return "anonymous".to_string();
+    }
+    if who.user.ends_with('$') {
+        return "computer".to_string();
+    }
+    let name = if who.domain.is_empty() {
+        who.user.clone()
+    } else {
+        format!("{}\\{}", who.domain, who.user)
+    };
+    lookup_sid(&name).map_or_else(|| format!("account {name}"), |sid| sid.to_string())
+}
+
+/// The SID of the account `name` names on this machine.
+fn lookup_sid(name: &str) -> Option<Sid> {
+    let name = HSTRING::from(name);
+    let mut sid = [0u8; 68];
+    let mut sid_len = sid.len() as u32;
+    let mut domain = [0u16; 256];
+    let mut domain_len = domain.len() as u32;
+    let mut kind = SID_NAME_USE::default();
+    // SAFETY: `name` is NUL-terminated and outlives the call; `sid` and `domain` are
+    // writable for the lengths passed with them (bytes, characters); every out-parameter
+    // is a live local.
+    unsafe {
+        LookupAccountNameW(
+            PCWSTR::null(),
+            &name,
+            Some(PSID(sid.as_mut_ptr().cast())),
+            &mut sid_len,
+            Some(PWSTR(domain.as_mut_ptr())),
+            &mut domain_len,
+            &mut kind,
+        )
+    }
+    .ok()?;
+    // SAFETY: LookupAccountNameW succeeded, so `sid` holds a valid SID of `sid_len` bytes,
+    // which lives until this call returns.
+    unsafe { WindowsSid::read(PSID(sid.as_mut_ptr().cast())) }.ok()
 }
 
 /// One method call through the provider's interface.

@@ -6,12 +6,13 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 
 use windows::Win32::Networking::BackgroundIntelligentTransferService::{
-    BG_JOB_PROXY_USAGE_NO_PROXY, BG_JOB_STATE, BG_JOB_STATE_ACKNOWLEDGED, BG_JOB_STATE_CANCELLED,
+    BG_AUTH_CREDENTIALS, BG_AUTH_SCHEME, BG_AUTH_TARGET, BG_JOB_PROXY_USAGE_NO_PROXY,
+    BG_JOB_PROXY_USAGE_OVERRIDE, BG_JOB_STATE, BG_JOB_STATE_ACKNOWLEDGED, BG_JOB_STATE_CANCELLED,
     BG_JOB_STATE_CONNECTING, BG_JOB_STATE_ERROR, BG_JOB_STATE_QUEUED, BG_JOB_STATE_SUSPENDED,
     BG_JOB_STATE_TRANSFERRED, BG_JOB_STATE_TRANSFERRING, BG_JOB_STATE_TRANSIENT_ERROR,
     BG_JOB_TYPE_DOWNLOAD, BITS_JOB_PROPERTY_ID_COST_FLAGS, BITS_JOB_PROPERTY_VALUE,
-    BackgroundCopyManager, IBackgroundCopyJob, IBackgroundCopyJob5, IBackgroundCopyManager,
-    IBitsTokenOptions,
+    BackgroundCopyManager, IBackgroundCopyJob, IBackgroundCopyJob2, IBackgroundCopyJob5,
+    IBackgroundCopyManager, IBitsTokenOptions,
 };
 use windows::Win32::System::Com::{CLSCTX_LOCAL_SERVER, CoCreateInstance};
 use windows::core::{GUID, HRESULT, HSTRING, Interface, PCWSTR, w};
@@ -19,6 +20,7 @@ use windows::core::{GUID, HRESULT, HSTRING, Interface, PCWSTR, w};
 use crate::calibration::Answer;
 use crate::hresult::HResult;
 use crate::job::Job;
+use crate::net::{AuthScheme, AuthTarget, Credential};
 use crate::profile::Profile;
 use crate::state::JobState;
 use crate::windows::{ComJob, WindowsToken};
@@ -29,8 +31,13 @@ pub trait Provider {
     fn name(&self) -> String;
     /// Creates a job owned by the token the current thread presents (the runner
     /// impersonates the owner around this call); with `url`, a download of that file,
-    /// connecting directly (no proxy).
-    fn create_job(&self, url: Option<&str>) -> Result<Box<dyn ProviderJob>, HResult>;
+    /// connecting directly (`BG_JOB_PROXY_USAGE_NO_PROXY`) or, with `proxy` (`host:port`),
+    /// through that proxy only (`BG_JOB_PROXY_USAGE_OVERRIDE`).
+    fn create_job(
+        &self,
+        url: Option<&str>,
+        proxy: Option<&str>,
+    ) -> Result<Box<dyn ProviderJob>, HResult>;
 }
 
 /// A job of a provider. Dropping it cancels a real BITS job.
@@ -43,6 +50,9 @@ pub trait ProviderJob {
     fn take_ownership(&self) -> HResult;
     /// `IBackgroundCopyJob::Resume`.
     fn resume(&self) -> HResult;
+    /// `IBackgroundCopyJob2::SetCredentials(target, scheme, NULL, NULL)` on the thread's
+    /// current token: implicit credentials allowed (R-3 (i)).
+    fn set_implicit_credentials(&self, target: AuthTarget, scheme: AuthScheme) -> HResult;
     /// Waits until the transfer ends (at most a minute): the job's error (`S_OK` without
     /// one) and its state, as [`calibration::answers`](crate::calibration::answers) gives
     /// a transfer step.
@@ -89,7 +99,11 @@ impl Provider for RealBits {
         "BITS".to_string()
     }
 
-    fn create_job(&self, url: Option<&str>) -> Result<Box<dyn ProviderJob>, HResult> {
+    fn create_job(
+        &self,
+        url: Option<&str>,
+        proxy: Option<&str>,
+    ) -> Result<Box<dyn ProviderJob>, HResult> {
         let mut id = GUID::zeroed();
         let mut job: Option<IBackgroundCopyJob> = None;
         // SAFETY: a live manager; `id` and `job` are live out-parameters.
@@ -120,16 +134,16 @@ impl Provider for RealBits {
             let local =
                 std::env::temp_dir().join(format!("bits-helper-token-{}.bin", id.to_u128()));
             let (remote, local) = (HSTRING::from(url), HSTRING::from(local.as_os_str()));
+            let proxy = proxy.map(HSTRING::from);
+            let (usage, list) = match &proxy {
+                Some(list) => (BG_JOB_PROXY_USAGE_OVERRIDE, PCWSTR(list.as_ptr())),
+                None => (BG_JOB_PROXY_USAGE_NO_PROXY, PCWSTR::null()),
+            };
+            // SAFETY: a live job interface; the proxy list is null or a NUL-terminated
+            // string (`proxy`) that outlives the call; no bypass list.
+            unsafe { job.job.SetProxySettings(usage, list, PCWSTR::null()) }
+                .map_err(HResult::from)?;
             // SAFETY: a live job interface; two NUL-terminated strings that outlive the call.
-            unsafe {
-                job.job.SetProxySettings(
-                    BG_JOB_PROXY_USAGE_NO_PROXY,
-                    PCWSTR::null(),
-                    PCWSTR::null(),
-                )
-            }
-            .map_err(HResult::from)?;
-            // SAFETY: as above.
             unsafe { job.job.AddFile(&remote, &local) }.map_err(HResult::from)?;
         }
         Ok(Box::new(job))
@@ -156,6 +170,24 @@ impl ProviderJob for RealJob {
     fn resume(&self) -> HResult {
         // SAFETY: a live job interface we own.
         HResult::from(unsafe { self.job.Resume() }.map_or_else(|e| e.code(), |()| HRESULT(0)))
+    }
+
+    fn set_implicit_credentials(&self, target: AuthTarget, scheme: AuthScheme) -> HResult {
+        let job2 = match self.job.cast::<IBackgroundCopyJob2>() {
+            Ok(job2) => job2,
+            Err(e) => return HResult::from(e),
+        };
+        // User name and password NULL (the union zeroed): implicit credentials.
+        let credentials = BG_AUTH_CREDENTIALS {
+            Target: BG_AUTH_TARGET(target.value() as i32),
+            Scheme: BG_AUTH_SCHEME(scheme.value() as i32),
+            Credentials: Default::default(),
+        };
+        // SAFETY: a live job interface; `credentials` is a live, fully initialized
+        // structure whose two string pointers are null, as SetCredentials allows.
+        HResult::from(
+            unsafe { job2.SetCredentials(&credentials) }.map_or_else(|e| e.code(), |()| HRESULT(0)),
+        )
     }
 
     fn wait_for_transfer(&self) -> Answer {
@@ -226,7 +258,11 @@ impl Provider for ModelObject {
 
     /// The model's COM object answers the interface and the job methods; it does not
     /// transfer files, so a job with `url` is refused (`E_NOTIMPL`).
-    fn create_job(&self, url: Option<&str>) -> Result<Box<dyn ProviderJob>, HResult> {
+    fn create_job(
+        &self,
+        url: Option<&str>,
+        _proxy: Option<&str>,
+    ) -> Result<Box<dyn ProviderJob>, HResult> {
         if url.is_some() {
             return Err(HResult::E_NOTIMPL);
         }
@@ -258,6 +294,12 @@ impl ProviderJob for ModelJob {
 
     fn resume(&self) -> HResult {
         self.0.update(|job| job.resume()).hresult()
+    }
+
+    fn set_implicit_credentials(&self, target: AuthTarget, scheme: AuthScheme) -> HResult {
+        self.0
+            .update(|job| job.set_credentials(target, scheme, Credential::Implicit))
+            .hresult()
     }
 
     fn wait_for_transfer(&self) -> Answer {
