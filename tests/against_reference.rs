@@ -15,7 +15,7 @@
 //! 2. Random scenarios from `support::proptest::scenario` (default parameters, and random
 //!    knobs), replayed by the reference's own job state machine and by `Scenario::run`,
 //!    comparing every step's HRESULT, rule, value, `skipped` and `transfer_failure` and the
-//!    final job (the oracle's `job` object). The default suite replays at least 100 000
+//!    final job (the oracle's `job` object). The default suite replays at least 200 000
 //!    steps.
 //!
 //! The counts are written straight to the process's stderr, so they show in CI output
@@ -1695,7 +1695,7 @@ fn lifecycle_events_agree_from_every_state() {
 // ---------------------------------------------------------------------------------------
 
 /// The floor of random steps in the default suite.
-const DEFAULT_STEPS: usize = 100_000;
+const DEFAULT_STEPS: usize = 200_000;
 
 /// One model result in the reference's terms.
 type Result_ = (
@@ -1813,11 +1813,11 @@ fn random_scenarios_agree() {
         .ok()
         .map(|v| v.parse().expect("REFERENCE_STEPS is a number of steps"))
         .unwrap_or(DEFAULT_STEPS);
-    // Generated scenarios average about 12 steps; these case counts aim ~20% above the
+    // Generated scenarios average about 14 steps; these case counts aim ~20% above the
     // floor, so the assertion below fails if the generator's scenarios shrink.
     let scale = target as f64 / DEFAULT_STEPS as f64;
-    let default_cases = (5_800.0 * scale).ceil() as u32;
-    let knob_cases = (4_100.0 * scale).ceil() as u32;
+    let default_cases = (10_000.0 * scale).ceil() as u32;
+    let knob_cases = (7_000.0 * scale).ceil() as u32;
 
     let mut seen = std::collections::BTreeMap::new();
     let (s1, n1) = random_run(ScenarioParams::default(), default_cases, &mut seen);
