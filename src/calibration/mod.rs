@@ -281,7 +281,7 @@ fn replay(
 /// Who a challenge sees, as the local server records it: the SID of the owner or the
 /// helper, `computer`, `anonymous`, `explicit`, or `none` when nobody answers (R-3, L-6,
 /// X-3, or no challenge).
-fn presented(principal: Principal, sid: Option<Sid>) -> String {
+pub(crate) fn presented(principal: Principal, sid: Option<Sid>) -> String {
     match (principal, sid) {
         (Principal::Owner | Principal::Helper, Some(sid)) => sid.to_string(),
         (Principal::Computer, _) => "computer".to_string(),

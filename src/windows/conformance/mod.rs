@@ -35,7 +35,10 @@ use windows::Win32::System::Com::CoTaskMemFree;
 use windows::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
 use windows::core::{HSTRING, PCWSTR, PWSTR, w};
 
-use crate::calibration::{Answer, CalibrateError, Played, Report, Scenario, Setup, Skipped, Step};
+use crate::calibration::{
+    self, Answer, CalibrateError, Played, Report, Scenario, Setup, Skipped, Step,
+};
+use crate::decide::Principal;
 use crate::hresult::HResult;
 use crate::profile::{Profile, Release};
 use crate::sid::Sid;
@@ -204,28 +207,32 @@ fn play(
 /// Who answered a challenge, as [`Step::Presented`] reports it: `none`; `anonymous` for an
 /// empty user name; `computer` for a computer account (`NAME$`); else the account's SID
 /// (`LookupAccountNameW`), or `account DOMAIN\user` when this machine cannot name it.
+/// The words are the model's ([`calibration::presented`](crate::calibration)).
 fn account(presented: Option<Presented>) -> String {
     let Some(who) = presented else {
-        return "none".to_string();
+        return calibration::presented(Principal::Unanswered, None);
     };
     if who.user.is_empty() {
-        return "anonymous".to_string();
+        return calibration::presented(Principal::Anonymous, None);
     }
     if who.user.ends_with('$') {
-        return "computer".to_string();
+        return calibration::presented(Principal::Computer, None);
     }
     let name = if who.domain.is_empty() {
         who.user.clone()
     } else {
         format!("{}\\{}", who.domain, who.user)
     };
-    lookup_sid(&name).map_or_else(|| format!("account {name}"), |sid| sid.to_string())
+    lookup_sid(&name).map_or_else(
+        || format!("account {name}"),
+        |sid| calibration::presented(Principal::Owner, Some(sid)),
+    )
 }
 
 /// The SID of the account `name` names on this machine.
 fn lookup_sid(name: &str) -> Option<Sid> {
     let name = HSTRING::from(name);
-    let mut sid = [0u8; 68];
+    let mut sid = [0u8; crate::sid::MAX_BINARY_LEN];
     let mut sid_len = sid.len() as u32;
     let mut domain = [0u16; 256];
     let mut domain_len = domain.len() as u32;
