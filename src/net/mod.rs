@@ -118,7 +118,7 @@ impl AuthScheme {
         }
     }
 
-    /// How the scheme is written in prose.
+    /// How the scheme is written in prose and in HTTP's `WWW-Authenticate` (`NTLM`, `Negotiate`).
     pub(crate) const fn label(self) -> &'static str {
         match self {
             AuthScheme::Basic => "Basic",

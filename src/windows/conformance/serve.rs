@@ -219,7 +219,7 @@ fn answer(
             // SPNEGO's last token, with the answer the challenge unlocked.
             let field = authenticate_field(target);
             let token = BASE64.encode(&token);
-            header.push_str(&format!("{field}: {} {token}\r\n", scheme_name(scheme)));
+            header.push_str(&format!("{field}: {} {token}\r\n", scheme.label()));
         }
         header.push_str("\r\n");
         out.write_all(header.as_bytes())?;
@@ -237,7 +237,7 @@ fn handshake(scheme: AuthScheme, value: &str) -> Reply {
     let Some((name, token)) = value.split_once(' ') else {
         return Reply::Refuse;
     };
-    if !name.eq_ignore_ascii_case(scheme_name(scheme)) {
+    if !name.eq_ignore_ascii_case(scheme.label()) {
         return Reply::Refuse;
     }
     match BASE64.decode(token.trim().as_bytes()) {
@@ -257,7 +257,7 @@ fn refuse(
         AuthTarget::Server => "401 Unauthorized",
         AuthTarget::Proxy => "407 Proxy Authentication Required",
     };
-    let mut offer = String::from(scheme_name(scheme));
+    let mut offer = String::from(scheme.label());
     if let Some(token) = token {
         offer.push(' ');
         offer.push_str(&BASE64.encode(token));
@@ -273,16 +273,6 @@ fn authenticate_field(target: AuthTarget) -> &'static str {
     match target {
         AuthTarget::Server => "WWW-Authenticate",
         AuthTarget::Proxy => "Proxy-Authenticate",
-    }
-}
-
-/// The scheme as HTTP names it (`WWW-Authenticate: NTLM`): one of the two
-/// [`FileServer::challenging`] accepts.
-fn scheme_name(scheme: AuthScheme) -> &'static str {
-    if scheme == AuthScheme::Negotiate {
-        "Negotiate"
-    } else {
-        "NTLM"
     }
 }
 
