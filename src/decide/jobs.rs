@@ -210,7 +210,7 @@ pub fn guard(
             rule!(PropertyNeedsImpersonation),
         )));
     }
-    gate(profile, caller.identity, job, true).map_err(refuse)?;
+    gate(profile, &caller.identity, job, true).map_err(refuse)?;
     not_restricted(profile, caller).map_err(refuse)?;
     let owner = caller.identity.sid == job.owner.sid;
     if owner {

@@ -62,10 +62,10 @@ pub fn query_interface(profile: &Profile, caller: impl Into<Caller>, job: &JobFa
             AccessCheck::PerCall => Ok(()),
             AccessCheck::QueryInterface => {
                 // A-11 as a read (QueryInterface changes nothing; Q-10).
-                gate(profile, caller, job, false)?;
+                gate(profile, &caller, job, false)?;
                 // The owner rule as the getters apply it (A-4 caller, A-5; no veto), with the
                 // documented code of an access check at QueryInterface.
-                access(profile, Method::GetHelperTokenFlags, caller, job)
+                access(profile, Method::GetHelperTokenFlags, &caller, job)
                     .map(|_| ())
                     .map_err(|(_, reason)| (HResult::E_ACCESSDENIED, reason))
             }
@@ -257,13 +257,11 @@ pub fn transfer(profile: &Profile, job: &JobFacts) -> Decision {
         TransferOutcome::Transferred => {
             enter(Event::Transfer, HResult::S_OK, JobState::Transferred)
         }
-        TransferOutcome::Error(error) => Decision::new(
+        TransferOutcome::Error(error) => Decision::failed(
             event(Event::Transfer),
-            error.hresult,
-            error.rule,
-            Effect::Fail(error),
-        )
-        .failing_at(plan.failing_step().map(|r| r.access)),
+            error,
+            plan.failing_step().map(|r| r.access),
+        ),
     }
 }
 
@@ -348,7 +346,7 @@ pub fn take_ownership(profile: &Profile, caller: impl Into<Caller>, job: &JobFac
     let op = event(Event::TakeOwnership);
     let caller: Caller = caller.into();
     let checked = not_anonymous(caller.level)
-        .and_then(|()| gate(profile, caller.identity, job, true))
+        .and_then(|()| gate(profile, &caller.identity, job, true))
         .and_then(|()| not_restricted(profile, &caller));
     if let Err((hresult, reason)) = checked {
         return Decision::refuse(op, hresult, reason);

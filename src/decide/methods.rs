@@ -46,7 +46,7 @@ pub(crate) const fn interface(profile: &Profile) -> Result<(), Refusal> {
 /// then Q-10 is the rule that refused. Administrators do not bypass the gate.
 pub(crate) fn gate(
     profile: &Profile,
-    caller: Identity,
+    caller: &Identity,
     job: &JobFacts,
     changes: bool,
 ) -> Result<(), Refusal> {
@@ -69,7 +69,7 @@ pub(crate) fn gate(
 pub(crate) fn access(
     profile: &Profile,
     method: Method,
-    caller: Identity,
+    caller: &Identity,
     job: &JobFacts,
 ) -> Result<Rule, Refusal> {
     let knobs = &profile.knobs;
@@ -120,7 +120,7 @@ pub(crate) fn access(
 }
 
 /// whether the caller skips the vetoes A-6 and A-7 (only on 1607 and later).
-fn skips_vetoes(profile: &Profile, caller: Identity) -> bool {
+fn skips_vetoes(profile: &Profile, caller: &Identity) -> bool {
     caller.admin && profile.knobs.admin_bypass == AdminBypass::OwnerRuleAndVetoes
 }
 
@@ -135,6 +135,7 @@ fn job_state(profile: &Profile, job: &JobFacts) -> Result<(), Refusal> {
 /// The common prefix of A-10 for `method`: availability, an anonymous client, the access
 /// gate, a restricted caller and job state (mutating methods), the owner rule. Returns the
 /// granting rule.
+#[inline]
 fn precheck(
     profile: &Profile,
     method: Method,
@@ -144,11 +145,11 @@ fn precheck(
     let refuse = |(hr, reason): Refusal| Decision::refuse(Operation::Method(method), hr, reason);
     interface(profile).map_err(refuse)?;
     not_anonymous(caller.level).map_err(refuse)?;
-    gate(profile, caller.identity, job, method.is_mutating()).map_err(refuse)?;
+    gate(profile, &caller.identity, job, method.is_mutating()).map_err(refuse)?;
     if method.is_mutating() {
         not_restricted(profile, caller).map_err(refuse)?;
     }
-    let grant = access(profile, method, caller.identity, job).map_err(refuse)?;
+    let grant = access(profile, method, &caller.identity, job).map_err(refuse)?;
     if method.is_mutating() {
         job_state(profile, job).map_err(refuse)?;
     }
@@ -195,8 +196,7 @@ pub fn set_helper_token_flags(
     }
     // L-1: store the known flags; X-1: predict the transfer failure they cause.
     let stored = usage.intersection(TokenUsage::all());
-    Decision::new(op, HResult::S_OK, reason, Effect::StoreFlags(stored))
-        .predicting(client_certificate_failure(job, stored))
+    Decision::store_flags(op, reason, stored, client_certificate_failure(job, stored))
 }
 
 /// `IBitsTokenOptions::GetHelperTokenFlags`: the stored flags, under the owner rule
@@ -220,6 +220,7 @@ pub fn get_helper_token_flags(
 /// then impersonation (A-9, `CO_E_FAILEDTOIMPERSONATE`); then, on 1607 and later,
 /// the veto on the new token (A-7, `E_ACCESSDENIED`) unless the caller is an
 /// administrator.
+#[inline]
 pub fn set_helper_token(
     profile: &Profile,
     caller: impl Into<Caller>,
@@ -254,7 +255,8 @@ pub fn set_helper_token(
         };
     };
     // a non-administrator may not set an administrator token (1607 and later).
-    if profile.release.has_owner_rules() && token.admin && !skips_vetoes(profile, caller.identity) {
+    if profile.release.has_owner_rules() && token.admin && !skips_vetoes(profile, &caller.identity)
+    {
         return Decision::refuse(op, HResult::E_ACCESSDENIED, rule!(NewTokenIsAdministrator));
     }
     Decision::new(op, HResult::S_OK, grant, Effect::StoreHelper(token))

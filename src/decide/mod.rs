@@ -175,11 +175,25 @@ pub enum Value {
     HelperSid(Option<Sid>),
 }
 
-/// An effect or a value: a decision has one or the other, never both.
+/// An effect or a value: a decision has one or the other, never both. The two facts only
+/// some decisions carry (X-1's prediction, a failed transfer's access) live in variants of
+/// their own, so every decision stays as small as its largest effect.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Outcome {
     Effect(Effect),
     Value(Value),
+    /// An accepted `SetHelperTokenFlags` whose flags will make the transfer fail:
+    /// the effect is `StoreFlags(flags)`.
+    StoreFlagsFailing {
+        flags: TokenUsage,
+        failure: JobError,
+    },
+    /// A transfer that failed at this access (L-6 lazy, X-1, X-3): the effect is
+    /// `Fail(error)`.
+    FailAt {
+        error: JobError,
+        at: Access,
+    },
 }
 
 /// The outcome of one call or event: a value, never a panic. At most 128 bytes: it
@@ -201,8 +215,6 @@ pub struct Decision {
     hresult: HResult,
     rule: Rule,
     outcome: Outcome,
-    transfer_failure: Option<JobError>,
-    failed_at: Option<Access>,
 }
 
 impl Decision {
@@ -213,8 +225,6 @@ impl Decision {
             hresult,
             rule,
             outcome: Outcome::Effect(effect),
-            transfer_failure: None,
-            failed_at: None,
         }
     }
 
@@ -229,26 +239,51 @@ impl Decision {
             hresult: HResult::S_OK,
             rule,
             outcome: Outcome::Value(value),
-            transfer_failure: None,
-            failed_at: None,
         }
     }
 
-    pub(crate) const fn predicting(self, failure: Option<JobError>) -> Self {
+    /// An accepted `SetHelperTokenFlags` that stores `flags`; `failure` is the one the job
+    /// will meet when it transfers, if any.
+    pub(crate) const fn store_flags(
+        op: Operation,
+        rule: Rule,
+        flags: TokenUsage,
+        failure: Option<JobError>,
+    ) -> Self {
+        let outcome = match failure {
+            Some(failure) => Outcome::StoreFlagsFailing { flags, failure },
+            None => Outcome::Effect(Effect::StoreFlags(flags)),
+        };
         Decision {
-            transfer_failure: failure,
-            ..self
+            op,
+            hresult: HResult::S_OK,
+            rule,
+            outcome,
         }
     }
 
-    pub(crate) const fn failing_at(self, failed_at: Option<Access>) -> Self {
-        Decision { failed_at, ..self }
+    /// A transfer that failed with `error`, at the access `at` (`None`: before any access,
+    /// an eager L-6).
+    pub(crate) const fn failed(op: Operation, error: JobError, at: Option<Access>) -> Self {
+        let outcome = match at {
+            Some(at) => Outcome::FailAt { error, at },
+            None => Outcome::Effect(Effect::Fail(error)),
+        };
+        Decision {
+            op,
+            hresult: error.hresult,
+            rule: error.rule,
+            outcome,
+        }
     }
 
     /// For a failed transfer: the access where it failed (L-6 lazy, X-1, X-3), as the
     /// transfer plan found it; `None` when it failed before any access (an eager L-6).
     pub const fn failed_at(&self) -> Option<Access> {
-        self.failed_at
+        match self.outcome {
+            Outcome::FailAt { at, .. } => Some(at),
+            _ => None,
+        }
     }
 
     /// The method or event decided.
@@ -290,6 +325,8 @@ impl Decision {
         match self.outcome {
             Outcome::Effect(e) => e,
             Outcome::Value(_) => Effect::Unchanged,
+            Outcome::StoreFlagsFailing { flags, .. } => Effect::StoreFlags(flags),
+            Outcome::FailAt { error, .. } => Effect::Fail(error),
         }
     }
 
@@ -297,14 +334,15 @@ impl Decision {
     pub const fn value(&self) -> Option<Value> {
         match self.outcome {
             Outcome::Value(v) => Some(v),
-            Outcome::Effect(_) => None,
+            Outcome::Effect(_) | Outcome::StoreFlagsFailing { .. } | Outcome::FailAt { .. } => None,
         }
     }
 
     /// The flags stored by an accepted `SetHelperTokenFlags`.
     pub const fn stored_flags(&self) -> Option<TokenUsage> {
         match self.outcome {
-            Outcome::Effect(Effect::StoreFlags(flags)) => Some(flags),
+            Outcome::Effect(Effect::StoreFlags(flags))
+            | Outcome::StoreFlagsFailing { flags, .. } => Some(flags),
             _ => None,
         }
     }
@@ -312,7 +350,10 @@ impl Decision {
     /// For an accepted `SetHelperTokenFlags`: the failure the job will certainly meet when
     /// it transfers. The method itself still succeeds.
     pub const fn transfer_failure(&self) -> Option<JobError> {
-        self.transfer_failure
+        match self.outcome {
+            Outcome::StoreFlagsFailing { failure, .. } => Some(failure),
+            _ => None,
+        }
     }
 }
 

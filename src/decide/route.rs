@@ -109,6 +109,9 @@ impl Principal {
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
+// Eight bytes, aligned: a plan's steps are then written and read one whole store each,
+// never a load across two overlapping stores (which stalled the seven-byte steps).
+#[repr(align(8))]
 pub struct Route {
     /// The access.
     pub access: Access,
@@ -216,6 +219,23 @@ pub const fn implicit_allowed(job: &JobFacts, target: AuthTarget) -> Option<Impl
 /// anonymous (R-6).
 #[inline]
 pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
+    // The job never makes this access: not applicable (the access's own rule names it).
+    if !transfer_makes(job, access) {
+        return Route {
+            access,
+            principal: Principal::NotApplicable,
+            rule: Rule::new(access.rule_id(), Reason::NotApplicable),
+            implicit: None,
+            scheme: None,
+        };
+    }
+    routed(profile, job, access)
+}
+
+/// [`route`] of an access the job makes ([`transfer_makes`] is true): the transfer plan
+/// asks that first, and routes only what it keeps.
+#[inline]
+pub(crate) fn routed(profile: &Profile, job: &JobFacts, access: Access) -> Route {
     let made = |(principal, rule): (Principal, Rule)| Route {
         access,
         principal,
@@ -223,13 +243,6 @@ pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
         implicit: None,
         scheme: None,
     };
-    // The job never makes this access: not applicable (the access's own rule names it).
-    if !transfer_makes(job, access) {
-        return made((
-            Principal::NotApplicable,
-            Rule::new(access.rule_id(), Reason::NotApplicable),
-        ));
-    }
     match access {
         Access::WholeChallenge(target) => whole_challenge(profile, job, target),
         Access::ProxyChallenge(scheme) => {
@@ -315,10 +328,14 @@ fn by_flag(
     let network = matches!(access, Access::SmbRemoteFile);
     if job.flags.contains(usage) {
         let granted = Rule::new(id, Reason::FlagSet);
-        return match (network, job.helper) {
-            (true, Some(helper)) => {
-                on_network(profile, job, helper.sid, None, (Principal::Helper, granted))
-            }
+        return match (network, &job.helper) {
+            (true, Some(helper)) => on_network(
+                profile,
+                job,
+                &helper.sid,
+                None,
+                (Principal::Helper, granted),
+            ),
             _ => as_helper(job, granted),
         };
     }
@@ -327,7 +344,7 @@ fn by_flag(
         on_network(
             profile,
             job,
-            job.owner.sid,
+            &job.owner.sid,
             None,
             (Principal::Owner, otherwise),
         )
@@ -359,14 +376,14 @@ const fn as_helper(job: &JobFacts, granted: Rule) -> (Principal, Rule) {
 fn on_network(
     profile: &Profile,
     job: &JobFacts,
-    sid: Sid,
+    sid: &Sid,
     challenge: Option<AuthTarget>,
     otherwise: (Principal, Rule),
 ) -> (Principal, Rule) {
-    if sid == Sid::LOCAL_SERVICE {
+    if *sid == Sid::LOCAL_SERVICE {
         return (Principal::Anonymous, rule!(ServiceOwnerOnNetwork));
     }
-    if sid != Sid::LOCAL_SYSTEM && sid != Sid::NETWORK_SERVICE {
+    if *sid != Sid::LOCAL_SYSTEM && *sid != Sid::NETWORK_SERVICE {
         return otherwise;
     }
     let Some(target) = challenge else {
@@ -444,11 +461,11 @@ fn challenge(
         let granted = rule!(ImplicitAsHelper);
         return made(
             allowed,
-            match job.helper {
+            match &job.helper {
                 Some(helper) => on_network(
                     profile,
                     job,
-                    helper.sid,
+                    &helper.sid,
                     Some(target),
                     (Principal::Helper, granted),
                 ),
@@ -463,7 +480,7 @@ fn challenge(
         on_network(
             profile,
             job,
-            job.owner.sid,
+            &job.owner.sid,
             Some(target),
             (Principal::Owner, granted),
         ),

@@ -16,7 +16,7 @@ use crate::access::Access;
 use crate::decide::route::Route;
 use crate::decide::transfer::TransferPlan;
 use crate::decide::{Decision, Event, Impersonation, Operation};
-use crate::facts::{Caller, Effect, JobFacts};
+use crate::facts::{Caller, JobFacts};
 use crate::profile::Profile;
 use crate::token::Identity;
 use core::fmt;
@@ -163,13 +163,11 @@ impl fmt::Display for Explained<TransferPlan> {
         match self.made.outcome().failure() {
             None => f.write_str("=> TRANSFERRED"),
             Some(e) => {
-                let d = Decision::new(
+                let d = Decision::failed(
                     Operation::Event(Event::Transfer),
-                    e.hresult,
-                    e.rule,
-                    Effect::Fail(e),
-                )
-                .failing_at(self.made.failing_step().map(|r| r.access));
+                    e,
+                    self.made.failing_step().map(|r| r.access),
+                );
                 write!(f, "=> ERROR: {}", self.on.explains(d))
             }
         }
