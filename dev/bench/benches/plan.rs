@@ -10,8 +10,9 @@
 //! is a download where every rule has something to say: a service owner, every flag, a
 //! helper, implicit proxy credentials, WPAD, Negotiate challenges from both the proxy and
 //! the server. Before measuring, the bench checks the plan's length, that it succeeds, and
-//! that the baseline has the same steps and outcome; the whole plan escapes the measured
-//! closure.
+//! that the baseline has the same steps and outcome. Each side's whole plan escapes the
+//! measured closure, and each returns its length and outcome as it made them (not read
+//! back through the escaped reference), as the decision and route benches do.
 //!
 //! ```sh
 //! cargo bench -p bits-helper-token-bench --bench plan -- --warm-up-time 1 --measurement-time 2
@@ -68,10 +69,19 @@ fn plan(c: &mut Criterion) {
     );
     let mut g = c.benchmark_group("transfer_plan/proxy_download");
     g.bench_function("model", |b| {
-        b.iter(|| transfer_plan(black_box(&latest), black_box(&job)))
+        b.iter(|| {
+            let p = transfer_plan(black_box(&latest), black_box(&job));
+            black_box(&p);
+            (p.steps().len(), p.outcome().failure().map(|f| f.hresult))
+        })
     });
     g.bench_function("baseline", |b| {
-        b.iter(|| baseline_plan(black_box(&latest), black_box(&job)))
+        b.iter(|| {
+            let plan = baseline_plan(black_box(&latest), black_box(&job));
+            black_box(&plan);
+            let (_, n, failure) = plan;
+            (n, failure.map(|(hresult, _)| hresult))
+        })
     });
     g.finish();
 }

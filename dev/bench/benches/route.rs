@@ -8,8 +8,9 @@
 //! ratio is the model's overhead for being general and explainable. The job is one where
 //! every rule has something to say: a service owner, every flag, a helper, implicit proxy
 //! credentials, WPAD, Negotiate challenges from both the proxy and the server. Before
-//! measuring, each bench checks the route it names and that the baseline answers alike;
-//! the whole `Route` escapes the measured closure.
+//! measuring, each bench checks the route it names and that the baseline answers alike.
+//! The whole `Route` escapes the measured closure, and both sides return their answer
+//! (principal, rule id) as they made it, as the decision benches do.
 //!
 //! ```sh
 //! cargo bench -p bits-helper-token-bench --bench route -- --warm-up-time 1 --measurement-time 2
@@ -66,7 +67,11 @@ fn routing(c: &mut Criterion) {
         );
         let mut g = c.benchmark_group(format!("route/{access}"));
         g.bench_function("model", |b| {
-            b.iter(|| route(black_box(&latest), black_box(&job), black_box(access)))
+            b.iter(|| {
+                let r = route(black_box(&latest), black_box(&job), black_box(access));
+                black_box(&r);
+                (r.principal, r.rule.id)
+            })
         });
         g.bench_function("baseline", |b| {
             b.iter(|| baseline_route(black_box(&latest), black_box(&job), black_box(access)))
