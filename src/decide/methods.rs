@@ -169,6 +169,7 @@ fn precheck(
 /// | any with the interface | anyone | integrity below the job's, or a non-elevated caller on an elevated owner's job (A-11) | `E_ACCESSDENIED` |
 /// | 1607, 1809 | not an administrator | not the owner; stored token is an administrator (A-6) | Q-5 (`E_ACCESSDENIED`) |
 /// | any with the interface | anyone allowed | job done; unknown bits (Q-1) | `BG_E_INVALID_STATE`; Q-1 |
+#[inline]
 pub fn set_helper_token_flags(
     profile: &Profile,
     caller: impl Into<Caller>,
@@ -201,6 +202,7 @@ pub fn set_helper_token_flags(
 
 /// `IBitsTokenOptions::GetHelperTokenFlags`: the stored flags, under the owner rule
 /// and no veto. Answers on done jobs.
+#[inline]
 pub fn get_helper_token_flags(
     profile: &Profile,
     caller: impl Into<Caller>,
@@ -264,6 +266,7 @@ pub fn set_helper_token(
 
 /// `IBitsTokenOptions::ClearHelperToken`: drops the token and keeps the flags (L-3),
 /// under the owner rule and no veto; refused on done jobs.
+#[inline]
 pub fn clear_helper_token(
     profile: &Profile,
     caller: impl Into<Caller>,
@@ -283,6 +286,7 @@ pub fn clear_helper_token(
 
 /// `IBitsTokenOptions::GetHelperTokenSid`: the stored token's user SID, or success with
 /// no string when none is stored (L-4), under the owner rule and no veto.
+#[inline]
 pub fn get_helper_token_sid(
     profile: &Profile,
     caller: impl Into<Caller>,
