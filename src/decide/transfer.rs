@@ -39,9 +39,11 @@ impl TransferOutcome {
     }
 }
 
-/// The most accesses one transfer makes: proxy discovery, five proxy challenges, the
-/// client certificate's key, five server challenges, three local files.
-pub const PLAN_CAPACITY: usize = 16;
+/// The most accesses one transfer makes: an upload-reply job over HTTPS through a
+/// `PRECONFIG` proxy that discovers, with a client certificate, challenged by both the proxy
+/// and the server — its local file, the IE settings, WPAD, the proxy's challenge, the
+/// certificate's key, the server's challenge, the reply file's creation and rename.
+pub const PLAN_CAPACITY: usize = 8;
 
 const EMPTY: Route = Route {
     scheme: None,
@@ -319,35 +321,53 @@ pub fn eager_token_failure(profile: &Profile, job: &JobFacts) -> Option<JobError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::challenge::{Challenges, IeSettings};
     use crate::decide::route::transfer_makes;
     use crate::net::{AuthScheme, Credential, Credentials, ProxyUsage};
     use crate::state::{JobType, Remote};
     use crate::token::Identity;
 
     /// Every combination of the facts that change which accesses a plan holds fits in
-    /// [`PLAN_CAPACITY`]: `push` never drops a step.
+    /// [`PLAN_CAPACITY`], and one fills it: `push` never drops a step, and the plan holds
+    /// no more room than a transfer uses.
     #[test]
-    fn plan_capacity_is_enough() {
+    fn plan_capacity_is_the_longest_plan() {
         let mut all = Credentials::NONE;
+        let mut challenges = Challenges::NONE;
         for &t in AuthTarget::ALL {
             for &s in AuthScheme::ALL {
                 all = all.set(t, s, Credential::Explicit).unwrap();
+                challenges = challenges.with(t, s);
             }
         }
         let mut longest = 0;
         for &remote in Remote::ALL {
             for &job_type in JobType::ALL {
-                for &proxy in ProxyUsage::ALL {
+                for (&proxy, &ie) in ProxyUsage::ALL
+                    .iter()
+                    .flat_map(|p| IeSettings::ALL.iter().map(move |ie| (p, ie)))
+                {
                     for cert in [false, true] {
                         let job = JobFacts::new(Identity::LOCAL_SYSTEM)
                             .with_remote(remote)
                             .with_client_certificate(cert)
                             .with_job_type(job_type)
                             .with_proxy(proxy)
-                            .with_credentials(all);
+                            .with_ie_settings(ie)
+                            .with_credentials(all)
+                            .with_challenges(challenges);
                         let expected = Access::ALL
                             .iter()
-                            .filter(|&&a| transfer_makes(&job, a) && a != Access::Other)
+                            // One whole challenge per target, not one step per scheme.
+                            .filter(|&&a| {
+                                transfer_makes(&job, a)
+                                    && !matches!(
+                                        a,
+                                        Access::Other
+                                            | Access::ProxyChallenge(_)
+                                            | Access::ServerChallenge(_)
+                                    )
+                            })
                             .count();
                         let plan = transfer_plan(&Profile::default(), &job);
                         assert_eq!(plan.steps().len(), expected);
@@ -356,6 +376,6 @@ mod tests {
                 }
             }
         }
-        assert!(longest <= PLAN_CAPACITY);
+        assert_eq!(longest, PLAN_CAPACITY);
     }
 }
