@@ -288,6 +288,40 @@ fn an_invalid_line_gets_an_error_and_the_doctor_goes_on() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("--offline FILE"));
 }
 
+/// The doctor's arguments: each misuse exits 2 and says which; `--export` takes neither
+/// `--offline` nor `--json`; without `--offline`, off Windows, the live mode says where it
+/// runs.
+#[test]
+fn the_doctors_arguments_are_checked_and_each_misuse_named() {
+    let exe = env!("CARGO_BIN_EXE_bits-helper-token-doctor");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(exe).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let export = "--export writes the live jobs; it takes neither --offline nor --json";
+    for args in [
+        &["--export", "--json"][..],
+        &["--export", "--offline", "-"],
+        &["--json", "--offline", "-", "--export"],
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(err.contains(export), "{args:?}: {err}");
+    }
+    let (code, err) = run(&["--offline"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--offline needs a FILE"), "{err}");
+    #[cfg(not(all(windows, feature = "windows")))]
+    for args in [&[][..], &["--json"], &["--export"]] {
+        let (code, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(
+            err.contains("the live mode reads BITS jobs on Windows"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 /// Each piece of advice comes with the rule whose fix it is, chosen from the model's
 /// answers: the job below calls for it (SPEC ids L-11, A-11, R-3, X-3, L-6, X-1, L-13,
 ///
