@@ -188,3 +188,47 @@ fn a_report_whose_rows_do_not_match_its_steps_is_refused() {
     assert_eq!(e.scenario, "owner-flags-and-token");
     assert!(e.reason.contains("rows for"), "{e}");
 }
+
+/// A step through a handle no `QueryInterface` made is not called — a runner answers it
+/// "no handle" and goes on — but a scenario the session refuses (here a handle made twice)
+/// is not played past its refused step: the model cannot play it, and says at which step.
+#[test]
+fn a_step_without_a_handle_is_not_called_and_a_refused_step_ends_the_scenario() {
+    use bits_helper_token::calibration::{Answer, Role, Scenario, Setup, Step};
+    let unqueried = Scenario {
+        name: "unqueried",
+        rules: &[],
+        owner: Role::Current,
+        setup: Setup::Empty,
+        steps: &[Step::GetFlags { handle: 0 }],
+    };
+    let twice = Scenario {
+        name: "twice",
+        rules: &[],
+        owner: Role::Current,
+        setup: Setup::Empty,
+        steps: &[
+            Step::QueryInterface {
+                caller: Role::Current,
+                handle: 0,
+            },
+            Step::QueryInterface {
+                caller: Role::Current,
+                handle: 0,
+            },
+            Step::GetFlags { handle: 0 },
+        ],
+    };
+    let latest = Profile::default();
+    let report =
+        calibration::play_model(latest, latest, &ModelCast::new(), &[unqueried, twice]).unwrap();
+    assert_eq!(report.scenarios.len(), 1, "{report:?}");
+    let played = &report.scenarios[0];
+    assert_eq!(played.name, "unqueried");
+    assert_eq!(played.steps.len(), 1);
+    assert_eq!(played.steps[0].real, Answer::no_handle());
+    assert_eq!(played.steps[0].model, Answer::no_handle());
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].name, "twice");
+    assert_eq!(report.skipped[0].reason, "the model cannot play step 2");
+}
