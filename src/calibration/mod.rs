@@ -418,4 +418,28 @@ mod tests {
             );
         }
     }
+
+    /// The words the runner's server and the model share for who answered a challenge:
+    /// the owner's or the helper's SID, the computer, anonymous, explicit credentials, and
+    /// `none` for everyone who presents nothing. (The challenge scenarios of one machine
+    /// reach only SIDs and `none`; the Windows runner writes the others.)
+    #[test]
+    fn presented_names_every_principal() {
+        let sid = crate::sid::Sid::NETWORK_SERVICE;
+        for (principal, expected) in [
+            (Principal::Owner, "S-1-5-20"),
+            (Principal::Helper, "S-1-5-20"),
+            (Principal::Computer, "computer"),
+            (Principal::Anonymous, "anonymous"),
+            (Principal::ExplicitCredentials, "explicit"),
+            (Principal::NoCredentials, "none"),
+            (Principal::NotApplicable, "none"),
+            (Principal::MissingHelper, "none"),
+            (Principal::Unanswered, "none"),
+        ] {
+            assert_eq!(presented(principal, Some(sid)), expected, "{principal:?}");
+        }
+        assert_eq!(presented(Principal::Owner, None), "none");
+        assert_eq!(presented(Principal::Computer, None), "computer");
+    }
 }
