@@ -601,3 +601,23 @@ fn every_name_table_round_trips_and_lists_its_names_on_error() {
         assert!(opens(" ") || opens("**"), "{id} is not a rule of SPEC.md");
     }
 }
+
+/// T-10: the impersonation levels carry RPC's numbers (`RPC_C_IMP_LEVEL_ANONYMOUS` 1,
+/// `IDENTIFY` 2, `IMPERSONATE` 3, `DELEGATE` 4, `rpcdce.h`), each read back to its level;
+/// `DEFAULT` (0) and anything above 4 name no level.
+#[test]
+fn t10_impersonation_levels_carry_rpcs_numbers() {
+    use bits_helper_token::token::ImpersonationLevel as L;
+    for (level, value) in [
+        (L::Anonymous, 1),
+        (L::Identify, 2),
+        (L::Impersonate, 3),
+        (L::Delegate, 4),
+    ] {
+        assert_eq!(level.value(), value, "{level:?}");
+        assert_eq!(L::from_value(value), Some(level), "{value}");
+    }
+    for value in [0, 5, u32::MAX] {
+        assert_eq!(L::from_value(value), None, "{value}");
+    }
+}
