@@ -219,23 +219,6 @@ pub const fn implicit_allowed(job: &JobFacts, target: AuthTarget) -> Option<Impl
 /// anonymous.
 #[inline]
 pub fn route(profile: &Profile, job: &JobFacts, access: Access) -> Route {
-    // The job never makes this access: not applicable (the access's own rule names it).
-    if !transfer_makes(job, access) {
-        return Route {
-            access,
-            principal: Principal::NotApplicable,
-            rule: Rule::new(access.rule_id(), Reason::NotApplicable),
-            implicit: None,
-            scheme: None,
-        };
-    }
-    routed(profile, job, access)
-}
-
-/// [`route`] of an access the job makes ([`transfer_makes`] is true): the transfer plan
-/// asks that first, and routes only what it keeps.
-#[inline]
-pub(crate) fn routed(profile: &Profile, job: &JobFacts, access: Access) -> Route {
     let made = |(principal, rule): (Principal, Rule)| Route {
         access,
         principal,
@@ -243,6 +226,13 @@ pub(crate) fn routed(profile: &Profile, job: &JobFacts, access: Access) -> Route
         implicit: None,
         scheme: None,
     };
+    // The job never makes this access: not applicable (the access's own rule names it).
+    if !transfer_makes(job, access) {
+        return made((
+            Principal::NotApplicable,
+            Rule::new(access.rule_id(), Reason::NotApplicable),
+        ));
+    }
     match access {
         Access::WholeChallenge(target) => whole_challenge(profile, job, target),
         Access::ProxyChallenge(scheme) => {

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use crate::access::Access;
-use crate::decide::route::{Principal, Route, routed, transfer_makes};
+use crate::decide::route::{Principal, Route, route, transfer_makes};
 use crate::facts::{JobError, JobFacts};
 use crate::net::AuthTarget;
 use crate::profile::{Profile, TokenCheck};
@@ -245,7 +245,7 @@ pub fn transfer_plan(profile: &Profile, job: &JobFacts) -> TransferPlan {
     // the others; asking first keeps the plan from routing what it then drops).
     let mut add = |access: Access| {
         if transfer_makes(job, access) {
-            plan.push(routed(profile, job, access));
+            plan.push(route(profile, job, access));
         }
     };
     add(Access::UploadLocalFile);
