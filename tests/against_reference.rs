@@ -24,10 +24,10 @@
 //! A larger random run (the step count is a floor):
 //!
 //! ```sh
-//! REFERENCE_STEPS=2000000 cargo test --release --all-features --test against_reference -- --nocapture
+//! REFERENCE_STEPS=2000000 cargo test --release --all-features --test all against_reference:: -- --nocapture
 //! ```
 
-mod reference;
+use crate::reference;
 
 use bits_helper_token::scenario::{JobSnapshot, Scenario, StepValue};
 use bits_helper_token::support::proptest::{ScenarioParams, scenario};

@@ -2,8 +2,7 @@
 //! exactly as the document writes them (computed by hand from SPEC v3, not by the model),
 //! and every row of the "Fidelity v3" table answers as SPEC v3 says.
 
-#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
-mod oracle_line;
+use crate::oracle_line;
 
 use serde_json::{Value, json};
 

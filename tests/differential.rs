@@ -8,8 +8,7 @@
 //! how many cases run, and that a run is quiet.
 #![cfg(feature = "proptest")]
 
-#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
-mod oracle_line;
+use crate::oracle_line;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
 use bits_helper_token::scenario::{Session, StepValue};
@@ -455,7 +454,8 @@ fn run_differential_prints_no_proptest_warnings() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--ignored",
-            "--exact",
+            // Not `--exact`: the test's full name carries the module path of the binary it
+            // is built into (`differential::` in `tests/all.rs`); only this test has the name.
             "child_runs_an_agreeing_differential",
             "--nocapture",
             "--test-threads=1",

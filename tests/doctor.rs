@@ -4,8 +4,7 @@
 //! on generated scenarios. The oracle's steps are written here, independently of the
 //! doctor's own probe list.
 
-#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
-mod oracle_line;
+use crate::oracle_line;
 
 use bits_helper_token::doctor::{self, Input, PROBES};
 use bits_helper_token::scenario::{JobSnapshot, Scenario};

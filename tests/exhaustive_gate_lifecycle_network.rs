@@ -5,7 +5,7 @@
 //! proxy usage × IE settings, X-3, R-7). Every class of each dimension is enumerated, but
 //! for the 1,024 challenge combinations, stood for by 24 (no scheme, each alone, two, all
 //! five for the server; none, one, all for the proxy). Each test prints its count
-//! (`cargo test --test exhaustive_gate_lifecycle_network -- --nocapture`).
+//! (`cargo test --test all exhaustive_gate_lifecycle_network:: -- --nocapture`).
 //!
 //! Properties: fail closed (a refusal returns a failure code, changes nothing and gives no
 //! value), determinism, administrators never pass A-11 by being administrators (the gate

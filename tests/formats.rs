@@ -1,6 +1,6 @@
 //! Serialized forms, pinned: a dependency upgrade must not silently change them.
 
-mod common;
+use crate::common;
 use bits_helper_token::{decide::*, job::*, net::*, profile::*, token::*, *};
 use common::*;
 use serde_json::{from_str, json, to_value};

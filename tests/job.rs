@@ -1,7 +1,7 @@
 //! The stateful model: the sample flow of A-1, the lifecycle (L-1…L-7, Q-3, Q-6), saved
 //! state, and properties over random call sequences.
 
-mod common;
+use crate::common;
 use bits_helper_token::{decide::*, error::*, explain::Explained, job::*, profile::*, token::*, *};
 use common::*;
 

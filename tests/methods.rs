@@ -2,7 +2,7 @@
 //! `ClearHelperToken`, `GetHelperTokenSid` (A-2, A-4, A-5, A-7, A-8, A-9, A-10, Q-2, Q-3,
 //! L-2, L-3, L-4).
 
-mod common;
+use crate::common;
 use bits_helper_token::{decide::*, job::*, profile::*, token::*, *};
 use common::*;
 

@@ -1,8 +1,7 @@
 //! The language-neutral oracle's contract (`docs/oracle.md`): defaults, values, and
 //! invalid lines, through the line handler and through the real process.
 
-#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
-mod oracle_line;
+use crate::oracle_line;
 
 use serde_json::{Value, json};
 #[cfg(feature = "cli")]

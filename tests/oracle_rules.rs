@@ -7,8 +7,7 @@
 //! or a Q-8 value that does not exist, a step through a handle Q-9 refused — refused with a
 //! positioned error while the oracle goes on.
 
-#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
-mod oracle_line;
+use crate::oracle_line;
 
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! The README's three diagnoses (between `<!-- doctor-examples:start -->` and
 //! `<!-- doctor-examples:end -->`) are what `bits-helper-token-doctor --offline
 //! docs/doctor/examples.jsonl` prints; and the README stays under 15,000 bytes.
-//! `UPDATE_README=1 cargo test --features cli --test readme_doctor` rewrites the block.
+//! `UPDATE_README=1 cargo test --features cli --test all readme_doctor::` rewrites the block.
 
 use std::path::Path;
 use std::process::Command;
@@ -42,7 +42,7 @@ fn the_readme_shows_the_doctors_own_output() {
         readme[start..end],
         printed,
         "the README's diagnoses differ from the doctor's output; \
-         UPDATE_README=1 cargo test --features cli --test readme_doctor rewrites them"
+         UPDATE_README=1 cargo test --features cli --test all readme_doctor:: rewrites them"
     );
     assert!(readme.len() < 15_000, "README.md is {} bytes", readme.len());
 }

@@ -1,7 +1,7 @@
 //! The routing table of `docs/rules.md` (access × flags → identity, SPEC §4) is generated
 //! from `route`: this test fails when the section between the markers
 //! `<!-- routing-table:start -->` and `<!-- routing-table:end -->` differs from what the
-//! code says. `UPDATE_README=1 cargo test --test readme_routing` rewrites the section (and
+//! code says. `UPDATE_README=1 cargo test --test all readme_routing::` rewrites the section (and
 //! inserts it before `## Commands` when the markers are missing).
 
 use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
@@ -217,8 +217,8 @@ fn section() -> String {
          that fails: a challenge nothing answers (`BG_E_HTTP_ERROR_401` / `407`, X-3), the\n\
          client certificate's key over HTTPS (`0x80072F9A`, X-1). The challenges a transfer\n\
          meets are an input (none by default). The tables below are generated from\n\
-         `route` by `tests/readme_routing.rs` (`UPDATE_README=1 cargo test --test\n\
-         readme_routing` rewrites them).\n\
+         `route` by `tests/readme_routing.rs` (`UPDATE_README=1 cargo test --test all\n\
+         readme_routing::` rewrites them).\n\
          \n\
          Each job is owned by a standard user and holds a helper token, on `win10_1809` unless\n\
          the row says otherwise; in the challenge rows the server and the proxy ask for that\n\
@@ -280,7 +280,7 @@ fn readme_routing_table_matches_the_code() {
     }
     panic!(
         "docs/rules.md's routing section differs from the code. Run\n\
-         `UPDATE_README=1 cargo test --test readme_routing`, or paste this between the markers:\n\n{expected}"
+         `UPDATE_README=1 cargo test --test all readme_routing::`, or paste this between the markers:\n\n{expected}"
     );
 }
 

@@ -5,8 +5,8 @@
 //! exhaustive matrix is checked against the independent reference in
 //! `tests/against_reference.rs`, and `tests/no_alloc.rs` proves routing allocates nothing.
 
-mod common;
-use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
+use crate::common;
+use bits_helper_token::{decide::*, job::*, net::*, profile::*, token::*, *};
 use common::*;
 use serde_json::json;
 

@@ -1,8 +1,8 @@
 //! `SetHelperTokenFlags`: every rule of SPEC §2 that applies to it, on every release
 //! profile, and its properties over generated inputs (A-5, Q-1, A-10, T-5, A-6, X-1).
 
-mod common;
-use bits_helper_token::{decide::*, job::*, profile::*, sid::*, token::*, *};
+use crate::common;
+use bits_helper_token::{decide::*, job::*, profile::*, token::*, *};
 use common::*;
 
 const LATEST: Profile = Profile::new(Release::Win10_1809);

@@ -9,7 +9,7 @@
 //! three steps.
 #![cfg(feature = "state-machine")]
 
-mod reference;
+use crate::reference;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Session, Step, StepValue};
 use bits_helper_token::support::harness::{Observed, observe};

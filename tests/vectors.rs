@@ -7,11 +7,10 @@
 //! Regenerate after a deliberate change of behaviour:
 //!
 //! ```sh
-//! UPDATE_VECTORS=1 cargo test --all-features --test vectors
+//! UPDATE_VECTORS=1 cargo test --all-features --test all vectors::
 //! ```
 
-#[path = "../src/bin/bits-helper-token-oracle/line.rs"]
-mod oracle_line;
+use crate::oracle_line;
 
 use bits_helper_token::scenario::Scenario;
 use bits_helper_token::{Access, RuleId, decide::Reason, profile::Release};
@@ -1105,7 +1104,7 @@ fn vectors_are_fresh() {
     }
     assert!(
         stale.is_empty(),
-        "tests/vectors/{{{}}}.json are stale: the model's answers changed. If that is deliberate, run\n    UPDATE_VECTORS=1 cargo test --all-features --test vectors\nand review the diff.",
+        "tests/vectors/{{{}}}.json are stale: the model's answers changed. If that is deliberate, run\n    UPDATE_VECTORS=1 cargo test --all-features --test all vectors::\nand review the diff.",
         stale.join(",")
     );
 }

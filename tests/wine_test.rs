@@ -44,7 +44,7 @@ fn wine_tokenoptions_c_is_generated_from_the_scenarios() {
     panic!(
         "wine/tokenoptions.c differs from what the generator writes (first at line {line}). \
          It is generated: if the scenarios or the model changed deliberately, run\n    \
-         UPDATE_WINE_TEST=1 cargo test --all-features --test wine_test\nand review the diff."
+         UPDATE_WINE_TEST=1 cargo test --all-features --test all wine_test::\nand review the diff."
     );
 }
 
