@@ -361,3 +361,56 @@ fn an_observation_no_setting_explains_is_listed_in_the_json_line() {
         serde_json::to_value(Profile::default()).unwrap()["release"]
     );
 }
+
+/// `explained_by` names the settings one step from the scenario's profile under which the
+/// model gives the observed answer *at that step*, and no others: `E_INVALIDARG` for
+/// unknown flag bits (step 1 of `unknown-flag-bits`, where SPEC's default answers
+/// `E_NOTIMPL`) is Q-1's other setting alone; the default's answer there is not.
+#[test]
+fn explained_by_names_the_settings_that_give_that_answer_at_that_step() {
+    use calibration::Answer;
+    let oracle = scenario("unknown-flag-bits");
+    let model = calibration::answers(&oracle);
+    assert_eq!(model[1].0, Answer::bare(HResult::E_NOTIMPL));
+    assert_ne!(model[0].0.hresult, HResult::E_INVALIDARG);
+    let invalid = Answer::bare(HResult::E_INVALIDARG);
+    assert_eq!(
+        calibration::explained_by(&oracle, 1, &invalid),
+        ["Q-1=invalid_arg"]
+    );
+    // The default's own answer there is every other setting's but Q-1's.
+    let same = calibration::explained_by(&oracle, 1, &model[1].0);
+    assert!(same.iter().any(|k| k.starts_with("Q-2=")), "{same:?}");
+    assert!(same.iter().all(|k| !k.starts_with("Q-1=")), "{same:?}");
+}
+
+/// Q-5 (a refusal's code) is offered when the observed refusal carries a code other than
+/// the profile's: `E_FAIL` where the administrator's veto refuses with
+/// `E_ACCESSDENIED` is `Q-5=0x80004005`; the profile's own code is no other setting.
+#[test]
+fn explained_by_offers_the_denial_code_a_refusal_carries() {
+    use calibration::Answer;
+    let oracle = scenario("non-admin-owner-vetoes");
+    let model = calibration::answers(&oracle);
+    let at = model
+        .iter()
+        .position(|(a, rule)| *rule == "A-6" && a.hresult == HResult::E_ACCESSDENIED)
+        .expect("the administrator's veto refuses a step");
+    let found = calibration::explained_by(&oracle, at, &Answer::bare(HResult::E_FAIL));
+    assert!(
+        found.iter().any(|k| k.starts_with("Q-5=0x80004005")),
+        "{found:?}"
+    );
+    let own = calibration::explained_by(&oracle, at, &Answer::bare(HResult::E_ACCESSDENIED));
+    assert!(own.iter().all(|k| !k.starts_with("Q-5=")), "{own:?}");
+}
+
+/// The oracle scenario of calibration scenario `name` under SPEC's defaults.
+fn scenario(name: &str) -> bits_helper_token::scenario::Scenario {
+    SCENARIOS
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .oracle(Profile::default(), &ModelCast::new())
+        .unwrap()
+}
