@@ -3,10 +3,9 @@
 //! under that setting calibrates back to exactly that setting and SPEC's defaults for the
 //! rest — or, for the knobs no scenario of one machine can tell apart, says so. An answer
 //! no setting explains is named; reports are read as strictly as oracle lines.
-#![cfg(feature = "cli")]
 
 use bits_helper_token::HResult;
-use bits_helper_token::calibration::{self, KNOBS, Knob, ModelCast, Report, SCENARIOS};
+use bits_helper_token::calibration::{self, Answer, KNOBS, Knob, ModelCast, Report, SCENARIOS};
 use bits_helper_token::profile::{AccessCheck, Knobs, LegacySetToken, Profile, Release};
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -368,7 +367,6 @@ fn an_observation_no_setting_explains_is_listed_in_the_json_line() {
 /// `E_NOTIMPL`) is Q-1's other setting alone; the default's answer there is not.
 #[test]
 fn explained_by_names_the_settings_that_give_that_answer_at_that_step() {
-    use calibration::Answer;
     let oracle = scenario("unknown-flag-bits");
     let model = calibration::answers(&oracle);
     assert_eq!(model[1].0, Answer::bare(HResult::E_NOTIMPL));
@@ -389,7 +387,6 @@ fn explained_by_names_the_settings_that_give_that_answer_at_that_step() {
 /// `E_ACCESSDENIED` is `Q-5=0x80004005`; the profile's own code is no other setting.
 #[test]
 fn explained_by_offers_the_denial_code_a_refusal_carries() {
-    use calibration::Answer;
     let oracle = scenario("non-admin-owner-vetoes");
     let model = calibration::answers(&oracle);
     let at = model

@@ -4,7 +4,6 @@
 //! and `calibration/README.md`'s table (build → release → inferred knobs → unexplained) is
 //! what the reports imply; its second table says what each transfer scenario measures and
 //! what the model expects of it. `UPDATE_CALIBRATION=1` rewrites both.
-#![cfg(feature = "cli")]
 
 use bits_helper_token::Profile;
 use bits_helper_token::calibration::{self, ModelCast, Report, SCENARIOS, Setup, Step};

@@ -6,7 +6,6 @@
 //! the tokens they use, with the model's explanation in the report and a scenario the oracle
 //! accepts. Then the harness's own contract: each comparison level, what a report holds,
 //! how many cases run, and that a run is quiet.
-#![cfg(feature = "proptest")]
 
 use crate::oracle_line;
 

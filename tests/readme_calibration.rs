@@ -3,7 +3,6 @@
 //! scenarios whose answers change with its setting — computed here by calibrating the
 //! model's own report — or why no single machine can tell its settings apart.
 //! `UPDATE_README=1 cargo test --all-features --test all readme_calibration::` rewrites it.
-#![cfg(feature = "cli")]
 
 use bits_helper_token::calibration::{self, KNOBS, ModelCast, SCENARIOS};
 use bits_helper_token::profile::{Profile, Release};

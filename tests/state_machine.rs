@@ -7,7 +7,6 @@
 //! Then the same toy with a planted bug (`GetHelperTokenFlags` answers 0): the state machine
 //! test must fail, and proptest-state-machine's shrinking must bring it down to at most
 //! three steps.
-#![cfg(feature = "state-machine")]
 
 use crate::reference;
 

@@ -1,6 +1,5 @@
 //! Smoke tests of the `proptest` feature: every `Arbitrary` impl and strategy produces
 //! values that hold the invariant it promises.
-#![cfg(feature = "proptest")]
 
 use bits_helper_token::scenario::{Scenario, Step};
 use bits_helper_token::support::proptest::*;

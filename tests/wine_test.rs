@@ -2,12 +2,10 @@
 //! `dlls/qmgr/tests`, is generated from `calibration::SCENARIOS` and the model's answers
 //! (`tests/wine_test/generate.rs`): this test fails when the committed file differs from
 //! what the generator writes now. `UPDATE_WINE_TEST=1 cargo test --all-features --test
-//! wine_test` rewrites it. `scripts/wine-tokenoptions` compiles it with mingw-w64 and runs
+//! all wine_test::` rewrites it. `scripts/wine-tokenoptions` compiles it with mingw-w64 and runs
 //! it under Wine.
 
-#[path = "wine_test/fixed.rs"]
 mod fixed;
-#[path = "wine_test/generate.rs"]
 mod generate;
 
 use std::path::PathBuf;
