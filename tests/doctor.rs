@@ -321,6 +321,39 @@ fn the_doctors_arguments_are_checked_and_each_misuse_named() {
     }
 }
 
+#[test]
+fn answers_get_finds_every_answer_by_its_key() {
+    // `Answers::get` is how the advice reads a probe's, the transfer's or a route's
+    // answer: each key `Answers::all` lists finds that very answer, and no other key
+    // finds one.
+    for (name, v) in vectors().into_iter().take(24) {
+        let scenario = Scenario::from_json_line(&v.to_string()).unwrap();
+        let answers = doctor::ask_all(&scenario, v["job"]["owner"].as_str().unwrap());
+        let mut keys = 0;
+        for (key, answer) in answers.all() {
+            let found = (answers.get(&key)).unwrap_or_else(|| panic!("{name}: no {key}"));
+            assert!(
+                std::ptr::eq(found, answer),
+                "{name}: {key} finds another answer"
+            );
+            keys += 1;
+        }
+        assert_eq!(keys, 1 + PROBES.len() + Access::ALL.len(), "{name}");
+        for unknown in [
+            "",
+            "no_such_probe",
+            "route:",
+            "route:no_such_access",
+            "Transfer",
+        ] {
+            assert!(
+                answers.get(unknown).is_none(),
+                "{name}: {unknown:?} finds an answer"
+            );
+        }
+    }
+}
+
 /// Each piece of advice comes with the rule whose fix it is, chosen from the model's
 /// answers: the job below calls for it (SPEC ids L-11, A-11, R-3, X-3, L-6, X-1, L-13,
 ///

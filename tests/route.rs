@@ -1021,6 +1021,41 @@ fn x2_l6_q8_a_job_with_flags_and_no_helper_fails_with_token_required() {
 }
 
 #[test]
+fn l6_q8_a_failed_transfer_names_the_access_it_failed_at() {
+    // A queued download with both flags and no helper token: under Q-8 lazy its transfer
+    // fails at the first access routed to the missing helper, the IE settings read at
+    // PRECONFIG, and the decision (`Decision::failed_at`) and its explanation name
+    // that access and its one flag, not the job's two.
+    let lazy = with_token_check(LATEST, TokenCheck::Lazy);
+    let job = JobFacts::new(id(&alice()))
+        .with_state(JobState::Queued)
+        .with_flags(BOTH);
+    let decision = transfer(&lazy, &job);
+    assert_eq!(decision.hresult(), HResult::BG_E_TOKEN_REQUIRED);
+    assert_eq!(
+        decision.failed_at(),
+        Some(Access::ProxyIeSettings),
+        "{decision:?}"
+    );
+    assert_eq!(
+        decision.failed_at(),
+        transfer_plan(&lazy, &job).failing_step().map(|r| r.access)
+    );
+    assert_eq!(
+        bits_helper_token::explain::transfer_plan(&lazy, &job)
+            .to_string()
+            .lines()
+            .last()
+            .unwrap(),
+        "=> ERROR: transfer returns 0x80200056 (BG_E_TOKEN_REQUIRED): L-6: the flags route an access of this transfer to the helper token (BG_TOKEN_NETWORK), and no helper token is stored"
+    );
+    // Q-8 eager: the same job fails before any access.
+    let eager = transfer(&LATEST, &job);
+    assert_eq!(eager.hresult(), HResult::BG_E_TOKEN_REQUIRED);
+    assert_eq!(eager.failed_at(), None);
+}
+
+#[test]
 fn x1_x2_token_required_comes_before_the_certificate_failure() {
     let facts = JobFacts::new(Identity::NETWORK_SERVICE)
         .with_flags(BOTH)
