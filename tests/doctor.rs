@@ -7,7 +7,7 @@
 use crate::oracle_line;
 
 use bits_helper_token::doctor::{self, Input, PROBES};
-use bits_helper_token::scenario::{JobSnapshot, Scenario};
+use bits_helper_token::scenario::{HandleName, JobSnapshot, Scenario};
 use bits_helper_token::support::proptest::{ScenarioParams, scenario};
 use bits_helper_token::{Access, Sid, Token};
 use proptest::prelude::*;
@@ -319,6 +319,32 @@ fn the_doctors_arguments_are_checked_and_each_misuse_named() {
             "{args:?}: {err}"
         );
     }
+}
+
+#[test]
+fn the_doctors_handle_is_one_no_step_uses() {
+    // The doctor asks through a handle of its own (`doctor::free_handle`): "doctor", or
+    // "doctor2", "doctor3", … when the scenario's steps already use that name.
+    let with_handles = |handles: &[&str]| {
+        let steps: Vec<Value> = (handles.iter())
+            .map(|h| json!({"op": "query_interface", "caller": "alice", "handle": h}))
+            .collect();
+        let line = json!({
+            "tokens": {"alice": {"user": "S-1-5-21-1-2-3-1001"}},
+            "job": {"owner": "alice"},
+            "steps": steps,
+        });
+        doctor::free_handle(&Scenario::from_json_line(&line.to_string()).unwrap())
+    };
+    let name = |n: &str| HandleName::from(n);
+    assert_eq!(with_handles(&[]), name("doctor"));
+    assert_eq!(with_handles(&["doctor0", "doctor1", "h"]), name("doctor"));
+    assert_eq!(with_handles(&["doctor"]), name("doctor2"));
+    assert_eq!(with_handles(&["doctor", "doctor0"]), name("doctor2"));
+    assert_eq!(
+        with_handles(&["doctor3", "doctor", "doctor2"]),
+        name("doctor4")
+    );
 }
 
 #[test]
