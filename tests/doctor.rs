@@ -326,7 +326,8 @@ fn the_doctors_handle_is_one_no_step_uses() {
     // The doctor asks through a handle of its own (`doctor::free_handle`): "doctor", or
     // "doctor2", "doctor3", … when the scenario's steps already use that name.
     let with_handles = |handles: &[&str]| {
-        let steps: Vec<Value> = (handles.iter())
+        let steps: Vec<Value> = handles
+            .iter()
             .map(|h| json!({"op": "query_interface", "caller": "alice", "handle": h}))
             .collect();
         let line = json!({
@@ -357,7 +358,9 @@ fn answers_get_finds_every_answer_by_its_key() {
         let answers = doctor::ask_all(&scenario, v["job"]["owner"].as_str().unwrap());
         let mut keys = 0;
         for (key, answer) in answers.all() {
-            let found = (answers.get(&key)).unwrap_or_else(|| panic!("{name}: no {key}"));
+            let found = answers
+                .get(&key)
+                .unwrap_or_else(|| panic!("{name}: no {key}"));
             assert!(
                 std::ptr::eq(found, answer),
                 "{name}: {key} finds another answer"
