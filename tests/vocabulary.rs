@@ -275,6 +275,79 @@ fn a3_profile_with_knobs_keeps_the_release_and_sets_the_knobs() {
     assert_eq!(Profile::new(Release::Legacy).knobs, Knobs::DEFAULT);
 }
 
+/// Each `Knobs::with_*` gives the knobs it was called on with its own knob (Q-1 … Q-12) set
+/// to the value given and every other knob kept: the same as assigning that one field.
+/// It starts both from the defaults and from knobs with every knob away from its default,
+/// so a setter that drops its value or resets another knob is seen either way.
+#[test]
+fn q_each_knob_setter_sets_its_own_knob_and_keeps_the_others() {
+    let mut far = Knobs::DEFAULT;
+    far.unknown_flags = UnknownFlags::Mask;
+    far.admin_bypass = AdminBypass::NoBypass;
+    far.done_jobs = DoneJobs::Allow;
+    far.denial = FailureCode::new(HResult::E_FAIL).unwrap();
+    far.take_ownership = TakeOwnership::Clear;
+    far.legacy_set_token = LegacySetToken::OwnerOnly;
+    far.token_check = TokenCheck::Lazy;
+    far.access_check = AccessCheck::PerCall;
+    far.integrity_reads = IntegrityReads::Refuse;
+    far.identify_on_set_token = IdentifyOnSetToken::AccessDenied;
+    far.service_proxy_credentials = ServiceProxyCredentials::None;
+
+    let denials = [
+        FailureCode::ACCESS_DENIED,
+        FailureCode::new(HResult::E_FAIL).unwrap(),
+        FailureCode::new(HResult::E_INVALIDARG).unwrap(),
+    ];
+    let mut checked = 0;
+    macro_rules! setter {
+        ($with:ident, $field:ident, $values:expr) => {
+            assert_ne!(
+                far.$field,
+                Knobs::DEFAULT.$field,
+                "far.{}",
+                stringify!($field)
+            );
+            for start in [Knobs::DEFAULT, far] {
+                for &value in $values {
+                    let mut expected = start;
+                    expected.$field = value;
+                    assert_eq!(
+                        start.$with(value),
+                        expected,
+                        "{}({:?}) on {:?}",
+                        stringify!($with),
+                        value,
+                        start
+                    );
+                    checked += 1;
+                }
+            }
+        };
+    }
+    setter!(with_unknown_flags, unknown_flags, UnknownFlags::ALL);
+    setter!(with_admin_bypass, admin_bypass, AdminBypass::ALL);
+    setter!(with_done_jobs, done_jobs, DoneJobs::ALL);
+    setter!(with_denial, denial, &denials);
+    setter!(with_take_ownership, take_ownership, TakeOwnership::ALL);
+    setter!(with_legacy_set_token, legacy_set_token, LegacySetToken::ALL);
+    setter!(with_token_check, token_check, TokenCheck::ALL);
+    setter!(with_access_check, access_check, AccessCheck::ALL);
+    setter!(with_integrity_reads, integrity_reads, IntegrityReads::ALL);
+    setter!(
+        with_identify_on_set_token,
+        identify_on_set_token,
+        IdentifyOnSetToken::ALL
+    );
+    setter!(
+        with_service_proxy_credentials,
+        service_proxy_credentials,
+        ServiceProxyCredentials::ALL
+    );
+    // 2 starts × the values of each knob: 3 + 3 + 2 + 3 + 3 + 3 + 2 + 2 + 2 + 2 + 2.
+    assert_eq!(checked, 2 * 27);
+}
+
 // ---------------------------------------------------------------------------------------
 // Tokens and identities (T-4, T-5)
 // ---------------------------------------------------------------------------------------
