@@ -1746,6 +1746,49 @@ fn serialized_forms_are_pinned() {
                                   "reason": "helper_token_missing"}}
         })
     );
+
+    // a whole challenge that is answered names the scheme it is answered in (the
+    // proxy's in Digest, explicitly; the server's in NTLM, by the helper), and only a
+    // whole challenge does: a per-scheme challenge's access already names its scheme.
+    let answered = alice_job(NET, Some(bob_id()))
+        .with_credentials(creds(&[
+            (AuthTarget::Server, AuthScheme::Ntlm, Credential::Implicit),
+            (AuthTarget::Proxy, AuthScheme::Digest, Credential::Explicit),
+        ]))
+        .with_challenges(
+            Challenges::NONE
+                .with(AuthTarget::Server, AuthScheme::Basic)
+                .with(AuthTarget::Server, AuthScheme::Ntlm)
+                .with(AuthTarget::Proxy, AuthScheme::Digest),
+        )
+        .with_proxy(ProxyUsage::Override);
+    assert_eq!(
+        to_value(transfer_plan(&LATEST, &answered)).unwrap(),
+        json!({
+            "steps": [
+                {"access": "proxy_challenge", "principal": "explicit_credentials",
+                 "rule": "R-5", "reason": "explicit_credentials", "scheme": "digest"},
+                {"access": "server_challenge", "principal": "helper",
+                 "rule": "R-2", "reason": "implicit_as_helper", "scheme": "ntlm"},
+                {"access": "download_temp_file_create", "principal": "owner",
+                 "rule": "R-1", "reason": "flag_clear"},
+                {"access": "download_temp_file_rename", "principal": "owner",
+                 "rule": "R-1", "reason": "flag_clear"}
+            ],
+            "outcome": "transferred"
+        })
+    );
+    let digest = route(
+        &LATEST,
+        &answered,
+        Access::ProxyChallenge(AuthScheme::Digest),
+    );
+    assert_eq!(digest.scheme, Some(AuthScheme::Digest));
+    assert_eq!(
+        to_value(digest).unwrap(),
+        json!({"access": "proxy_challenge_digest", "principal": "explicit_credentials",
+               "rule": "R-5", "reason": "explicit_credentials"})
+    );
 }
 
 // ---- the routing vocabulary: values, names, the registry and plans as values -----------
