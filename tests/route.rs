@@ -858,8 +858,10 @@ fn x3_challenges_are_a_set_per_target() {
     }
 }
 
-#[test]
-fn plan_challenges_are_the_schemes_the_server_and_the_proxy_ask_for() {
+/// Alice's network job with Bob's helper token behind a proxy, where the server asks for
+/// Basic and NTLM and the proxy for Digest, and credentials answer each: explicit Basic
+/// and implicit NTLM for the server, explicit Digest for the proxy.
+fn answered_challenges_job() -> JobFacts {
     let c = creds(&[
         (AuthTarget::Server, AuthScheme::Basic, Credential::Explicit),
         (AuthTarget::Server, AuthScheme::Ntlm, Credential::Implicit),
@@ -870,10 +872,15 @@ fn plan_challenges_are_the_schemes_the_server_and_the_proxy_ask_for() {
         .with(AuthTarget::Server, AuthScheme::Basic)
         .with(AuthTarget::Server, AuthScheme::Ntlm)
         .with(AuthTarget::Proxy, AuthScheme::Digest);
-    let job = alice_job(NET, Some(bob_id()))
+    alice_job(NET, Some(bob_id()))
         .with_credentials(c)
         .with_challenges(asks)
-        .with_proxy(ProxyUsage::Override);
+        .with_proxy(ProxyUsage::Override)
+}
+
+#[test]
+fn plan_challenges_are_the_schemes_the_server_and_the_proxy_ask_for() {
+    let job = answered_challenges_job();
     let plan = transfer_plan(&LATEST, &job);
     // X-3 (SPEC v3): one step per target, answered in the strongest answerable scheme:
     // the proxy in Digest (explicit), the server in NTLM (the helper, R-2) over Basic.
@@ -1750,18 +1757,7 @@ fn serialized_forms_are_pinned() {
     // a whole challenge that is answered names the scheme it is answered in (the
     // proxy's in Digest, explicitly; the server's in NTLM, by the helper), and only a
     // whole challenge does: a per-scheme challenge's access already names its scheme.
-    let answered = alice_job(NET, Some(bob_id()))
-        .with_credentials(creds(&[
-            (AuthTarget::Server, AuthScheme::Ntlm, Credential::Implicit),
-            (AuthTarget::Proxy, AuthScheme::Digest, Credential::Explicit),
-        ]))
-        .with_challenges(
-            Challenges::NONE
-                .with(AuthTarget::Server, AuthScheme::Basic)
-                .with(AuthTarget::Server, AuthScheme::Ntlm)
-                .with(AuthTarget::Proxy, AuthScheme::Digest),
-        )
-        .with_proxy(ProxyUsage::Override);
+    let answered = answered_challenges_job();
     assert_eq!(
         to_value(transfer_plan(&LATEST, &answered)).unwrap(),
         json!({
