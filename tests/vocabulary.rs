@@ -370,6 +370,69 @@ fn t5_a_reference_to_a_token_is_the_same_token() {
     assert!(!<&TokenInfo as Token>::has_admin_enabled(&&user));
 }
 
+/// T-8, T-9, T-11, L-11: a reference to a token says what the token says of its
+/// elevation, integrity level, restriction and logon, and the identity and logon the model
+/// reads through it are the token's. Each token below differs from the trait's defaults in
+/// one of them, so a reference that answered with a default would be seen.
+#[test]
+fn t11_l11_a_reference_says_what_its_token_says() {
+    let u = sid("S-1-5-21-1-2-3-1001");
+    let tokens = [
+        TokenInfo::standard_user(u).with_restricting_sids(vec![sid("S-1-5-12")]),
+        TokenInfo::standard_user(u).with_logon(LogonType::Network),
+        TokenInfo::standard_user(u).with_logon(LogonType::Batch),
+        TokenInfo::local_service().with_logon(LogonType::Interactive),
+        TokenInfo::standard_user(u)
+            .with_elevated(true)
+            .with_integrity(IntegrityLevel::High),
+    ];
+    let mut restricted = 0;
+    let mut logons = 0;
+    for t in &tokens {
+        let r: &TokenInfo = t;
+        assert_eq!(<&TokenInfo as Token>::restricted(&r), t.restricted());
+        assert_eq!(<&TokenInfo as Token>::logon(&r), t.logon());
+        assert_eq!(
+            <&TokenInfo as Token>::logon_or_default(&r),
+            t.logon_or_default()
+        );
+        assert_eq!(<&TokenInfo as Token>::elevated(&r), t.elevated());
+        assert_eq!(<&TokenInfo as Token>::integrity(&r), t.integrity());
+        assert_eq!(Identity::of(&r), Identity::of(t));
+        restricted += usize::from(t.restricted());
+        logons += usize::from(t.logon().is_some());
+    }
+    // What the references had to pass on: one restricted token, three stated logons (two
+    // that a user's default would not give, and a service account's that its default would
+    // not give).
+    assert_eq!((restricted, logons), (1, 3));
+    assert_eq!(tokens[1].logon_or_default(), LogonType::Network);
+    assert_eq!(tokens[3].logon_or_default(), LogonType::Interactive);
+    assert!(Identity::of(&&tokens[0]).restricted);
+}
+
+/// T-11, L-11: a token that says only its user and groups is not restricted (deny-only
+/// groups are not restricting SIDs) and states no logon, whose default is `Service` for the
+/// three service accounts and `Interactive` for anyone else.
+#[test]
+fn t11_l11_a_token_that_says_nothing_more_is_unrestricted_with_the_default_logon() {
+    let user = sid("S-1-5-21-1-2-3-500");
+    let deny_only = vec![Group::new(
+        Sid::BUILTIN_ADMINISTRATORS,
+        GroupAttributes::USE_FOR_DENY_ONLY,
+    )];
+    let minimal = Minimal(user, deny_only);
+    assert!(!minimal.restricted());
+    assert!(!Identity::of(&minimal).restricted);
+    assert_eq!(minimal.logon(), None);
+    assert_eq!(minimal.logon_or_default(), LogonType::Interactive);
+    for service in ["S-1-5-18", "S-1-5-19", "S-1-5-20"] {
+        let token = Minimal(sid(service), vec![]);
+        assert_eq!(token.logon(), None, "{service}");
+        assert_eq!(token.logon_or_default(), LogonType::Service, "{service}");
+    }
+}
+
 #[test]
 fn t5_job_owner_identity() {
     let a = sid("S-1-5-21-1-2-3-500");
