@@ -85,6 +85,20 @@ fn t4_tokens_and_identities() {
     assert!(
         from_str::<Identity>(r#"{"sid": "S-1-5-18", "admin": true, "integrity": "root"}"#).is_err()
     );
+    // T-11: a restricted identity says so, and reads back restricted; unsaid, it is not.
+    let restricted = Identity::new(sid("S-1-5-21-1-2-3-1001"), false).with_restricted(true);
+    let v = to_value(restricted).unwrap();
+    assert_eq!(
+        v,
+        json!({"sid": "S-1-5-21-1-2-3-1001", "admin": false, "elevated": false,
+               "integrity": "medium", "restricted": true})
+    );
+    assert_eq!(from_str::<Identity>(&v.to_string()).unwrap(), restricted);
+    let said: Identity =
+        from_str(r#"{"sid": "S-1-5-21-1-2-3-1001", "admin": false, "restricted": true}"#).unwrap();
+    assert!(said.restricted);
+    let unsaid: Identity = from_str(r#"{"sid": "S-1-5-21-1-2-3-1001", "admin": false}"#).unwrap();
+    assert!(!unsaid.restricted);
     // A token states them, or a group S-1-16-<rid> with SE_GROUP_INTEGRITY (0x20) does.
     let labelled: TokenInfo = from_str(
         r#"{"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-16-4096", "attributes": 96}]}"#,
