@@ -441,7 +441,15 @@ fn t5_job_owner_identity() {
     assert_eq!(owner, Identity::new(a, true));
     let owner = Job::new(Profile::default(), &TokenInfo::filtered_administrator(a)).owner();
     assert_eq!(owner, Identity::new(a, false));
-    for id in [Identity::new(a, true), Identity::NETWORK_SERVICE] {
+    // T-11: a restricted identity, as a token, is restricted, so `Identity::of` keeps it.
+    let restricted = Identity::new(a, false).with_restricted(true);
+    assert!(restricted.restricted());
+    assert!(!Identity::new(a, false).restricted());
+    for id in [
+        Identity::new(a, true),
+        Identity::NETWORK_SERVICE,
+        restricted,
+    ] {
         assert_eq!(Identity::of(&id), id);
     }
     // An Identity as a token: the Administrators group exactly when `admin` is set.
