@@ -350,3 +350,124 @@ fn each_planted_bug_is_caught_under_twenty_seeds() {
     }
     println!("3 planted bugs x 20 seeds: all caught; the longest report has {longest} lines");
 }
+
+// ---------------------------------------------------------------------------------------
+// The seed variable (BITS_HELPER_TOKEN_SEED), read by both harnesses
+// ---------------------------------------------------------------------------------------
+
+/// The child side of [`the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs`]:
+/// one line with what this process's `BITS_HELPER_TOKEN_SEED` gives `seed_from_env`, the
+/// default configuration of each harness, and each harness's run. Ignored: the variable is
+/// the process's, so only a child started with it set runs this.
+#[test]
+#[ignore = "a probe: run in a child process by the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs"]
+fn seed_probe() {
+    use bits_helper_token::support::harness::{
+        Differential, SystemUnderTest, run_differential, seed_from_env,
+    };
+    /// Whether the differential run reached the system under test.
+    struct Reached(bool);
+    impl SystemUnderTest for Reached {
+        fn run(&mut self, _: &Scenario) -> Result<Vec<Observed>, String> {
+            self.0 = true;
+            Err("reached".into())
+        }
+    }
+    let mut differential = Differential::default();
+    differential.cases = 1;
+    let settings = Settings::default().with_cases(1);
+    let mut sut = Reached(false);
+    let run = run_differential(&mut sut, &differential);
+    let run = if sut.0 {
+        "ran".to_owned()
+    } else {
+        format!("refused {:?}", run.err().and_then(|d| d.error))
+    };
+    let checked = check::<ToyBits>(&settings);
+    println!(
+        "probe {:?} | {:#x} {:#x} | {run} | {:?}",
+        seed_from_env(),
+        differential.seed,
+        settings.seed,
+        checked.err().map(|f| f.message),
+    );
+}
+
+/// `BITS_HELPER_TOKEN_SEED` (docs/oracle.md): unset or empty, the fixed default seed; a
+/// decimal or `0x` hexadecimal number, that seed; `random`, a fresh one at each reading; anything
+/// else is an error that fails both harnesses' runs (on the default seed), naming the
+/// variable and its value. Each case runs [`seed_probe`] in a child process of this test
+/// binary with the variable set (or removed).
+#[test]
+fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
+    use bits_helper_token::support::harness::{DEFAULT_SEED, SEED_VARIABLE};
+    let probe = |value: Option<&str>| -> String {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child.args([
+            "--exact",
+            "state_machine::seed_probe",
+            "--ignored",
+            "--nocapture",
+        ]);
+        match value {
+            Some(v) => child.env(SEED_VARIABLE, v),
+            None => child.env_remove(SEED_VARIABLE),
+        };
+        let out = child.output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "{value:?}: {stdout}");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with("probe "))
+            .unwrap_or_else(|| panic!("{value:?}: the probe printed no line:\n{stdout}"));
+        line["probe ".len()..].to_owned()
+    };
+    let seeded = |seed: u64| format!("Ok({seed}) | {seed:#x} {seed:#x} | ran | None");
+    assert_eq!(probe(None), seeded(DEFAULT_SEED));
+    assert_eq!(probe(Some("")), seeded(DEFAULT_SEED));
+    assert_eq!(probe(Some("42")), seeded(42));
+    assert_eq!(probe(Some("0x2a")), seeded(42));
+    assert_eq!(probe(Some("0")), seeded(0));
+    assert_eq!(probe(Some("18446744073709551615")), seeded(u64::MAX));
+
+    // `random`: a fresh seed at each reading (here three per process: `seed_from_env`
+    // itself and each harness's default).
+    let mut fresh = std::collections::BTreeSet::new();
+    for _ in 0..3 {
+        let line = probe(Some("random"));
+        let parsed = (|| {
+            let (read, rest) = line.strip_prefix("Ok(")?.split_once(") | 0x")?;
+            let (differential, rest) = rest.split_once(" 0x")?;
+            let (settings, rest) = rest.split_once(" | ")?;
+            let seeds = [
+                read.parse().ok()?,
+                u64::from_str_radix(differential, 16).ok()?,
+                u64::from_str_radix(settings, 16).ok()?,
+            ];
+            (rest == "ran | None").then_some(seeds)
+        })();
+        fresh.extend(parsed.unwrap_or_else(|| panic!("random: {line}")));
+    }
+    assert!(fresh.len() > 1, "every random seed was the same: {fresh:?}");
+
+    // Anything else: an error naming the variable and the value; both runs fail with it.
+    for bad in [
+        "forty-two",
+        "0x",
+        "0xg",
+        "-1",
+        "18446744073709551616",
+        "Random",
+        " 42",
+    ] {
+        let error =
+            format!("{SEED_VARIABLE}={bad:?} is not a number (decimal or 0x hex) or \"random\"");
+        assert_eq!(
+            probe(Some(bad)),
+            format!(
+                "Err({error:?}) | {DEFAULT_SEED:#x} {DEFAULT_SEED:#x} | refused Some({error:?}) | Some({error:?})"
+            ),
+            "{bad:?}"
+        );
+    }
+}
