@@ -902,3 +902,80 @@ fn each_planted_bug_is_caught_under_twenty_seeds() {
     }
     println!("3 planted bugs x 20 seeds: all caught; the longest report has {longest} lines");
 }
+
+// ---- a report depends on the seed alone ------------------------------------------------
+
+/// The run [`a_report_depends_on_the_seed_and_the_system_alone`] repeats: the model
+/// reporting HRESULTs only, compared up to the rules, so every scenario disagrees at its
+/// first step and shrinking runs its full course.
+fn hresults_only_report(seed: u64, cases: u32) -> String {
+    let mut config = Differential::default().with_seed(seed);
+    config.cases = cases;
+    config.mode = Compare::Rules;
+    run_differential(&mut ReportsUpTo(Compare::HResult), &config)
+        .expect_err("a system that reports no rules disagrees")
+        .to_string()
+}
+
+/// The child side of [`a_report_depends_on_the_seed_and_the_system_alone`]: prints the
+/// report of seed 7 in this process's environment. Ignored: the environment is the
+/// process's, so only a child started with `PROPTEST_*` variables set runs this.
+#[test]
+#[ignore = "a probe: run in a child process by a_report_depends_on_the_seed_and_the_system_alone"]
+fn report_probe() {
+    println!("probe {:?}", hresults_only_report(7, 64));
+}
+
+/// A disagreement's report depends on the seed and the system alone: not on how many
+/// cases the run allows past the one that failed (proptest caps its shrinking at four times
+/// the cases unless told otherwise, which would cut a short run's shrinking short), and not
+/// on the `PROPTEST_*` environment variables of the settings the harness fixes itself
+/// (cases, seed, shrink iterations, failure persistence), so the report printed in CI
+/// replays the same anywhere with its seed. The environment is checked in child processes
+/// of this test binary ([`report_probe`]).
+#[test]
+fn a_report_depends_on_the_seed_and_the_system_alone() {
+    for seed in [1, 7, 0x0B17_5EED] {
+        let report = hresults_only_report(seed, 1);
+        for cases in [2, 64, 1024] {
+            assert_eq!(
+                hresults_only_report(seed, cases),
+                report,
+                "seed {seed}, {cases} cases"
+            );
+        }
+    }
+
+    let probe = |vars: &[(&str, &str)]| -> String {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child.args([
+            "--exact",
+            "differential::report_probe",
+            "--ignored",
+            "--nocapture",
+        ]);
+        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("PROPTEST_")) {
+            child.env_remove(name);
+        }
+        child.envs(vars.iter().copied());
+        let out = child.output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success(), "{vars:?}: {stdout}");
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("probe "))
+            .unwrap_or_else(|| panic!("{vars:?}: the probe printed no line:\n{stdout}"))
+            .to_owned()
+    };
+    let report = format!("{:?}", hresults_only_report(7, 64));
+    assert_eq!(probe(&[]), report);
+    for vars in [
+        &[("PROPTEST_MAX_SHRINK_ITERS", "1")][..],
+        &[("PROPTEST_MAX_SHRINK_ITERS", "0")],
+        &[("PROPTEST_CASES", "1")],
+        &[("PROPTEST_RNG_SEED", "12345")],
+        &[("PROPTEST_FAILURE_PERSISTENCE", "file")],
+    ] {
+        assert_eq!(probe(vars), report, "{vars:?}");
+    }
+}
