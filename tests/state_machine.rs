@@ -394,10 +394,10 @@ fn seed_probe() {
 }
 
 /// `BITS_HELPER_TOKEN_SEED` (docs/oracle.md): unset or empty, the fixed default seed; a
-/// decimal or `0x` hexadecimal number, that seed; `random`, a fresh one at each reading; anything
-/// else is an error that fails both harnesses' runs (on the default seed), naming the
-/// variable and its value. Each case runs [`seed_probe`] in a child process of this test
-/// binary with the variable set (or removed).
+/// decimal or `0x` hexadecimal number, that seed; `random`, a fresh one at each reading;
+/// anything else is an error that fails both harnesses' runs (on the default seed), naming
+/// the variable and its value. Either way the runs print nothing on stderr. Each case runs
+/// [`seed_probe`] in a child process of this test binary with the variable set (or removed).
 #[test]
 fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
     use bits_helper_token::support::harness::{DEFAULT_SEED, SEED_VARIABLE};
@@ -415,7 +415,10 @@ fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
         };
         let out = child.output().unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(out.status.success(), "{value:?}: {stdout}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(out.status.success(), "{value:?}: {stdout}{stderr}");
+        // Both harnesses keep no proptest failure files, so proptest warns of none.
+        assert_eq!(stderr, "", "{value:?}: the runs are quiet");
         let line = stdout
             .lines()
             .find(|l| l.starts_with("probe "))
