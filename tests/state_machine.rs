@@ -474,3 +474,55 @@ fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
         );
     }
 }
+
+/// A failure depends on the seed and the system alone: the same when the check runs again,
+/// so `replay with BITS_HELPER_TOKEN_SEED=…` replays it. And it is shrunk as far when the
+/// run allows only the cases up to the failing one (proptest caps its shrinking at four
+/// times the cases unless told otherwise, which would cut a short run's shrinking short).
+#[test]
+fn a_failure_depends_on_the_seed_and_the_system_alone() {
+    for seed in [5, 6, 7] {
+        let run = |cases| {
+            check::<BrokenToyBits>(&Settings::default().with_seed(seed).with_cases(cases)).err()
+        };
+        // The fewest cases that find the planted bug under this seed.
+        let (first, failure) = (1..=1024)
+            .find_map(|cases| run(cases).map(|f| (cases, f)))
+            .unwrap_or_else(|| panic!("seed {seed}: the planted bug was not found"));
+        assert_eq!(failure.seed, seed);
+        let again = run(first).expect("the same run fails again");
+        assert_eq!(again.to_string(), failure.to_string(), "seed {seed}");
+        // QueryInterface, SetHelperTokenFlags, at most a second QueryInterface, and
+        // GetHelperTokenFlags.
+        let scenario: Scenario = serde_json::from_str(&failure.scenario).expect("an oracle line");
+        assert!(
+            scenario.steps.len() <= 4,
+            "seed {seed}, {first} cases: {failure}"
+        );
+    }
+}
+
+/// A failing check prints nothing on stderr, even when the run allows only the cases up to
+/// the failing one: no panic message while shrinking, and proptest never gives up
+/// shrinking ("Aborting shrinking after …"). Runs
+/// [`a_failure_depends_on_the_seed_and_the_system_alone`] in a child process of this test
+/// binary, whose stderr this test reads.
+#[test]
+fn a_failing_check_is_quiet() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "state_machine::a_failure_depends_on_the_seed_and_the_system_alone",
+            "--nocapture",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("1 passed"),
+        "the child ran the test: {stdout}"
+    );
+    assert_eq!(stderr, "", "the failing checks are quiet");
+}
