@@ -526,3 +526,37 @@ fn a_failing_check_is_quiet() {
     );
     assert_eq!(stderr, "", "the failing checks are quiet");
 }
+
+/// The reference state keeps the steps the session accepted, in order, and its scenario is
+/// its header with those steps; a step the session refuses is not kept.
+#[test]
+fn the_model_state_keeps_the_steps_played() {
+    use bits_helper_token::support::state_machine::ReferenceStateMachine;
+    use bits_helper_token::token::TokenInfo;
+    let mut header = Scenario::new("svc");
+    header
+        .tokens
+        .insert("svc".into(), TokenInfo::network_service());
+    let query = Step::QueryInterface {
+        caller: "svc".into(),
+        handle: 1.into(),
+        level: None,
+    };
+    let get = Step::GetHelperTokenFlags {
+        handle: 1.into(),
+        level: None,
+    };
+    // Handle 2 was never queried: the session refuses it.
+    let unknown = Step::GetHelperTokenFlags {
+        handle: 2.into(),
+        level: None,
+    };
+    let mut state = ModelState::new(&header).expect("a header the model accepts");
+    assert!(state.steps().is_empty());
+    for step in [&query, &get, &unknown, &get] {
+        state = <Model as ReferenceStateMachine>::apply(state, &ModelStep(step.clone()));
+    }
+    let kept = [query, get.clone(), get];
+    assert_eq!(state.steps(), &kept[..]);
+    assert_eq!(state.scenario().steps, kept);
+}
