@@ -560,3 +560,77 @@ fn the_model_state_keeps_the_steps_played() {
     assert_eq!(state.steps(), &kept[..]);
     assert_eq!(state.scenario().steps, kept);
 }
+
+/// `ModelState::assert_agrees` compares an observation of the last step with the model's
+/// HRESULT and value, and fails with the report on a difference; `assert_agrees_at` at the
+/// level it is given. (The planted-bug sweep above reports through it too, but slowly.)
+#[test]
+fn the_model_state_asserts_agreement_with_the_last_step() {
+    use bits_helper_token::TokenUsage;
+    use bits_helper_token::support::harness::Compare;
+    use bits_helper_token::support::state_machine::ReferenceStateMachine;
+    use bits_helper_token::token::TokenInfo;
+    let mut header = Scenario::new("svc");
+    header
+        .tokens
+        .insert("svc".into(), TokenInfo::network_service());
+    let mut state = ModelState::new(&header).expect("a header the model accepts");
+    for step in [
+        Step::QueryInterface {
+            caller: "svc".into(),
+            handle: 1.into(),
+            level: None,
+        },
+        Step::GetHelperTokenFlags {
+            handle: 1.into(),
+            level: None,
+        },
+    ] {
+        state = <Model as ReferenceStateMachine>::apply(state, &ModelStep(step));
+    }
+    let result = *state
+        .session()
+        .last_result()
+        .expect("the getter was played");
+    assert_eq!(result.value, Some(StepValue::Flags(TokenUsage::empty())));
+    let fails = |assert: &dyn Fn()| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(assert))
+            .err()
+            .map(|payload| match payload.downcast::<String>() {
+                Ok(message) => *message,
+                Err(_) => "a panic without a message".to_owned(),
+            })
+    };
+
+    // The model's own answer and job agree, at every level.
+    let right = observe(&result, state.session().job());
+    assert_eq!(fails(&|| state.assert_agrees(&right)), None);
+    assert_eq!(
+        fails(&|| state.assert_agrees_at(Compare::Rules, &right)),
+        None
+    );
+
+    // The right HRESULT with another value: a difference in values, not in HRESULTs.
+    let wrong_value =
+        Observed::hresult(result.hresult).with_value(StepValue::Flags(TokenUsage::LOCAL_FILE));
+    let report = fails(&|| state.assert_agrees(&wrong_value)).expect("the value differs");
+    assert!(
+        report.contains("(get_helper_token_flags): the value differs"),
+        "{report}"
+    );
+    assert_eq!(
+        fails(&|| state.assert_agrees_at(Compare::HResult, &wrong_value)),
+        None
+    );
+    let report = fails(&|| state.assert_agrees_at(Compare::Values, &wrong_value))
+        .expect("the value differs");
+    assert!(
+        report.contains("(get_helper_token_flags): the value differs"),
+        "{report}"
+    );
+
+    // Another HRESULT differs at every level.
+    let wrong = Observed::hresult(HResult::E_ACCESSDENIED);
+    assert!(fails(&|| state.assert_agrees(&wrong)).is_some());
+    assert!(fails(&|| state.assert_agrees_at(Compare::HResult, &wrong)).is_some());
+}
