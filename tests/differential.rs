@@ -7,6 +7,7 @@
 //! accepts. Then the harness's own contract: each comparison level, what a report holds,
 //! how many cases run, and that a run is quiet.
 
+use crate::common::test_in_child;
 use crate::oracle_line;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Step};
@@ -450,20 +451,15 @@ fn child_runs_an_agreeing_differential() {
 #[cfg(not(windows))]
 #[test]
 fn run_differential_prints_no_proptest_warnings() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            // Not `--exact`: the test's full name carries the module path of the binary it
-            // is built into (`differential::` in `tests/all.rs`); only this test has the name.
-            "child_runs_an_agreeing_differential",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let child = test_in_child(
+        "differential::child_runs_an_agreeing_differential",
+        true,
+        |c| {
+            c.arg("--test-threads=1");
+        },
+    );
+    let (stdout, stderr) = (child.stdout, child.stderr);
+    assert!(child.success, "{stdout}{stderr}");
     assert!(
         stdout.contains("1 passed"),
         "the child ran the test: {stdout}"
@@ -947,20 +943,14 @@ fn a_report_depends_on_the_seed_and_the_system_alone() {
     }
 
     let probe = |vars: &[(&str, &str)]| -> String {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
-        child.args([
-            "--exact",
-            "differential::report_probe",
-            "--ignored",
-            "--nocapture",
-        ]);
-        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("PROPTEST_")) {
-            child.env_remove(name);
-        }
-        child.envs(vars.iter().copied());
-        let out = child.output().unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(out.status.success(), "{vars:?}: {stdout}");
+        let child = test_in_child("differential::report_probe", true, |child| {
+            for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("PROPTEST_")) {
+                child.env_remove(name);
+            }
+            child.envs(vars.iter().copied());
+        });
+        let stdout = child.stdout;
+        assert!(child.success, "{vars:?}: {stdout}");
         stdout
             .lines()
             .find_map(|l| l.strip_prefix("probe "))

@@ -8,6 +8,7 @@
 //! test must fail, and proptest-state-machine's shrinking must bring it down to at most
 //! three steps.
 
+use crate::common::test_in_child;
 use crate::reference;
 
 use bits_helper_token::scenario::{HandleName, Scenario, Session, Step, StepValue};
@@ -402,21 +403,14 @@ fn seed_probe() {
 fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
     use bits_helper_token::support::harness::{DEFAULT_SEED, SEED_VARIABLE};
     let probe = |value: Option<&str>| -> String {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
-        child.args([
-            "--exact",
-            "state_machine::seed_probe",
-            "--ignored",
-            "--nocapture",
-        ]);
-        match value {
-            Some(v) => child.env(SEED_VARIABLE, v),
-            None => child.env_remove(SEED_VARIABLE),
-        };
-        let out = child.output().unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(out.status.success(), "{value:?}: {stdout}{stderr}");
+        let child = test_in_child("state_machine::seed_probe", true, |child| {
+            match value {
+                Some(v) => child.env(SEED_VARIABLE, v),
+                None => child.env_remove(SEED_VARIABLE),
+            };
+        });
+        let (stdout, stderr) = (child.stdout, child.stderr);
+        assert!(child.success, "{value:?}: {stdout}{stderr}");
         // Both harnesses keep no proptest failure files, so proptest warns of none.
         assert_eq!(stderr, "", "{value:?}: the runs are quiet");
         let line = stdout
@@ -509,17 +503,13 @@ fn a_failure_depends_on_the_seed_and_the_system_alone() {
 /// binary, whose stderr this test reads.
 #[test]
 fn a_failing_check_is_quiet() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "state_machine::a_failure_depends_on_the_seed_and_the_system_alone",
-            "--nocapture",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let child = test_in_child(
+        "state_machine::a_failure_depends_on_the_seed_and_the_system_alone",
+        false,
+        |_| {},
+    );
+    let (stdout, stderr) = (child.stdout, child.stderr);
+    assert!(child.success, "{stdout}{stderr}");
     assert!(
         stdout.contains("1 passed"),
         "the child ran the test: {stdout}"
@@ -527,35 +517,48 @@ fn a_failing_check_is_quiet() {
     assert_eq!(stderr, "", "the failing checks are quiet");
 }
 
-/// The reference state keeps the steps the session accepted, in order, and its scenario is
-/// its header with those steps; a step the session refuses is not kept.
-#[test]
-fn the_model_state_keeps_the_steps_played() {
+/// The reference state after `steps` (those the session accepts), from a header whose job
+/// and one token ("svc") are NetworkService's.
+fn model_state_after(steps: &[&Step]) -> ModelState {
     use bits_helper_token::support::state_machine::ReferenceStateMachine;
     use bits_helper_token::token::TokenInfo;
     let mut header = Scenario::new("svc");
     header
         .tokens
         .insert("svc".into(), TokenInfo::network_service());
-    let query = Step::QueryInterface {
+    let mut state = ModelState::new(&header).expect("a header the model accepts");
+    for step in steps {
+        state = <Model as ReferenceStateMachine>::apply(state, &ModelStep((*step).clone()));
+    }
+    state
+}
+
+/// "svc" queries handle 1.
+fn query_handle_1() -> Step {
+    Step::QueryInterface {
         caller: "svc".into(),
         handle: 1.into(),
         level: None,
-    };
-    let get = Step::GetHelperTokenFlags {
-        handle: 1.into(),
-        level: None,
-    };
-    // Handle 2 was never queried: the session refuses it.
-    let unknown = Step::GetHelperTokenFlags {
-        handle: 2.into(),
-        level: None,
-    };
-    let mut state = ModelState::new(&header).expect("a header the model accepts");
-    assert!(state.steps().is_empty());
-    for step in [&query, &get, &unknown, &get] {
-        state = <Model as ReferenceStateMachine>::apply(state, &ModelStep(step.clone()));
     }
+}
+
+/// `GetHelperTokenFlags` through `handle`.
+fn get_flags(handle: u64) -> Step {
+    Step::GetHelperTokenFlags {
+        handle: handle.into(),
+        level: None,
+    }
+}
+
+/// The reference state keeps the steps the session accepted, in order, and its scenario is
+/// its header with those steps; a step the session refuses is not kept.
+#[test]
+fn the_model_state_keeps_the_steps_played() {
+    let (query, get) = (query_handle_1(), get_flags(1));
+    // Handle 2 was never queried: the session refuses it.
+    let unknown = get_flags(2);
+    assert!(model_state_after(&[]).steps().is_empty());
+    let state = model_state_after(&[&query, &get, &unknown, &get]);
     let kept = [query, get.clone(), get];
     assert_eq!(state.steps(), &kept[..]);
     assert_eq!(state.scenario().steps, kept);
@@ -568,26 +571,7 @@ fn the_model_state_keeps_the_steps_played() {
 fn the_model_state_asserts_agreement_with_the_last_step() {
     use bits_helper_token::TokenUsage;
     use bits_helper_token::support::harness::Compare;
-    use bits_helper_token::support::state_machine::ReferenceStateMachine;
-    use bits_helper_token::token::TokenInfo;
-    let mut header = Scenario::new("svc");
-    header
-        .tokens
-        .insert("svc".into(), TokenInfo::network_service());
-    let mut state = ModelState::new(&header).expect("a header the model accepts");
-    for step in [
-        Step::QueryInterface {
-            caller: "svc".into(),
-            handle: 1.into(),
-            level: None,
-        },
-        Step::GetHelperTokenFlags {
-            handle: 1.into(),
-            level: None,
-        },
-    ] {
-        state = <Model as ReferenceStateMachine>::apply(state, &ModelStep(step));
-    }
+    let state = model_state_after(&[&query_handle_1(), &get_flags(1)]);
     let result = *state
         .session()
         .last_result()

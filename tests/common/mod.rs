@@ -30,3 +30,33 @@ pub fn filtered_admin() -> TokenInfo {
 pub fn id(t: &TokenInfo) -> Identity {
     Identity::of(t)
 }
+
+/// The output of [`test_in_child`]: whether it passed, and what it printed.
+pub struct ChildRun {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the test `name` (its full path in `tests/all.rs`, as `state_machine::seed_probe`)
+/// alone in a child process of this test binary, its output not captured, with
+/// `environment` applied to the command first. `ignored`: a probe, a test ignored because
+/// only such a child runs it (with the environment that only a child can have).
+pub fn test_in_child(
+    name: &str,
+    ignored: bool,
+    environment: impl FnOnce(&mut std::process::Command),
+) -> ChildRun {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+    child.args(["--exact", name, "--nocapture"]);
+    if ignored {
+        child.arg("--ignored");
+    }
+    environment(&mut child);
+    let out = child.output().unwrap();
+    ChildRun {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
