@@ -203,6 +203,70 @@ fn a_getter_answering_zero_is_caught_and_shrunk_to_three_steps() {
     let t = scenario.run().expect("every shrunk step is valid");
     assert_ne!(t.job.flags().bits(), 0, "{failure}");
     assert!(failure.to_string().contains("seed 0x5;"), "{failure}");
+    // Reported through `disagree`: the failure's text is the report (which shows the
+    // sequence its own way) and the seed, with no minimal sequence of its own.
+    assert!(failure.reported, "{failure}");
+    let report: String = failure.message.lines().map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        failure.to_string(),
+        format!("{report}seed 0x5; replay with BITS_HELPER_TOKEN_SEED=0x5")
+    );
+    assert!(!failure.to_string().contains(MINIMAL), "{failure}");
+}
+
+/// The line before the minimal sequence in the text of a failure that was not reported
+/// through `ModelState::assert_agrees`.
+const MINIMAL: &str = "the minimal sequence, one line for `bits-helper-token-oracle`:";
+
+/// The toy, crashing at its first `GetHelperTokenFlags`: a panic of its own, not a
+/// reported disagreement.
+struct CrashingToyBits;
+
+impl StateMachineTest for CrashingToyBits {
+    type SystemUnderTest = Toy;
+    type Reference = Model;
+
+    fn init_test(model: &ModelState) -> Toy {
+        Toy::new(model, false)
+    }
+
+    fn apply(mut toy: Toy, model: &ModelState, step: ModelStep) -> Toy {
+        assert!(
+            !matches!(step.0, Step::GetHelperTokenFlags { .. }),
+            "the toy crashed"
+        );
+        toy.play(step.into_step());
+        toy.assert_agrees(model);
+        toy
+    }
+}
+
+/// A panic that is not a reported disagreement fails the check with its own message, and
+/// the failure's text adds the minimal sequence (a `GetHelperTokenFlags` alone, or after
+/// the `QueryInterface` it needs) as one oracle line, then the seed.
+#[test]
+fn another_panic_fails_the_check_with_the_minimal_sequence() {
+    let failure =
+        check::<CrashingToyBits>(&Settings::default().with_seed(5)).expect_err("the toy crashes");
+    assert!(!failure.reported, "{failure}");
+    assert!(failure.message.contains("the toy crashed"), "{failure}");
+    let scenario: Scenario = serde_json::from_str(&failure.scenario).expect("an oracle line");
+    assert!(
+        matches!(
+            scenario.steps.last(),
+            Some(Step::GetHelperTokenFlags { .. })
+        ),
+        "{failure}"
+    );
+    assert!(scenario.steps.len() <= 2, "{failure}");
+    let text = failure.to_string();
+    assert!(
+        text.ends_with(&format!(
+            "{MINIMAL}\n{}\nseed 0x5; replay with BITS_HELPER_TOKEN_SEED=0x5",
+            failure.scenario
+        )),
+        "{text}"
+    );
 }
 
 // ---- the three planted bugs of issue #27, each caught under 20 fixed seeds -------------
@@ -390,7 +454,7 @@ fn seed_probe() {
         seed_from_env(),
         differential.seed,
         settings.seed,
-        checked.err().map(|f| f.message),
+        checked.err().map(|f| f.to_string()),
     );
 }
 
@@ -447,7 +511,9 @@ fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
     }
     assert!(fresh.len() > 1, "every random seed was the same: {fresh:?}");
 
-    // Anything else: an error naming the variable and the value; both runs fail with it.
+    // Anything else: an error naming the variable and the value; both runs fail with it
+    // (the state machine's failure says it and the seed it fell back on: there is no
+    // sequence to show).
     for bad in [
         "forty-two",
         "0x",
@@ -459,10 +525,13 @@ fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
     ] {
         let error =
             format!("{SEED_VARIABLE}={bad:?} is not a number (decimal or 0x hex) or \"random\"");
+        let failure = format!(
+            "{error}\nseed {DEFAULT_SEED:#x}; replay with {SEED_VARIABLE}={DEFAULT_SEED:#x}"
+        );
         assert_eq!(
             probe(Some(bad)),
             format!(
-                "Err({error:?}) | {DEFAULT_SEED:#x} {DEFAULT_SEED:#x} | refused Some({error:?}) | Some({error:?})"
+                "Err({error:?}) | {DEFAULT_SEED:#x} {DEFAULT_SEED:#x} | refused Some({error:?}) | Some({failure:?})"
             ),
             "{bad:?}"
         );
@@ -617,4 +686,56 @@ fn the_model_state_asserts_agreement_with_the_last_step() {
     let wrong = Observed::hresult(HResult::E_ACCESSDENIED);
     assert!(fails(&|| state.assert_agrees(&wrong)).is_some());
     assert!(fails(&|| state.assert_agrees_at(Compare::HResult, &wrong)).is_some());
+}
+
+/// The reference state and a transition print as the oracle reads them: the state as its
+/// header's oracle JSON and the number of steps, a transition as its step's oracle JSON
+/// (proptest shows them so in a failing case).
+#[test]
+fn the_model_state_and_its_steps_print_as_oracle_json() {
+    let query = query_handle_1();
+    let state = model_state_after(&[&query, &get_flags(1)]);
+    let header = serde_json::to_string(state.header()).expect("a header");
+    assert!(
+        header.starts_with('{') && header.contains("\"svc\""),
+        "{header}"
+    );
+    assert_eq!(
+        format!("{state:?}"),
+        format!("ModelState({header}, 2 steps)")
+    );
+    assert_eq!(
+        format!("{:?}", ModelStep(query.clone())),
+        serde_json::to_string(&query).expect("a step")
+    );
+    assert!(format!("{:?}", ModelStep(query)).contains("\"op\":\"query_interface\""));
+}
+
+/// A disagreement carries the model's explanation of the last step: the sentence the
+/// oracle gives for it (with `"explain": true`), which names the rule that decided.
+#[test]
+fn a_disagreement_carries_the_model_explanation_of_the_last_step() {
+    use bits_helper_token::support::harness::Compare;
+    let state = model_state_after(&[&query_handle_1(), &get_flags(1)]);
+    let result = *state
+        .session()
+        .last_result()
+        .expect("the getter was played");
+    let mut explained = state.scenario();
+    explained.explain = true;
+    let sentence = explained
+        .run()
+        .expect("the scenario runs")
+        .explanations
+        .pop()
+        .expect("one sentence per step");
+    assert!(sentence.contains(&result.rule.to_string()), "{sentence}");
+    let d = state
+        .disagreement(
+            Compare::HResult,
+            &Observed::hresult(HResult::E_ACCESSDENIED),
+        )
+        .expect("another HRESULT differs");
+    assert_eq!(d.explanation.as_deref(), Some(sentence.as_str()));
+    assert_eq!(d.step, 2);
 }
