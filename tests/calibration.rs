@@ -6,7 +6,9 @@
 
 use bits_helper_token::HResult;
 use bits_helper_token::calibration::{self, Answer, KNOBS, Knob, ModelCast, Report, SCENARIOS};
-use bits_helper_token::profile::{AccessCheck, Knobs, LegacySetToken, Profile, Release};
+use bits_helper_token::profile::{
+    AccessCheck, Knobs, LegacySetToken, Profile, Release, UnknownFlags,
+};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -410,4 +412,118 @@ fn scenario(name: &str) -> bits_helper_token::scenario::Scenario {
         .unwrap()
         .oracle(Profile::default(), &ModelCast::new())
         .unwrap()
+}
+
+/// Reports of several releases, in any order and repeated, are calibrated once per release,
+/// in `Release::ALL`'s order, each on all the reports of its release.
+#[test]
+fn reports_are_grouped_by_release_in_release_order() {
+    let legacy = calibration::play_model(
+        Profile::new(Release::Legacy),
+        Profile::new(Release::Legacy),
+        &ModelCast::new(),
+        SCENARIOS,
+    )
+    .unwrap();
+    let latest = agreeing_report();
+    let (n_legacy, n_latest) = (legacy.scenarios.len(), latest.scenarios.len());
+    let found = calibration::calibrate(&[latest.clone(), legacy, latest]).unwrap();
+    let releases: Vec<Release> = found.iter().map(|c| c.release).collect();
+    assert_eq!(releases, [Release::Legacy, Release::LATEST]);
+    assert_eq!(found[0].scenarios, n_legacy);
+    assert_eq!(found[1].scenarios, 2 * n_latest);
+    assert!(found.iter().all(|c| c.knobs == Knobs::DEFAULT));
+}
+
+/// A report's rows past a step the model cannot play (here a second `QueryInterface` on
+/// the same handle) are observations no setting explains, the model's answer to each
+/// `E_FAIL`; the rows before it calibrate as usual.
+#[test]
+fn rows_the_model_cannot_play_are_unexplained() {
+    let mut report = agreeing_report();
+    let played = report
+        .scenarios
+        .iter_mut()
+        .find(|p| p.name == "owner-flags-and-token")
+        .unwrap();
+    let first = played.scenario.steps[0].clone();
+    assert_eq!(first.op(), "query_interface");
+    played.scenario.steps[1] = first;
+    let rows = played.steps.len();
+    let found = calibration::calibrate(&[report]).unwrap();
+    let c = &found[0];
+    assert_eq!(c.profile(), Profile::default(), "{c}");
+    let steps: Vec<usize> = c.unexplained.iter().map(|o| o.step).collect();
+    assert_eq!(steps, (1..rows).collect::<Vec<_>>(), "{c}");
+    assert!(
+        c.unexplained
+            .iter()
+            .all(|o| o.scenario == "owner-flags-and-token"
+                && o.model == Answer::bare(HResult::E_FAIL)),
+        "{c}"
+    );
+}
+
+/// A knob prints as its SPEC id and its field in the oracle's `knobs` object.
+#[test]
+fn a_knob_prints_as_its_id_and_field() {
+    assert_eq!(format!("{:?}", KNOBS[0]), "Q-1 (unknown_flags)");
+    for knob in KNOBS {
+        assert_eq!(format!("{knob:?}"), format!("{} ({})", knob.id, knob.field));
+    }
+}
+
+/// A report lists its rows, scenario by scenario; its disagreements are the rows where the
+/// provider's answer is not the model's, and only those name the settings that would give
+/// the provider's answer; its summary counts scenarios, disagreements and skipped ones.
+#[test]
+fn a_report_counts_its_disagreements_and_names_what_explains_each() {
+    let agreeing = agreeing_report();
+    let summary = |report: &Report, disagreements: usize| {
+        format!(
+            "{} scenarios run, {disagreements} disagreements, {} skipped",
+            report.scenarios.len(),
+            report.skipped.len()
+        )
+    };
+    let rows: usize = agreeing.scenarios.iter().map(|p| p.steps.len()).sum();
+    assert_eq!(agreeing.rows().count(), rows);
+    assert!(
+        agreeing
+            .rows()
+            .all(|(_, _, r)| r.agrees() && r.real == r.model && r.explained_by.is_empty())
+    );
+    assert_eq!(agreeing.disagreements().count(), 0);
+    assert_eq!(agreeing.summary(), summary(&agreeing, 0));
+
+    // A Windows that answers E_INVALIDARG for unknown flag bits (Q-1's other setting).
+    let mut knobs = Knobs::DEFAULT;
+    knobs.unknown_flags = UnknownFlags::InvalidArg;
+    let windows = Profile::default().with_knobs(knobs);
+    let report =
+        calibration::play_model(windows, Profile::default(), &ModelCast::new(), SCENARIOS).unwrap();
+    let found: Vec<(&str, usize, &calibration::Row)> = report.disagreements().collect();
+    assert!(!found.is_empty(), "{report:?}");
+    for (name, step, row) in &found {
+        assert!(!row.agrees() && row.real != row.model, "{name} step {step}");
+        assert_eq!(
+            row.real,
+            Answer::bare(HResult::E_INVALIDARG),
+            "{name} step {step}"
+        );
+        assert!(
+            row.explained_by.iter().any(|k| k == "Q-1=invalid_arg"),
+            "{name} step {step}: {:?}",
+            row.explained_by
+        );
+    }
+    let differ = report.rows().filter(|(_, _, r)| r.real != r.model).count();
+    assert_eq!(found.len(), differ);
+    assert!(
+        report
+            .rows()
+            .filter(|(_, _, r)| r.agrees())
+            .all(|(_, _, r)| r.explained_by.is_empty())
+    );
+    assert_eq!(report.summary(), summary(&report, differ));
 }
