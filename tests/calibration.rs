@@ -527,3 +527,29 @@ fn a_report_counts_its_disagreements_and_names_what_explains_each() {
     );
     assert_eq!(report.summary(), summary(&report, differ));
 }
+
+/// A scenario's job transfers (the provider must serve its file) unless its setup is
+/// `Empty`; every scenario that waits for a transfer or asks who answered a challenge has
+/// a setup that transfers, and every setup that transfers is one whose scenarios wait for
+/// a transfer.
+#[test]
+fn a_setup_transfers_unless_it_is_empty() {
+    use bits_helper_token::calibration::{Setup, Step};
+    use bits_helper_token::net::{AuthScheme, AuthTarget};
+    assert!(!Setup::Empty.transfers());
+    assert!(Setup::HttpDownload.transfers());
+    assert!(
+        Setup::Challenged {
+            target: AuthTarget::Proxy,
+            offers: AuthScheme::Ntlm
+        }
+        .transfers()
+    );
+    for s in SCENARIOS {
+        let waits = s
+            .steps
+            .iter()
+            .any(|step| matches!(step, Step::Transfer | Step::Presented { .. }));
+        assert_eq!(s.setup.transfers(), waits, "{}", s.name);
+    }
+}
