@@ -553,3 +553,80 @@ fn a_setup_transfers_unless_it_is_empty() {
         assert_eq!(s.setup.transfers(), waits, "{}", s.name);
     }
 }
+
+/// A scenario casts its owner and every role a step acts as (a caller, a helper, a new
+/// owner), once each, in the order they first appear.
+#[test]
+fn a_scenario_casts_its_owner_and_the_roles_its_steps_act_as() {
+    use bits_helper_token::calibration::{Role, Scenario, Setup, Step};
+    let scenario = Scenario {
+        name: "roles",
+        rules: &[],
+        owner: Role::Current,
+        setup: Setup::Empty,
+        steps: &[
+            Step::QueryInterface {
+                caller: Role::Other,
+                handle: 0,
+            },
+            Step::SetToken {
+                handle: 0,
+                helper: Role::Filtered,
+            },
+            Step::GetFlags { handle: 0 },
+            Step::TakeOwnership { by: Role::System },
+            Step::QueryInterface {
+                caller: Role::Current,
+                handle: 1,
+            },
+            Step::TakeOwnership { by: Role::Other },
+        ],
+    };
+    assert_eq!(
+        scenario.roles(),
+        [Role::Current, Role::Other, Role::Filtered, Role::System]
+    );
+}
+
+/// The handle a step goes through: its own for the interface's calls, 0 for the job's.
+#[test]
+fn a_step_goes_through_its_handle_or_the_job() {
+    use bits_helper_token::calibration::{Role, Step};
+    use bits_helper_token::net::{AuthScheme, AuthTarget};
+    let through = [
+        Step::QueryInterface {
+            caller: Role::Current,
+            handle: 2,
+        },
+        Step::SetFlags {
+            handle: 3,
+            flags: 1,
+        },
+        Step::GetFlags { handle: 4 },
+        Step::SetToken {
+            handle: 5,
+            helper: Role::Low,
+        },
+        Step::Clear { handle: 6 },
+        Step::GetSid { handle: 7 },
+    ];
+    for (step, handle) in through.iter().zip(2..) {
+        assert_eq!(step.handle(), handle, "{step}");
+    }
+    let job = [
+        Step::Cancel,
+        Step::TakeOwnership { by: Role::System },
+        Step::Resume,
+        Step::Transfer,
+        Step::SetImplicitCredentials {
+            target: AuthTarget::Server,
+            scheme: AuthScheme::Ntlm,
+        },
+        Step::Presented {
+            target: AuthTarget::Proxy,
+        },
+    ];
+    for step in job {
+        assert_eq!(step.handle(), 0, "{step}");
+    }
+}
