@@ -630,3 +630,94 @@ fn a_step_goes_through_its_handle_or_the_job() {
         assert_eq!(step.handle(), 0, "{step}");
     }
 }
+
+/// Among equally good settings the one with the fewest knobs away from SPEC's defaults
+/// wins, even when one with more comes first in the search. Four scenarios, each answered
+/// as a different Windows would: an administrator reading a LocalSystem job (refused, as
+/// under Q-2 `none` or Q-10 `refuse`), the owner setting unknown flag bits (`E_INVALIDARG`,
+/// Q-1 `invalid_arg`), an administrator setting them on another user's job (`E_NOTIMPL`,
+/// neither Q-2 `none` nor Q-1 `invalid_arg`), and the owner at Low integrity opening its
+/// job (allowed: not Q-10 `refuse`). Q-10 `refuse` alone and Q-1 `invalid_arg` with Q-2
+/// `none` each leave two answers unexplained, and nothing leaves fewer; the search meets
+/// the pair first (Q-1 and Q-2 are its first digits), but Q-10 alone is one knob away.
+#[test]
+fn the_fewest_knobs_away_from_the_defaults_win_a_tie() {
+    use bits_helper_token::calibration::{Role, Scenario, Setup, Step};
+    use bits_helper_token::profile::{AdminBypass, IntegrityReads};
+    const fn scenario(name: &'static str, owner: Role, steps: &'static [Step]) -> Scenario {
+        Scenario {
+            name,
+            rules: &[],
+            owner,
+            setup: Setup::Empty,
+            steps,
+        }
+    }
+    const fn qi(caller: Role) -> Step {
+        Step::QueryInterface { caller, handle: 0 }
+    }
+    const UNKNOWN_BITS: Step = Step::SetFlags {
+        handle: 0,
+        flags: 0x4,
+    };
+    const ADMIN_READS: &[Step] = &[qi(Role::Current), Step::GetFlags { handle: 0 }];
+    const SETS_UNKNOWN_BITS: &[Step] = &[qi(Role::Current), UNKNOWN_BITS];
+    const LOW_OPENS: &[Step] = &[qi(Role::Low)];
+    let scenarios = [
+        scenario("admin-reads-system-job", Role::System, ADMIN_READS),
+        scenario("owner-unknown-bits", Role::Current, SETS_UNKNOWN_BITS),
+        scenario("admin-unknown-bits", Role::Other, SETS_UNKNOWN_BITS),
+        scenario("low-owner-opens", Role::Filtered, LOW_OPENS),
+    ];
+    let model = Profile::default();
+    let play = |windows: Knobs| {
+        calibration::play_model(
+            model.with_knobs(windows),
+            model,
+            &ModelCast::new(),
+            &scenarios,
+        )
+        .unwrap()
+    };
+    let (mut refuse_reads, mut invalid_arg) = (Knobs::DEFAULT, Knobs::DEFAULT);
+    refuse_reads.integrity_reads = IntegrityReads::Refuse;
+    invalid_arg.unknown_flags = UnknownFlags::InvalidArg;
+    let mut report = play(Knobs::DEFAULT);
+    report.scenarios[0] = play(refuse_reads).scenarios.swap_remove(0);
+    report.scenarios[1] = play(invalid_arg).scenarios.swap_remove(1);
+    // Each of the two explanations, played, leaves two of the report's answers unexplained.
+    let mut pair = invalid_arg;
+    pair.admin_bypass = AdminBypass::NoBypass;
+    for knobs in [refuse_reads, pair] {
+        let played = play(knobs);
+        let differ = report
+            .rows()
+            .zip(played.rows())
+            .filter(|((_, _, r), (_, _, p))| r.real != p.real)
+            .count();
+        assert_eq!(differ, 2, "{knobs:?}");
+    }
+
+    let found = calibration::calibrate(&[report]).unwrap();
+    let c = &found[0];
+    assert_eq!(c.knobs, refuse_reads, "{c}");
+    let unexplained: Vec<(&str, usize)> = c
+        .unexplained
+        .iter()
+        .map(|o| (o.scenario.as_str(), o.step))
+        .collect();
+    assert_eq!(
+        unexplained,
+        [("owner-unknown-bits", 1), ("low-owner-opens", 0)],
+        "{c}"
+    );
+    let candidates = |id: &str| {
+        c.findings
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.candidates.clone())
+            .unwrap()
+    };
+    assert_eq!(candidates("Q-1"), ["invalid_arg", "not_impl"], "{c}");
+    assert_eq!(candidates("Q-10"), ["pass", "refuse"], "{c}");
+}
