@@ -721,3 +721,74 @@ fn the_fewest_knobs_away_from_the_defaults_win_a_tie() {
     assert_eq!(candidates("Q-1"), ["invalid_arg", "not_impl"], "{c}");
     assert_eq!(candidates("Q-10"), ["pass", "refuse"], "{c}");
 }
+
+/// The rows a setting cannot play count against it. Under Q-6's default (`drop_token`)
+/// the model stops playing this scenario at its eighth step: the administrator took the
+/// job over after its transfer, so the helper token is gone while `LOCAL_FILE` stays,
+/// `Complete` fails with `BG_E_TOKEN_REQUIRED` and leaves the job TRANSFERRED, and the
+/// second `AddFile` is one no download can take. Under `keep` or `clear` the job is
+/// completed and every step plays. The report answers as `drop_token` up to the seventh
+/// step and as `keep` after it: `drop_token` leaves its two unplayed rows unexplained,
+/// `keep` (and `clear`) only the seventh, so `keep` is inferred.
+#[test]
+fn rows_a_setting_cannot_play_count_against_it() {
+    use bits_helper_token::profile::TakeOwnership;
+    let oracle = |take_ownership: &str| -> bits_helper_token::scenario::Scenario {
+        serde_json::from_str(&format!(
+            r#"{{"release": "win10_1809", "knobs": {{"take_ownership": "{take_ownership}"}},
+              "environment": {{"network": "connected"}},
+              "tokens": {{
+                "alice": {{"user": "S-1-5-21-1-2-3-1001", "groups": [{{"sid": "S-1-5-32-545", "attributes": 7}}]}},
+                "bob": {{"user": "S-1-5-21-1-2-3-1002", "groups": [{{"sid": "S-1-5-32-545", "attributes": 7}}]}},
+                "admin": {{"user": "S-1-5-21-1-2-3-500", "elevated": true, "integrity": "high",
+                          "groups": [{{"sid": "S-1-5-32-544", "attributes": 15}}]}}}},
+              "job": {{"owner": "alice", "remote": "http", "files": 1}},
+              "steps": [
+                {{"op": "query_interface", "caller": "alice", "handle": 1}},
+                {{"op": "set_helper_token", "handle": 1, "impersonating": "bob"}},
+                {{"op": "set_helper_token_flags", "handle": 1, "flags": 1}},
+                {{"op": "resume", "caller": "alice"}},
+                {{"op": "transfer"}},
+                {{"op": "take_ownership", "caller": "admin"}},
+                {{"op": "complete", "caller": "admin"}},
+                {{"op": "add_file", "caller": "admin"}},
+                {{"op": "get_helper_token_flags", "handle": 1}}
+              ]}}"#
+        ))
+        .unwrap()
+    };
+    let (dropped, kept) = (
+        calibration::answers(&oracle("drop_token")),
+        calibration::answers(&oracle("keep")),
+    );
+    assert_eq!((dropped.len(), kept.len()), (7, 9), "{dropped:?}");
+    assert_eq!(dropped[6].0, Answer::bare(HResult::BG_E_TOKEN_REQUIRED));
+    assert_eq!(kept[6].0, Answer::bare(HResult::S_OK));
+    let real: Vec<Answer> = dropped[..7]
+        .iter()
+        .chain(&kept[7..])
+        .map(|(a, _)| a.clone())
+        .collect();
+
+    let mut report = agreeing_report();
+    // A played scenario with rows enough, rewritten.
+    report
+        .scenarios
+        .retain(|p| p.name == "owner-flags-and-token");
+    let played = &mut report.scenarios[0];
+    played.name = "taken-over-after-transfer".into();
+    played.scenario = oracle("drop_token");
+    assert!(played.steps.len() >= real.len());
+    played.steps.truncate(real.len());
+    for (row, real) in played.steps.iter_mut().zip(real) {
+        row.real = real;
+    }
+
+    let found = calibration::calibrate(&[report]).unwrap();
+    let c = &found[0];
+    assert_eq!(c.knobs.take_ownership, TakeOwnership::Keep, "{c}");
+    let q6 = c.findings.iter().find(|f| f.id == "Q-6").unwrap();
+    assert_eq!(q6.candidates, ["keep", "clear"], "{c}");
+    let unexplained: Vec<usize> = c.unexplained.iter().map(|o| o.step).collect();
+    assert_eq!(unexplained, [6], "{c}");
+}
