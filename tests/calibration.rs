@@ -111,15 +111,20 @@ fn a_denial_code_is_inferred_from_the_refusals_that_use_it() {
     );
 }
 
+/// The played scenario `name` of `report`, to rewrite.
+fn played_mut<'r>(report: &'r mut Report, name: &str) -> &'r mut calibration::Played {
+    report
+        .scenarios
+        .iter_mut()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no played scenario {name}"))
+}
+
 /// [`agreeing_report`] with one answer no knob gives: flags no knob ever stores (the owner
 /// sets LOCAL_FILE and reads back 0x3, step 3 of `owner-flags-and-token`).
 fn unexplained_report() -> Report {
     let mut report = agreeing_report();
-    let played = report
-        .scenarios
-        .iter_mut()
-        .find(|p| p.name == "owner-flags-and-token")
-        .unwrap();
+    let played = played_mut(&mut report, "owner-flags-and-token");
     assert_eq!(played.steps[3].real.value, "0x1");
     played.steps[3].real.value = "0x3".to_string();
     report
@@ -441,11 +446,7 @@ fn reports_are_grouped_by_release_in_release_order() {
 #[test]
 fn rows_the_model_cannot_play_are_unexplained() {
     let mut report = agreeing_report();
-    let played = report
-        .scenarios
-        .iter_mut()
-        .find(|p| p.name == "owner-flags-and-token")
-        .unwrap();
+    let played = played_mut(&mut report, "owner-flags-and-token");
     let first = played.scenario.steps[0].clone();
     assert_eq!(first.op(), "query_interface");
     played.scenario.steps[1] = first;
@@ -733,33 +734,33 @@ fn the_fewest_knobs_away_from_the_defaults_win_a_tie() {
 #[test]
 fn rows_a_setting_cannot_play_count_against_it() {
     use bits_helper_token::profile::TakeOwnership;
-    let oracle = |take_ownership: &str| -> bits_helper_token::scenario::Scenario {
-        serde_json::from_str(&format!(
-            r#"{{"release": "win10_1809", "knobs": {{"take_ownership": "{take_ownership}"}},
-              "environment": {{"network": "connected"}},
-              "tokens": {{
-                "alice": {{"user": "S-1-5-21-1-2-3-1001", "groups": [{{"sid": "S-1-5-32-545", "attributes": 7}}]}},
-                "bob": {{"user": "S-1-5-21-1-2-3-1002", "groups": [{{"sid": "S-1-5-32-545", "attributes": 7}}]}},
-                "admin": {{"user": "S-1-5-21-1-2-3-500", "elevated": true, "integrity": "high",
-                          "groups": [{{"sid": "S-1-5-32-544", "attributes": 15}}]}}}},
-              "job": {{"owner": "alice", "remote": "http", "files": 1}},
-              "steps": [
-                {{"op": "query_interface", "caller": "alice", "handle": 1}},
-                {{"op": "set_helper_token", "handle": 1, "impersonating": "bob"}},
-                {{"op": "set_helper_token_flags", "handle": 1, "flags": 1}},
-                {{"op": "resume", "caller": "alice"}},
-                {{"op": "transfer"}},
-                {{"op": "take_ownership", "caller": "admin"}},
-                {{"op": "complete", "caller": "admin"}},
-                {{"op": "add_file", "caller": "admin"}},
-                {{"op": "get_helper_token_flags", "handle": 1}}
-              ]}}"#
-        ))
-        .unwrap()
+    const TAKEN_OVER: &str = r#"{"release": "win10_1809", "environment": {"network": "connected"},
+      "tokens": {
+        "alice": {"user": "S-1-5-21-1-2-3-1001", "groups": [{"sid": "S-1-5-32-545", "attributes": 7}]},
+        "bob": {"user": "S-1-5-21-1-2-3-1002", "groups": [{"sid": "S-1-5-32-545", "attributes": 7}]},
+        "admin": {"user": "S-1-5-21-1-2-3-500", "elevated": true, "integrity": "high",
+                  "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}},
+      "job": {"owner": "alice", "remote": "http", "files": 1},
+      "steps": [
+        {"op": "query_interface", "caller": "alice", "handle": 1},
+        {"op": "set_helper_token", "handle": 1, "impersonating": "bob"},
+        {"op": "set_helper_token_flags", "handle": 1, "flags": 1},
+        {"op": "resume", "caller": "alice"},
+        {"op": "transfer"},
+        {"op": "take_ownership", "caller": "admin"},
+        {"op": "complete", "caller": "admin"},
+        {"op": "add_file", "caller": "admin"},
+        {"op": "get_helper_token_flags", "handle": 1}
+      ]}"#;
+    let oracle = |take_ownership| {
+        let mut s: bits_helper_token::scenario::Scenario =
+            serde_json::from_str(TAKEN_OVER).unwrap();
+        s.knobs.take_ownership = take_ownership;
+        s
     };
     let (dropped, kept) = (
-        calibration::answers(&oracle("drop_token")),
-        calibration::answers(&oracle("keep")),
+        calibration::answers(&oracle(TakeOwnership::DropToken)),
+        calibration::answers(&oracle(TakeOwnership::Keep)),
     );
     assert_eq!((dropped.len(), kept.len()), (7, 9), "{dropped:?}");
     assert_eq!(dropped[6].0, Answer::bare(HResult::BG_E_TOKEN_REQUIRED));
@@ -777,7 +778,7 @@ fn rows_a_setting_cannot_play_count_against_it() {
         .retain(|p| p.name == "owner-flags-and-token");
     let played = &mut report.scenarios[0];
     played.name = "taken-over-after-transfer".into();
-    played.scenario = oracle("drop_token");
+    played.scenario = oracle(TakeOwnership::DropToken);
     assert!(played.steps.len() >= real.len());
     played.steps.truncate(real.len());
     for (row, real) in played.steps.iter_mut().zip(real) {

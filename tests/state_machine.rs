@@ -207,11 +207,14 @@ fn a_getter_answering_zero_is_caught_and_shrunk_to_three_steps() {
     // sequence its own way) and the seed, with no minimal sequence of its own.
     assert!(failure.reported, "{failure}");
     let report: String = failure.message.lines().map(|l| format!("{l}\n")).collect();
-    assert_eq!(
-        failure.to_string(),
-        format!("{report}seed 0x5; replay with BITS_HELPER_TOKEN_SEED=0x5")
-    );
+    assert_eq!(failure.to_string(), format!("{report}{}", replay_line(5)));
     assert!(!failure.to_string().contains(MINIMAL), "{failure}");
+}
+
+/// The last line of a failure's text: the seed, and how to replay the run.
+fn replay_line(seed: u64) -> String {
+    use bits_helper_token::support::harness::SEED_VARIABLE;
+    format!("seed {seed:#x}; replay with {SEED_VARIABLE}={seed:#x}")
 }
 
 /// The line before the minimal sequence in the text of a failure that was not reported
@@ -227,17 +230,15 @@ impl StateMachineTest for CrashingToyBits {
     type Reference = Model;
 
     fn init_test(model: &ModelState) -> Toy {
-        Toy::new(model, false)
+        ToyBits::init_test(model)
     }
 
-    fn apply(mut toy: Toy, model: &ModelState, step: ModelStep) -> Toy {
+    fn apply(toy: Toy, model: &ModelState, step: ModelStep) -> Toy {
         assert!(
             !matches!(step.0, Step::GetHelperTokenFlags { .. }),
             "the toy crashed"
         );
-        toy.play(step.into_step());
-        toy.assert_agrees(model);
-        toy
+        ToyBits::apply(toy, model, step)
     }
 }
 
@@ -262,8 +263,9 @@ fn another_panic_fails_the_check_with_the_minimal_sequence() {
     let text = failure.to_string();
     assert!(
         text.ends_with(&format!(
-            "{MINIMAL}\n{}\nseed 0x5; replay with BITS_HELPER_TOKEN_SEED=0x5",
-            failure.scenario
+            "{MINIMAL}\n{}\n{}",
+            failure.scenario,
+            replay_line(5)
         )),
         "{text}"
     );
@@ -525,9 +527,7 @@ fn the_seed_variable_sets_the_seed_of_both_harnesses_or_fails_their_runs() {
     ] {
         let error =
             format!("{SEED_VARIABLE}={bad:?} is not a number (decimal or 0x hex) or \"random\"");
-        let failure = format!(
-            "{error}\nseed {DEFAULT_SEED:#x}; replay with {SEED_VARIABLE}={DEFAULT_SEED:#x}"
-        );
+        let failure = format!("{error}\n{}", replay_line(DEFAULT_SEED));
         assert_eq!(
             probe(Some(bad)),
             format!(
