@@ -498,3 +498,180 @@ fn the_doctors_tokens_take_the_oracles_shorthands() {
     );
     assert_eq!((e.line(), e.column()), (1, 25));
 }
+
+/// The advice of these lines, each as `(rule, text, because)`.
+fn advice_of(line: &str) -> Vec<(String, String, Vec<String>)> {
+    let input = Input::from_json_line(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    let d = doctor::diagnose(&input).unwrap_or_else(|e| panic!("{line}: {e}"));
+    d.advice
+        .iter()
+        .map(|a| (a.rule.to_string(), a.text.clone(), a.because.clone()))
+        .collect()
+}
+
+/// L-11's two pieces of advice: the owner who is not logged on interactively (the job does
+/// not transfer, L-8) and the caller who is not (it cannot add files, L-15). When the caller
+/// is that owner the two are one piece of advice with both reasons; when the caller is
+/// someone else, or the owner's job is not waiting to transfer, each stands alone.
+#[test]
+fn the_logon_advice_is_one_piece_when_the_caller_is_the_owner_who_is_not_logged_on() {
+    let alice = r#""alice": {"user": "S-1-5-21-1-2-3-1001", "logon": "batch"}"#;
+    let admin = r#""admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}], "logon": "batch"}"#;
+    let owner_text = "log on as S-1-5-21-1-2-3-1001 interactively (console or Remote Desktop; \
+                      RunAs, a scheduled task, a service or WinRM does not count)";
+    let caller_text = |sid: &str| {
+        format!("log on as {sid} interactively (console or Remote Desktop) to add files")
+    };
+    let l11 = |line: &str| -> Vec<(String, Vec<String>)> {
+        advice_of(line)
+            .into_iter()
+            .filter(|(rule, ..)| rule == "L-11")
+            .map(|(_, text, because)| (text, because))
+            .collect()
+    };
+    let strs = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+
+    // The owner asks about its queued job from a scheduled task: one piece of advice, both
+    // reasons.
+    let own = l11(&format!(
+        r#"{{"tokens": {{{alice}}}, "job": {{"owner": "alice", "state": "queued"}}, "caller": "alice"}}"#
+    ));
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert!(own[0].0.starts_with(owner_text), "{own:?}");
+    assert_eq!(own[0].1, strs(&["transfer: L-8", "add_file: L-15"]));
+
+    // An administrator, also in a batch logon, asks about it: the owner's advice has only
+    // the transfer's reason; the caller's own advice has the add_file's.
+    let other = l11(&format!(
+        r#"{{"tokens": {{{alice}, {admin}}}, "job": {{"owner": "alice", "state": "queued"}}, "caller": "admin"}}"#
+    ));
+    assert_eq!(other.len(), 2, "{other:?}");
+    assert!(other[0].0.starts_with(owner_text), "{other:?}");
+    assert_eq!(other[0].1, strs(&["transfer: L-8"]));
+    assert!(
+        other[1].0.starts_with(&caller_text("S-1-5-21-1-2-3-500")),
+        "{other:?}"
+    );
+    assert_eq!(other[1].1, strs(&["add_file: L-15"]));
+
+    // The owner's job is suspended (it is not waiting to transfer, so L-8 says nothing): the
+    // owner gets only the advice about adding files.
+    let suspended = l11(&format!(
+        r#"{{"tokens": {{{alice}}}, "job": {{"owner": "alice", "state": "suspended"}}, "caller": "alice"}}"#
+    ));
+    assert_eq!(suspended.len(), 1, "{suspended:?}");
+    assert!(
+        suspended[0]
+            .0
+            .starts_with(&caller_text("S-1-5-21-1-2-3-1001")),
+        "{suspended:?}"
+    );
+    assert_eq!(suspended[0].1, strs(&["add_file: L-15"]));
+}
+
+/// A-11's advice depends on how high the job was made: a job of an elevated (High) owner
+/// is changed by elevating; a System job cannot be changed from an elevated prompt at all.
+#[test]
+fn the_gates_advice_says_elevate_for_a_high_job_and_who_may_change_a_system_job() {
+    let a11 = |line: &str| -> Vec<(String, Vec<String>)> {
+        advice_of(line)
+            .into_iter()
+            .filter(|(rule, ..)| rule == "A-11")
+            .map(|(_, text, because)| (text, because))
+            .collect()
+    };
+    // The same administrator, elevated when it made the job, filtered (Medium) now.
+    let high = a11(
+        r#"{"tokens": {"hi": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}, "lo": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 16}]}}, "job": {"owner": "hi", "state": "suspended"}, "caller": "lo"}"#,
+    );
+    assert_eq!(high.len(), 1, "{high:?}");
+    assert!(
+        high[0]
+            .0
+            .starts_with("elevate: run from an elevated prompt (Run as administrator)"),
+        "{high:?}"
+    );
+    assert!(high[0].1.contains(&"resume: A-11".to_string()), "{high:?}");
+    // A SYSTEM job, an elevated administrator asks: it may read, not change.
+    let system = a11(
+        r#"{"tokens": {"sys": {"user": "S-1-5-18"}, "admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}}, "job": {"owner": "sys", "state": "suspended"}, "caller": "admin"}"#,
+    );
+    assert_eq!(system.len(), 1, "{system:?}");
+    assert!(
+        system[0]
+            .0
+            .starts_with("the job was made at integrity level system: change it as S-1-5-18"),
+        "{system:?}"
+    );
+    assert!(system[0].1.contains(&"resume: A-11".to_string()));
+    assert!(!system[0].1.contains(&"query_interface: A-11".to_string()));
+}
+
+/// `Input::to_json_line` writes what `Input::from_json_line` reads back as the same input:
+/// `steps` only when there are some, `unknown` only when a fact is unknown, `label` only
+/// when there is one.
+#[test]
+fn an_input_line_written_reads_back_as_the_same_input() {
+    let base = r#"{"tokens": {"a": {"user": "S-1-5-21-1-2-3-1001"}}, "job": {"owner": "a", "state": "queued"}, "caller": "a""#;
+    let lines = [
+        format!("{base}}}"),
+        format!(
+            r#"{base}, "unknown": {{"flags": "IBitsTokenOptions: 0x80004002", "owner": "GetOwner: E_NOTIMPL"}}, "label": "{{0A1B}} nightly"}}"#
+        ),
+        format!(
+            r#"{base}, "steps": [{{"op": "suspend", "caller": "a"}}], "unknown": {{"challenges": "BITS never shows them"}}}}"#
+        ),
+    ];
+    for line in &lines {
+        let input = Input::from_json_line(line).unwrap();
+        let written = input.to_json_line().unwrap();
+        assert_eq!(
+            Input::from_json_line(&written).unwrap(),
+            input,
+            "{line}\n{written}"
+        );
+        let json: Value = serde_json::from_str(&written).unwrap();
+        let object = json.as_object().unwrap();
+        assert_eq!(json["caller"], "a");
+        assert_eq!(object.contains_key("steps"), line.contains("\"steps\""));
+        assert_eq!(object.contains_key("unknown"), line.contains("\"unknown\""));
+        assert_eq!(object.contains_key("label"), line.contains("\"label\""));
+    }
+    let empty = Input::from_json_line(&lines[0]).unwrap();
+    assert!(empty.unknown.is_empty() && empty.label.is_none());
+}
+
+/// `unknown` is an object of facts, each named once, each a fact the doctor knows; anything
+/// else is refused with what was expected and where.
+#[test]
+fn the_unknown_facts_are_an_object_each_fact_once() {
+    let base = r#"{"tokens": {"a": {"user": "S-1-5-21-1-2-3-1001"}}, "job": {"owner": "a"}, "caller": "a", "unknown": "#;
+    for (unknown, says) in [
+        (
+            r#"["flags"]"#,
+            "invalid type: sequence, expected a JSON object of facts and why each is unknown",
+        ),
+        (
+            "1",
+            "invalid type: integer `1`, expected a JSON object of facts and why each is unknown",
+        ),
+        (
+            r#"{"flags": "x", "flags": "y"}"#,
+            "unknown: flags is named twice",
+        ),
+        (
+            r#"{"flag": "x"}"#,
+            r#"invalid value: string "flag", expected one of"#,
+        ),
+        (
+            r#"{"flags": 1}"#,
+            "invalid type: integer `1`, expected a string",
+        ),
+    ] {
+        let line = format!("{base}{unknown}}}");
+        let e = Input::from_json_line(&line).unwrap_err();
+        assert!(e.to_string().contains(says), "{unknown}: {e}");
+        assert_eq!(e.line(), 1, "{unknown}: {e}");
+        assert!(e.column() >= base.len(), "{unknown}: {e}");
+    }
+}
