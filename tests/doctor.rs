@@ -675,3 +675,152 @@ fn the_unknown_facts_are_an_object_each_fact_once() {
         assert!(e.column() >= base.len(), "{unknown}: {e}");
     }
 }
+
+/// The table of the diagnosis of `line`, after `edit`.
+fn table_of(line: &str, edit: impl FnOnce(&mut doctor::Diagnosis)) -> String {
+    let input = Input::from_json_line(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    let mut d = doctor::diagnose(&input).unwrap_or_else(|e| panic!("{line}: {e}"));
+    edit(&mut d);
+    let table = d.to_table();
+    for row in table.lines() {
+        assert!(row.chars().count() <= 96, "past column 96: {row:?}");
+    }
+    table
+}
+
+/// The table for people (`Diagnosis::to_table`), beyond the README's three: a job in ERROR
+/// with the rule that put it there (and without one), the calls the caller may make listed
+/// up to six and counted from seven, no `may` row when there is none, the calls through a
+/// refused handle counted with it, and the unknown facts with the answers that depend on
+/// them (or "no answer").
+#[test]
+fn the_table_shows_each_part_of_a_diagnosis() {
+    let failed = r#"{"label": "failed", "tokens": {"svc": {"user": "S-1-5-20"}, "alice": {"user": "S-1-5-21-1-2-3-1001"}},
+        "job": {"owner": "svc", "state": "queued", "flags": 2, "helper_token": "alice", "challenges": {"server": ["negotiate"]}},
+        "steps": [{"op": "transfer"}], "caller": "svc",
+        "unknown": {"credentials": "BITS has no getter", "helper_token": "IBitsTokenOptions: 0x80004002"}}"#;
+    let body = "  owner     S-1-5-20 (logged on, not elevated, system)
+  caller    S-1-5-20
+  transfer  transfer returns 0x00000001 (S_FALSE): T-7: nothing to do for a job in state error
+  may       the 15 other calls
+  refused   E_ACCESSDENIED L-7: take_ownership
+  refused   outside the model: add_file
+  routes    proxy_ie_settings → helper S-1-5-21-1-2-3-1001, server_challenge_negotiate →
+            no_implicit_credentials, server_challenge → unanswered
+  advice    R-3: call SetCredentials(server, Negotiate, NULL, NULL) to allow implicit
+            credentials (or give explicit ones)
+  advice    X-3: a challenge no offered scheme can answer: set credentials for one of its
+            schemes
+  unknown   credentials (BITS has no getter); depends on it:
+            complete, remove_credentials, route:server_challenge,
+            route:server_challenge_negotiate
+  unknown   helper_token (IBitsTokenOptions: 0x80004002); depends on it:
+            get_helper_token_sid, route:proxy_ie_settings
+";
+    assert_eq!(
+        table_of(failed, |_| {}),
+        format!("failed: error, error BG_E_HTTP_ERROR_401 (X-3)\n{body}")
+    );
+    // An error whose rule is not known is shown without one.
+    assert_eq!(
+        table_of(failed, |d| d.job_error_rule = None),
+        format!("failed: error, error BG_E_HTTP_ERROR_401\n{body}")
+    );
+
+    // Before BITS 4.0, an administrator asks about Alice's job: seven calls it may make,
+    // counted; with one more refused, the six left are listed.
+    let admin = r#"{"release": "pre_bits4", "tokens": {"alice": {"user": "S-1-5-21-1-2-3-1001"},
+        "admin": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}},
+        "job": {"owner": "alice", "state": "suspended"}, "caller": "admin"}"#;
+    let head = "job: suspended
+  owner     S-1-5-21-1-2-3-1001 (logged on, not elevated, medium)
+  caller    S-1-5-21-1-2-3-500
+  transfer  transfer returns 0x00000001 (S_FALSE): T-7: nothing to do for a job in state
+            suspended
+";
+    let tail = "  refused   outside the model: add_file
+  refused   E_ACCESSDENIED A-13: set_credentials, remove_credentials
+  routes    every access as the owner
+  advice    A-13: call these as the owner S-1-5-21-1-2-3-1001 (an administrator may call only
+            the others)
+  advice    A-2: IBitsTokenOptions needs BITS 4.0 or later (Windows 7, Server 2008 R2)
+";
+    assert_eq!(
+        table_of(admin, |_| {}),
+        format!(
+            "{head}  may       the 7 other calls
+  refused   E_NOINTERFACE A-2: query_interface, get_helper_token_flags, get_helper_token_sid,
+            set_helper_token_flags, set_helper_token, clear_helper_token, set_job_property
+{tail}"
+        )
+    );
+    let six = table_of(admin, |d| {
+        let refusal = d.answers.caller_may[0].1.clone();
+        let (_, take) = (d.answers.caller_may.iter_mut())
+            .find(|(key, _)| *key == "take_ownership")
+            .unwrap();
+        *take = refusal;
+    });
+    assert_eq!(
+        six,
+        format!(
+            "{head}  may       resume, suspend, cancel, complete, set_proxy_usage, set_client_certificate
+  refused   E_NOINTERFACE A-2: query_interface, get_helper_token_flags, get_helper_token_sid,
+            set_helper_token_flags, set_helper_token, clear_helper_token, take_ownership,
+            set_job_property
+{tail}"
+        )
+    );
+
+    // Bob may make no call on Alice's job: no `may` row; the five calls through the handle
+    // his query_interface did not get are counted with it.
+    let bob = r#"{"tokens": {"alice": {"user": "S-1-5-21-1-2-3-1001"}, "bob": {"user": "S-1-5-21-1-2-3-1002"}},
+        "job": {"owner": "alice", "state": "queued"}, "caller": "bob", "unknown": {"client_certificate": "x", "helper_token": "y"}}"#;
+    assert_eq!(
+        table_of(bob, |_| {}),
+        "job: queued
+  owner     S-1-5-21-1-2-3-1001 (logged on, not elevated, medium)
+  caller    S-1-5-21-1-2-3-1002
+  transfer  transfer returns 0x00000000 (S_OK): T-7: the job went from queued to transferred
+  refused   E_ACCESSDENIED A-5: query_interface (and the 5 calls through its handle)
+  refused   E_ACCESSDENIED L-7: take_ownership
+  refused   E_ACCESSDENIED A-13: resume, suspend, cancel, complete, add_file, set_credentials,
+            remove_credentials, set_proxy_usage, set_client_certificate, set_job_property
+  routes    every access as the owner
+  advice    A-13: call these as the owner S-1-5-21-1-2-3-1001 (an administrator may call only
+            the others)
+  unknown   client_certificate (x); depends on it:
+            route:client_certificate_key
+  unknown   helper_token (y); depends on it:
+            no answer
+"
+    );
+}
+
+/// A row of the table breaks before a word that would pass column 96, and not before one
+/// that ends at it: a word of 79 characters after `  unknown   type ` (16 columns) ends
+/// at column 96 and stays; one of 80 goes to the next line, indented.
+#[test]
+fn a_table_row_wraps_before_column_96() {
+    let unknown_row = |k: usize| {
+        let why = "a".repeat(k);
+        let line = format!(
+            r#"{{"tokens": {{"alice": {{"user": "S-1-5-21-1-2-3-1001"}}}}, "job": {{"owner": "alice", "state": "suspended"}}, "caller": "alice", "unknown": {{"type": "{why}"}}}}"#
+        );
+        let table = table_of(&line, |_| {});
+        let start = table.find("  unknown").unwrap();
+        let rows: Vec<String> = table[start..].lines().map(String::from).collect();
+        (why, rows)
+    };
+    let (why, rows) = unknown_row(76);
+    assert_eq!(rows[0], format!("  unknown   type ({why});"));
+    assert_eq!(rows[0].chars().count(), 96);
+    assert_eq!(rows[1], "            depends on it:");
+    let (why, rows) = unknown_row(77);
+    assert_eq!(rows[0], "  unknown   type");
+    assert_eq!(rows[1], format!("            ({why});"));
+    assert_eq!(rows[2], "            depends on it:");
+    let (why, rows) = unknown_row(2);
+    assert_eq!(rows[0], format!("  unknown   type ({why}); depends on it:"));
+    assert!(rows[1].starts_with("            add_file, complete, route:"));
+}
