@@ -722,6 +722,29 @@ fn minimize_keeps_the_disagreeing_step_itself() {
 }
 
 #[test]
+fn minimize_drops_a_whole_handle_that_no_single_step_can_leave() {
+    // The system fails `get_helper_token_flags` at positions 1 and 3 only. Here the last
+    // step, `get(a)`, is at 3. Dropping `get(b)` alone moves it to 2 (no disagreement),
+    // dropping `query(b)` alone leaves `get(b)` without its handle, and b merged into a
+    // puts a `get` at 1 before the last step (another step's disagreement). Only handle b
+    // dropped whole, its query and its use together, keeps the disagreement, at 1.
+    let get = |h: &str| Step::GetHelperTokenFlags {
+        handle: h.into(),
+        level: None,
+    };
+    let query = |h: &str| Step::QueryInterface {
+        caller: "svc".into(),
+        handle: h.into(),
+        level: None,
+    };
+    let s = scenario_of(vec![query("a"), query("b"), get("b"), get("a")]);
+    let mut sut = fails_at("get_helper_token_flags", &[1, 3]);
+    let d = minimize(&mut sut, &s, Compare::Values).expect("step 4 disagrees");
+    assert_eq!(d.scenario.steps, [query("a"), get("a")], "{d}");
+    assert_eq!(d.step, 2, "{d}");
+}
+
+#[test]
 fn minimize_counts_impersonated_tokens_as_used() {
     // Three tokens of one identity: the shrinker may call with any of them, and prefers
     // the first by name. "alice" appears only as the impersonated token: it is in use, so
