@@ -745,6 +745,41 @@ fn minimize_drops_a_whole_handle_that_no_single_step_can_leave() {
 }
 
 #[test]
+fn minimize_merges_two_handles_into_one() {
+    // A system whose GetHelperTokenFlags fails once the job has flags. The flags are set
+    // through handle b, read through handle a: no step can go alone (the set is the bug's
+    // cause, each query has a use) and neither handle whole. With b's use through a, b's
+    // query goes: three steps.
+    let query = |h: &str| Step::QueryInterface {
+        caller: "svc".into(),
+        handle: h.into(),
+        level: None,
+    };
+    let set = |h: &str| Step::SetHelperTokenFlags {
+        handle: h.into(),
+        flags: 1,
+        level: None,
+    };
+    let get = |h: &str| Step::GetHelperTokenFlags {
+        handle: h.into(),
+        level: None,
+    };
+    let mut sut = Planted(|session: &mut Session, step: &Step| {
+        let r = session.step(step).ok()?;
+        let job = JobSnapshot::of(session.job());
+        if matches!(step, Step::GetHelperTokenFlags { .. }) && !job.flags.is_empty() {
+            return Some(Observed::hresult(HResult::E_FAIL).with_job(job));
+        }
+        let mut o = observe(&r, session.job());
+        o.rule = None;
+        Some(o)
+    });
+    let s = scenario_of(vec![query("a"), query("b"), set("b"), get("a")]);
+    let d = minimize(&mut sut, &s, Compare::Values).expect("step 4 disagrees");
+    assert_eq!(d.scenario.steps, [query("a"), set("a"), get("a")], "{d}");
+}
+
+#[test]
 fn minimize_counts_impersonated_tokens_as_used() {
     // Three tokens of one identity: the shrinker may call with any of them, and prefers
     // the first by name. "alice" appears only as the impersonated token: it is in use, so
