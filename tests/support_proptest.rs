@@ -361,3 +361,55 @@ fn generated_scenarios_cover_every_remote_and_every_caller() {
         .collect();
     assert!(missing.is_empty(), "never a caller: {missing:?}");
 }
+
+#[test]
+fn scenarios_follow_the_ops_the_tokens_and_the_knobs_asked_for() {
+    // `ops`: only those ops (and the query_interface a handle's first use needs).
+    let mut params = ScenarioParams::default();
+    params.ops = Some(vec!["set_helper_token_flags", "suspend"]);
+    let scenarios = draws(&scenario(params), 256);
+    let ops: BTreeSet<&str> = scenarios
+        .iter()
+        .flat_map(|s| &s.steps)
+        .map(|step| step.op())
+        .collect();
+    assert_eq!(
+        ops,
+        BTreeSet::from(["query_interface", "set_helper_token_flags", "suspend"])
+    );
+    // `tokens`: those named tokens (and no random ones without `random_tokens`).
+    let mut params = ScenarioParams::default();
+    params.tokens = Some(vec!["alice".to_string(), "admin".to_string()]);
+    params.random_tokens = false;
+    for s in draws(&scenario(params.clone()), 64) {
+        assert_eq!(
+            s.tokens.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["admin", "alice"]
+        );
+    }
+    params.random_tokens = true;
+    for s in draws(&scenario(params), 64) {
+        assert_eq!(
+            s.tokens.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["admin", "alice", "t0", "t1"]
+        );
+    }
+    // `knobs`: those knobs, random or not.
+    let knobs = Knobs::DEFAULT.with_access_check(AccessCheck::PerCall);
+    let mut params = ScenarioParams::default();
+    params.knobs = Some(knobs);
+    params.random_knobs = true;
+    assert!(
+        draws(&scenario(params), 64)
+            .iter()
+            .all(|s| s.knobs == knobs)
+    );
+    // `random_knobs`: knobs away from the defaults, many of them.
+    let mut params = ScenarioParams::default();
+    params.random_knobs = true;
+    let seen: BTreeSet<String> = draws(&scenario(params), 64)
+        .iter()
+        .map(|s| format!("{:?}", s.knobs))
+        .collect();
+    assert!(seen.len() > 32, "{} distinct knobs of 64", seen.len());
+}
