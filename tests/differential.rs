@@ -912,6 +912,42 @@ fn minimize_impersonates_the_first_token_by_name_that_keeps_the_disagreement() {
     assert_eq!(d.scenario.tokens.keys().collect::<Vec<_>>(), ["svc"], "{d}");
 }
 
+#[test]
+fn minimize_drops_a_stated_impersonation_level_that_does_not_matter() {
+    // a SetHelperToken that states `can_impersonate` or a `level` is shrunk to one
+    // that states neither (the default level) when the disagreement stays.
+    for (can_impersonate, level) in [
+        (Some(true), None),
+        (None, Some(ImpersonationLevel::Impersonate)),
+    ] {
+        let s = scenario_of(vec![
+            Step::QueryInterface {
+                caller: "svc".into(),
+                handle: "h".into(),
+                level: None,
+            },
+            Step::SetHelperToken {
+                handle: "h".into(),
+                impersonating: "svc".into(),
+                can_impersonate,
+                level,
+            },
+        ]);
+        let mut sut = fails_at("set_helper_token", &[1]);
+        let d = minimize(&mut sut, &s, Compare::Values).expect("step 2 disagrees");
+        assert_eq!(
+            d.scenario.steps[1],
+            Step::SetHelperToken {
+                handle: "h".into(),
+                impersonating: "svc".into(),
+                can_impersonate: None,
+                level: None,
+            },
+            "{d}"
+        );
+    }
+}
+
 /// Bug A for the harness: the A-6 veto ignored — where the model refuses with A-6, the
 /// system says S_OK.
 fn veto_ignored(session: &mut Session, step: &Step) -> Option<Observed> {
