@@ -1,7 +1,7 @@
 //! Smoke tests of the `proptest` feature: every `Arbitrary` impl and strategy produces
 //! values that hold the invariant it promises.
 
-use bits_helper_token::scenario::{Scenario, Step};
+use bits_helper_token::scenario::{HandleName, Scenario, Session, Step};
 use bits_helper_token::support::proptest::*;
 use bits_helper_token::{decide::*, job::*, net::*, profile::*, sid::*, token::*, *};
 use proptest::prelude::*;
@@ -412,4 +412,100 @@ fn scenarios_follow_the_ops_the_tokens_and_the_knobs_asked_for() {
         .map(|s| format!("{:?}", s.knobs))
         .collect();
     assert!(seen.len() > 32, "{} distinct knobs of 64", seen.len());
+}
+
+/// Whether a token is a standard user's: not restricted, no Administrators enabled, not a
+/// service account (the owners generation favours).
+fn standard(t: &TokenInfo) -> bool {
+    !t.restricted() && !t.has_admin_enabled() && !t.user.is_service_account()
+}
+
+#[test]
+fn half_the_generated_jobs_belong_to_standard_users_and_more() {
+    // Half the owners are drawn from the standard users, half from every token that may
+    // own a job: about 0.5 + 0.5 × their share of the owners, never a restricted one.
+    let headers = draws(&scenario_header(ScenarioParams::default()), 512);
+    let mut standard_owned = 0;
+    for h in &headers {
+        let owner = &h.tokens[&h.job.owner];
+        assert!(!owner.restricted(), "{}", h.job.owner);
+        standard_owned += usize::from(standard(owner));
+    }
+    let share = standard_owned as f64 / headers.len() as f64;
+    assert!((0.6..0.85).contains(&share), "{share}");
+}
+
+#[test]
+fn the_tokens_a_step_names_lean_on_the_owner_and_the_administrators() {
+    // A third of the time the owner, a third an administrator (the focus), else any token:
+    // the tokens that SetHelperToken impersonates and TakeOwnership calls as.
+    let mut header = Scenario::new("alice");
+    header.tokens = named_tokens();
+    let admins: BTreeSet<&str> = (header.tokens.iter())
+        .filter(|(name, t)| t.has_admin_enabled() && *name != "alice")
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let mut session = Session::new(&header).unwrap();
+    session.step(&Step::query_interface("alice", 1)).unwrap();
+    let (mut owner, mut admin, mut all) = (0, 0, 0);
+    let params = ScenarioParams::default();
+    for next in draws(&step(&params, &session), 3000) {
+        let name = match next {
+            Step::SetHelperToken { impersonating, .. } => impersonating,
+            Step::TakeOwnership { caller, .. } => caller,
+            _ => continue,
+        };
+        all += 1;
+        owner += usize::from(name == "alice");
+        admin += usize::from(admins.contains(name.as_str()));
+    }
+    let share = |n: usize| n as f64 / all as f64;
+    // Expected: the owner 1/3 + 1/3 × 1/10, an administrator 1/3 + 1/3 × 3/10.
+    assert!(all > 300, "{all}");
+    assert!(
+        (0.3..0.45).contains(&share(owner)),
+        "owner {}",
+        share(owner)
+    );
+    assert!(
+        (0.35..0.5).contains(&share(admin)),
+        "administrators {}",
+        share(admin)
+    );
+}
+
+#[test]
+fn a_generated_call_goes_through_the_handle_obtained_last_or_one_by_its_slot() {
+    // Handle slots are 1 to 3: odd ones go through the handle obtained last (a call
+    // usually follows its QueryInterface), slot 2 through the one at 2 modulo the handles
+    // obtained.
+    let mut header = Scenario::new("alice");
+    header.tokens = named_tokens();
+    for n in 1..=5u64 {
+        let mut session = Session::new(&header).unwrap();
+        for h in 1..=n {
+            session.step(&Step::query_interface("alice", h)).unwrap();
+        }
+        let mut used = std::collections::BTreeMap::new();
+        for mut next in draws(&step(&ScenarioParams::default(), &session), 600) {
+            if matches!(next, Step::QueryInterface { .. }) {
+                continue;
+            }
+            if let Some(h) = next.handle_mut() {
+                *used.entry(h.clone()).or_insert(0u32) += 1;
+            }
+        }
+        let handle = |i: u64| HandleName::Number(i);
+        let expected: BTreeSet<HandleName> = [handle(n), handle(1 + 2 % n)].into();
+        assert_eq!(
+            used.keys().cloned().collect::<BTreeSet<_>>(),
+            expected,
+            "{n} handles"
+        );
+        // Slots are drawn evenly: the last handle takes the odd two thirds.
+        let last = used[&handle(n)] as f64 / used.values().sum::<u32>() as f64;
+        if expected.len() == 2 {
+            assert!((0.58..0.75).contains(&last), "{n} handles: {used:?}");
+        }
+    }
 }
