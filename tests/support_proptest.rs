@@ -509,3 +509,46 @@ fn a_generated_call_goes_through_the_handle_obtained_last_or_one_by_its_slot() {
         }
     }
 }
+
+#[test]
+fn implicit_queries_take_turns_among_the_administrators() {
+    // A handle used before any query gets one whose caller goes by position: the owner,
+    // an administrator, any token, in turn, the administrators taking turns among
+    // themselves. With no explicit query_interface generated, every query is implicit;
+    // counted on jobs of standard users, whose focus is every administrator.
+    let mut params = ScenarioParams::default();
+    params.ops = Some(vec![
+        "set_helper_token_flags",
+        "get_helper_token_flags",
+        "get_helper_token_sid",
+        "clear_helper_token",
+    ]);
+    params.random_tokens = false;
+    params.events = false;
+    params.network = false;
+    let tokens = named_tokens();
+    let admins: Vec<&String> = (tokens.iter())
+        .filter(|(_, t)| t.has_admin_enabled())
+        .map(|(name, _)| name)
+        .collect();
+    assert!(admins.len() >= 3, "{admins:?}");
+    let mut calls: std::collections::BTreeMap<&str, u32> =
+        admins.iter().map(|a| (a.as_str(), 0)).collect();
+    let scenarios = draws(&scenario(params), 512);
+    for s in scenarios
+        .iter()
+        .filter(|s| standard(&s.tokens[&s.job.owner]))
+    {
+        for step in &s.steps {
+            if let Step::QueryInterface { caller, .. } = step
+                && let Some(n) = calls.get_mut(caller.as_str())
+            {
+                *n += 1;
+            }
+        }
+    }
+    // Each administrator gets some, none two thirds.
+    let total: u32 = calls.values().sum();
+    let (least, most) = (calls.values().min().unwrap(), calls.values().max().unwrap());
+    assert!(*least > 0 && most * 3 < total * 2, "{calls:?}");
+}
