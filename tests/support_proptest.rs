@@ -552,3 +552,21 @@ fn implicit_queries_take_turns_among_the_administrators() {
     let (least, most) = (calls.values().min().unwrap(), calls.values().max().unwrap());
     assert!(*least > 0 && most * 3 < total * 2, "{calls:?}");
 }
+
+#[test]
+fn a_generated_job_states_its_owners_logon_now_and_then_never_a_service_logged_off() {
+    // L-11: a tenth of the jobs state whether the owner is logged on interactively, either
+    // way; a service account is always logged on, so its job never says it is not.
+    let mut said = BTreeSet::new();
+    for h in draws(&scenario_header(ScenarioParams::default()), 1024) {
+        let service = h.tokens[&h.job.owner].user.is_service_account();
+        if let Some(on) = h.job.owner_logged_on {
+            assert!(on || !service, "{}: a service logged off", h.job.owner);
+            said.insert((service, on));
+        }
+    }
+    assert_eq!(
+        said,
+        BTreeSet::from([(false, false), (false, true), (true, true)])
+    );
+}
