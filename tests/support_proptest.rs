@@ -570,3 +570,32 @@ fn a_generated_job_states_its_owners_logon_now_and_then_never_a_service_logged_o
         BTreeSet::from([(false, false), (false, true), (true, true)])
     );
 }
+
+#[test]
+fn the_single_step_strategy_gives_no_second_file_to_a_download() {
+    // L-15: a second file on a download is outside the model, so an `add_file` that would
+    // get that far is never generated; one that is refused first (a caller who is not the
+    // owner, A-13, or not logged on, L-11) still is.
+    let mut header = Scenario::new("alice");
+    header.tokens = named_tokens();
+    let session = Session::new(&header).unwrap();
+    let owners_file = Step::AddFile {
+        caller: None,
+        level: None,
+    };
+    assert!(
+        session.check(&owners_file).is_err(),
+        "the job holds its file"
+    );
+    let mut params = ScenarioParams::default();
+    params.network = false;
+    params.ops = Some(vec!["add_file", "suspend"]);
+    let mut add_file = 0;
+    for next in draws(&step(&params, &session), 200) {
+        session
+            .check(&next)
+            .unwrap_or_else(|e| panic!("{next:?}: {e}"));
+        add_file += usize::from(matches!(next, Step::AddFile { .. }));
+    }
+    assert!(add_file > 20, "{add_file}");
+}
