@@ -824,3 +824,128 @@ fn a_table_row_wraps_before_column_96() {
     assert_eq!(rows[0], format!("  unknown   type ({why}); depends on it:"));
     assert!(rows[1].starts_with("            add_file, complete, route:"));
 }
+
+/// Each fact the doctor may not know, alone unknown on a job where it matters: the answers
+/// that change when it takes another value are named (a few of them checked), and an
+/// answer it cannot change is not. On the same job, a fact that changes nothing names no
+/// answer.
+#[test]
+fn each_unknown_fact_names_the_answers_it_changes() {
+    // The network service's queued job with Alice's token as its helper (NETWORK) and a
+    // server that challenges with Negotiate.
+    let helper = |fact: &str| {
+        format!(
+            r#"{{"tokens": {{"svc": {{"user": "S-1-5-20"}}, "alice": {{"user": "S-1-5-21-1-2-3-1001"}}}},
+            "job": {{"owner": "svc", "state": "queued", "flags": 2, "helper_token": "alice", "challenges": {{"server": ["negotiate"]}}}},
+            "caller": "svc", "unknown": {{"{fact}": "not read"}}}}"#
+        )
+    };
+    // Alice's queued job behind a proxy that challenges with Negotiate (BITS 10).
+    let proxied = |fact: &str| {
+        format!(
+            r#"{{"release": "win10_1809", "tokens": {{"alice": {{"user": "S-1-5-21-1-2-3-1001"}}}},
+            "job": {{"owner": "alice", "state": "queued", "proxy": "override", "challenges": {{"proxy": ["negotiate"]}}}},
+            "caller": "alice", "unknown": {{"{fact}": "not read"}}}}"#
+        )
+    };
+    type Line = fn(&str) -> String;
+    let cases: [(&str, Line, &[&str], &str); 14] = [
+        (
+            "release",
+            helper,
+            &["query_interface", "set_job_property"],
+            "cancel",
+        ),
+        ("owner", helper, &["cancel", "route:other"], "transfer"),
+        (
+            "owner_elevated",
+            helper,
+            &["take_ownership", "resume"],
+            "transfer",
+        ),
+        ("owner_integrity", helper, &["suspend"], "query_interface"),
+        (
+            "owner_logged_on",
+            proxied,
+            &["transfer", "add_file"],
+            "resume",
+        ),
+        (
+            "type",
+            helper,
+            &["add_file", "route:upload_local_file"],
+            "transfer",
+        ),
+        (
+            "remote",
+            helper,
+            &["route:smb_remote_file", "transfer"],
+            "cancel",
+        ),
+        (
+            "client_certificate",
+            helper,
+            &["route:client_certificate_key"],
+            "cancel",
+        ),
+        ("proxy", helper, &["route:proxy_auto_detect"], "transfer"),
+        (
+            "challenges",
+            helper,
+            &["route:server_challenge_ntlm", "transfer"],
+            "cancel",
+        ),
+        (
+            "credentials",
+            helper,
+            &["remove_credentials", "transfer"],
+            "cancel",
+        ),
+        (
+            "flags",
+            helper,
+            &["get_helper_token_flags", "route:proxy_ie_settings"],
+            "transfer",
+        ),
+        (
+            "helper_token",
+            helper,
+            &["get_helper_token_sid", "transfer"],
+            "cancel",
+        ),
+        (
+            "use_stored_credentials",
+            proxied,
+            &["route:proxy_challenge_negotiate", "transfer"],
+            "cancel",
+        ),
+    ];
+    for (fact, line, changes, stays) in cases {
+        let input = Input::from_json_line(&line(fact)).unwrap_or_else(|e| panic!("{fact}: {e}"));
+        let d = doctor::diagnose(&input).unwrap_or_else(|e| panic!("{fact}: {e}"));
+        let f = *input.unknown.keys().next().unwrap();
+        assert_eq!(f.name(), fact);
+        for key in changes.iter().copied() {
+            assert_eq!(
+                d.depends.get(key),
+                Some(&[f].into()),
+                "{fact}: {key}: {:?}",
+                d.depends
+            );
+        }
+        assert!(
+            !d.depends.contains_key(stays),
+            "{fact}: {stays}: {:?}",
+            d.depends
+        );
+    }
+    // The helper's job does not depend on the stored-credentials property (it is the
+    // server that challenges), nor, its owner being a service, on its owner's logon.
+    for fact in ["use_stored_credentials", "owner_logged_on"] {
+        let input = Input::from_json_line(&helper(fact)).unwrap();
+        assert!(
+            doctor::diagnose(&input).unwrap().depends.is_empty(),
+            "{fact}"
+        );
+    }
+}
