@@ -164,4 +164,47 @@ fn a_challenge_nobody_sends_is_explained_as_such() {
         "server_challenge_ntlm: not applicable (R-2: an SMB transfer meets no HTTP challenge, \
          so BITS never answers one)"
     );
+    // The whole challenge of a target (X-3) that is not sent says why, in its own words.
+    let whole = |job: &JobFacts, target| {
+        bits_helper_token::explain::route(&profile, job, Access::WholeChallenge(target)).to_string()
+    };
+    assert_eq!(
+        whole(&quiet, AuthTarget::Server),
+        "server_challenge: not applicable (X-3: the server does not challenge)"
+    );
+    assert_eq!(
+        whole(&direct, AuthTarget::Proxy),
+        "proxy_challenge: not applicable (X-3: the transfer goes through no proxy (proxy \
+         usage no_proxy), so no proxy challenges)"
+    );
+    assert_eq!(
+        whole(&smb, AuthTarget::Server),
+        "server_challenge: not applicable (X-3: an SMB transfer meets no HTTP challenge)"
+    );
+}
+
+/// L-14: a transfer that starts is explained with the state it enters.
+#[test]
+fn a_transfer_that_starts_names_the_state_it_enters() {
+    use bits_helper_token::scenario::{Scenario, Session, Step};
+    let mut s = Scenario::new("svc");
+    s.tokens.insert(
+        "svc".into(),
+        bits_helper_token::token::TokenInfo::network_service(),
+    );
+    let mut session = Session::new(&s).unwrap();
+    session
+        .step(&Step::Resume {
+            caller: None,
+            level: None,
+        })
+        .unwrap();
+    let (_, sentence) = session
+        .step_explained(&Step::StartTransfer { to: None })
+        .unwrap();
+    assert_eq!(
+        sentence,
+        "start_transfer returns 0x00000000 (S_OK): L-14: the owner S-1-5-20 (NetworkService) \
+         is logged on and the network is up, so the queued job started: it is transferring"
+    );
 }
