@@ -705,15 +705,6 @@ fn minimize_keeps_the_disagreeing_step_itself() {
     // The disagreement is at the last step, on handle b. Dropping handle b whole would
     // leave `get(a)` last, at a position where this system also fails: a smaller
     // scenario, but another step's disagreement. The shrinker keeps the last step's handle.
-    let get = |h: &str| Step::GetHelperTokenFlags {
-        handle: h.into(),
-        level: None,
-    };
-    let query = |h: &str| Step::QueryInterface {
-        caller: "svc".into(),
-        handle: h.into(),
-        level: None,
-    };
     let s = scenario_of(vec![query("a"), query("b"), get("b"), get("a"), get("b")]);
     let mut sut = fails_at("get_helper_token_flags", &[1, 4]);
     let d = minimize(&mut sut, &s, Compare::Values).expect("step 5 disagrees");
@@ -728,15 +719,6 @@ fn minimize_drops_a_whole_handle_that_no_single_step_can_leave() {
     // dropping `query(b)` alone leaves `get(b)` without its handle, and b merged into a
     // puts a `get` at 1 before the last step (another step's disagreement). Only handle b
     // dropped whole, its query and its use together, keeps the disagreement, at 1.
-    let get = |h: &str| Step::GetHelperTokenFlags {
-        handle: h.into(),
-        level: None,
-    };
-    let query = |h: &str| Step::QueryInterface {
-        caller: "svc".into(),
-        handle: h.into(),
-        level: None,
-    };
     let s = scenario_of(vec![query("a"), query("b"), get("b"), get("a")]);
     let mut sut = fails_at("get_helper_token_flags", &[1, 3]);
     let d = minimize(&mut sut, &s, Compare::Values).expect("step 4 disagrees");
@@ -750,18 +732,9 @@ fn minimize_merges_two_handles_into_one() {
     // through handle b, read through handle a: no step can go alone (the set is the bug's
     // cause, each query has a use) and neither handle whole. With b's use through a, b's
     // query goes: three steps.
-    let query = |h: &str| Step::QueryInterface {
-        caller: "svc".into(),
-        handle: h.into(),
-        level: None,
-    };
     let set = |h: &str| Step::SetHelperTokenFlags {
         handle: h.into(),
         flags: 1,
-        level: None,
-    };
-    let get = |h: &str| Step::GetHelperTokenFlags {
-        handle: h.into(),
         level: None,
     };
     let mut sut = Planted(|session: &mut Session, step: &Step| {
@@ -816,6 +789,23 @@ fn minimize_counts_impersonated_tokens_as_used() {
         ["alice", "svc"],
         "{d}"
     );
+}
+
+/// The network service's `query_interface` for handle `h`.
+fn query(h: &str) -> Step {
+    Step::QueryInterface {
+        caller: "svc".into(),
+        handle: h.into(),
+        level: None,
+    }
+}
+
+/// `get_helper_token_flags` through handle `h`.
+fn get(h: &str) -> Step {
+    Step::GetHelperTokenFlags {
+        handle: h.into(),
+        level: None,
+    }
 }
 
 /// A scenario of the network service's job, with its token named "svc".

@@ -499,13 +499,14 @@ fn the_doctors_tokens_take_the_oracles_shorthands() {
     assert_eq!((e.line(), e.column()), (1, 25));
 }
 
-/// The advice of these lines, each as `(rule, text, because)`.
-fn advice_of(line: &str) -> Vec<(String, String, Vec<String>)> {
+/// The advice for `rule` in the diagnosis of `line`, each as `(text, because)`.
+fn advice_of(line: &str, rule: &str) -> Vec<(String, Vec<String>)> {
     let input = Input::from_json_line(line).unwrap_or_else(|e| panic!("{line}: {e}"));
     let d = doctor::diagnose(&input).unwrap_or_else(|e| panic!("{line}: {e}"));
     d.advice
         .iter()
-        .map(|a| (a.rule.to_string(), a.text.clone(), a.because.clone()))
+        .filter(|a| a.rule.to_string() == rule)
+        .map(|a| (a.text.clone(), a.because.clone()))
         .collect()
 }
 
@@ -522,13 +523,7 @@ fn the_logon_advice_is_one_piece_when_the_caller_is_the_owner_who_is_not_logged_
     let caller_text = |sid: &str| {
         format!("log on as {sid} interactively (console or Remote Desktop) to add files")
     };
-    let l11 = |line: &str| -> Vec<(String, Vec<String>)> {
-        advice_of(line)
-            .into_iter()
-            .filter(|(rule, ..)| rule == "L-11")
-            .map(|(_, text, because)| (text, because))
-            .collect()
-    };
+    let l11 = |line: &str| advice_of(line, "L-11");
     let strs = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
 
     // The owner asks about its queued job from a scheduled task: one piece of advice, both
@@ -573,13 +568,7 @@ fn the_logon_advice_is_one_piece_when_the_caller_is_the_owner_who_is_not_logged_
 /// is changed by elevating; a System job cannot be changed from an elevated prompt at all.
 #[test]
 fn the_gates_advice_says_elevate_for_a_high_job_and_who_may_change_a_system_job() {
-    let a11 = |line: &str| -> Vec<(String, Vec<String>)> {
-        advice_of(line)
-            .into_iter()
-            .filter(|(rule, ..)| rule == "A-11")
-            .map(|(_, text, because)| (text, because))
-            .collect()
-    };
+    let a11 = |line: &str| advice_of(line, "A-11");
     // The same administrator, elevated when it made the job, filtered (Medium) now.
     let high = a11(
         r#"{"tokens": {"hi": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 15}]}, "lo": {"user": "S-1-5-21-1-2-3-500", "groups": [{"sid": "S-1-5-32-544", "attributes": 16}]}}, "job": {"owner": "hi", "state": "suspended"}, "caller": "lo"}"#,
