@@ -164,6 +164,17 @@ fn a_challenge_nobody_sends_is_explained_as_such() {
         "server_challenge_ntlm: not applicable (R-2: an SMB transfer meets no HTTP challenge, \
          so BITS never answers one)"
     );
+    // Through a proxy that challenges with another scheme, the scheme not offered is the
+    // reason, not the proxy.
+    let other = quiet
+        .with_proxy(ProxyUsage::Override)
+        .with_challenges(Challenges::NONE.with(AuthTarget::Proxy, AuthScheme::Ntlm));
+    assert!(other.through_proxy());
+    assert_eq!(
+        bits_helper_token::explain::route(&profile, &other, proxy).to_string(),
+        "proxy_challenge_negotiate: not applicable (R-2: the proxy does not challenge with \
+         Negotiate, so BITS never answers it)"
+    );
     // The whole challenge of a target (X-3) that is not sent says why, in its own words.
     let whole = |job: &JobFacts, target| {
         bits_helper_token::explain::route(&profile, job, Access::WholeChallenge(target)).to_string()
@@ -176,6 +187,10 @@ fn a_challenge_nobody_sends_is_explained_as_such() {
         whole(&direct, AuthTarget::Proxy),
         "proxy_challenge: not applicable (X-3: the transfer goes through no proxy (proxy \
          usage no_proxy), so no proxy challenges)"
+    );
+    assert_eq!(
+        whole(&quiet.with_proxy(ProxyUsage::Override), AuthTarget::Proxy),
+        "proxy_challenge: not applicable (X-3: the proxy does not challenge)"
     );
     assert_eq!(
         whole(&smb, AuthTarget::Server),
