@@ -584,3 +584,63 @@ fn the_binary_prints_its_schemas_and_contract_version() {
         "{version}"
     );
 }
+
+/// A job may start in ERROR with an error a rule gives it (L-5/L-6, X-1, X-3, X-4), or in
+/// TRANSIENT_ERROR with any failure code; any other error, or none, is refused before a step
+/// runs, and says why.
+#[test]
+fn a_job_starts_in_error_only_with_an_error_it_can_have() {
+    let job = |state: &str, error: &str| {
+        let error = if error.is_empty() {
+            String::new()
+        } else {
+            format!(r#", "error": "{error}""#)
+        };
+        answer(&scenario(
+            &format!(r#"{{"owner": "svc", "state": "{state}"{error}}}"#),
+            "",
+        ))
+    };
+    for (state, error) in [
+        ("error", "0x80200056"),
+        ("error", "0x80190191"),
+        ("transient_error", "0x80200010"),
+        ("transient_error", "0x80070005"),
+    ] {
+        let v = job(state, error).unwrap();
+        assert_eq!(v["job"]["state"], state);
+        assert_eq!(v["job"]["error"], error);
+    }
+    for (state, error, why) in [
+        (
+            "error",
+            "",
+            r#"a job in state error has an error; give it in "error""#,
+        ),
+        (
+            "transient_error",
+            "",
+            r#"a job in state transient_error has an error; give it in "error""#,
+        ),
+        (
+            "error",
+            "0x80070005",
+            "error 0x80070005 (E_ACCESSDENIED) is not one a rule puts a job in ERROR with (L-5, L-6, X-1, X-3, X-4)",
+        ),
+        (
+            "transient_error",
+            "0x00000000",
+            "error 0x00000000 (S_OK) is not a failure code",
+        ),
+        (
+            "queued",
+            "0x80200056",
+            "error 0x80200056 (BG_E_TOKEN_REQUIRED) on a job in state queued: only a job in error or transient_error has one",
+        ),
+    ] {
+        assert_eq!(
+            job(state, error).unwrap_err(),
+            format!("line 7: job: {why}")
+        );
+    }
+}
