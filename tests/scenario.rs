@@ -442,3 +442,47 @@ fn each_token_shorthand_is_its_constructors_token() {
         assert!(e.contains(said), "{token}\n  got: {e}");
     }
 }
+
+/// L-11 and Q-6: a user's logon is the user's, not the job's. The owner logged off stays
+/// logged off when an administrator takes the job; the new owner's logon is its own.
+#[test]
+fn an_owner_logged_off_stays_logged_off_after_another_takes_the_job() {
+    use bits_helper_token::scenario::Session;
+    let alice: Sid = "S-1-5-21-1-2-3-1001".parse().unwrap();
+    let boss: Sid = "S-1-5-21-1-2-3-500".parse().unwrap();
+    let mut s = scenario(vec![]);
+    s.tokens
+        .insert("alice".into(), TokenInfo::standard_user(alice));
+    s.tokens
+        .insert("boss".into(), TokenInfo::elevated_administrator(boss));
+    s.job.owner = "alice".into();
+    let mut session = Session::new(&s).unwrap();
+    assert!(session.is_logged_on(alice) && session.is_logged_on(boss));
+    session.step(&Step::LogoffOwner {}).unwrap();
+    assert!(!session.is_logged_on(alice));
+    let r = session.step(&Step::take_ownership("boss")).unwrap();
+    assert_eq!((r.hresult, r.rule), (HResult::S_OK, RuleId::Q6));
+    assert_eq!(session.job().owner().sid, boss);
+    assert!(
+        !session.is_logged_on(alice),
+        "alice logged off, and did not log on again"
+    );
+    assert!(session.is_logged_on(boss));
+}
+
+/// L-15: `Session::check` refuses a second file on a download as `Session::step` does,
+/// numbered as the next step.
+#[test]
+fn check_refuses_a_second_file_as_the_next_step() {
+    use bits_helper_token::scenario::Session;
+    let s = scenario(vec![]);
+    let mut session = Session::new(&s).unwrap();
+    for taken in 0..3 {
+        assert_eq!(session.steps_taken(), taken);
+        let e = session.check(&Step::add_file()).unwrap_err();
+        assert_eq!(e.step, Some(taken + 1));
+        assert!(matches!(e.kind, ScenarioErrorKind::SecondFile(_)), "{e}");
+        assert_eq!(session.step(&Step::add_file()), Err(e));
+        session.step(&Step::suspend()).unwrap();
+    }
+}
