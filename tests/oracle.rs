@@ -644,3 +644,51 @@ fn a_job_starts_in_error_only_with_an_error_it_can_have() {
         );
     }
 }
+
+/// `answer_line`'s error says where: the line always, the column of a line that is not a
+/// scenario, the step of one the model refuses (none when the job is at fault).
+#[test]
+fn a_line_error_gives_its_line_column_and_step() {
+    use bits_helper_token::scenario::{Scenario, answer_line};
+    let err = |number, line: &str| answer_line(number, line.as_bytes()).unwrap_err();
+
+    let e = answer_line(4, b"{\"tokens\": \xff}").unwrap_err();
+    assert_eq!((e.line(), e.column(), e.step()), (4, None, None));
+
+    // Not a scenario: the column (from 1) where reading stopped.
+    let e = err(5, r#"{"tokens": {"e": 7}}"#);
+    assert_eq!((e.line(), e.column(), e.step()), (5, Some(18), None));
+    assert!(
+        e.to_string()
+            .starts_with("line 5, column 18: invalid scenario: "),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_json_line(),
+        json!({ "error": e.to_string() }).to_string()
+    );
+    // Not an object, after blank space: the place of its first character.
+    let e = err(6, "  \t42");
+    assert_eq!((e.line(), e.column(), e.step()), (6, Some(4), None));
+
+    // Refused by the model: the step, from 1.
+    let e = err(
+        8,
+        &scenario(
+            r#"{"owner": "svc"}"#,
+            r#"{"op": "resume"}, {"op": "take_ownership", "caller": "x"}"#,
+        ),
+    );
+    assert_eq!((e.line(), e.column(), e.step()), (8, None, Some(2)));
+    assert_eq!(e.to_string(), r#"line 8: step 2: unknown token "x" (not in "tokens")"#);
+    // The job at fault: no step.
+    let e = err(9, &scenario(r#"{"owner": "nobody"}"#, ""));
+    assert_eq!((e.line(), e.column(), e.step()), (9, None, None));
+
+    // A scenario's own JSON error, on input of several lines: line and column in it.
+    let e = Scenario::from_json_line("\n\n  [1]").unwrap_err();
+    assert_eq!((e.line(), e.column()), (3, 3));
+    let e = Scenario::from_json_line("{\n  \"tokens\": 7}").unwrap_err();
+    assert_eq!((e.line(), e.column()), (2, 13));
+    assert!(!e.to_string().contains(" at line "), "{e}");
+}
