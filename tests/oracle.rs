@@ -680,7 +680,10 @@ fn a_line_error_gives_its_line_column_and_step() {
         ),
     );
     assert_eq!((e.line(), e.column(), e.step()), (8, None, Some(2)));
-    assert_eq!(e.to_string(), r#"line 8: step 2: unknown token "x" (not in "tokens")"#);
+    assert_eq!(
+        e.to_string(),
+        r#"line 8: step 2: unknown token "x" (not in "tokens")"#
+    );
     // The job at fault: no step.
     let e = err(9, &scenario(r#"{"owner": "nobody"}"#, ""));
     assert_eq!((e.line(), e.column(), e.step()), (9, None, None));
