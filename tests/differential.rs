@@ -763,12 +763,7 @@ fn minimize_counts_impersonated_tokens_as_used() {
             handle: "h".into(),
             level: None,
         },
-        Step::SetHelperToken {
-            handle: "h".into(),
-            impersonating: "alice".into(),
-            can_impersonate: None,
-            level: None,
-        },
+        set_token("alice"),
     ]);
     for name in ["alice", "zed"] {
         s.tokens.insert(name.into(), TokenInfo::network_service());
@@ -804,6 +799,16 @@ fn query(h: &str) -> Step {
 fn get(h: &str) -> Step {
     Step::GetHelperTokenFlags {
         handle: h.into(),
+        level: None,
+    }
+}
+
+/// `set_helper_token` through handle `h`, impersonating `impersonating` at the default level.
+fn set_token(impersonating: &str) -> Step {
+    Step::SetHelperToken {
+        handle: "h".into(),
+        impersonating: impersonating.into(),
+        can_impersonate: None,
         level: None,
     }
 }
@@ -873,32 +878,11 @@ fn minimize_shrinks_flags_bit_by_bit_while_the_disagreement_stays() {
 
 #[test]
 fn minimize_impersonates_the_first_token_by_name_that_keeps_the_disagreement() {
-    let mut s = scenario_of(vec![
-        Step::QueryInterface {
-            caller: "svc".into(),
-            handle: "h".into(),
-            level: None,
-        },
-        Step::SetHelperToken {
-            handle: "h".into(),
-            impersonating: "zed".into(),
-            can_impersonate: None,
-            level: None,
-        },
-    ]);
+    let mut s = scenario_of(vec![query("h"), set_token("zed")]);
     s.tokens.insert("zed".into(), TokenInfo::network_service());
     let mut sut = fails_at("set_helper_token", &[1]);
     let d = minimize(&mut sut, &s, Compare::Values).expect("step 2 disagrees");
-    assert_eq!(
-        d.scenario.steps[1],
-        Step::SetHelperToken {
-            handle: "h".into(),
-            impersonating: "svc".into(),
-            can_impersonate: None,
-            level: None,
-        },
-        "{d}"
-    );
+    assert_eq!(d.scenario.steps[1], set_token("svc"), "{d}");
     assert_eq!(d.scenario.tokens.keys().collect::<Vec<_>>(), ["svc"], "{d}");
 }
 
@@ -911,11 +895,7 @@ fn minimize_drops_a_stated_impersonation_level_that_does_not_matter() {
         (None, Some(ImpersonationLevel::Impersonate)),
     ] {
         let s = scenario_of(vec![
-            Step::QueryInterface {
-                caller: "svc".into(),
-                handle: "h".into(),
-                level: None,
-            },
+            query("h"),
             Step::SetHelperToken {
                 handle: "h".into(),
                 impersonating: "svc".into(),
@@ -925,16 +905,7 @@ fn minimize_drops_a_stated_impersonation_level_that_does_not_matter() {
         ]);
         let mut sut = fails_at("set_helper_token", &[1]);
         let d = minimize(&mut sut, &s, Compare::Values).expect("step 2 disagrees");
-        assert_eq!(
-            d.scenario.steps[1],
-            Step::SetHelperToken {
-                handle: "h".into(),
-                impersonating: "svc".into(),
-                can_impersonate: None,
-                level: None,
-            },
-            "{d}"
-        );
+        assert_eq!(d.scenario.steps[1], set_token("svc"), "{d}");
     }
 }
 
